@@ -1,0 +1,3 @@
+from bballs.cli import main
+
+raise SystemExit(main())

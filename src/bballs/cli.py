@@ -1,0 +1,52 @@
+"""Command line: ``python -m bballs <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bballs import data as bdata
+from bballs.results import project_root
+
+DEFAULT_DATA_DIR = project_root() / "data"
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    for path in bdata.generate_dataset(args.out, seed=args.seed):
+        frames, labels = bdata.load_npz(path)
+        print(f"wrote {path}  data {tuple(frames.shape)}  labels {tuple(labels.shape)}")
+    print(f"done in {time.perf_counter() - started:.1f} s (seed {args.seed})")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from bballs.pipeline import reproduce
+
+    reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bballs", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="generate the three dataset files of Table 1")
+    data.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR, help="output folder")
+    data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    data.set_defaults(run=cmd_data)
+
+    rep = commands.add_parser("reproduce", help="data, then every notebook executed headless")
+    rep.add_argument("--quick", action="store_true", help="small subset and 1 epoch (smoke test)")
+    rep.add_argument("--seed", type=int, default=0, help="one seed for data and training")
+    rep.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    rep.add_argument("--output", type=Path, default=None,
+                     help="folder for figures/, results/, checkpoints/ (default: the project)")
+    rep.set_defaults(run=cmd_reproduce)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

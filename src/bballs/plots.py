@@ -1,0 +1,133 @@
+"""Figures of the report; every function draws one figure and saves it when given a path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay
+
+from bballs.metrics import CLASS_LABELS, as_numpy
+
+
+def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
+    """Save ``fig`` to ``path`` (folders created) at report resolution; return it."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    return fig
+
+
+def _epochs(values: Sequence[float]) -> np.ndarray:
+    return np.arange(1, len(values) + 1)
+
+
+def training_curves(history: Mapping[str, Sequence[float]], path=None,
+                    title: str = "") -> plt.Figure:
+    """Training and validation loss (and accuracy, when recorded) over epochs."""
+    panels = [("loss", "Cross-entropy loss")]
+    if history.get("val_accuracy"):
+        panels.append(("accuracy", "Accuracy"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (metric, label) in zip(axes[0], panels):
+        for split, style in (("train", "o-"), ("val", "s--")):
+            values = history[f"{split}_{metric}"]
+            ax.plot(_epochs(values), values, style, label="training" if split == "train"
+                    else "validation")
+        ax.set(xlabel="epoch", ylabel=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0") -> plt.Figure:
+    """One loss series over epochs (the specification asks for separate plots)."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.plot(_epochs(values), values, "o-", color=color)
+    ax.set(xlabel="epoch", ylabel="MSE loss", title=label)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def confusion(matrix, path=None, title: str = "") -> plt.Figure:
+    """A 3x3 confusion matrix with counts, rows true and columns predicted ball counts."""
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(CLASS_LABELS))
+    display.plot(ax=ax, cmap="Blues", colorbar=False)
+    ax.set(xlabel="predicted number of balls", ylabel="true number of balls", title=title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[float]],
+                       counts: Sequence[int], train_radius: float, path=None) -> plt.Figure:
+    """Accuracy per bin of the mean ball radius, for one or more counters."""
+    centres = (np.asarray(bins[:-1]) + np.asarray(bins[1:])) / 2
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, values in accuracies.items():
+        ax.plot(centres, values, "o-", label=name)
+    ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
+    for x, n in zip(centres, counts):
+        ax.annotate(f"n={n}", (x, 0.02), ha="center", fontsize=7, color="grey")
+    ax.set(xlabel="mean ball radius in the frame (box units)", ylabel="test accuracy",
+           ylim=(0, 1.05))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
+                  first_frame: int = 0) -> plt.Figure:
+    """Frames laid out like the specification's Figure 1: one row per series, per sequence.
+
+    ``rows`` maps a row label to frames (N, T, H, W); every series shows its first
+    ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...).
+    """
+    series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
+    n_cols = max(frames.shape[1] for frames in series.values())
+    n_rows = n_sequences * len(series)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 1.4, 1.1 * n_rows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for seq in range(n_sequences):
+        for r, (name, frames) in enumerate(series.items()):
+            row = seq * len(series) + r
+            offset = n_cols - frames.shape[1]
+            for t in range(frames.shape[1]):
+                ax = axes[row, offset + t]
+                ax.imshow(frames[seq, t], cmap="gray", vmin=0, vmax=1)
+                if row == 0 or (r == 0 and seq == 0):
+                    ax.set_title(f"t={first_frame + offset + t}", fontsize=8)
+            label_ax = axes[row, offset]
+            label_ax.text(-0.15, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
+                          ha="right", va="center", transform=label_ax.transAxes)
+    fig.tight_layout(pad=0.3)
+    return save(fig, path)
+
+
+def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
+                first_frame: int = 6) -> plt.Figure:
+    """MSE, SSIM and PSNR per predicted frame for several predictors."""
+    metrics = (("mse", "MSE (lower is better)"), ("ssim", "SSIM"), ("psnr", "PSNR (dB)"))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, (metric, label) in zip(axes, metrics):
+        for name, per_metric in scores.items():
+            values = per_metric[metric]
+            ax.plot(np.arange(first_frame, first_frame + len(values)), values, "o-", label=name)
+        ax.set(xlabel="predicted frame (1-based)", ylabel=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,88 @@
+"""The specification's models: every layer's output shape and the parameter counts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from bballs.models import (
+    BallCounter,
+    ConvBlock,
+    Decoder,
+    Encoder,
+    TransposedConvBlock,
+    UNet,
+    count_parameters,
+)
+from bballs.summary import model_summary
+
+B = 2
+
+TABLE_2 = [  # (layer type, output shape without the batch dimension)
+    (nn.Conv2d, (16, 32, 32)), (nn.ReLU, (16, 32, 32)),
+    (nn.Conv2d, (32, 32, 32)), (nn.ReLU, (32, 32, 32)),
+    (nn.MaxPool2d, (32, 16, 16)),
+    (nn.Conv2d, (32, 16, 16)), (nn.ReLU, (32, 16, 16)),
+    (nn.Conv2d, (16, 16, 16)), (nn.ReLU, (16, 16, 16)),
+    (nn.MaxPool2d, (16, 8, 8)),
+    (nn.Flatten, (1024,)),
+    (nn.Linear, (64,)), (nn.ReLU, (64,)),
+    (nn.Linear, (3,)),
+]
+
+
+def test_ball_counter_follows_table_2_layer_by_layer():
+    model = BallCounter()
+    x = torch.zeros(B, 1, 32, 32)
+    assert len(model) == len(TABLE_2)
+    for layer, (kind, shape) in zip(model, TABLE_2):
+        x = layer(x)
+        assert isinstance(layer, kind) and tuple(x.shape) == (B, *shape)
+    convs = [m for m in model if isinstance(m, nn.Conv2d)]
+    assert all(c.kernel_size == (3, 3) and c.stride == (1, 1) for c in convs)
+    assert count_parameters(model) == 84_467
+
+
+def test_conv_blocks_follow_table_3():
+    x = torch.zeros(B, 7, 12, 12)
+    assert ConvBlock(7, 9)(x).shape == (B, 9, 12, 12)
+    assert TransposedConvBlock(7, 9)(x).shape == (B, 9, 24, 24)
+    kinds = [type(m) for m in TransposedConvBlock(7, 9)]
+    assert kinds == [nn.Conv2d, nn.ReLU, nn.ConvTranspose2d, nn.ReLU]
+    assert [type(m) for m in ConvBlock(7, 9)] == [nn.Conv2d, nn.ReLU, nn.Conv2d, nn.ReLU]
+
+
+def test_encoder_returns_output_and_three_skips_of_table_3c():
+    bottom, *skips = Encoder()(torch.zeros(B, 5, 32, 32))
+    assert bottom.shape == (B, 128, 4, 4)
+    assert [tuple(s.shape) for s in skips] == [(B, 32, 32, 32), (B, 64, 16, 16), (B, 128, 8, 8)]
+
+
+def test_decoder_follows_table_3d_and_adds_skips():
+    decoder = Decoder()
+    bottom = torch.randn(B, 128, 4, 4)
+    skips = [torch.randn(B, 32, 32, 32), torch.randn(B, 64, 16, 16), torch.randn(B, 128, 8, 8)]
+    x = bottom
+    for block, skip, shape in zip(decoder.blocks, reversed(skips),
+                                  [(128, 8, 8), (64, 16, 16), (32, 32, 32)]):
+        x = block(x)
+        assert tuple(x.shape) == (B, *shape)
+        x = x + skip
+    assert decoder.head(x).shape == (B, 5, 32, 32)
+    assert torch.equal(decoder(bottom, *skips), decoder.head(x))
+
+
+def test_unet_skips_are_additions_not_concatenations():
+    model = UNet()
+    assert model(torch.zeros(B, 5, 32, 32)).shape == (B, 5, 32, 32)
+    in_channels = [b[0].in_channels for b in model.decoder.blocks]
+    assert in_channels == [128, 128, 64]  # concatenation would double these
+    assert count_parameters(model) == 615_339
+
+
+@pytest.mark.parametrize("model, size, total", [(BallCounter(), (1, 32, 32), "84,467"),
+                                                (UNet(), (5, 32, 32), "615,339")])
+def test_torchsummary_summary_prints_the_parameter_count(model, size, total):
+    text = model_summary(model, size)
+    assert f"Total params: {total}" in text

@@ -1,0 +1,98 @@
+"""The shared training loop: learning, checkpoints and exact resumption."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from bballs import counting
+from bballs.models import BallCounter
+from bballs.training import TrainConfig, evaluate_loss, seed_everything
+
+
+@pytest.fixture(scope="module")
+def counting_data(dataset_dir):
+    return counting.load_counting_data(dataset_dir, quick=True)
+
+
+def _model(seed=0):
+    seed_everything(seed)
+    return BallCounter()
+
+
+def test_one_epoch_on_a_small_subset_lowers_the_loss(counting_data):
+    model = _model()
+    before, _ = evaluate_loss(model, *counting_data.train, nn.CrossEntropyLoss())
+    history = counting.train_counter(model, counting_data, TrainConfig(epochs=1))
+    after, _ = evaluate_loss(model, *counting_data.train, nn.CrossEntropyLoss())
+    assert after < before
+    assert len(history.train_loss) == len(history.val_loss) == len(history.val_accuracy) == 1
+
+
+def test_same_seed_gives_the_same_weights(counting_data):
+    weights = []
+    for _ in range(2):
+        model = _model(1)
+        counting.train_counter(model, counting_data, TrainConfig(epochs=1, seed=1))
+        weights.append(model.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(counting_data, tmp_path):
+    config = TrainConfig(epochs=3, seed=2)
+    reference = _model(2)
+    reference_history = counting.train_counter(reference, counting_data, config)
+
+    checkpoint = tmp_path / "run.pt"
+    # crash while epoch 2's checkpoint is being written: the file must still hold epoch 1 intact
+    _train_until(_model(2), counting_data, config, checkpoint, stop_after=2)
+    saved = torch.load(checkpoint, weights_only=True)
+    assert len(saved["history"]["train_loss"]) == 1
+    resumed = _model(99)  # different initial weights: everything must come from the checkpoint
+    history = counting.train_counter(resumed, counting_data, config, checkpoint=checkpoint)
+
+    assert history.train_loss == pytest.approx(reference_history.train_loss)
+    state, expected = resumed.state_dict(), reference.state_dict()
+    assert all(torch.allclose(state[k], expected[k], atol=0, rtol=0) for k in state)
+
+
+def _train_until(model, data, config, checkpoint, stop_after):
+    """Run ``fit`` but crash right after the ``stop_after``-th checkpoint's temporary file."""
+
+    class Crash(Exception):
+        pass
+
+    calls = {"n": 0}
+    original = torch.save
+
+    def save_then_maybe_crash(obj, path, *args, **kwargs):
+        original(obj, path, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == stop_after:
+            raise Crash
+
+    torch.save = save_then_maybe_crash
+    try:
+        with pytest.raises(Crash):
+            counting.train_counter(model, data, config, checkpoint=checkpoint)
+    finally:
+        torch.save = original
+
+
+def test_finished_checkpoint_is_reused_without_training(counting_data, tmp_path):
+    checkpoint = tmp_path / "done.pt"
+    config = TrainConfig(epochs=1)
+    first = counting.train_counter(_model(), counting_data, config, checkpoint=checkpoint)
+    model = _model(5)
+    again = counting.train_counter(model, counting_data, config, checkpoint=checkpoint)
+    assert again.train_loss == first.train_loss and again.epoch_seconds == first.epoch_seconds
+
+
+def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_path):
+    checkpoint = tmp_path / "other.pt"
+    counting.train_counter(_model(), counting_data, TrainConfig(epochs=1), checkpoint=checkpoint)
+    with pytest.warns(UserWarning, match="another configuration"):
+        history = counting.train_counter(_model(), counting_data, TrainConfig(epochs=1, lr=1e-2),
+                                         checkpoint=checkpoint)
+    assert len(history.train_loss) == 1
