@@ -16,6 +16,13 @@ NOTEBOOK_OUTPUTS = {
         {"spec": ["test_accuracy", "confusion_matrix", "history"],
          "classical": ["test_accuracy"]},
     ),
+    "02_unet_video_prediction.ipynb": (
+        ["part2_train_loss.png", "part2_val_loss.png", "part2_predictions.png",
+         "part2_per_horizon.png"],
+        "part2.json",
+        {"last_frame": ["mse", "ssim", "psnr"],
+         "spec_unet": ["mse", "ssim", "psnr", "psnr_of_mse", "history"]},
+    ),
 }
 
 

@@ -96,3 +96,35 @@ def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_pa
         history = counting.train_counter(_model(), counting_data, TrainConfig(epochs=1, lr=1e-2),
                                          checkpoint=checkpoint)
     assert len(history.train_loss) == 1
+
+
+def test_unet_training_on_a_small_subset_lowers_the_validation_loss(dataset_dir):
+    from bballs import prediction
+    from bballs.models import UNet
+
+    data = prediction.load_prediction_data(dataset_dir, quick=True)
+    assert data.x_train.shape == (prediction.QUICK_TRAIN_SIZE, 5, 32, 32)
+    seed_everything(0)
+    model = UNet()
+    before, _ = evaluate_loss(model, *data.val, nn.MSELoss())
+    history = prediction.train_predictor(model, data, TrainConfig(epochs=1))
+    assert history.val_loss[0] < before
+
+
+def test_prediction_split_is_in_order_and_in_time(dataset_dir):
+    from bballs import prediction
+    from bballs.data import PART2_SEQUENCES, load_npz
+
+    frames, _ = load_npz(dataset_dir / PART2_SEQUENCES)
+    data = prediction.load_prediction_data(dataset_dir)
+    assert len(data.x_train) == 4000 and len(data.x_val) == 1000
+    assert torch.equal(data.x_val[0], torch.from_numpy(frames[4000, :5]))
+    assert torch.equal(data.y_train[-1], torch.from_numpy(frames[3999, 5:]))
+
+
+def test_bench_reports_both_loops(dataset_dir, capsys):
+    from bballs import bench
+
+    result = bench.run(dataset_dir, samples=8)
+    assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
+    assert "ratio fit/bare" in capsys.readouterr().out

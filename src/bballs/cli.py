@@ -28,6 +28,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bballs.bench import run
+
+    run(args.data, samples=args.samples, repeats=args.repeats)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bballs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output", type=Path, default=None,
                      help="folder for figures/, results/, checkpoints/ (default: the project)")
     rep.set_defaults(run=cmd_reproduce)
+
+    bench = commands.add_parser("bench", help="time fit() against a bare loop, one Part 2 epoch")
+    bench.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    bench.add_argument("--samples", type=int, default=None,
+                       help="use only the first N training sequences (default: all 4000)")
+    bench.add_argument("--repeats", type=int, default=1, help="report the best of N runs")
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

@@ -77,9 +77,9 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
         ax.plot(centres, values, "o-", label=name)
     ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
     for x, n in zip(centres, counts):
-        ax.annotate(f"n={n}", (x, 0.02), ha="center", fontsize=7, color="grey")
+        ax.annotate(f"n={n}", (x, 1.08), ha="center", fontsize=7, color="grey")
     ax.set(xlabel="mean ball radius in the frame (box units)", ylabel="test accuracy",
-           ylim=(0, 1.05))
+           ylim=(0, 1.15))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

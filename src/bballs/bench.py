@@ -1,0 +1,97 @@
+"""Training-loop overhead: :func:`bballs.training.fit` against a bare PyTorch loop."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from bballs.models import UNet
+from bballs.prediction import PredictionData, load_prediction_data, spec_config
+from bballs.training import fit, pick_device, seed_everything
+
+
+def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+               x_val: torch.Tensor | None = None) -> None:
+    """Forward, backward and Adam step over preloaded tensors in order, then (if ``x_val`` is
+    given) one no-grad forward pass over the validation inputs; nothing else."""
+    optimizer = torch.optim.Adam(model.parameters())
+    loss_fn = nn.MSELoss()
+    model.train()
+    for start in range(0, len(x), batch_size):
+        loss = loss_fn(model(x[start:start + batch_size]), y[start:start + batch_size])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    if x_val is not None:
+        model.eval()
+        with torch.no_grad():
+            for start in range(0, len(x_val), 512):
+                model(x_val[start:start + 512])
+
+
+def _timed(action) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    action()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None) -> dict:
+    """Seconds for one epoch of ``fit`` (with validation and checkpoint) and of the bare loop."""
+    device = pick_device(device)
+    config = replace(spec_config(), epochs=1)
+    x, y = (t.to(device) for t in data.train)
+    x_val = data.x_val.to(device)
+    bare_epoch(UNet().to(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up
+    timings = {"fit": [], "bare": [], "bare_train_only": []}
+    with tempfile.TemporaryDirectory() as folder:
+        for repeat in range(repeats):
+            seed_everything(0)
+            model = UNet().to(device)
+            checkpoint = Path(folder) / f"bench{repeat}.pt"
+            timings["fit"].append(_timed(lambda m=model, c=checkpoint: fit(
+                m, data.train, data.val, nn.MSELoss(), config, checkpoint=c, device=device,
+                desc="fit")))
+            seed_everything(0)
+            model = UNet().to(device)
+            timings["bare"].append(_timed(lambda m=model: bare_epoch(
+                m, x, y, config.batch_size, x_val)))
+            seed_everything(0)
+            model = UNet().to(device)
+            timings["bare_train_only"].append(_timed(lambda m=model: bare_epoch(
+                m, x, y, config.batch_size)))
+    fit_s, bare_s = min(timings["fit"]), min(timings["bare"])
+    n = len(x)
+    return {"device": str(device), "samples": n, "batch_size": config.batch_size,
+            "fit_seconds": fit_s, "bare_seconds": bare_s, "overhead": fit_s / bare_s - 1,
+            "fit_samples_per_s": n / fit_s, "bare_samples_per_s": n / bare_s,
+            "bare_train_only_seconds": min(timings["bare_train_only"]),
+            "validation_samples": len(data.x_val)}
+
+
+def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1) -> dict:
+    """Benchmark on the Part 2 training set (optionally its first ``samples`` sequences)."""
+    data = load_prediction_data(data_dir)
+    if samples:
+        data = PredictionData(data.x_train[:samples], data.y_train[:samples], data.x_val,
+                              data.y_val)
+    result = benchmark(data, repeats)
+    print(f"device {result['device']}, {result['samples']} training sequences, "
+          f"batch size {result['batch_size']}, best of {repeats}")
+    print(f"  bare loop, training steps only  : {result['bare_train_only_seconds']:8.2f} s")
+    print(f"  bare loop + validation forward  : {result['bare_seconds']:8.2f} s  "
+          f"{result['bare_samples_per_s']:8.1f} samples/s")
+    print(f"  fit() (+ history, tqdm, ckpt)   : {result['fit_seconds']:8.2f} s  "
+          f"{result['fit_samples_per_s']:8.1f} samples/s  "
+          f"(validation on {result['validation_samples']} sequences)")
+    print(f"  ratio fit/bare = {result['fit_seconds'] / result['bare_seconds']:.3f} "
+          f"(overhead {result['overhead']:+.1%})")
+    return result

@@ -1,0 +1,79 @@
+"""Part 2: predicting the next 5 frames from 5 (data, training and evaluation of a predictor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from bballs import data as bdata
+from bballs.metrics import last_frame_baseline, video_scores
+from bballs.training import History, TrainConfig, fit, predict
+
+SPEC_EPOCHS = 20
+N_INPUT = 5
+QUICK_TRAIN_SIZE = 64
+QUICK_VAL_SIZE = 100
+
+
+@dataclass
+class PredictionData:
+    """Inputs (frames 0-4) and targets (frames 5-9) as (N, 5, 32, 32) tensors."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+    @property
+    def train(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x_train, self.y_train
+
+    @property
+    def val(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x_val, self.y_val
+
+
+def load_prediction_data(data_dir: str | Path, quick: bool = False) -> PredictionData:
+    """The sequence file split 80/20 in order (4000 train, 1000 validation), then in time.
+
+    ``quick`` keeps the first ``QUICK_TRAIN_SIZE`` training and ``QUICK_VAL_SIZE`` validation
+    sequences (for smoke tests).
+    """
+    frames, _ = bdata.load_npz(Path(data_dir) / bdata.PART2_SEQUENCES)
+    if frames.shape[1] < 2 * N_INPUT:
+        raise ValueError(f"{bdata.PART2_SEQUENCES}: sequences have {frames.shape[1]} frames; "
+                         f"need {2 * N_INPUT} (5 inputs, 5 targets).")
+    train, val = bdata.split_train_val(frames)
+    if quick:
+        train, val = train[:QUICK_TRAIN_SIZE], val[:QUICK_VAL_SIZE]
+    x_train, y_train = bdata.split_sequence(train[:, :2 * N_INPUT], N_INPUT)
+    x_val, y_val = bdata.split_sequence(val[:, :2 * N_INPUT], N_INPUT)
+    return PredictionData(*(bdata.to_tensor(a) for a in (x_train, y_train, x_val, y_val)))
+
+
+def train_predictor(model: nn.Module, data: PredictionData, config: TrainConfig,
+                    checkpoint: str | Path | None = None, loss_fn: nn.Module | None = None,
+                    **fit_options) -> History:
+    """Train a frame predictor; MSE loss (the specification's) unless ``loss_fn`` is given."""
+    return fit(model, data.train, data.val, loss_fn or nn.MSELoss(), config,
+               checkpoint=checkpoint, **fit_options)
+
+
+def evaluate_predictor(model: nn.Module, data: PredictionData) -> tuple[dict, torch.Tensor]:
+    """Validation scores (see :func:`bballs.metrics.video_scores`) and the predictions."""
+    predicted = predict(model, data.x_val).cpu()
+    return video_scores(predicted, data.y_val), predicted
+
+
+def evaluate_last_frame(data: PredictionData) -> tuple[dict, torch.Tensor]:
+    """Validation scores of the last-frame baseline and its predictions."""
+    predicted = last_frame_baseline(data.x_val)
+    return video_scores(predicted, data.y_val), predicted
+
+
+def spec_config(seed: int = 0, quick: bool = False) -> TrainConfig:
+    """Task 6's hyper-parameters: Adam (lr 1e-3), batch size 4, 20 epochs (1 in quick mode)."""
+    return TrainConfig(epochs=1 if quick else SPEC_EPOCHS, batch_size=4, seed=seed)
