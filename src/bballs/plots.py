@@ -96,8 +96,8 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
     n_cols = max(frames.shape[1] for frames in series.values())
     n_rows = n_sequences * len(series)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 1.4, 1.1 * n_rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(0.9 * n_cols + 1.6, 0.95 * n_rows),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
     for ax in axes.flat:
         ax.axis("off")
     for seq in range(n_sequences):
@@ -110,9 +110,8 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(f"t={first_frame + offset + t}", fontsize=8)
             label_ax = axes[row, offset]
-            label_ax.text(-0.15, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
+            label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
                           ha="right", va="center", transform=label_ax.transAxes)
-    fig.tight_layout(pad=0.3)
     return save(fig, path)
 
 
