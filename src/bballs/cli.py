@@ -35,6 +35,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiments(args: argparse.Namespace) -> int:
+    from bballs import experiments
+    from bballs.results import output_paths
+
+    paths = output_paths(args.output)
+    if args.task == "task4":
+        variants = experiments.TASK4_VARIANTS + experiments.task4_label_variants()
+    else:
+        variants = experiments.TASK7_VARIANTS
+    seeds = tuple(args.seeds)
+    started = time.perf_counter()
+    rows = experiments.run_sweep(args.task, variants, seeds, paths, args.data, quick=args.quick)
+    print(f"{args.task}: {len(rows)} rows in {paths.results / (args.task + '_ablation.json')} "
+          f"({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bballs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--output", type=Path, default=None,
                      help="folder for figures/, results/, checkpoints/ (default: the project)")
     rep.set_defaults(run=cmd_reproduce)
+
+    exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4 or 7")
+    exp.add_argument("task", choices=("task4", "task7"))
+    exp.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    exp.add_argument("--quick", action="store_true", help="small subset and 1 epoch")
+    exp.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    exp.add_argument("--output", type=Path, default=None,
+                     help="folder for results/ and checkpoints/ (default: the project)")
+    exp.set_defaults(run=cmd_experiments)
 
     bench = commands.add_parser("bench", help="time fit() against a bare loop, one Part 2 epoch")
     bench.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")

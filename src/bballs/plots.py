@@ -130,3 +130,73 @@ def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
+                  reference: Mapping[str, float] | None = None) -> plt.Figure:
+    """Mean +- std over seeds of ``metric`` per variant (rows of ``experiments.summarise``)."""
+    names = [row["variant"] for row in table]
+    means = np.array([row[f"{metric}_mean"] for row in table])
+    stds = np.array([row[f"{metric}_std"] for row in table])
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.2))
+    ax.barh(names, means, xerr=stds, color="C0", alpha=0.8, capsize=3)
+    for y, (m, row) in enumerate(zip(means, table)):
+        ax.text(m, y, f" {m:.3f} (n={row['seeds']})", va="center", fontsize=8)
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.3f}")
+    ax.invert_yaxis()
+    ax.set(xlabel=label, xlim=(min(means.min() - 0.05, ax.get_xlim()[0]), 1.04))
+    if reference:
+        ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=None,
+                   first_frame: int = 6, trained_horizon: int = 5) -> plt.Figure:
+    """SSIM and PSNR against prediction horizon for several predictors (long roll-outs)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, (metric, label) in zip(axes, (("ssim", "SSIM"), ("psnr", "PSNR (dB)"))):
+        for name, per_metric in curves.items():
+            values = np.asarray(per_metric[metric], dtype=float)
+            ax.plot(np.arange(first_frame, first_frame + len(values)), values, ".-", label=name)
+        ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
+                   label="end of the trained horizon")
+        ax.set(xlabel="predicted frame (1-based)", ylabel=label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4) -> Path:
+    """An animated GIF: one column per series, one row per sequence, frames over time."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
+    n_frames = min(frames.shape[1] for frames in series.values())
+    fig, axes = plt.subplots(n_sequences, len(series), figsize=(1.6 * len(series),
+                                                                 1.6 * n_sequences),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+    images = []
+    for col, (name, frames) in enumerate(series.items()):
+        axes[0, col].set_title(name, fontsize=8)
+        for row in range(n_sequences):
+            axes[row, col].axis("off")
+            images.append((axes[row, col].imshow(frames[row, 0], cmap="gray", vmin=0, vmax=1),
+                           frames[row]))
+    caption = fig.suptitle("t = 0", fontsize=9)
+
+    def draw(t):
+        for image, frames in images:
+            image.set_data(frames[t])
+        caption.set_text(f"frame {t + 1}")
+        return [image for image, _ in images]
+
+    movie = FuncAnimation(fig, draw, frames=n_frames, blit=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    movie.save(path, writer=PillowWriter(fps=fps))
+    plt.close(fig)
+    return path

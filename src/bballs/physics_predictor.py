@@ -1,0 +1,100 @@
+"""A classical video predictor: find the balls, estimate their motion, simulate, render.
+
+1. Threshold every input frame at 0.5 and label its 8-connected blobs (all frames in one call).
+2. A blob's intensity-weighted centroid is a ball centre; its area gives the radius, since the
+   rendered profile ``exp(-(d^2/r^2)^4)`` exceeds 0.5 inside ``d < r * ln(2)^(1/8)``.
+3. The number of balls is the largest blob count over the inputs (touching balls merge into one
+   blob). The two latest frames showing that many blobs give positions and, after matching the
+   balls between them, velocities; the velocities are rescaled to the dataset's constant total
+   speed (0.5: elastic collisions and reflections preserve it).
+4. The dataset's own physics (:mod:`bballs.physics`) runs forward and renders the future frames.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import numpy as np
+from scipy import ndimage
+
+from bballs import physics
+
+THRESHOLD = 0.5
+_INSIDE = np.log(2.0) ** (1 / 8)  # blob radius / ball radius at the 0.5 threshold
+_PIXEL = physics.BOX_SIZE / physics.RESOLUTION
+
+
+def detect_balls(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blobs of frames (N, T, H, W): centres (N, T, 3, 2) in box units, radii (N, T, 3), counts
+    (N, T). Unused slots are NaN; only the three largest blobs of a frame are kept."""
+    n, t = frames.shape[:2]
+    flat = frames.reshape(n * t, *frames.shape[2:])
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    mask = flat > THRESHOLD
+    labels, n_blobs = ndimage.label(mask, structure=structure)
+    index = np.arange(1, n_blobs + 1)
+    centres = np.array(ndimage.center_of_mass(flat, labels, index)).reshape(-1, 3)
+    areas = ndimage.sum_labels(mask, labels, index)
+    frame_of = centres[:, 0].round().astype(int)
+    xy = (centres[:, [2, 1]] + 0.5) * _PIXEL  # (x = column, y = row) in box units
+    radius = np.sqrt(areas / np.pi) * _PIXEL / _INSIDE
+
+    out_xy = np.full((n * t, 3, 2), np.nan)
+    out_r = np.full((n * t, 3), np.nan)
+    order = np.lexsort((-areas, frame_of))  # by frame, largest blob first
+    rank = np.arange(len(order)) - np.searchsorted(frame_of[order], frame_of[order])
+    keep = rank < 3
+    out_xy[frame_of[order][keep], rank[keep]] = xy[order][keep]
+    out_r[frame_of[order][keep], rank[keep]] = radius[order][keep]
+    counts = np.minimum(np.bincount(frame_of, minlength=n * t), 3)
+    return out_xy.reshape(n, t, 3, 2), out_r.reshape(n, t, 3), counts.reshape(n, t)
+
+
+def _match(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    """Order of b's first k balls that best matches a's (smallest total displacement)."""
+    best = min(permutations(range(k)),
+               key=lambda p: np.linalg.norm(a[:k] - b[list(p)], axis=1).sum())
+    return np.array(best)
+
+
+def estimate_state(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (N, 3, 2), velocities (N, 3, 2), radii (N, 3) at frame ``start`` (N,) per
+    sequence, from input frames (N, T, H, W); absent balls have radius 0."""
+    centres, radii, counts = detect_balls(inputs)
+    n, t = counts.shape
+    positions = np.zeros((n, 3, 2))
+    velocities = np.zeros((n, 3, 2))
+    ball_radii = np.zeros((n, 3))
+    start = np.full(n, t - 1)
+    for i in range(n):
+        k = max(int(counts[i].max()), 1)
+        full = np.flatnonzero(counts[i] == k)
+        last = full[-1] if full.size else t - 1
+        start[i] = last
+        positions[i, :k] = np.nan_to_num(centres[i, last, :k], nan=physics.BOX_SIZE / 2)
+        ball_radii[i, :k] = np.nanmean(radii[i, full][:, :k], axis=0) if full.size else 1.2
+        if full.size > 1:
+            previous = full[-2]
+            order = _match(positions[i, :k], centres[i, previous, :k], k)
+            velocities[i, :k] = (positions[i, :k] - centres[i, previous, order]) / (last - previous)
+    speed = np.linalg.norm(velocities.reshape(n, -1), axis=1)
+    moving = speed > 0
+    velocities[moving] *= (physics.SPEED / speed[moving])[:, None, None]
+    return positions, velocities, np.nan_to_num(ball_radii), start
+
+
+def predict(inputs, n_future: int = 5) -> np.ndarray:
+    """The next ``n_future`` frames (N, n_future, H, W) after input frames (N, T, H, W)."""
+    inputs = np.asarray(inputs, dtype=np.float32)
+    n, t = inputs.shape[:2]
+    positions, velocities, radii, start = estimate_state(inputs)
+    steps = t - 1 - start.min() + n_future
+    track = np.empty((n, steps + 1, 3, 2))
+    track[:, 0] = positions
+    for k in range(1, steps + 1):
+        physics.step(positions, velocities, radii)
+        track[:, k] = positions
+    wanted = (t + np.arange(n_future))[None, :] - start[:, None]  # steps after each start
+    future = track[np.arange(n)[:, None], wanted]
+    return physics.render(future, radii)

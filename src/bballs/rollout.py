@@ -1,0 +1,53 @@
+"""Long-horizon evaluation: predictors rolled forward autoregressively beyond 5 frames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from bballs.data import FileSpec, generate_arrays
+from bballs.metrics import frame_scores
+from bballs.training import predict
+
+LONG_SEED_OFFSET = 1_000  # long evaluation sequences never share a seed with the dataset files
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+def long_sequences(n_sequences: int, n_frames: int, seed: int = 0) -> np.ndarray:
+    """Fresh validation-only sequences (N, n_frames, 32, 32) from the dataset's generator."""
+    rng = np.random.default_rng([seed + LONG_SEED_OFFSET, n_frames])
+    arrays = generate_arrays(FileSpec("long", n_sequences, n_frames), rng)
+    return arrays["data"].reshape(n_sequences, n_frames, 32, 32)
+
+
+def model_predictor(model: nn.Module) -> Predictor:
+    """A network as a predictor of the next 5 frames, outputs clipped to [0, 1]."""
+    def run(window: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return predict(model, torch.from_numpy(window)).clamp(0, 1).cpu().numpy()
+    return run
+
+
+def roll_out(predictor: Predictor, inputs: np.ndarray, n_future: int) -> np.ndarray:
+    """Feed each prediction back as input until ``n_future`` frames exist: (N, n_future, H, W)."""
+    window = np.asarray(inputs, dtype=np.float32)
+    n_in = window.shape[1]
+    produced = []
+    while sum(p.shape[1] for p in produced) < n_future:
+        out = predictor(window)
+        produced.append(out)
+        window = np.concatenate([window, out], axis=1)[:, -n_in:]
+    return np.concatenate(produced, axis=1)[:, :n_future]
+
+
+def horizon_curves(predictions: dict[str, np.ndarray], target: np.ndarray) -> dict[str, dict]:
+    """Per-horizon SSIM, PSNR and MSE (mean over sequences) of each predictor."""
+    curves = {}
+    for name, predicted in predictions.items():
+        scores = frame_scores(predicted, target)
+        curves[name] = {metric: values.mean(axis=0).tolist() for metric, values in scores.items()}
+    return curves
