@@ -194,15 +194,15 @@ def summarise(rows: list[dict], metrics: tuple[str, ...]) -> list[dict]:
 
 TASK7_VARIANTS = (
     Variant("unet+bs16+cosine", "Table 3 U-Net, batch 16, lr 2e-3, cosine decay (optimisation "
-            "only)", "UNet", 12, 16, 2e-3, schedule=True),
+            "only)", "UNet", 10, 16, 2e-3, schedule=True),
     Variant("predictor", "FramePredictor: residual blocks, coordinates, sigmoid(change from last "
-            "frame)", "FramePredictor", 12, 16, 2e-3, schedule=True),
+            "frame)", "FramePredictor", 10, 16, 2e-3, schedule=True),
     Variant("predictor+sym", "+ the 8 symmetries of the square on whole sequences",
-            "FramePredictor", 12, 16, 2e-3, augment="symmetry only (sequences)", schedule=True),
-    Variant("predictor+sym+time", "+ time reversal of whole sequences", "FramePredictor", 12, 16,
+            "FramePredictor", 10, 16, 2e-3, augment="symmetry only (sequences)", schedule=True),
+    Variant("predictor+sym+time", "+ time reversal of whole sequences", "FramePredictor", 10, 16,
             2e-3, augment="symmetry+time", schedule=True),
     Variant("predictor+sym+time+bce", "binary cross-entropy loss instead of MSE",
-            "FramePredictor", 12, 16, 2e-3, augment="symmetry+time", schedule=True, loss="bce"),
+            "FramePredictor", 10, 16, 2e-3, augment="symmetry+time", schedule=True, loss="bce"),
 )
 TASK7_FINAL = TASK7_VARIANTS[3]
 LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "bce": nn.BCELoss}

@@ -34,21 +34,37 @@ def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path 
 
 
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
-              output_dir: str | Path | None = None, executed_dir: str | Path | None = None,
-              notebooks: tuple[str, ...] = NOTEBOOKS) -> None:
-    """Generate missing data, then execute every notebook, printing one line per stage."""
+              output_dir: str | Path | None = None,
+              notebooks: tuple[str, ...] = NOTEBOOKS) -> Path:
+    """The whole chain: data (if missing), every notebook, report.pdf and code.zip.
+
+    Full mode writes into the project (executed notebooks, figures/, results/, report/,
+    dist/code.zip). Quick mode writes everything under ``build/quick`` unless ``output_dir`` is
+    given, so a smoke test never overwrites the full results. Returns the output folder.
+    """
+    from bballs.package import build_zip
+    from bballs.report import build
+
     started = time.perf_counter()
-    data_dir = Path(data_dir) if data_dir else project_root() / "data"
+    root = project_root()
+    data_dir = Path(data_dir) if data_dir else root / "data"
+    if output_dir is None and quick:
+        output_dir = root / "build" / "quick"
+    out = Path(output_dir) if output_dir else root
+    separate = out.resolve() != root.resolve()
     _stage("data", lambda: ensure_dataset(data_dir, seed=seed))
     for name in notebooks:
-        if not (notebook_dir() / name).is_file():
-            print(f"[skip] {name}: not in this version of the project")
-            continue
-        target = Path(executed_dir) / name if executed_dir else None
+        target = out / "notebooks" / name if separate else None
+        if target:
+            target.parent.mkdir(parents=True, exist_ok=True)
         _stage(name, lambda name=name, target=target: run_notebook(
-            name, quick=quick, seed=seed, data_dir=data_dir, output_dir=output_dir,
-            executed=target))
-    print(f"[done] total {time.perf_counter() - started:.0f} s")
+            name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target))
+    pdf = out / "report.pdf" if separate else None
+    _stage("report.pdf", lambda: print(f"       {build(root=out, out=pdf)}"))
+    archive = out / "code.zip" if separate else None
+    _stage("code.zip", lambda: print(f"       {build_zip(archive)}"))
+    print(f"[done] total {time.perf_counter() - started:.0f} s; outputs in {out}")
+    return out
 
 
 def _stage(label: str, action) -> None:

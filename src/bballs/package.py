@@ -1,0 +1,43 @@
+"""``code.zip`` for hand-in: the sources, without data, checkpoints, caches or build outputs."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from bballs.results import project_root
+
+INCLUDED = ("src", "notebooks", "tests", "report", "README.md", "requirements.txt",
+            "requirements-dev.txt", "pyproject.toml", "data/README.md")
+EXCLUDED_SUFFIXES = (".npz", ".npy", ".pt", ".pth", ".ckpt", ".pyc", ".pdf", ".zip", ".tmp")
+EXCLUDED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache",
+                  "checkpoints", "dist", ".venv", "venv", ".egg-info")
+
+
+def _wanted(path: Path) -> bool:
+    parts_ok = not any(part in EXCLUDED_PARTS or part.endswith(".egg-info") for part in path.parts)
+    return path.is_file() and parts_ok and not path.name.endswith(EXCLUDED_SUFFIXES)
+
+
+def package_files(root: Path | None = None) -> list[Path]:
+    """The files that go into the zip, relative to the project folder."""
+    root = Path(root) if root else project_root()
+    files = []
+    for entry in INCLUDED:
+        path = root / entry
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        files += [p.relative_to(root) for p in candidates if _wanted(p)]
+    return files
+
+
+def build_zip(out: str | Path | None = None, root: Path | None = None) -> Path:
+    """Write ``dist/code.zip`` (or ``out``) and return its path."""
+    root = Path(root) if root else project_root()
+    out = Path(out) if out else root / "dist" / "code.zip"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for relative in package_files(root):
+            archive.write(root / relative, Path("bballs") / relative)
+    tmp.replace(out)
+    return out

@@ -1,0 +1,151 @@
+"""Task 4 / Task 7 building blocks: augmentations, improved models, physics predictor, roll-outs,
+experiment bookkeeping, report and package."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from bballs import augment, experiments, physics, physics_predictor, rollout
+from bballs.data import FileSpec, generate_arrays
+from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
+from bballs.metrics import video_scores
+
+
+def _frames(n=6, t=10, seed=0):
+    arrays = generate_arrays(FileSpec("x", n, t), np.random.default_rng(seed))
+    return arrays["data"].reshape(n, t, 32, 32), arrays
+
+
+def test_dihedral_augmentation_keeps_pixel_values_and_is_seeded():
+    x = torch.rand(16, 1, 32, 32)
+    a = augment.dihedral(x, torch.Generator().manual_seed(0))
+    b = augment.dihedral(x, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    assert torch.allclose(a.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))
+    assert not torch.equal(a, x)
+
+
+def test_ball_size_jitter_grows_or_shrinks_balls_in_place():
+    frames, _ = _frames(8, 1)
+    x = torch.from_numpy(frames)
+    out = augment.resize_balls(x, torch.Generator().manual_seed(1))
+    area_in, area_out = (x > 0.5).sum(dim=(1, 2, 3)), (out > 0.5).sum(dim=(1, 2, 3))
+    assert (area_out != area_in).any()
+    centre = lambda img: (img * torch.arange(32.0)).sum() / img.sum()  # noqa: E731
+    for before, after in zip(x[:, 0], out[:, 0]):
+        assert abs(centre(before) - centre(after)) < 0.5
+
+
+def test_sequence_augmentation_transforms_inputs_and_targets_together():
+    frames, _ = _frames(8, 10)
+    seq = torch.from_numpy(frames)
+    x, y = augment.sequence_augment(seq[:, :5], seq[:, 5:], torch.Generator().manual_seed(3))
+    joined = torch.cat([x, y], dim=1)
+    for i in range(8):
+        views = [seq[i], seq[i].flip(0)]
+        variants = []
+        for v in views:
+            for t in (v, v.transpose(-1, -2)):
+                variants += [t, t.flip(-1), t.flip(-2), t.flip(-1).flip(-2)]
+        assert any(torch.equal(joined[i], v) for v in variants)
+
+
+@pytest.mark.parametrize("model, shape, out", [
+    (CountNet(), (2, 1, 32, 32), (2, 3)),
+    (FrameAutoencoder(), (2, 1, 32, 32), (2, 1, 32, 32)),
+    (FramePredictor(), (2, 5, 32, 32), (2, 5, 32, 32)),
+])
+def test_improved_models_have_the_right_shapes(model, shape, out):
+    assert model(torch.rand(shape)).shape == out
+
+
+def test_frame_predictor_starts_as_the_last_frame_and_stays_in_range():
+    x = torch.rand(3, 5, 32, 32)
+    y = FramePredictor()(x)
+    assert torch.allclose(y, x[:, -1:].clamp(1e-3, 1 - 1e-3).expand_as(y), atol=1e-5)
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_physics_predictor_finds_balls_and_beats_the_last_frame():
+    frames, arrays = _frames(40, 10, seed=5)
+    centres, radii, counts = physics_predictor.detect_balls(frames[:, :1])
+    truth = arrays["positions"][:, 0]
+    one = arrays["labels"] == 1
+    assert np.allclose(centres[one, 0, 0], truth[one, 0], atol=0.1)
+    assert np.allclose(radii[one, 0, 0], physics.RADIUS, atol=0.25)
+    predicted = physics_predictor.predict(frames[:, :5])
+    assert predicted.shape == (40, 5, 32, 32)
+    ours = video_scores(predicted, frames[:, 5:])["ssim"]
+    baseline = video_scores(np.repeat(frames[:, 4:5], 5, axis=1), frames[:, 5:])["ssim"]
+    assert ours > baseline
+
+
+def test_roll_out_feeds_predictions_back():
+    calls = []
+
+    def shift(window):
+        calls.append(window.copy())
+        return window + 1
+
+    out = rollout.roll_out(shift, np.zeros((2, 5, 4, 4), np.float32), 12)
+    assert out.shape == (2, 12, 4, 4) and len(calls) == 3
+    assert out[0, 0, 0, 0] == 1 and out[0, 5, 0, 0] == 2 and out[0, 10, 0, 0] == 3
+
+
+def test_long_sequences_are_fresh_and_deterministic():
+    a, b = rollout.long_sequences(4, 12), rollout.long_sequences(4, 12)
+    assert a.shape == (4, 12, 32, 32) and np.array_equal(a, b)
+
+
+def test_summarise_and_markdown_table():
+    rows = [{"variant": "a", "change": "x", "parameters": 5, "train_seconds": 1.0, "acc": v}
+            for v in (0.5, 1.0)]
+    table = experiments.summarise(rows, ("acc",))
+    assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
+    text = experiments.markdown_table(table, {"variant": "v", "acc": "accuracy"})
+    assert "| a | 0.75 ± 0.25 |" in text
+
+
+def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
+    from bballs.results import output_paths
+
+    paths = output_paths(tmp_path)
+    variant = experiments.TASK4_VARIANTS[0]
+    first = experiments.run_sweep("task4", (variant,), (0,), paths, dataset_dir, quick=True)
+    again = experiments.run_sweep("task4", (variant,), (0,), paths, dataset_dir, quick=True)
+    assert len(first) == len(again) == 1 and first == again
+    assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])
+
+
+def test_report_fills_numbers_from_results_and_tolerates_missing_ones(tmp_path):
+    from bballs.report import MISSING, build, render_markdown
+    from bballs.results import update_results
+
+    update_results(tmp_path / "results" / "part1.json", "spec",
+                   {"test_accuracy": 0.875, "parameters": 84467})
+    text = render_markdown(tmp_path)
+    assert "87.5%" in text and "84,467" in text and MISSING in text
+    pdf = build(root=tmp_path, out=tmp_path / "r.pdf")
+    from pypdf import PdfReader
+
+    assert "87.5%" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
+
+
+def test_package_excludes_data_and_checkpoints(tmp_path):
+    from bballs.package import build_zip
+
+    root = tmp_path / "project"
+    (root / "src" / "pkg" / "__pycache__").mkdir(parents=True)
+    (root / "src" / "pkg" / "a.py").write_text("x = 1\n")
+    (root / "src" / "pkg" / "__pycache__" / "a.pyc").write_bytes(b"0")
+    (root / "src" / "pkg" / "weights.pt").write_bytes(b"0")
+    (root / "data").mkdir()
+    (root / "data" / "README.md").write_text("card")
+    (root / "data" / "part1_bballs_test.npz").write_bytes(b"0")
+    (root / "README.md").write_text("readme")
+    names = zipfile.ZipFile(build_zip(tmp_path / "c.zip", root)).namelist()
+    assert sorted(names) == ["bballs/README.md", "bballs/data/README.md", "bballs/src/pkg/a.py"]

@@ -1,0 +1,96 @@
+"""The quick pipeline end to end: data -> notebooks -> figures -> results -> report -> code.zip."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from bballs.pipeline import NOTEBOOKS, notebook_dir, reproduce
+
+FIGURES = [
+    "part1_curves.png", "part1_confusion.png", "part1_accuracy_by_radius.png",
+    "part1_improved_confusion.png", "part1_ablation.png",
+    "part2_train_loss.png", "part2_val_loss.png", "part2_predictions.png",
+    "part2_per_horizon.png", "part2_task7_table.png", "part2_task7_predictions.png",
+    "part2_long_horizon.png", "part2_predictions.gif",
+]
+RESULT_KEYS = {
+    "part1.json": {"spec": ["test_accuracy", "confusion_matrix", "history"],
+                   "classical": ["test_accuracy"],
+                   "improved": ["test_accuracy_mean", "test_accuracy_std",
+                                "test_accuracy_per_seed", "ablation"]},
+    "part2.json": {"last_frame": ["mse", "ssim", "psnr"],
+                   "spec_unet": ["mse", "ssim", "psnr", "psnr_of_mse", "history"],
+                   "physics": ["mse", "ssim", "psnr"],
+                   "improved": ["mse", "ssim", "psnr", "ssim_per_seed", "ablation"],
+                   "long_horizon": ["curves"]},
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(dataset_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick")
+    reproduce(quick=True, data_dir=dataset_dir, output_dir=out)
+    return out
+
+
+@pytest.mark.parametrize("figure", FIGURES)
+def test_every_figure_is_written(quick_run, figure):
+    assert (quick_run / "figures" / figure).stat().st_size > 5_000
+
+
+@pytest.mark.parametrize("name", list(RESULT_KEYS))
+def test_results_have_the_documented_keys(quick_run, name):
+    results = json.loads((quick_run / "results" / name).read_text())
+    for section, fields in RESULT_KEYS[name].items():
+        assert set(fields) <= set(results[section]), section
+        assert results[section].get("quick", True) is True
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_executed_notebooks_keep_outputs_and_have_no_errors(quick_run, name):
+    notebook = nbformat.read(quick_run / "notebooks" / name, 4)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_report_pdf_shows_numbers_from_the_results(quick_run):
+    results = json.loads((quick_run / "results" / "part1.json").read_text())
+    reader = PdfReader(quick_run / "report.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 4
+    assert f"{results['spec']['test_accuracy']:.1%}" in text
+    assert "Task 7" in text and "84,467" in text and "615,339" in text
+
+
+def test_code_zip_has_sources_and_no_data(quick_run):
+    names = zipfile.ZipFile(quick_run / "code.zip").namelist()
+    for required in ("bballs/src/bballs/models.py", "bballs/README.md", "bballs/pyproject.toml",
+                     "bballs/requirements.txt", "bballs/report/report.md",
+                     "bballs/tests/test_pipeline.py", f"bballs/notebooks/{NOTEBOOKS[0]}"):
+        assert required in names
+    forbidden = (".npz", ".npy", ".pt", ".pth", ".pyc", ".zip", ".pdf")
+    assert not [n for n in names if n.endswith(forbidden) or "checkpoints/" in n
+                or "__pycache__" in n or "/dist/" in n]
+    assert (quick_run / "code.zip").stat().st_size < 5_000_000
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebooks_define_no_classes_or_functions(name):
+    notebook = nbformat.read(notebook_dir() / name, 4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            lines = cell.source.splitlines()
+            assert not [line for line in lines if line.startswith(("def ", "class "))]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebooks_start_with_a_colab_badge_and_a_setup_cell(name):
+    cells = nbformat.read(notebook_dir() / name, 4).cells
+    assert "colab.research.google.com" in cells[0].source
+    assert "pip" in cells[1].source and "find_spec(\"bballs\")" in cells[1].source
+    assert "parameters" in cells[2].metadata.get("tags", [])
