@@ -134,18 +134,23 @@ def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
 
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
                   reference: Mapping[str, float] | None = None) -> plt.Figure:
-    """Mean +- std over seeds of ``metric`` per variant (rows of ``experiments.summarise``)."""
+    """Mean +- std over seeds of ``metric`` per variant (rows of ``experiments.summarise``),
+    as points with error bars (the axis need not start at zero)."""
     names = [row["variant"] for row in table]
     means = np.array([row[f"{metric}_mean"] for row in table])
     stds = np.array([row[f"{metric}_std"] for row in table])
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.2))
-    ax.barh(names, means, xerr=stds, color="C0", alpha=0.8, capsize=3)
-    for y, (m, row) in enumerate(zip(means, table)):
-        ax.text(m, y, f" {m:.3f} (n={row['seeds']})", va="center", fontsize=8)
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 1.2))
+    y = np.arange(len(names))
+    ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
+    ax.set_yticks(y, names)
+    for row_y, (m, row) in enumerate(zip(means, table)):
+        ax.annotate(f"{m:.3f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=7)
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.3f}")
-    ax.invert_yaxis()
-    ax.set(xlabel=label, xlim=(min(means.min() - 0.05, ax.get_xlim()[0]), 1.04))
+    low = min([*(means - stds), *(reference or {}).values()])
+    high = max(1.0, float((means + stds).max()))
+    ax.set(xlabel=label, xlim=(max(0.0, low - 0.03), high + 0.02), ylim=(len(names) - 0.5, -0.7))
     if reference:
         ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3, axis="x")
@@ -164,6 +169,7 @@ def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=Non
         ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
                    label="end of the trained horizon")
         ax.set(xlabel="predicted frame (1-based)", ylabel=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
