@@ -24,7 +24,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from bballs.pipeline import reproduce
 
-    reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output)
+    reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
+              force=args.force)
     return 0
 
 
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
     rep.add_argument("--output", type=Path, default=None,
                      help="folder for all outputs (default: the project; build/quick with --quick)")
+    rep.add_argument("--force", action="store_true",
+                     help="delete the checkpoints first and retrain everything")
     rep.set_defaults(run=cmd_reproduce)
 
     exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4 or 7")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -34,13 +35,14 @@ def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path 
 
 
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
-              output_dir: str | Path | None = None,
+              output_dir: str | Path | None = None, force: bool = False,
               notebooks: tuple[str, ...] = NOTEBOOKS) -> Path:
     """The whole chain: data (if missing), every notebook, report.pdf and code.zip.
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/,
     dist/code.zip). Quick mode writes everything under ``build/quick`` unless ``output_dir`` is
-    given, so a smoke test never overwrites the full results. Returns the output folder.
+    given, so a smoke test never overwrites the full results. Finished trainings are reused
+    from their checkpoints unless ``force`` (which deletes them first). Returns the output folder.
     """
     from bballs.package import build_zip
     from bballs.report import build
@@ -52,6 +54,9 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
         output_dir = root / "build" / "quick"
     out = Path(output_dir) if output_dir else root
     separate = out.resolve() != root.resolve()
+    if force and (out / "checkpoints").is_dir():
+        print(f"[force] removing {out / 'checkpoints'}: every model is retrained")
+        shutil.rmtree(out / "checkpoints")
     _stage("data", lambda: ensure_dataset(data_dir, seed=seed))
     for name in notebooks:
         target = out / "notebooks" / name if separate else None
