@@ -149,3 +149,36 @@ def test_package_excludes_data_and_checkpoints(tmp_path):
     (root / "README.md").write_text("readme")
     names = zipfile.ZipFile(build_zip(tmp_path / "c.zip", root)).namelist()
     assert sorted(names) == ["bballs/README.md", "bballs/data/README.md", "bballs/src/pkg/a.py"]
+
+
+def test_physics_prior_model_starts_from_the_forecast():
+    x = torch.rand(2, 10, 32, 32)
+    y = FramePredictor(in_frames=10, prior=True)(x)
+    assert torch.allclose(y, x[:, 5:].clamp(1e-3, 1 - 1e-3), atol=1e-5)
+
+
+def test_physics_prior_inputs_and_roll_out(dataset_dir):
+    from bballs import prediction
+
+    data = prediction.load_prediction_data(dataset_dir, quick=True)
+    extended = prediction.with_physics_prior(data)
+    assert extended.x_val.shape == (len(data.x_val), 10, 32, 32)
+    assert torch.equal(extended.x_val[:, :5], data.x_val)
+    variant = experiments.TASK7_FINAL
+    model = experiments.MODELS[variant.model]()
+    predictor = experiments.rollout_predictor(variant, model)
+    inputs = data.x_val[:3].numpy()
+    assert predictor(inputs).shape == (3, 5, 32, 32)
+    if experiments.uses_physics_prior(variant):  # untrained: exactly the physics forecast
+        forecast = physics_predictor.predict(inputs)
+        assert np.allclose(predictor(inputs), np.clip(forecast, 1e-3, 1 - 1e-3), atol=1e-5)
+
+
+def test_velocity_fit_sees_through_a_wall_bounce():
+    radius = np.array([1.2])
+    start, velocity = np.array([[[8.6, 5.0]]]), np.array([[[0.4, 0.1]]])
+    track, _ = physics_predictor._walls_only(start, velocity, radius[:, None, None], 2)
+    observed = np.concatenate([start, track[:, 0]], axis=1)  # (1, 3, 2): bounces off x = 10
+    fitted = physics_predictor.fit_velocities(observed, radius)
+    _, expected = physics_predictor._walls_only(start, velocity, radius[:, None, None], 2)
+    assert np.allclose(fitted, expected[:, 0], atol=0.01) and fitted[0, 0] < 0

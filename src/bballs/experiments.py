@@ -37,7 +37,9 @@ AUGMENTS: dict[str, Callable | None] = {
 MODELS: dict[str, Callable[[], nn.Module]] = {
     "BallCounter": BallCounter, "CountNet": CountNet, "UNet": UNet,
     "FramePredictor": FramePredictor,
+    "PhysicsPriorPredictor": partial(FramePredictor, in_frames=10, prior=True),
 }
+PHYSICS_PRIOR_MODELS = ("PhysicsPriorPredictor",)
 
 
 def cosine(optimizer: torch.optim.Optimizer, epochs: int) -> CosineAnnealingLR:
@@ -203,14 +205,47 @@ TASK7_VARIANTS = (
             2e-3, augment="symmetry+time", schedule=True),
     Variant("predictor+sym+time+bce", "binary cross-entropy loss instead of MSE",
             "FramePredictor", 10, 16, 2e-3, augment="symmetry+time", schedule=True, loss="bce"),
+    Variant("physics-prior+sym", "the physics predictor's forecast as 5 more input channels; "
+            "the network corrects it (symmetries; no time reversal, the forecast is one-way)",
+            "PhysicsPriorPredictor", 10, 16, 2e-3, augment="symmetry only (sequences)",
+            schedule=True),
 )
-TASK7_FINAL = TASK7_VARIANTS[3]
+TASK7_FINAL = TASK7_VARIANTS[5]
 LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "bce": nn.BCELoss}
+
+
+_PRIOR_CACHE: list[tuple[prediction.PredictionData, prediction.PredictionData]] = []
+
+
+def uses_physics_prior(variant: Variant) -> bool:
+    return variant.model in PHYSICS_PRIOR_MODELS
+
+
+def prior_data(data: prediction.PredictionData) -> prediction.PredictionData:
+    """``data`` with the physics forecast appended to the inputs (computed once per dataset)."""
+    if not _PRIOR_CACHE or _PRIOR_CACHE[0][0] is not data:
+        _PRIOR_CACHE[:] = [(data, prediction.with_physics_prior(data))]
+    return _PRIOR_CACHE[0][1]
+
+
+def variant_data(variant: Variant, data: prediction.PredictionData) -> prediction.PredictionData:
+    """The inputs ``variant``'s model expects: with the physics forecast if it uses one."""
+    return prior_data(data) if uses_physics_prior(variant) else data
+
+
+def rollout_predictor(variant: Variant, model: nn.Module):
+    """``model`` as a next-5-frames predictor on raw frames, for autoregressive roll-outs."""
+    from bballs import rollout
+
+    if uses_physics_prior(variant):
+        return rollout.physics_prior_predictor(model)
+    return rollout.model_predictor(model)
 
 
 def _run_predictor(variant: Variant, seed: int, data: prediction.PredictionData,
                    paths: OutputPaths, quick: bool, data_dir: Path) -> tuple[nn.Module, dict]:
     model = _build(variant, seed)
+    data = variant_data(variant, data)
     history = prediction.train_predictor(
         model, data, variant.config(seed, quick),
         checkpoint=paths.checkpoint(f"task7/{variant.name}_seed{seed}"),

@@ -81,12 +81,16 @@ class FramePredictor(nn.Module):
     easy to locate), residual blocks with GroupNorm, and the output is
     ``sigmoid(logit(last input frame) + correction)``: the network predicts the *change* from
     the last frame and the sigmoid keeps every pixel in [0, 1].
+
+    With ``prior=True`` the last ``out_frames`` input channels are a prior prediction (the
+    physics predictor's frames) and each output frame corrects its own prior frame instead.
     """
 
     def __init__(self, in_frames: int = 5, out_frames: int = 5,
-                 widths: tuple[int, ...] = (32, 64, 128)) -> None:
+                 widths: tuple[int, ...] = (32, 64, 128), prior: bool = False) -> None:
         super().__init__()
         self.out_frames = out_frames
+        self.prior = prior
         self.stem = nn.Conv2d(in_frames + 2, widths[0], 3, padding=1)
         self.down = nn.ModuleList()
         self.encode = nn.ModuleList()
@@ -119,5 +123,5 @@ class FramePredictor(nn.Module):
         z = self.middle(z)
         for up, block, skip in zip(self.up, self.decode, reversed(skips)):
             z = block(up(z) + skip)
-        last = x[:, -1:].clamp(1e-3, 1 - 1e-3)
-        return torch.sigmoid(torch.logit(last) + self.head(z))
+        base = x[:, -self.out_frames:] if self.prior else x[:, -1:]
+        return torch.sigmoid(torch.logit(base.clamp(1e-3, 1 - 1e-3)) + self.head(z))

@@ -74,6 +74,17 @@ def evaluate_last_frame(data: PredictionData) -> tuple[dict, torch.Tensor]:
     return video_scores(predicted, data.y_val), predicted
 
 
+def with_physics_prior(data: PredictionData) -> PredictionData:
+    """Inputs extended by the physics predictor's 5 frames: (N, 10, 32, 32) = frames 0-4 and
+    the physics forecast of frames 5-9 (the input of a physics-prior model)."""
+    from bballs import physics_predictor
+
+    def extend(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, torch.from_numpy(physics_predictor.predict(x.cpu().numpy()))], dim=1)
+
+    return PredictionData(extend(data.x_train), data.y_train, extend(data.x_val), data.y_val)
+
+
 def spec_config(seed: int = 0, quick: bool = False) -> TrainConfig:
     """Task 6's hyper-parameters: Adam (lr 1e-3), batch size 4, 20 epochs (1 in quick mode)."""
     return TrainConfig(epochs=1 if quick else SPEC_EPOCHS, batch_size=4, seed=seed)

@@ -32,6 +32,17 @@ def model_predictor(model: nn.Module) -> Predictor:
     return run
 
 
+def physics_prior_predictor(model: nn.Module) -> Predictor:
+    """A physics-prior network as a predictor: it sees the frames and the physics forecast."""
+    from bballs import physics_predictor
+
+    network = model_predictor(model)
+
+    def run(window: np.ndarray) -> np.ndarray:
+        return network(np.concatenate([window, physics_predictor.predict(window)], axis=1))
+    return run
+
+
 def roll_out(predictor: Predictor, inputs: np.ndarray, n_future: int) -> np.ndarray:
     """Feed each prediction back as input until ``n_future`` frames exist: (N, n_future, H, W)."""
     window = np.asarray(inputs, dtype=np.float32)
