@@ -210,7 +210,7 @@ TASK7_VARIANTS = (
             "PhysicsPriorPredictor", 10, 16, 2e-3, augment="symmetry only (sequences)",
             schedule=True),
 )
-TASK7_FINAL = TASK7_VARIANTS[3]
+TASK7_FINAL = TASK7_VARIANTS[4]
 LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "bce": nn.BCELoss}
 
 
