@@ -176,8 +176,11 @@ def run_sweep(task: str, variants, seeds, paths: OutputPaths, data_dir: Path,
 
 
 def summarise(rows: list[dict], metrics: tuple[str, ...]) -> list[dict]:
-    """Mean and standard deviation over seeds of each metric, one row per variant (in order)."""
-    names = list(dict.fromkeys(r["variant"] for r in rows))
+    """Mean and standard deviation over seeds of each metric, one row per variant, in the order
+    the variants are defined."""
+    known = [v.name for v in (*TASK4_VARIANTS, *task4_label_variants(), *TASK7_VARIANTS)]
+    names = sorted(dict.fromkeys(r["variant"] for r in rows),
+                   key=lambda name: known.index(name) if name in known else len(known))
     table = []
     for name in names:
         group = [r for r in rows if r["variant"] == name]
