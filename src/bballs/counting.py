@@ -19,24 +19,12 @@ RADIUS_BINS = (0.8, 1.0, 1.2, 1.4, 1.6)
 
 
 @dataclass
-class CountingData:
+class CountingData(bdata.TrainValTensors):
     """Part 1 frames as (N, 1, 32, 32) tensors and class indices 0-2 (= number of balls - 1)."""
 
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
-    test_radii: np.ndarray | None  # (N_test, 3), 0 for absent balls; None for official files
-
-    @property
-    def train(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x_train, self.y_train
-
-    @property
-    def val(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x_val, self.y_val
+    test_radii: np.ndarray | None = None  # (N_test, 3), 0 = absent ball; None for official files
 
 
 def load_counting_data(data_dir: str | Path, quick: bool = False) -> CountingData:

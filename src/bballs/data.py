@@ -223,6 +223,24 @@ def to_tensor(array: np.ndarray, device: torch.device | str = "cpu") -> torch.Te
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
+@dataclass
+class TrainValTensors:
+    """Training and validation tensors, as ``fit`` takes them."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+    @property
+    def train(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x_train, self.y_train
+
+    @property
+    def val(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x_val, self.y_val
+
+
 def split_sequence(frames, n_input: int = 5):
     """Inputs (first ``n_input`` frames) and targets (the rest) of (N, T, H, W) sequences."""
     return frames[:, :n_input], frames[:, n_input:]

@@ -115,21 +115,33 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
     return save(fig, path)
 
 
-def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
-                first_frame: int = 6) -> plt.Figure:
-    """MSE, SSIM and PSNR per predicted frame for several predictors."""
-    metrics = (("mse", "MSE (lower is better)"), ("ssim", "SSIM"), ("psnr", "PSNR (dB)"))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, (metric, label) in zip(axes, metrics):
-        for name, per_metric in scores.items():
-            values = per_metric[metric]
-            ax.plot(np.arange(first_frame, first_frame + len(values)), values, "o-", label=name)
-        ax.set(xlabel="predicted frame (1-based)", ylabel=label)
+_HORIZON_METRICS = {"mse": "MSE (lower is better)", "ssim": "SSIM", "psnr": "PSNR (dB)"}
+
+
+def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str],
+                    path, first_frame: int, trained_horizon: int | None, style: str,
+                    width: float) -> plt.Figure:
+    """One panel per metric, one line per predictor, against the predicted frame's number."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.7))
+    for ax, metric in zip(axes, metrics):
+        for name, per_metric in curves.items():
+            values = np.asarray(per_metric[metric], dtype=float)
+            ax.plot(np.arange(first_frame, first_frame + len(values)), values, style, label=name)
+        if trained_horizon:
+            ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
+                       label="end of the trained horizon")
+        ax.set(xlabel="predicted frame (1-based)", ylabel=_HORIZON_METRICS[metric])
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
+                first_frame: int = 6) -> plt.Figure:
+    """MSE, SSIM and PSNR per predicted frame for several predictors."""
+    return _horizon_panels(scores, ("mse", "ssim", "psnr"), path, first_frame, None, "o-", 13)
 
 
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
@@ -161,19 +173,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
 def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=None,
                    first_frame: int = 6, trained_horizon: int = 5) -> plt.Figure:
     """SSIM and PSNR against prediction horizon for several predictors (long roll-outs)."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, (metric, label) in zip(axes, (("ssim", "SSIM"), ("psnr", "PSNR (dB)"))):
-        for name, per_metric in curves.items():
-            values = np.asarray(per_metric[metric], dtype=float)
-            ax.plot(np.arange(first_frame, first_frame + len(values)), values, ".-", label=name)
-        ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
-                   label="end of the trained horizon")
-        ax.set(xlabel="predicted frame (1-based)", ylabel=label)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    return save(fig, path)
+    return _horizon_panels(curves, ("ssim", "psnr"), path, first_frame, trained_horizon, ".-", 11)
 
 
 def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -18,22 +17,8 @@ QUICK_TRAIN_SIZE = 64
 QUICK_VAL_SIZE = 100
 
 
-@dataclass
-class PredictionData:
+class PredictionData(bdata.TrainValTensors):
     """Inputs (frames 0-4) and targets (frames 5-9) as (N, 5, 32, 32) tensors."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
-
-    @property
-    def train(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x_train, self.y_train
-
-    @property
-    def val(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x_val, self.y_val
 
 
 def load_prediction_data(data_dir: str | Path, quick: bool = False) -> PredictionData:
