@@ -51,23 +51,21 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
     x, y = (t.to(device) for t in data.train)
     x_val = data.x_val.to(device)
     bare_epoch(UNet().to(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up
-    timings = {"fit": [], "bare": [], "bare_train_only": []}
-    with tempfile.TemporaryDirectory() as folder:
+    folder = tempfile.TemporaryDirectory()
+    runs = {  # each gets a freshly seeded U-Net; fit() a new checkpoint path, so nothing is reused
+        "fit": lambda model, k: fit(model, data.train, data.val, nn.MSELoss(), config,
+                                    checkpoint=Path(folder.name) / f"bench{k}.pt", device=device,
+                                    desc="fit"),
+        "bare": lambda model, k: bare_epoch(model, x, y, config.batch_size, x_val),
+        "bare_train_only": lambda model, k: bare_epoch(model, x, y, config.batch_size),
+    }
+    timings = {name: [] for name in runs}
+    with folder:
         for repeat in range(repeats):
-            seed_everything(0)
-            model = UNet().to(device)
-            checkpoint = Path(folder) / f"bench{repeat}.pt"
-            timings["fit"].append(_timed(lambda m=model, c=checkpoint: fit(
-                m, data.train, data.val, nn.MSELoss(), config, checkpoint=c, device=device,
-                desc="fit")))
-            seed_everything(0)
-            model = UNet().to(device)
-            timings["bare"].append(_timed(lambda m=model: bare_epoch(
-                m, x, y, config.batch_size, x_val)))
-            seed_everything(0)
-            model = UNet().to(device)
-            timings["bare_train_only"].append(_timed(lambda m=model: bare_epoch(
-                m, x, y, config.batch_size)))
+            for name, run_once in runs.items():
+                seed_everything(0)
+                model = UNet().to(device)
+                timings[name].append(_timed(lambda: run_once(model, repeat)))  # noqa: B023
     fit_s, bare_s = min(timings["fit"]), min(timings["bare"])
     n = len(x)
     return {"device": str(device), "samples": n, "batch_size": config.batch_size,

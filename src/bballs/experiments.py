@@ -24,7 +24,7 @@ from bballs.data import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
 from bballs.models import BallCounter, UNet, count_parameters
 from bballs.results import OutputPaths, read_results, update_results
-from bballs.training import TrainConfig, fit, seed_everything
+from bballs.training import TrainConfig, fit, load_weights, seed_everything
 
 SEEDS = (0, 1, 2)
 AUGMENTS: dict[str, Callable | None] = {
@@ -107,6 +107,10 @@ def task4_label_variants() -> tuple[Variant, ...]:
 
 # --- running ------------------------------------------------------------------------------------
 
+def _checkpoint(paths: OutputPaths, task: str, variant: Variant, seed: int) -> Path:
+    return paths.checkpoint(f"{task}/{variant.name}_seed{seed}")
+
+
 def _build(variant: Variant, seed: int) -> nn.Module:
     seed_everything(seed)
     return MODELS[variant.model]()
@@ -123,7 +127,7 @@ def _run_counter(variant: Variant, seed: int, data: counting.CountingData, paths
     started = time.perf_counter()
     history = counting.train_counter(
         model, subset, variant.config(seed, quick),
-        checkpoint=paths.checkpoint(f"task4/{variant.name}_seed{seed}"),
+        checkpoint=_checkpoint(paths, "task4", variant, seed),
         augment=AUGMENTS[variant.augment], make_scheduler=cosine if variant.schedule else None,
         desc=f"{variant.name} seed {seed}")
     scores = counting.evaluate_counter(model, data.x_test, data.y_test)
@@ -251,7 +255,7 @@ def _run_predictor(variant: Variant, seed: int, data: prediction.PredictionData,
     data = variant_data(variant, data)
     history = prediction.train_predictor(
         model, data, variant.config(seed, quick),
-        checkpoint=paths.checkpoint(f"task7/{variant.name}_seed{seed}"),
+        checkpoint=_checkpoint(paths, "task7", variant, seed),
         loss_fn=LOSSES[variant.loss](), augment=AUGMENTS[variant.augment],
         make_scheduler=cosine if variant.schedule else None, desc=f"{variant.name} seed {seed}")
     scores, _ = prediction.evaluate_predictor(model, data)
@@ -266,10 +270,7 @@ def final_model(task: str, seed: int, paths: OutputPaths, data_dir: Path,
     variant = TASK4_FINAL if task == "task4" else TASK7_FINAL
     rows = run_sweep(task, (variant,), (seed,), paths, data_dir, quick)
     row = next(r for r in reversed(rows) if r["variant"] == variant.name and r["seed"] == seed)
-    model = _build(variant, seed)
-    state = torch.load(paths.checkpoint(f"{task}/{variant.name}_seed{seed}"), map_location="cpu",
-                       weights_only=True)
-    model.load_state_dict(state["model"])
+    model = load_weights(_build(variant, seed), _checkpoint(paths, task, variant, seed))
     return model.eval(), row
 
 
