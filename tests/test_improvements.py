@@ -11,7 +11,7 @@ import torch
 
 from bballs import augment, experiments, physics, physics_predictor, rollout
 from bballs.data import FileSpec, generate_arrays
-from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
+from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
 from bballs.metrics import video_scores
 
 
@@ -104,32 +104,36 @@ def test_long_sequences_are_fresh_and_deterministic():
 def test_summarise_and_markdown_table():
     rows = [{"variant": "a", "change": "x", "parameters": 5, "train_seconds": 1.0, "acc": v}
             for v in (0.5, 1.0)]
-    table = experiments.summarise(rows, ("acc",))
+    table = experiments.summarise(rows + [{**rows[0], "variant": "b"}], ("acc",))
     assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
+    assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
     text = experiments.markdown_table(table, {"variant": "v", "acc": "accuracy"})
-    assert "| a | 0.75 ± 0.25 |" in text
+    assert "| a | 0.75 ± 0.25 |" in text and "| b | 0.5 |" in text  # one seed: no "± 0"
 
 
 def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
     from bballs.results import output_paths
 
-    paths = output_paths(tmp_path)
+    context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
     variant = experiments.TASK4_VARIANTS[0]
-    first = experiments.run_sweep("task4", (variant,), (0,), paths, dataset_dir, quick=True)
-    again = experiments.run_sweep("task4", (variant,), (0,), paths, dataset_dir, quick=True)
+    first = experiments.run_sweep(experiments.TASK4, (variant,), (0,), context)
+    again = experiments.run_sweep(experiments.TASK4, (variant,), (0,), context)
     assert len(first) == len(again) == 1 and first == again
     assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])
 
 
-def test_report_fills_numbers_from_results_and_tolerates_missing_ones(tmp_path):
+def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
     from bballs.report import MISSING, build, render_markdown
     from bballs.results import update_results
 
     update_results(tmp_path / "results" / "part1.json", "spec",
                    {"test_accuracy": 0.875, "parameters": 84467})
-    text = render_markdown(tmp_path)
+    update_results(tmp_path / "results" / "part2.json", "last_frame",
+                   {"psnr": float("inf"), "ssim": 1.0, "mse": 0.0, "psnr_of_mse": 1.0})
+    text = render_markdown(tmp_path, allow_missing=True)
     assert "87.5%" in text and "84,467" in text and MISSING in text
-    pdf = build(root=tmp_path, out=tmp_path / "r.pdf")
+    assert "inf" in text  # a non-finite PSNR stored as "inf" formats like the float
+    pdf = build(root=tmp_path, out=tmp_path / "r.pdf", allow_missing=True)
     from pypdf import PdfReader
 
     assert "87.5%" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
@@ -153,7 +157,7 @@ def test_package_excludes_data_and_checkpoints(tmp_path):
 
 def test_physics_prior_model_starts_from_the_forecast():
     x = torch.rand(2, 10, 32, 32)
-    y = FramePredictor(in_frames=10, prior=True)(x)
+    y = PhysicsPriorPredictor()(x)
     assert torch.allclose(y, x[:, 5:].clamp(1e-3, 1 - 1e-3), atol=1e-5)
 
 
@@ -165,7 +169,7 @@ def test_physics_prior_inputs_and_roll_out(dataset_dir):
     assert extended.x_val.shape == (len(data.x_val), 10, 32, 32)
     assert torch.equal(extended.x_val[:, :5], data.x_val)
     variant = next(v for v in experiments.TASK7_VARIANTS if experiments.uses_physics_prior(v))
-    predictor = experiments.rollout_predictor(variant, experiments.MODELS[variant.model]())
+    predictor = experiments.rollout_predictor(variant, variant.model())
     inputs = data.x_val[:3].numpy()
     forecast = physics_predictor.predict(inputs)  # untrained: exactly the physics forecast
     assert np.allclose(predictor(inputs), np.clip(forecast, 1e-3, 1 - 1e-3), atol=1e-5)

@@ -60,3 +60,8 @@ def sequence_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generato
     if time_reversal:
         sequence = torch.where(_coin(len(x), generator, x.device), sequence.flip(1), sequence)
     return sequence[:, :n_in], sequence[:, n_in:]
+
+
+def sequence_symmetries(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
+    """Video prediction: the 8 symmetries on whole sequences, without time reversal."""
+    return sequence_augment(x, y, generator, time_reversal=False)

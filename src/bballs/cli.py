@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -40,20 +42,11 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     from bballs import experiments
     from bballs.results import output_paths
 
-    paths = output_paths(args.output)
-    seeds = tuple(args.seeds)
+    task = experiments.TASKS[args.task]
+    context = experiments.Context(output_paths(args.output), args.data, args.quick)
     started = time.perf_counter()
-    if args.task == "task4":
-        variants = experiments.TASK4_VARIANTS + experiments.task4_label_variants()
-        rows = experiments.run_sweep("task4", variants, seeds, paths, args.data, args.quick)
-    else:  # each Task 7 run takes minutes on a CPU: the final recipe first, on every seed
-        final = (experiments.TASK7_FINAL,)
-        experiments.run_sweep("task7", final, seeds[:1], paths, args.data, args.quick)
-        others = tuple(v for v in experiments.TASK7_VARIANTS if v not in final)
-        experiments.run_sweep("task7", others, seeds[:args.ablation_seeds], paths, args.data,
-                              args.quick)
-        rows = experiments.run_sweep("task7", final, seeds, paths, args.data, args.quick)
-    print(f"{args.task}: {len(rows)} rows in {paths.results / (args.task + '_ablation.json')} "
+    rows = experiments.sweep(task, context, tuple(args.seeds), args.ablation_seeds, args.force)
+    print(f"{task.name}: {len(rows)} rows in {task.results_file(context.paths)} "
           f"({time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -62,7 +55,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bballs.report import build
 
     started = time.perf_counter()
-    path = build(root=args.results_root, out=args.out)
+    path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing)
     print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -98,8 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("task", choices=("task4", "task7"))
     exp.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     exp.add_argument("--quick", action="store_true", help="small subset and 1 epoch")
-    exp.add_argument("--ablation-seeds", type=int, default=1,
-                     help="Task 7: seeds per ablation variant (the final recipe gets all)")
+    exp.add_argument("--ablation-seeds", type=int, default=None,
+                     help="seeds per non-final variant (default: all for task4, 1 for task7; "
+                          "the final recipe always gets all)")
+    exp.add_argument("--force", action="store_true",
+                     help="retrain every run from scratch and replace its row")
     exp.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
     exp.add_argument("--output", type=Path, default=None,
                      help="folder for results/ and checkpoints/ (default: the project)")
@@ -109,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=None, help="PDF path (default report/)")
     report.add_argument("--results-root", type=Path, default=None,
                         help="folder holding results/ and figures/ (default: the project)")
+    report.add_argument("--allow-missing", action="store_true",
+                        help="print missing values as n/a instead of stopping")
     report.set_defaults(run=cmd_report)
 
     package = commands.add_parser("package", help="write dist/code.zip (sources, no data)")
@@ -125,5 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a known failure prints one line (no traceback) and returns 1."""
+    from bballs.pipeline import NotebookError
+    from bballs.report import ReportError
+    from bballs.results import ResultsError
+    from bballs.training import CheckpointError
+
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (NotebookError, ReportError, ResultsError, CheckpointError, FileNotFoundError,
+            ValueError) as error:
+        if os.environ.get("BBALLS_TRACEBACK"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished checkpoints are kept; run the command again to resume",
+              file=sys.stderr)
+        return 130

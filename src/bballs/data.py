@@ -79,13 +79,20 @@ def generate_arrays(spec: FileSpec, rng: np.random.Generator) -> dict[str, np.nd
 
 
 def generate_dataset(
-    out_dir: str | Path, seed: int = 0, files: tuple[FileSpec, ...] = DEFAULT_FILES
+    out_dir: str | Path, seed: int = 0, files: tuple[FileSpec, ...] = DEFAULT_FILES,
+    only: tuple[str, ...] | None = None,
 ) -> list[Path]:
-    """Write the dataset files into ``out_dir``; the same seed gives identical files."""
+    """Write the dataset files into ``out_dir`` (just the names in ``only``, if given).
+
+    Each file has its own random stream drawn from ``seed`` and its position in ``files``, so
+    the same seed gives identical files whether they are written together or one at a time.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for index, spec in enumerate(files):
+        if only is not None and spec.name not in only:
+            continue
         rng = np.random.default_rng([seed, index])
         path = out_dir / spec.name
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -96,12 +103,17 @@ def generate_dataset(
 
 
 def ensure_dataset(data_dir: str | Path, seed: int = 0) -> Path:
-    """Generate the dataset into ``data_dir`` unless all three files are already there."""
+    """Generate the dataset files missing from ``data_dir``; files already there (yours or the
+    official ones) are validated with :func:`load_npz` and never replaced."""
     data_dir = Path(data_dir)
-    missing = [spec.name for spec in DEFAULT_FILES if not (data_dir / spec.name).is_file()]
+    missing = tuple(spec.name for spec in DEFAULT_FILES if not (data_dir / spec.name).is_file())
+    for spec in DEFAULT_FILES:
+        if spec.name not in missing:
+            load_npz(data_dir / spec.name)
     if missing:
-        print(f"generating {', '.join(missing)} into {data_dir} (seed {seed}) ...")
-        generate_dataset(data_dir, seed=seed)
+        print(f"generating the missing {', '.join(missing)} (seed {seed}); "
+              f"existing files are kept")
+        generate_dataset(data_dir, seed=seed, only=missing)
     return data_dir
 
 
@@ -197,6 +209,13 @@ def _check_labels(path: Path, labels: np.ndarray, n_sequences: int) -> np.ndarra
         )
     if not np.issubdtype(labels.dtype, np.number) or not np.isfinite(labels).all():
         raise ValueError(f"{path}: 'labels' must be finite numbers (got dtype {labels.dtype}).")
+    if (labels != np.round(labels)).any():
+        raise ValueError(f"{path}: 'labels' must be whole numbers of balls; found "
+                         f"{labels[labels != np.round(labels)][:3].tolist()}.")
+    bad = sorted(set(np.unique(labels).tolist()) - set(range(1, physics.MAX_BALLS + 1)))
+    if bad:
+        raise ValueError(f"{path}: 'labels' must count 1 to {physics.MAX_BALLS} balls; found "
+                         f"{bad[:5]}. Regenerate the file or fix its labels.")
     return labels.astype(np.int64)
 
 

@@ -1,17 +1,20 @@
-"""Tasks 4 and 7: named training variants, multi-seed ablation sweeps and their result rows.
+"""Tasks 4 and 7: training recipes (variants), one sweep engine for both, and their result rows.
 
-Every run is checkpointed (``checkpoints/<task>/<variant>_seed<k>.pt``) and appends one row
-(variant, seed, configuration, scores, parameters, wall time) to ``results/<task>_ablation.json``;
-a row already there for the same configuration is kept, so sweeps resume where they stopped.
+A task supplies two functions: ``prepare`` turns a (variant, seed) into a :class:`Run` (model,
+data, configuration) and ``score`` evaluates a trained model. The engine trains every run with
+:func:`bballs.training.fit` (checkpointed as ``checkpoints/<task>/<variant>_seed<k>.pt``) and
+keeps one row per (variant, seed) in ``results/<task>_ablation.json``. A row is reused only while
+its checkpoint exists, trained every epoch and has the row's fingerprint; otherwise the run
+trains again (resuming a partial checkpoint) and its row is replaced.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from functools import partial
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,25 +24,21 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from bballs import augment as aug
 from bballs import counting, prediction
 from bballs.data import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
-from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
+from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
 from bballs.models import BallCounter, UNet, count_parameters
 from bballs.results import OutputPaths, read_results, update_results
-from bballs.training import TrainConfig, fit, load_weights, seed_everything
+from bballs.training import (
+    Augment,
+    TrainConfig,
+    checkpoint_epochs,
+    fingerprint,
+    fingerprint_digest,
+    fit,
+    load_weights,
+    seed_everything,
+)
 
 SEEDS = (0, 1, 2)
-AUGMENTS: dict[str, Callable | None] = {
-    "none": None,
-    "symmetry": aug.symmetry_augment,
-    "symmetry+size": aug.counting_augment,
-    "symmetry+time": aug.sequence_augment,
-    "symmetry only (sequences)": partial(aug.sequence_augment, time_reversal=False),
-}
-MODELS: dict[str, Callable[[], nn.Module]] = {
-    "BallCounter": BallCounter, "CountNet": CountNet, "UNet": UNet,
-    "FramePredictor": FramePredictor,
-    "PhysicsPriorPredictor": partial(FramePredictor, in_frames=10, prior=True),
-}
-PHYSICS_PRIOR_MODELS = ("PhysicsPriorPredictor",)
 
 
 def cosine(optimizer: torch.optim.Optimizer, epochs: int) -> CosineAnnealingLR:
@@ -49,19 +48,24 @@ def cosine(optimizer: torch.optim.Optimizer, epochs: int) -> CosineAnnealingLR:
 
 @dataclass(frozen=True)
 class Variant:
-    """One training recipe: model, optimisation, augmentation and (Task 4) pre-training."""
+    """One training recipe: model class, optimisation, augmentation, loss and pre-training.
+
+    ``study`` groups rows in tables ("ablation": one change at a time; "labels": the
+    label-fraction study).
+    """
 
     name: str
     change: str  # what differs from the row before / the specification, in words
-    model: str
+    model: Callable[[], nn.Module]
     epochs: int
     batch_size: int = 4
     lr: float = 1e-3
-    augment: str = "none"
+    augment: Augment | None = None
     schedule: bool = False
-    loss: str = "mse"
+    loss: Callable[[], nn.Module] = nn.MSELoss
     pretrained: bool = False
     label_fraction: float = 1.0
+    study: str = "ablation"
 
     def config(self, seed: int, quick: bool) -> TrainConfig:
         return TrainConfig(epochs=1 if quick else self.epochs, batch_size=self.batch_size,
@@ -69,82 +73,194 @@ class Variant:
 
     @property
     def tag(self) -> str:
-        return (f"aug={self.augment},cosine={self.schedule},loss={self.loss},"
+        """Everything about the recipe that the numbers of :class:`TrainConfig` do not say."""
+        augment = self.augment.__name__ if self.augment else "none"
+        return (f"aug={augment},cosine={self.schedule},loss={self.loss.__name__},"
                 f"pretrained={self.pretrained},labels={self.label_fraction}")
 
-
-TASK4_VARIANTS = (
-    Variant("spec", "Table 2 CNN, Task 2 recipe (5 epochs, batch 4)", "BallCounter", 5),
-    Variant("spec+long", "30 epochs, batch 16, cosine learning-rate decay", "BallCounter", 30,
-            16, schedule=True),
-    Variant("spec+long+sym", "+ random flips / transposes (8 symmetries)", "BallCounter", 30, 16,
-            augment="symmetry", schedule=True),
-    Variant("spec+long+sym+size", "+ ball-size jitter (grey dilation/erosion by 1 px)",
-            "BallCounter", 30, 16, augment="symmetry+size", schedule=True),
-    Variant("countnet+long", "CountNet (batch norm, global average pooling), no augmentation",
-            "CountNet", 30, 16, schedule=True),
-    Variant("countnet+long+sym+size", "CountNet + symmetries + ball-size jitter", "CountNet",
-            30, 16, augment="symmetry+size", schedule=True),
-    Variant("countnet+long+sym+size+ae", "+ encoder pre-trained as an autoencoder on Part 2 "
-            "frames", "CountNet", 30, 16, augment="symmetry+size", schedule=True,
-            pretrained=True),
-)
-TASK4_FINAL = TASK4_VARIANTS[5]
-LABEL_FRACTIONS = (0.1, 0.25, 0.5)
-AE_EPOCHS, AE_FRAMES = 3, 12_000
+    def describe(self) -> dict[str, Any]:
+        """The recipe as plain values, for tables and the report."""
+        return {"variant": self.name, "change": self.change, "model": self.model.__name__,
+                "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "augment": self.augment.__name__ if self.augment else "none",
+                "schedule": "cosine" if self.schedule else "constant",
+                "loss": self.loss.__name__, "pretrained": self.pretrained,
+                "label_fraction": self.label_fraction, "study": self.study}
 
 
-def task4_label_variants() -> tuple[Variant, ...]:
-    """Final recipe from scratch and with pre-training, on 10 %, 25 % and 50 % of the labels."""
-    rows = []
-    for fraction in LABEL_FRACTIONS:
-        for base in (TASK4_VARIANTS[5], TASK4_VARIANTS[6]):
-            rows.append(replace(base, name=f"{base.name}@{fraction:.0%}",
-                                change=f"{fraction:.0%} of the 400 labels",
-                                label_fraction=fraction))
-    return tuple(rows)
+@dataclass
+class Run:
+    """Everything :func:`bballs.training.fit` needs for one (variant, seed)."""
+
+    model: nn.Module
+    train: tuple[torch.Tensor, torch.Tensor]
+    val: tuple[torch.Tensor, torch.Tensor]
+    loss_fn: nn.Module
+    config: TrainConfig
+    fit_options: dict[str, Any] = field(default_factory=dict)
+    initialise: Callable[[nn.Module], None] | None = None  # only when training starts
 
 
-# --- running ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Context:
+    """Where a sweep reads data and writes checkpoints and rows."""
 
-def _checkpoint(paths: OutputPaths, task: str, variant: Variant, seed: int) -> Path:
-    return paths.checkpoint(f"{task}/{variant.name}_seed{seed}")
+    paths: OutputPaths
+    data_dir: Path
+    quick: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task's part in the engine: how to load its data, build a run and score a model."""
+
+    name: str
+    load_data: Callable[[Context], Any]
+    prepare: Callable[[Variant, int, Any, Context], Run]
+    score: Callable[[nn.Module, Variant, Any], dict]
+    variants: tuple[Variant, ...]  # every recipe of the sweep, in table order
+    final: Variant  # the recipe the notebook reports
+    ablation_seeds: int = len(SEEDS)  # seeds per non-final variant in a full sweep
+
+    def results_file(self, paths: OutputPaths) -> Path:
+        return paths.results / f"{self.name}_ablation.json"
+
+    def checkpoint(self, paths: OutputPaths, variant: Variant, seed: int) -> Path:
+        return paths.checkpoint(f"{self.name}/{variant.name}_seed{seed}")
 
 
 def _build(variant: Variant, seed: int) -> nn.Module:
     seed_everything(seed)
-    return MODELS[variant.model]()
+    return variant.model()
 
 
-def _run_counter(variant: Variant, seed: int, data: counting.CountingData, paths: OutputPaths,
-                 quick: bool, data_dir: Path) -> tuple[nn.Module, dict]:
-    model = _build(variant, seed)
-    if variant.pretrained:
-        autoencoder = pretrain_autoencoder(data_dir, seed, paths, quick)
-        model.encoder.load_state_dict(autoencoder.encoder.state_dict())
-    n_labels = max(8, int(round(len(data.x_train) * variant.label_fraction)))
-    subset = replace(data, x_train=data.x_train[:n_labels], y_train=data.y_train[:n_labels])
-    started = time.perf_counter()
-    history = counting.train_counter(
-        model, subset, variant.config(seed, quick),
-        checkpoint=_checkpoint(paths, "task4", variant, seed),
-        augment=AUGMENTS[variant.augment], make_scheduler=cosine if variant.schedule else None,
-        desc=f"{variant.name} seed {seed}")
-    scores = counting.evaluate_counter(model, data.x_test, data.y_test)
-    return model, {
-        "test_accuracy": scores["accuracy"], "confusion_matrix": scores["confusion_matrix"],
-        "val_accuracy": history.val_accuracy[-1], "train_labels": n_labels,
-        "train_seconds": float(sum(history.epoch_seconds)),
-        "wall_seconds": time.perf_counter() - started,
-    }
+def train_or_reuse(task: Task, variant: Variant, seed: int, data: Any, context: Context,
+                   row: dict | None = None) -> tuple[nn.Module, dict]:
+    """The trained model of one (variant, seed) and its row.
+
+    ``row`` (the recorded one, if any) is returned unchanged when the checkpoint on disk is a
+    finished run with the row's fingerprint; otherwise the run trains (resuming a partial
+    checkpoint) and a fresh row is made from the weights that now exist.
+    """
+    run = task.prepare(variant, seed, data, context)
+    checkpoint = task.checkpoint(context.paths, variant, seed)
+    run_id = fingerprint(run.model, run.config, len(run.train[0]))
+    digest = fingerprint_digest(run_id)
+    done = checkpoint_epochs(checkpoint, run_id)
+    if row and row.get("fingerprint") == digest and done == run.config.epochs:
+        return load_weights(run.model, checkpoint, run_id).eval(), row
+    if run.initialise and done is None:
+        run.initialise(run.model)
+    history = fit(run.model, run.train, run.val, run.loss_fn, run.config, checkpoint=checkpoint,
+                  desc=f"{variant.name} seed {seed}", **run.fit_options)
+    scores = task.score(run.model.eval(), variant, data)
+    row = {**variant.describe(), "seed": seed, "quick": context.quick, "epochs": run.config.epochs,
+           "tag": variant.tag, "fingerprint": digest, "train_examples": len(run.train[0]),
+           "parameters": count_parameters(run.model),
+           "train_seconds": float(sum(history.epoch_seconds)), **scores}
+    return run.model.eval(), row
 
 
-def pretrain_autoencoder(data_dir: Path, seed: int, paths: OutputPaths,
-                         quick: bool = False) -> FrameAutoencoder:
+def run_sweep(task: Task, variants: Sequence[Variant], seeds: Sequence[int], context: Context,
+              data: Any = None, force: bool = False) -> list[dict]:
+    """Train (or reuse) every (variant, seed); returns all rows of the task's ablation file.
+
+    Rows are written after every run, so an interrupted sweep resumes where it stopped.
+    ``force`` retrains every listed run from scratch and replaces its row.
+    """
+    results_file = task.results_file(context.paths)
+    data = task.load_data(context) if data is None else data
+    rows = read_results(results_file).get("rows", [])
+    for variant in variants:
+        for seed in seeds:
+            if force:
+                task.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
+            old = _find_row(rows, variant, seed, context.quick)
+            _, row = train_or_reuse(task, variant, seed, data, context, None if force else old)
+            if row is not old:
+                rows = [r for r in rows if r is not old] + [row]
+                update_results(results_file, "rows", rows)
+    return rows
+
+
+def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dict | None:
+    return next((r for r in rows if r["variant"] == variant.name and r["seed"] == seed
+                 and r.get("quick") == quick), None)
+
+
+def final_model(task: Task, variant: Variant, seed: int, context: Context,
+                data: Any = None) -> tuple[nn.Module, dict]:
+    """The trained final recipe of ``task`` for one seed (trained now if no valid checkpoint
+    exists); its row in the ablation file is kept up to date."""
+    results_file = task.results_file(context.paths)
+    data = task.load_data(context) if data is None else data
+    rows = read_results(results_file).get("rows", [])
+    old = _find_row(rows, variant, seed, context.quick)
+    model, row = train_or_reuse(task, variant, seed, data, context, old)
+    if row is not old:
+        update_results(results_file, "rows", [r for r in rows if r is not old] + [row])
+    return model, row
+
+
+def mode_rows(paths: OutputPaths, task: Task, quick: bool) -> list[dict]:
+    """The ablation rows of ``task`` recorded in the given mode (quick or full)."""
+    rows = read_results(task.results_file(paths)).get("rows", [])
+    return [r for r in rows if r.get("quick") == quick]
+
+
+def summarise(rows: list[dict], metrics: tuple[str, ...],
+              order: Sequence[Variant] = ()) -> list[dict]:
+    """Mean and standard deviation over seeds of each metric, one row per variant, in the
+    order of ``order`` (variants not in it last)."""
+    known = [v.name for v in order]
+    names = sorted(dict.fromkeys(r["variant"] for r in rows),
+                   key=lambda name: known.index(name) if name in known else len(known))
+    table = []
+    for name in names:
+        group = [r for r in rows if r["variant"] == name]
+        entry = {key: group[0].get(key) for key in ("variant", "change", "study", "parameters")}
+        entry.update(seeds=len(group),
+                     train_seconds=float(np.mean([r["train_seconds"] for r in group])))
+        for metric in metrics:
+            values = np.array([r[metric] for r in group], dtype=float)
+            entry[f"{metric}_mean"] = float(values.mean())
+            entry[f"{metric}_std"] = float(values.std()) if len(values) > 1 else None
+        table.append(entry)
+    return table
+
+
+def markdown_table(table: list[dict], columns: dict[str, str]) -> str:
+    """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
+
+    A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
+    single seed).
+    """
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    for row in table:
+        cells = []
+        for key in columns:
+            if f"{key}_mean" in row:
+                std = row.get(f"{key}_std")
+                cells.append(f"{row[f'{key}_mean']:.4g}" + (f" ± {std:.2g}" if std else ""))
+            elif isinstance(row.get(key), float):
+                cells.append(f"{row[key]:.4g}")
+            else:
+                cells.append(str(row.get(key, "")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# --- Task 4: counting under a distribution shift ------------------------------------------------
+
+AE_EPOCHS, AE_FRAMES = 3, 12_000
+LABEL_FRACTIONS = (0.1, 0.25, 0.5)
+
+
+def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
     """Train the autoencoder on single frames of the Part 2 *training* split (no labels used)."""
-    frames, _ = load_npz(Path(data_dir) / PART2_SEQUENCES)
+    frames, _ = load_npz(Path(context.data_dir) / PART2_SEQUENCES)
     train, val = split_train_val(frames)
-    n = 256 if quick else AE_FRAMES
+    n = 256 if context.quick else AE_FRAMES
     rng = np.random.default_rng(seed)
     pick = rng.choice(train.shape[0] * train.shape[1], size=n, replace=False)
     x = to_tensor(train.reshape(-1, 1, 32, 32)[np.sort(pick)])
@@ -152,92 +268,139 @@ def pretrain_autoencoder(data_dir: Path, seed: int, paths: OutputPaths,
     seed_everything(seed)
     model = FrameAutoencoder()
     fit(model, (x, x), (x_val, x_val), nn.MSELoss(),
-        TrainConfig(epochs=1 if quick else AE_EPOCHS, batch_size=64, seed=seed, tag="ae"),
-        checkpoint=paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
+        TrainConfig(epochs=1 if context.quick else AE_EPOCHS, batch_size=64, seed=seed, tag="ae"),
+        checkpoint=context.paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
     return model
 
 
-def run_sweep(task: str, variants, seeds, paths: OutputPaths, data_dir: Path,
-              quick: bool = False) -> list[dict]:
-    """Run every (variant, seed) not yet in the task's ablation file; return all its rows."""
-    results_file = paths.results / f"{task}_ablation.json"
-    rows = read_results(results_file).get("rows", [])
-    done = {(r["variant"], r["seed"], r["tag"], r["epochs"]) for r in rows}
-    data = (counting.load_counting_data(data_dir, quick=quick) if task == "task4"
-            else prediction.load_prediction_data(data_dir, quick=quick))
-    for variant in variants:
-        for seed in seeds:
-            config = variant.config(seed, quick)
-            if (variant.name, seed, variant.tag, config.epochs) in done:
-                continue
-            runner = _run_counter if task == "task4" else _run_predictor
-            model, scores = runner(variant, seed, data, paths, quick, data_dir)
-            rows.append({"variant": variant.name, "change": variant.change, "seed": seed,
-                         "tag": variant.tag, "epochs": config.epochs, "quick": quick,
-                         "parameters": count_parameters(model), **asdict(config), **scores})
-            update_results(results_file, "rows", rows)
-    return rows
+def _prepare_counter(variant: Variant, seed: int, data: counting.CountingData,
+                     context: Context) -> Run:
+    n_labels = max(8, int(round(len(data.x_train) * variant.label_fraction)))
+
+    def load_pretrained_encoder(model: nn.Module) -> None:
+        model.encoder.load_state_dict(pretrain_autoencoder(context, seed).encoder.state_dict())
+
+    return Run(_build(variant, seed), (data.x_train[:n_labels], data.y_train[:n_labels]),
+               data.val, variant.loss(), variant.config(seed, context.quick),
+               {"classification": True, "augment": variant.augment,
+                "make_scheduler": cosine if variant.schedule else None},
+               load_pretrained_encoder if variant.pretrained else None)
 
 
-def summarise(rows: list[dict], metrics: tuple[str, ...]) -> list[dict]:
-    """Mean and standard deviation over seeds of each metric, one row per variant, in the order
-    the variants are defined."""
-    known = [v.name for v in (*TASK4_VARIANTS, *task4_label_variants(), *TASK7_VARIANTS)]
-    names = sorted(dict.fromkeys(r["variant"] for r in rows),
-                   key=lambda name: known.index(name) if name in known else len(known))
-    table = []
-    for name in names:
-        group = [r for r in rows if r["variant"] == name]
-        entry = {"variant": name, "change": group[0]["change"], "seeds": len(group),
-                 "parameters": group[0]["parameters"],
-                 "train_seconds": float(np.mean([r["train_seconds"] for r in group]))}
-        for metric in metrics:
-            values = np.array([r[metric] for r in group], dtype=float)
-            entry[f"{metric}_mean"] = float(values.mean())
-            entry[f"{metric}_std"] = float(values.std())
-        table.append(entry)
-    return table
+def _score_counter(model: nn.Module, variant: Variant, data: counting.CountingData) -> dict:
+    test = counting.evaluate_counter(model, data.x_test, data.y_test)
+    val = counting.evaluate_counter(model, data.x_val, data.y_val)
+    return {"test_accuracy": test["accuracy"], "confusion_matrix": test["confusion_matrix"],
+            "val_accuracy": val["accuracy"]}
 
 
-# --- Task 7 -------------------------------------------------------------------------------------
-
-TASK7_VARIANTS = (
-    Variant("unet+bs16+cosine", "Table 3 U-Net, batch 16, lr 2e-3, cosine decay (optimisation "
-            "only)", "UNet", 10, 16, 2e-3, schedule=True),
-    Variant("predictor", "FramePredictor: residual blocks, coordinates, sigmoid(change from last "
-            "frame)", "FramePredictor", 10, 16, 2e-3, schedule=True),
-    Variant("predictor+sym", "+ the 8 symmetries of the square on whole sequences",
-            "FramePredictor", 10, 16, 2e-3, augment="symmetry only (sequences)", schedule=True),
-    Variant("predictor+sym+time", "+ time reversal of whole sequences", "FramePredictor", 10, 16,
-            2e-3, augment="symmetry+time", schedule=True),
-    Variant("predictor+sym+time+bce", "binary cross-entropy loss instead of MSE",
-            "FramePredictor", 10, 16, 2e-3, augment="symmetry+time", schedule=True, loss="bce"),
-    Variant("physics-prior+sym", "the physics predictor's forecast as 5 more input channels; "
-            "the network corrects it (symmetries; no time reversal, the forecast is one-way)",
-            "PhysicsPriorPredictor", 10, 16, 2e-3, augment="symmetry only (sequences)",
-            schedule=True),
+_COUNTER = {"epochs": 30, "batch_size": 16, "schedule": True, "loss": nn.CrossEntropyLoss}
+TASK4_VARIANTS = (
+    Variant("spec", "Table 2 CNN, Task 2 recipe (5 epochs, batch 4)", BallCounter, 5,
+            loss=nn.CrossEntropyLoss),
+    Variant("spec+long", "30 epochs, batch 16, cosine learning-rate decay", BallCounter,
+            **_COUNTER),
+    Variant("spec+long+sym", "+ random flips / transposes (8 symmetries)", BallCounter,
+            augment=aug.symmetry_augment, **_COUNTER),
+    Variant("spec+long+sym+size", "+ ball-size jitter (grey dilation/erosion by 1 px)",
+            BallCounter, augment=aug.counting_augment, **_COUNTER),
+    Variant("countnet+long", "CountNet (batch norm, global average pooling), no augmentation",
+            CountNet, **_COUNTER),
+    Variant("countnet+long+sym+size", "CountNet + symmetries + ball-size jitter", CountNet,
+            augment=aug.counting_augment, **_COUNTER),
+    Variant("countnet+long+sym+size+ae", "+ encoder pre-trained as an autoencoder on Part 2 "
+            "frames", CountNet, augment=aug.counting_augment, pretrained=True, **_COUNTER),
 )
-TASK7_FINAL = TASK7_VARIANTS[4]
-LOSSES: dict[str, Callable[[], nn.Module]] = {"mse": nn.MSELoss, "bce": nn.BCELoss}
+_TASK4_BY_NAME = {v.name: v for v in TASK4_VARIANTS}
+TASK4_FINAL = _TASK4_BY_NAME["countnet+long+sym+size"]
+TASK4_PRETRAINED = _TASK4_BY_NAME["countnet+long+sym+size+ae"]
 
 
-_PRIOR_CACHE: list[tuple[prediction.PredictionData, prediction.PredictionData]] = []
+def task4_label_variants() -> tuple[Variant, ...]:
+    """Final recipe from scratch and with pre-training, on 10 %, 25 % and 50 % of the labels."""
+    return tuple(replace(base, name=f"{base.name} ({fraction:.0%} labels)",
+                         change=f"{fraction:.0%} of the 400 labels", label_fraction=fraction,
+                         study="labels")
+                 for fraction in LABEL_FRACTIONS for base in (TASK4_FINAL, TASK4_PRETRAINED))
+
+
+# --- Task 7: video prediction -------------------------------------------------------------------
+
+@dataclass
+class Task7Data:
+    """The prediction data and, computed on first use, the same with the physics forecast."""
+
+    frames: prediction.PredictionData
+
+    @cached_property
+    def with_physics_prior(self) -> prediction.PredictionData:
+        return prediction.with_physics_prior(self.frames)
+
+    def inputs_for(self, variant: Variant) -> prediction.PredictionData:
+        """The data ``variant``'s model expects: with the physics forecast if it uses one."""
+        return self.with_physics_prior if uses_physics_prior(variant) else self.frames
 
 
 def uses_physics_prior(variant: Variant) -> bool:
-    return variant.model in PHYSICS_PRIOR_MODELS
+    return getattr(variant.model, "needs_physics_prior", False)
 
 
-def prior_data(data: prediction.PredictionData) -> prediction.PredictionData:
-    """``data`` with the physics forecast appended to the inputs (computed once per dataset)."""
-    if not _PRIOR_CACHE or _PRIOR_CACHE[0][0] is not data:
-        _PRIOR_CACHE[:] = [(data, prediction.with_physics_prior(data))]
-    return _PRIOR_CACHE[0][1]
+def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> Run:
+    inputs = data.inputs_for(variant)
+    return Run(_build(variant, seed), inputs.train, inputs.val, variant.loss(),
+               variant.config(seed, context.quick),
+               {"augment": variant.augment,
+                "make_scheduler": cosine if variant.schedule else None})
 
 
-def variant_data(variant: Variant, data: prediction.PredictionData) -> prediction.PredictionData:
-    """The inputs ``variant``'s model expects: with the physics forecast if it uses one."""
-    return prior_data(data) if uses_physics_prior(variant) else data
+def _score_predictor(model: nn.Module, variant: Variant, data: Task7Data) -> dict:
+    scores, _ = prediction.evaluate_predictor(model, data.inputs_for(variant))
+    return {key: scores[key] for key in ("mse", "ssim", "psnr", "psnr_of_mse", "per_horizon")}
+
+
+_PREDICTOR = {"epochs": 10, "batch_size": 16, "lr": 2e-3, "schedule": True}
+TASK7_VARIANTS = (
+    Variant("unet+bs16+cosine", "Table 3 U-Net, batch 16, lr 2e-3, cosine decay (optimisation "
+            "only)", UNet, **_PREDICTOR),
+    Variant("predictor", "FramePredictor: residual blocks, coordinates, sigmoid(change from last "
+            "frame)", FramePredictor, **_PREDICTOR),
+    Variant("predictor+sym", "+ the 8 symmetries of the square on whole sequences",
+            FramePredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
+    Variant("predictor+sym+time", "+ time reversal of whole sequences", FramePredictor,
+            augment=aug.sequence_augment, **_PREDICTOR),
+    Variant("predictor+sym+time+bce", "binary cross-entropy loss instead of MSE",
+            FramePredictor, augment=aug.sequence_augment, loss=nn.BCELoss, **_PREDICTOR),
+    Variant("physics-prior+sym", "the physics predictor's forecast as 5 more input channels; "
+            "the network corrects it (symmetries; no time reversal, the forecast is one-way)",
+            PhysicsPriorPredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
+)
+TASK7_FINAL = {v.name: v for v in TASK7_VARIANTS}["predictor+sym+time+bce"]
+
+TASK4 = Task("task4", lambda c: counting.load_counting_data(c.data_dir, quick=c.quick),
+             _prepare_counter, _score_counter, TASK4_VARIANTS + task4_label_variants(),
+             TASK4_FINAL)
+TASK7 = Task("task7",
+             lambda c: Task7Data(prediction.load_prediction_data(c.data_dir, quick=c.quick)),
+             _prepare_predictor, _score_predictor, TASK7_VARIANTS, TASK7_FINAL,
+             ablation_seeds=1)  # each run takes minutes on a CPU: extra seeds for the final only
+TASKS = {task.name: task for task in (TASK4, TASK7)}
+
+
+def sweep(task: Task, context: Context, seeds: Sequence[int] = SEEDS,
+          ablation_seeds: int | None = None, force: bool = False) -> list[dict]:
+    """A task's whole sweep: the final recipe on the first seed, every other variant on the
+    first ``ablation_seeds`` seeds (default: the task's), then the final recipe on all seeds."""
+    n_ablation = task.ablation_seeds if ablation_seeds is None else ablation_seeds
+    data = task.load_data(context)
+    others = tuple(v for v in task.variants if v is not task.final)
+    stages = (((task.final,), seeds[:1]), (others, seeds[:n_ablation]), ((task.final,), seeds))
+    done: set[tuple[str, int]] = set()
+    for variants, stage_seeds in stages:
+        for variant in variants:
+            todo = [s for s in stage_seeds if (variant.name, s) not in done]
+            rows = run_sweep(task, (variant,), todo, context, data, force)
+            done.update((variant.name, s) for s in todo)
+    return rows
 
 
 def rollout_predictor(variant: Variant, model: nn.Module):
@@ -247,53 +410,3 @@ def rollout_predictor(variant: Variant, model: nn.Module):
     if uses_physics_prior(variant):
         return rollout.physics_prior_predictor(model)
     return rollout.model_predictor(model)
-
-
-def _run_predictor(variant: Variant, seed: int, data: prediction.PredictionData,
-                   paths: OutputPaths, quick: bool, data_dir: Path) -> tuple[nn.Module, dict]:
-    model = _build(variant, seed)
-    data = variant_data(variant, data)
-    history = prediction.train_predictor(
-        model, data, variant.config(seed, quick),
-        checkpoint=_checkpoint(paths, "task7", variant, seed),
-        loss_fn=LOSSES[variant.loss](), augment=AUGMENTS[variant.augment],
-        make_scheduler=cosine if variant.schedule else None, desc=f"{variant.name} seed {seed}")
-    scores, _ = prediction.evaluate_predictor(model, data)
-    return model, {"mse": scores["mse"], "ssim": scores["ssim"], "psnr": scores["psnr"],
-                   "psnr_of_mse": scores["psnr_of_mse"], "per_horizon": scores["per_horizon"],
-                   "train_seconds": float(sum(history.epoch_seconds))}
-
-
-def final_model(task: str, seed: int, paths: OutputPaths, data_dir: Path,
-                quick: bool = False) -> tuple[nn.Module, dict]:
-    """Train (or reuse) the final recipe of ``task`` for one seed; its row is recorded too."""
-    variant = TASK4_FINAL if task == "task4" else TASK7_FINAL
-    rows = run_sweep(task, (variant,), (seed,), paths, data_dir, quick)
-    row = next(r for r in reversed(rows) if r["variant"] == variant.name and r["seed"] == seed)
-    model = load_weights(_build(variant, seed), _checkpoint(paths, task, variant, seed))
-    return model.eval(), row
-
-
-def mode_rows(paths: OutputPaths, task: str, quick: bool) -> list[dict]:
-    """The ablation rows of ``task`` recorded in the given mode (quick or full)."""
-    rows = read_results(paths.results / f"{task}_ablation.json").get("rows", [])
-    return [r for r in rows if r.get("quick") == quick]
-
-
-def markdown_table(table: list[dict], columns: dict[str, str]) -> str:
-    """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
-
-    A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std``.
-    """
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
-    for row in table:
-        cells = []
-        for field in columns:
-            if f"{field}_mean" in row:
-                cells.append(f"{row[f'{field}_mean']:.4g} ± {row[f'{field}_std']:.2g}")
-            elif isinstance(row.get(field), float):
-                cells.append(f"{row[field]:.4g}")
-            else:
-                cells.append(str(row.get(field, "")))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)

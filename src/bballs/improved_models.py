@@ -125,3 +125,16 @@ class FramePredictor(nn.Module):
             z = block(up(z) + skip)
         base = x[:, -self.out_frames:] if self.prior else x[:, -1:]
         return torch.sigmoid(torch.logit(base.clamp(1e-3, 1 - 1e-3)) + self.head(z))
+
+
+class PhysicsPriorPredictor(FramePredictor):
+    """A FramePredictor that corrects the physics predictor's forecast.
+
+    Its input is 10 channels: the 5 observed frames, then the physics predictor's 5 forecast
+    frames (see :func:`bballs.prediction.with_physics_prior`).
+    """
+
+    needs_physics_prior = True
+
+    def __init__(self, widths: tuple[int, ...] = (32, 64, 128)) -> None:
+        super().__init__(in_frames=10, out_frames=5, widths=widths, prior=True)

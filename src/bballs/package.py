@@ -5,7 +5,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from bballs.results import project_root
+from bballs.results import atomic_path, project_root
+
+ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pyproject.toml is in it
 
 INCLUDED = ("src", "notebooks", "tests", "report", "README.md", "requirements.txt",
             "requirements-dev.txt", "pyproject.toml", "data/README.md")
@@ -16,7 +18,8 @@ EXCLUDED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_c
 
 def _wanted(path: Path) -> bool:
     parts_ok = not any(part in EXCLUDED_PARTS or part.endswith(".egg-info") for part in path.parts)
-    return path.is_file() and parts_ok and not path.name.endswith(EXCLUDED_SUFFIXES)
+    return (path.is_file() and parts_ok and not path.name.startswith(".")
+            and not path.name.endswith(EXCLUDED_SUFFIXES))
 
 
 def package_files(root: Path | None = None) -> list[Path]:
@@ -34,10 +37,7 @@ def build_zip(out: str | Path | None = None, root: Path | None = None) -> Path:
     """Write ``dist/code.zip`` (or ``out``) and return its path."""
     root = Path(root) if root else project_root()
     out = Path(out) if out else root / "dist" / "code.zip"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for relative in package_files(root):
-            archive.write(root / relative, Path("bballs") / relative)
-    tmp.replace(out)
+            archive.write(root / relative, Path(ZIP_FOLDER) / relative)
     return out

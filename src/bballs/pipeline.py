@@ -1,37 +1,154 @@
-"""Headless execution of the notebooks and the whole reproduction chain."""
+"""Headless execution of the notebooks and the whole reproduction chain.
+
+Every output is written all-or-nothing: a notebook is executed into ``build/running/`` and
+replaces its target only when every cell ran; on failure (or an interrupt) the target is left
+as it was, the failed copy is kept under ``build/failed/`` and the figures and results the
+notebook had already rewritten are restored.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import papermill
 
 from bballs.data import ensure_dataset
-from bballs.results import project_root
+from bballs.results import atomic_path, project_root
 
 NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb")
+DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
+
+
+class NotebookError(RuntimeError):
+    """A notebook stopped with an error; the message says which cell and where the copy is."""
 
 
 def notebook_dir() -> Path:
     return project_root() / "notebooks"
 
 
-def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
-                 output_dir: str | Path | None = None, executed: str | Path | None = None) -> Path:
-    """Execute one notebook top to bottom with papermill; returns the executed copy.
+def notebook_parameters(*, quick: bool, seed: int, data_dir: str | Path | None,
+                        output_dir: str | Path | None, cwd: Path | None = None) -> dict:
+    """The parameters that differ from the notebook's defaults, paths relative to the folder
+    the notebook runs in (so no absolute path of this machine is written into it)."""
+    root = project_root()
+    cwd = cwd or notebook_dir()
+    wanted = {"QUICK": quick, "SEED": seed,
+              "DATA_DIR": _relative(data_dir, root / "data", cwd),
+              "OUTPUT_DIR": _relative(output_dir, root, cwd)}
+    return {key: value for key, value in wanted.items() if value != DEFAULT_PARAMETERS[key]}
 
-    The executed notebook (with its outputs) overwrites the source unless ``executed`` is given.
+
+def _relative(path: str | Path | None, default: Path, cwd: Path) -> str | None:
+    if path is None or Path(path).resolve() == default.resolve():
+        return None
+    return os.path.relpath(Path(path).resolve(), cwd.resolve())
+
+
+def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
+                 output_dir: str | Path | None = None, executed: str | Path | None = None,
+                 source: str | Path | None = None, work_dir: str | Path | None = None) -> Path:
+    """Execute one notebook top to bottom; returns the executed copy.
+
+    ``source`` defaults to ``notebooks/<name>``. The executed notebook replaces ``executed``
+    (default: the source) only when every cell ran. Otherwise :class:`NotebookError` says which
+    cell failed and where the failed copy is (``<work_dir>/failed/<name>``, default
+    ``build/failed``), and the target is untouched.
     """
-    source = notebook_dir() / name
-    executed = Path(executed) if executed else source
-    parameters = {"QUICK": quick, "SEED": seed,
-                  "DATA_DIR": str(data_dir) if data_dir else None,
-                  "OUTPUT_DIR": str(output_dir) if output_dir else None}
-    papermill.execute_notebook(str(source), str(executed), parameters=parameters,
-                               cwd=str(source.parent), progress_bar=False, kernel_name="python3")
-    return executed
+    source = Path(source) if source else notebook_dir() / name
+    target = Path(executed) if executed else source
+    running = Path(work_dir or project_root() / "build") / "running" / name
+    running.parent.mkdir(parents=True, exist_ok=True)
+    parameters = notebook_parameters(quick=quick, seed=seed, data_dir=data_dir,
+                                     output_dir=output_dir, cwd=source.parent)
+    try:
+        papermill.execute_notebook(str(source), str(running), parameters=parameters,
+                                   cwd=str(source.parent), progress_bar=False,
+                                   kernel_name="python3", log_output=False,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except papermill.PapermillExecutionError as error:
+        failed = _keep_failed(running)
+        raise NotebookError(f"{name}: cell In [{error.exec_count}] failed with {error.ename}: "
+                            f"{error.evalue}; the executed copy is {failed}") from None
+    except BaseException:
+        _keep_failed(running)
+        raise
+    notebook = scrub(nbformat.read(running, as_version=4), name)
+    with atomic_path(target) as tmp:
+        nbformat.write(notebook, tmp)
+    running.unlink()
+    return target
+
+
+def _keep_failed(running: Path) -> Path:
+    failed = running.parent.parent / "failed" / running.name
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    if running.is_file():
+        os.replace(running, failed)
+    return failed
+
+
+def machine_paths() -> list[str]:
+    """Absolute paths of this machine that must not appear in shared files, longest first."""
+    paths = {str(project_root().resolve()), str(Path(sys.prefix).resolve()), sys.prefix,
+             str(Path.home())}
+    return sorted((p for p in paths if len(p) > 1), key=len, reverse=True)
+
+
+def scrub(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The executed notebook without this machine's paths: papermill's paths become the
+    notebook's name, and any absolute path left in an output is shortened."""
+    meta = notebook.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = name
+    meta.pop("environment_variables", None)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _shorten(output["text"])
+            for kind in ("text/plain", "text/markdown", "text/html"):
+                if kind in output.get("data", {}):
+                    output["data"][kind] = _shorten(output["data"][kind])
+    return notebook
+
+
+def _shorten(text):
+    if isinstance(text, list):
+        return [_shorten(t) for t in text]
+    for path in machine_paths():
+        text = text.replace(path + "/", "").replace(path, ".")
+    return text
+
+
+class Snapshot:
+    """The files under some folders as they are now, to put back if a run fails."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = folders
+        self.files = {p: p.read_bytes() for folder in folders if folder.is_dir()
+                      for p in folder.rglob("*") if p.is_file()}
+
+    def restore(self) -> list[Path]:
+        """Put every saved file back and delete files created since; returns what changed."""
+        changed = []
+        for folder in self.folders:
+            for path in (folder.rglob("*") if folder.is_dir() else []):
+                if path.is_file() and path not in self.files:
+                    path.unlink()
+                    changed.append(path)
+        for path, content in self.files.items():
+            if not path.is_file() or path.read_bytes() != content:
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(content)
+                changed.append(path)
+        return changed
 
 
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
@@ -55,24 +172,43 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     out = Path(output_dir) if output_dir else root
     separate = out.resolve() != root.resolve()
     if force and (out / "checkpoints").is_dir():
-        print(f"[force] removing {out / 'checkpoints'}: every model is retrained")
+        print(f"[force] removing {_shown(out / 'checkpoints')}: every model is retrained")
         shutil.rmtree(out / "checkpoints")
     _stage("data", lambda: ensure_dataset(data_dir, seed=seed))
     for name in notebooks:
         target = out / "notebooks" / name if separate else None
-        if target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        _stage(name, lambda name=name, target=target: run_notebook(
+        _stage(name, lambda name=name, target=target: _run_or_restore(
             name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target))
     pdf = out / "report.pdf" if separate else None
-    _stage("report.pdf", lambda: print(f"       {build(root=out, out=pdf)}"))
+    _stage("report.pdf", lambda: print(f"       {_shown(build(root=out, out=pdf))}"))
     archive = out / "code.zip" if separate else None
-    _stage("code.zip", lambda: print(f"       {build_zip(archive)}"))
-    print(f"[done] total {time.perf_counter() - started:.0f} s; outputs in {out}")
+    _stage("code.zip", lambda: print(f"       {_shown(build_zip(archive))}"))
+    print(f"[done] total {time.perf_counter() - started:.0f} s; outputs in {_shown(out)}")
     return out
 
 
-def _stage(label: str, action) -> None:
+def _run_or_restore(name: str, *, output_dir: Path, **options) -> Path:
+    """:func:`run_notebook`, putting the figures and results back as they were if it fails."""
+    snapshot = Snapshot([output_dir / "figures", output_dir / "results"])
+    try:
+        return run_notebook(name, output_dir=output_dir, **options)
+    except BaseException:
+        restored = snapshot.restore()
+        if restored:
+            print(f"[undo] {len(restored)} figure/result files restored to their state "
+                  f"before {name}", flush=True)
+        raise
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _stage(label: str, action: Callable[[], object]) -> None:
     started = time.perf_counter()
     print(f"[....] {label}", flush=True)
     action()

@@ -10,14 +10,14 @@ import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.metrics import CLASS_LABELS, as_numpy
+from bballs.results import atomic_path
 
 
 def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
     """Save ``fig`` to ``path`` (folders created) at report resolution; return it."""
     if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, bbox_inches="tight")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight")
     return fig
 
 
@@ -150,7 +150,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     as points with error bars (the axis need not start at zero)."""
     names = [row["variant"] for row in table]
     means = np.array([row[f"{metric}_mean"] for row in table])
-    stds = np.array([row[f"{metric}_std"] for row in table])
+    stds = np.array([row.get(f"{metric}_std") or 0.0 for row in table])
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 1.2))
     y = np.arange(len(names))
     ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
@@ -202,7 +202,7 @@ def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int =
 
     movie = FuncAnimation(fig, draw, frames=n_frames, blit=False)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    movie.save(path, writer=PillowWriter(fps=fps))
+    with atomic_path(path) as tmp:
+        movie.save(tmp, writer=PillowWriter(fps=fps))
     plt.close(fig)
     return path

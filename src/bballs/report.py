@@ -1,9 +1,11 @@
 """Build ``report/report.pdf`` from ``report/report.md``, ``results/*.json`` and ``figures/``.
 
 The Markdown source holds placeholders in Python's format syntax, e.g.
-``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time, and
-a value that is not there yet prints as "n/a" instead of failing. Tables are generated from the
-same files (``{table[task4]}``, ...). The author block is read from ``report/author.ini``.
+``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
+A value that is not there stops the build with the list of missing fields (``allow_missing``
+prints them as "n/a" instead). Tables are generated from the same files (``{table[task4]}``,
+...). The author block is read from ``report/author.ini``. The PDF is written to a temporary
+file and renamed, so an interrupted build never leaves a broken ``report.pdf``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from bballs.experiments import markdown_table
-from bballs.results import project_root, read_results
+from bballs.results import ResultsError, atomic_path, project_root, read_results
 
 REPORT_DIR = "report"
 MISSING = "n/a"
+
+
+class ReportError(RuntimeError):
+    """The report cannot be built: results missing or malformed."""
 
 
 class _Missing:
@@ -32,7 +38,11 @@ class _Missing:
 
 
 class _TolerantFormatter(string.Formatter):
-    """Resolves ``a[b][0][-1]`` in nested dicts and lists; anything absent becomes "n/a"."""
+    """Resolves ``a[b][0][-1]`` in nested dicts and lists; records every absent field (and
+    formats it as "n/a") and every value that does not fit its format."""
+
+    def __init__(self) -> None:
+        self.missing: list[str] = []
 
     def get_field(self, field_name, args, kwargs):
         first, rest = _string.formatter_field_name_split(field_name)
@@ -41,13 +51,18 @@ class _TolerantFormatter(string.Formatter):
             try:
                 value = value[int(key)] if isinstance(value, list) else value[key]
             except (KeyError, IndexError, TypeError, ValueError):
-                return _Missing(), first
+                value = _Missing()
+                break
+        if isinstance(value, _Missing):
+            self.missing.append(field_name)
         return value, first
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        if isinstance(value, str) and format_spec and format_spec[-1] in "eEfFgG%":
-            return value  # "inf" / "nan" stored as text
-        return super().format_field(value, format_spec)
+        try:
+            return super().format_field(value, format_spec)
+        except (TypeError, ValueError):
+            self.missing.append(f"{value!r} (cannot be formatted as {format_spec!r})")
+            return MISSING
 
 
 def _tables(part1: dict, part2: dict) -> dict[str, str]:
@@ -57,9 +72,9 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
                         "parameters": "params", "train_seconds": "train s"}
     ablation = part1.get("improved", {}).get("ablation", [])
     tables = {
-        "task4": markdown_table([r for r in ablation if "@" not in r["variant"]],
+        "task4": markdown_table([r for r in ablation if r.get("study") != "labels"],
                                 counting_columns),
-        "task4_labels": markdown_table([r for r in ablation if "@" in r["variant"]],
+        "task4_labels": markdown_table([r for r in ablation if r.get("study") == "labels"],
                                        counting_columns),
     }
     rows = []
@@ -68,7 +83,7 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
         if key in part2:
             rows.append({"variant": name, **{f"{m}_mean": part2[key][m] for m in
                                              ("ssim", "psnr", "mse")},
-                         **{f"{m}_std": 0.0 for m in ("ssim", "psnr", "mse")}, "seeds": "-"})
+                         "seeds": "-"})
     rows += part2.get("improved", {}).get("ablation", [])
     tables["task7"] = markdown_table(rows, {"variant": "predictor", "ssim": "SSIM",
                                             "psnr": "PSNR (dB)", "mse": "MSE", "seeds": "seeds",
@@ -82,19 +97,45 @@ def _author(report_dir: Path) -> dict[str, str]:
     return dict(parser["author"]) if parser.has_section("author") else {}
 
 
-def render_markdown(root: Path | None = None, report_dir: Path | None = None) -> str:
-    """The report's Markdown with every placeholder filled from ``root``'s results."""
+def _read(path: Path) -> dict:
+    try:
+        return read_results(path)
+    except ResultsError as error:
+        raise ReportError(str(error)) from error
+
+
+def render_markdown(root: Path | None = None, report_dir: Path | None = None,
+                    allow_missing: bool = False) -> str:
+    """The report's Markdown with every placeholder filled from ``root``'s results.
+
+    Raises :class:`ReportError` naming every value that is missing, unless ``allow_missing``.
+    """
     root = Path(root) if root else project_root()
     report_dir = Path(report_dir) if report_dir else project_root() / REPORT_DIR
-    part1 = read_results(root / "results" / "part1.json")
-    part2 = read_results(root / "results" / "part2.json")
-    values = {"part1": part1, "part2": part2, "author": _author(report_dir),
-              "table": _tables(part1, part2)}
+    files = {name: root / "results" / f"{name}.json" for name in ("part1", "part2")}
+    absent = [str(path) for path in files.values() if not path.is_file()]
+    if absent and not allow_missing:
+        raise ReportError(f"results not found: {', '.join(absent)}. Run the notebooks first "
+                          "(`python -m bballs reproduce`).")
+    part1, part2 = (_read(path) for path in files.values())
+    try:
+        tables = _tables(part1, part2)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ReportError(f"malformed results in {root / 'results'}: the tables need "
+                          f"{error!r}. Run the notebooks again to rewrite them.") from error
+    values = {"part1": part1, "part2": part2, "author": _author(report_dir), "table": tables}
     template = (report_dir / "report.md").read_text(encoding="utf-8")
-    return _TolerantFormatter().vformat(template, (), values)
+    formatter = _TolerantFormatter()
+    text = formatter.vformat(template, (), values)
+    if formatter.missing and not allow_missing:
+        raise ReportError(f"{len(formatter.missing)} report values missing from "
+                          f"{root / 'results'}: {', '.join(formatter.missing[:10])}. Run the "
+                          "notebook that writes them, or `reproduce` to run them all.")
+    return text
 
 
-def build(root: str | Path | None = None, out: str | Path | None = None) -> Path:
+def build(root: str | Path | None = None, out: str | Path | None = None,
+          allow_missing: bool = False) -> Path:
     """Write the PDF (default ``report/report.pdf``); figures are read from ``root/figures``."""
     import markdown
     import weasyprint
@@ -102,11 +143,11 @@ def build(root: str | Path | None = None, out: str | Path | None = None) -> Path
     root = Path(root) if root else project_root()
     report_dir = project_root() / REPORT_DIR
     out = Path(out) if out else report_dir / "report.pdf"
-    body = markdown.markdown(render_markdown(root, report_dir),
+    body = markdown.markdown(render_markdown(root, report_dir, allow_missing),
                              extensions=["tables", "attr_list", "sane_lists"])
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"
             f"<body>{body}</body></html>")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    weasyprint.HTML(string=html, base_url=str(root) + "/").write_pdf(out)
+    with atomic_path(out) as tmp:
+        weasyprint.HTML(string=html, base_url=str(root) + "/").write_pdf(tmp)
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,15 @@ class OutputPaths:
         return self.checkpoints / f"{name}.pt"
 
 
+def shown(path: str | Path) -> str:
+    """``path`` as a user should read it: relative to the project folder when inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(project_root().resolve())) or "."
+    except ValueError:
+        return path.name
+
+
 def output_paths(root: str | Path | None = None) -> OutputPaths:
     """Output folders under ``root`` (default: the project folder), created if missing."""
     paths = OutputPaths(Path(root) if root else project_root())
@@ -51,7 +62,7 @@ def output_paths(root: str | Path | None = None) -> OutputPaths:
 
 
 def _jsonable(value: Any) -> Any:
-    """Plain JSON values; non-finite floats become strings ("inf", "nan")."""
+    """Plain JSON values; non-finite floats become strings ("inf", "-inf", "nan")."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -63,19 +74,60 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _restore(value: Any) -> Any:
+    """Undo :func:`_jsonable`'s strings for non-finite floats."""
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    return value
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be read."""
+
+
 def read_results(path: str | Path) -> dict:
     """The JSON object in ``path``, or an empty one if the file does not exist yet."""
     path = Path(path)
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(f"{path}: not valid JSON ({error}). Restore it with `git checkout "
+                           f"-- {path.name}` or delete it and run its notebook again.") from error
+    if not isinstance(results, dict):
+        raise ResultsError(f"{path}: expected a JSON object, found {type(results).__name__}. "
+                           "Delete it and run its notebook again.")
+    return _restore(results)
 
 
 def update_results(path: str | Path, key: str, value: Any) -> dict:
     """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     results = read_results(path)
     results[key] = _jsonable(value)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return results
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed over ``path`` only if the block
+    finishes, deleted otherwise, so ``path`` is either the old file or the complete new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import time
@@ -99,9 +101,9 @@ def fit(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
     history = History()
-    fingerprint = _fingerprint(model, config, len(x_train))
+    run_id = fingerprint(model, config, len(x_train))
     if checkpoint and Path(checkpoint).is_file():
-        history = _resume(checkpoint, fingerprint, model, optimizer, scheduler) or History()
+        history = _resume(checkpoint, run_id, model, optimizer, scheduler) or History()
 
     epochs = tqdm(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
                   initial=history.epochs_done, total=config.epochs)
@@ -118,7 +120,7 @@ def fit(
         _record(history, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - started)
         epochs.set_postfix(_postfix(history))
         if checkpoint:
-            _save(checkpoint, fingerprint, model, optimizer, scheduler, history)
+            _save(checkpoint, run_id, model, optimizer, scheduler, history)
     return history
 
 
@@ -180,17 +182,31 @@ def _postfix(history: History) -> dict[str, str]:
     return postfix
 
 
-def _fingerprint(model: nn.Module, config: TrainConfig, n_train: int) -> str:
+def fingerprint(model: nn.Module, config: TrainConfig, n_train: int) -> dict:
+    """What identifies a run: model class and tensor shapes, configuration, training-set size.
+
+    A checkpoint is resumed, reused or loaded only by a run with an equal fingerprint.
+    """
     shapes = ",".join(f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items())
-    return f"{type(model).__name__}|{asdict(config)}|n={n_train}|{shapes}"
+    return {"model": type(model).__name__, **asdict(config), "n_train": n_train,
+            "shapes": hashlib.sha1(shapes.encode()).hexdigest()[:12]}
 
 
-def _save(path, fingerprint, model, optimizer, scheduler, history) -> None:
+def fingerprint_digest(fingerprint: dict) -> str:
+    """A short stable digest of a fingerprint, for result rows."""
+    return hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, unreadable or from another configuration."""
+
+
+def _save(path, run_id, model, optimizer, scheduler, history) -> None:
     """Write the checkpoint to a temporary file, then rename it over the old one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
-        "fingerprint": fingerprint,
+        "fingerprint": run_id,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict() if scheduler else None,
@@ -201,15 +217,15 @@ def _save(path, fingerprint, model, optimizer, scheduler, history) -> None:
     os.replace(tmp, path)
 
 
-def _resume(path, fingerprint, model, optimizer, scheduler) -> History | None:
+def _resume(path, run_id, model, optimizer, scheduler) -> History | None:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-        warnings.warn(f"{path}: unreadable checkpoint ({error}); training from scratch.",
-                      stacklevel=3)
+        state = read_checkpoint(path)
+    except CheckpointError as error:
+        warnings.warn(f"{error}; training from scratch.", stacklevel=3)
         return None
-    if state.get("fingerprint") != fingerprint:
-        warnings.warn(f"{path}: checkpoint is from another configuration; training from scratch.",
+    if state.get("fingerprint") != run_id:
+        warnings.warn(f"{path}: checkpoint is from another configuration "
+                      f"({_difference(state.get('fingerprint'), run_id)}); training from scratch.",
                       stacklevel=3)
         return None
     model.load_state_dict(state["model"])
@@ -219,8 +235,46 @@ def _resume(path, fingerprint, model, optimizer, scheduler) -> History | None:
     return History(**state["history"])
 
 
-def load_weights(model: nn.Module, checkpoint: str | Path) -> nn.Module:
-    """Load the model weights of a checkpoint written by :func:`fit`."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+def read_checkpoint(path: str | Path) -> dict:
+    """The state saved by :func:`fit` (tensors and plain values only: never unpickles code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise CheckpointError(f"{path}: unreadable checkpoint ({type(error).__name__})") from error
+    if not isinstance(state, dict) or not {"fingerprint", "model", "history"} <= set(state):
+        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training.fit")
+    return state
+
+
+def checkpoint_epochs(path: str | Path, run_id: dict) -> int | None:
+    """Epochs trained by the checkpoint at ``path`` if it belongs to the run ``run_id``, else
+    None (missing, unreadable or another configuration)."""
+    try:
+        state = read_checkpoint(path)
+    except CheckpointError:
+        return None
+    return len(state["history"].get("train_loss", [])) if state["fingerprint"] == run_id else None
+
+
+def load_weights(model: nn.Module, checkpoint: str | Path, run_id: dict) -> nn.Module:
+    """Load the weights of a checkpoint written by :func:`fit` for the run ``run_id``
+    (see :func:`fingerprint`); a checkpoint of any other configuration is refused."""
+    state = read_checkpoint(checkpoint)
+    if state["fingerprint"] != run_id:
+        raise CheckpointError(
+            f"{checkpoint}: checkpoint of another configuration "
+            f"({_difference(state['fingerprint'], run_id)}). Delete it to retrain.")
     model.load_state_dict(state["model"])
     return model
+
+
+def _difference(stored, expected: dict) -> str:
+    """The fields in which two fingerprints differ, as 'field: stored -> expected'."""
+    if not isinstance(stored, dict):
+        return f"stored {stored!r}, expected {expected}"
+    keys = sorted(set(stored) | set(expected))
+    return "; ".join(f"{k}: {stored.get(k)!r} -> {expected.get(k)!r}"
+                     for k in keys if stored.get(k) != expected.get(k))

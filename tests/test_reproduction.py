@@ -1,0 +1,295 @@
+"""What a newcomer runs must work on a fresh clone and must never destroy work."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from bballs import data as bdata
+from bballs import experiments, pipeline
+from bballs.cli import main
+from bballs.models import BallCounter
+from bballs.package import build_zip
+from bballs.report import ReportError, build, render_markdown
+from bballs.results import ResultsError, output_paths, project_root, read_results, update_results
+from bballs.training import CheckpointError, TrainConfig, fingerprint, fit, load_weights
+
+FINAL = experiments.TASK4_FINAL
+
+
+@pytest.fixture
+def context(dataset_dir, tmp_path):
+    return experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
+
+
+def _checkpoint(context, variant=FINAL, seed=0) -> Path:
+    return experiments.TASK4.checkpoint(context.paths, variant, seed)
+
+
+# --- runs are cached by what exists -------------------------------------------------------------
+
+def test_recorded_row_without_checkpoint_trains_again(context):
+    """The fresh-clone case: results are committed, checkpoints are not."""
+    _, first = experiments.final_model(experiments.TASK4, FINAL, 0, context)
+    _checkpoint(context).unlink()
+    model, again = experiments.final_model(experiments.TASK4, FINAL, 0, context)
+    assert _checkpoint(context).is_file() and again is not first
+    assert again["fingerprint"] == first["fingerprint"]
+    assert again["test_accuracy"] == pytest.approx(first["test_accuracy"])
+    rows = read_results(experiments.TASK4.results_file(context.paths))["rows"]
+    assert len([r for r in rows if r["variant"] == FINAL.name]) == 1
+
+
+def test_row_with_a_foreign_fingerprint_is_retrained_and_replaced(context):
+    results = experiments.TASK4.results_file(context.paths)
+    _, row = experiments.final_model(experiments.TASK4, FINAL, 0, context)
+    update_results(results, "rows", [{**row, "fingerprint": "other", "test_accuracy": -1.0}])
+    _, again = experiments.final_model(experiments.TASK4, FINAL, 0, context)
+    assert again["fingerprint"] == row["fingerprint"] and again["test_accuracy"] >= 0
+    assert read_results(results)["rows"] == [json.loads(json.dumps(again))]
+
+
+def test_valid_row_and_checkpoint_are_reused_and_force_retrains(context):
+    first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
+    stamp = _checkpoint(context).stat().st_mtime_ns
+    assert experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context) == first
+    assert _checkpoint(context).stat().st_mtime_ns == stamp
+    forced = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context, force=True)
+    assert _checkpoint(context).stat().st_mtime_ns != stamp and len(forced) == 1
+
+
+def test_sweep_plan_has_no_task_branches_and_runs_the_final_recipe_on_every_seed(context):
+    small = experiments.replace(experiments.TASK4, variants=(experiments.TASK4_VARIANTS[0], FINAL))
+    rows = experiments.sweep(small, context, seeds=(0, 1), ablation_seeds=1)
+    assert sorted((r["variant"], r["seed"]) for r in rows) == [
+        (FINAL.name, 0), (FINAL.name, 1), ("spec", 0)]
+
+
+def test_variants_name_their_study_and_model_class():
+    assert all(v.study == "labels" for v in experiments.task4_label_variants())
+    assert not any("@" in v.name for v in experiments.TASK4.variants)
+    assert experiments.TASK4.final.name == "countnet+long+sym+size"
+    assert experiments.TASK7.final.name == "predictor+sym+time+bce"
+    assert all(isinstance(v.model, type) for v in experiments.TASK7.variants)
+
+
+def test_load_weights_refuses_a_checkpoint_of_another_configuration(tmp_path):
+    x, y = torch.rand(8, 1, 32, 32), torch.randint(0, 3, (8,))
+    config = TrainConfig(epochs=1, tag="a")
+    fit(BallCounter(), (x, y), (x, y), torch.nn.CrossEntropyLoss(), config,
+        checkpoint=tmp_path / "c.pt", classification=True)
+    model = BallCounter()
+    load_weights(model, tmp_path / "c.pt", fingerprint(model, config, 8))
+    other = TrainConfig(epochs=1, tag="b")
+    with pytest.raises(CheckpointError, match=r"tag: 'a' -> 'b'"):
+        load_weights(model, tmp_path / "c.pt", fingerprint(model, other, 8))
+    with pytest.raises(CheckpointError, match="not found"):
+        load_weights(model, tmp_path / "none.pt", fingerprint(model, config, 8))
+
+
+# --- atomic outputs -----------------------------------------------------------------------------
+
+def _notebook(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_failed_notebook_leaves_target_results_and_figures_untouched(tmp_path):
+    out = tmp_path / "out"
+    (out / "results").mkdir(parents=True)
+    (out / "results" / "r.json").write_text('{"old": 1}\n')
+    writes = (f"from pathlib import Path\nPath({str(out / 'results' / 'r.json')!r})"
+              f".write_text('partial')\nPath({str(out / 'results' / 'new.json')!r})"
+              ".write_text('new')")
+    source = _notebook(tmp_path / "nb.ipynb", "QUICK = False\nSEED = 0\nDATA_DIR = None\n"
+                       "OUTPUT_DIR = None", "print('cell two')", writes, "1 / 0")
+    before = source.read_bytes()
+    with pytest.raises(pipeline.NotebookError) as error:
+        pipeline._run_or_restore("nb.ipynb", quick=False, output_dir=out, source=source,
+                                 work_dir=tmp_path / "build")
+    message = str(error.value)
+    assert "\n" not in message and "ZeroDivisionError" in message and "cell In [5]" in message  # after the injected cell
+    failed = tmp_path / "build" / "failed" / "nb.ipynb"
+    assert str(failed) in message and failed.is_file()
+    assert source.read_bytes() == before
+    assert (out / "results" / "r.json").read_text() == '{"old": 1}\n'
+    assert not (out / "results" / "new.json").exists()
+
+
+def test_successful_notebook_replaces_target_without_machine_paths(tmp_path):
+    source = _notebook(tmp_path / "nb.ipynb", "QUICK = False\nSEED = 0",
+                       "from bballs.results import project_root\nprint(project_root() / 'data')")
+    pipeline.run_notebook("nb.ipynb", quick=True, seed=0, source=source,
+                          work_dir=tmp_path / "build")
+    notebook = nbformat.read(source, 4)
+    text = source.read_text()
+    assert [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert notebook.metadata.papermill["input_path"] == "nb.ipynb"
+    assert str(project_root()) not in text and '"data\\n"' in text
+
+
+def test_default_parameters_are_not_injected(tmp_path):
+    root = project_root()
+    assert pipeline.notebook_parameters(quick=False, seed=0, data_dir=root / "data",
+                                        output_dir=root) == {}
+    given = pipeline.notebook_parameters(quick=True, seed=2, data_dir=tmp_path, output_dir=None)
+    assert given["QUICK"] is True and given["SEED"] == 2
+    assert not os.path.isabs(given["DATA_DIR"]) and "OUTPUT_DIR" not in given
+
+
+def test_report_pdf_is_replaced_only_when_complete(tmp_path, monkeypatch):
+    import weasyprint
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"old")
+
+    def crash(*args, **kwargs):
+        Path(args[1]).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(root=tmp_path, out=pdf, allow_missing=True)
+    assert pdf.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [pdf]
+
+
+def test_report_refuses_missing_or_malformed_results(tmp_path):
+    with pytest.raises(ReportError, match="results not found"):
+        render_markdown(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "part1.json").write_text("{broken")
+    (tmp_path / "results" / "part2.json").write_text("{}")
+    with pytest.raises(ReportError, match="not valid JSON"):
+        render_markdown(tmp_path)
+    (tmp_path / "results" / "part1.json").write_text("{}")
+    with pytest.raises(ReportError, match="report values missing"):
+        render_markdown(tmp_path)
+    assert main(["report", "--results-root", str(tmp_path), "--out", str(tmp_path / "r.pdf")]) == 1
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_results_keep_non_finite_numbers(tmp_path):
+    update_results(tmp_path / "r.json", "psnr", [float("inf"), 3.0])
+    assert "Infinity" not in (tmp_path / "r.json").read_text()
+    assert read_results(tmp_path / "r.json")["psnr"] == [float("inf"), 3.0]
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(ResultsError, match="expected a JSON object"):
+        read_results(tmp_path / "bad.json")
+
+
+# --- data is never overwritten ------------------------------------------------------------------
+
+def test_ensure_dataset_generates_only_missing_files(tmp_path, capsys):
+    small = tuple(experiments.replace(spec, n_sequences=12) for spec in bdata.DEFAULT_FILES)
+    bdata.generate_dataset(tmp_path, files=small)
+    mine = tmp_path / bdata.PART1_TEST
+    before = mine.read_bytes()
+    (tmp_path / bdata.PART1_TRAIN).unlink()
+    bdata.ensure_dataset(tmp_path)
+    assert mine.read_bytes() == before and (tmp_path / bdata.PART1_TRAIN).is_file()
+    assert bdata.PART1_TRAIN in capsys.readouterr().out
+    mine.write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        bdata.ensure_dataset(tmp_path)
+    assert mine.read_bytes() == b"not an archive"
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([1, 2, 4, 1]), "count 1 to 3"), (np.array([0, 1, 2, 3]), "count 1 to 3"),
+    (np.array([1.0, 2.5, 3.0, 1.0]), "whole numbers"),
+])
+def test_loader_rejects_labels_that_are_not_ball_counts(tmp_path, labels, message):
+    path = tmp_path / "f.npz"
+    np.savez(path, data=np.zeros((4, 1, 1024), np.float32), labels=labels)
+    with pytest.raises(ValueError, match=message):
+        bdata.load_npz(path)
+
+
+# --- no machine paths ---------------------------------------------------------------------------
+
+GENERIC_PATH = re.compile(r"(?<![\w.:/\\-])(/(?:home|root|work|tmp|Users|mnt|content|kaggle)/"
+                          r"[\w.-]+|[A-Z]:\\\\Users)")
+
+
+def _machine_path_hits(name: str, text: str) -> list[str]:
+    hits = [f"{name}: {p}" for p in pipeline.machine_paths() if p in text]
+    return hits + [f"{name}: {m}" for m in GENERIC_PATH.findall(text)]
+
+
+def test_no_tracked_file_or_code_zip_holds_a_machine_path(tmp_path):
+    root = project_root()
+    listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    hits = []
+    for name in listed.stdout.splitlines():
+        path = root / name
+        if path.is_file() and path.suffix not in {".png", ".gif", ".pdf"}:
+            hits += _machine_path_hits(name, path.read_text(errors="ignore"))
+    with zipfile.ZipFile(build_zip(tmp_path / "code.zip")) as archive:
+        for name in archive.namelist():
+            if not name.endswith((".png", ".gif")):
+                hits += _machine_path_hits(name, archive.read(name).decode(errors="ignore"))
+    assert not hits
+
+
+def test_committed_notebooks_carry_no_injected_parameters():
+    for name in pipeline.NOTEBOOKS:
+        notebook = nbformat.read(pipeline.notebook_dir() / name, 4)
+        assert not [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert "environment_variables" not in notebook.metadata.get("papermill", {})
+
+
+# --- Colab / Kaggle -----------------------------------------------------------------------------
+
+def _environment_without_bballs(folder: Path) -> Path:
+    """A virtual environment that sees every installed dependency but not ``bballs``."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
+                           "'purelib'))"], capture_output=True, text=True, check=True).stdout
+    import sysconfig
+
+    # A plain path line: the dependencies' folder without its .pth files (bballs' editable hook)
+    (Path(site.strip()) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return python
+
+
+def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
+    workdir = tmp_path / "content"
+    workdir.mkdir()
+    name = pipeline.NOTEBOOKS[0]
+    notebook = nbformat.read(pipeline.notebook_dir() / name, 4)
+    nbformat.write(notebook, workdir / name)
+    build_zip(workdir / "code.zip")
+    python = _environment_without_bballs(tmp_path / "venv")
+    check = [str(python), "-c", "import importlib.util as u; print(u.find_spec('bballs'))"]
+    assert subprocess.run(check, capture_output=True, text=True, cwd=workdir).stdout == "None\n"
+    env = {**os.environ, "PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_DEPS": "1",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    run = subprocess.run([str(python), "-m", "papermill", name, "out.ipynb", "-p", "QUICK",
+                          "True", "-k", "python3", "--cwd", str(workdir)],
+                         cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    installed = subprocess.run([str(python), "-c", "import bballs; print(bballs.__file__)"],
+                               capture_output=True, text=True, cwd=tmp_path).stdout
+    assert installed.startswith(str(tmp_path / "venv"))  # the set-up cell installed it
+    assert (workdir / "data" / bdata.PART1_TRAIN).is_file()
+    figures = sorted(p.name for p in (workdir / "figures").glob("*.png"))
+    assert {"part1_curves.png", "part1_confusion.png", "part1_improved_confusion.png"} <= set(
+        figures)
