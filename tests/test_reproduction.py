@@ -123,7 +123,8 @@ def test_failed_notebook_leaves_target_results_and_figures_untouched(tmp_path):
         pipeline._run_or_restore("nb.ipynb", quick=False, output_dir=out, source=source,
                                  work_dir=tmp_path / "build")
     message = str(error.value)
-    assert "\n" not in message and "ZeroDivisionError" in message and "cell In [5]" in message  # after the injected cell
+    # In [5]: the injected parameters run as cell 2
+    assert "\n" not in message and "ZeroDivisionError" in message and "cell In [5]" in message
     failed = tmp_path / "build" / "failed" / "nb.ipynb"
     assert str(failed) in message and failed.is_file()
     assert source.read_bytes() == before
@@ -251,7 +252,8 @@ def test_no_tracked_file_or_code_zip_holds_a_machine_path(tmp_path):
 def test_committed_notebooks_carry_no_injected_parameters():
     for name in pipeline.NOTEBOOKS:
         notebook = nbformat.read(pipeline.notebook_dir() / name, 4)
-        assert not [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        tags = [c.metadata.get("tags", []) for c in notebook.cells]
+        assert not [t for t in tags if "injected-parameters" in t]
         assert "environment_variables" not in notebook.metadata.get("papermill", {})
 
 
