@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="delete the checkpoints first and retrain everything")
     rep.set_defaults(run=cmd_reproduce)
 
-    exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4 or 7")
-    exp.add_argument("task", choices=("task4", "task7"))
+    exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4, 5 or 7")
+    exp.add_argument("task", choices=("task4", "task5", "task7"),
+                     help="task4: counting ablation; task5: U-Net skips; task7: prediction")
     exp.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     exp.add_argument("--quick", action="store_true", help="small subset and 1 epoch")
     exp.add_argument("--ablation-seeds", type=int, default=None,

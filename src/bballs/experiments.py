@@ -37,6 +37,7 @@ from bballs.training import (
     load_weights,
     seed_everything,
 )
+from bballs.unet_variants import UNetConcat, UNetNoSkip
 
 SEEDS = (0, 1, 2)
 
@@ -119,7 +120,7 @@ class Task:
     prepare: Callable[[Variant, int, Any, Context], Run]
     score: Callable[[nn.Module, Variant, Any], dict]
     variants: tuple[Variant, ...]  # every recipe of the sweep, in table order
-    final: Variant  # the recipe the notebook reports
+    final: Variant | None  # the recipe the notebook reports, if the task has one
     ablation_seeds: int = len(SEEDS)  # seeds per non-final variant in a full sweep
 
     def results_file(self, paths: OutputPaths) -> Path:
@@ -383,7 +384,16 @@ TASK7 = Task("task7",
              lambda c: Task7Data(prediction.load_prediction_data(c.data_dir, quick=c.quick)),
              _prepare_predictor, _score_predictor, TASK7_VARIANTS, TASK7_FINAL,
              ablation_seeds=1)  # each run takes minutes on a CPU: extra seeds for the final only
-TASKS = {task.name: task for task in (TASK4, TASK7)}
+_SPEC_UNET = {"epochs": 20, "batch_size": 4, "lr": 1e-3, "study": "skips"}  # Task 6's recipe
+TASK5_VARIANTS = (
+    Variant("unet-no-skips", "Table 3 U-Net without skip connections (Task 6 recipe)",
+            UNetNoSkip, **_SPEC_UNET),
+    Variant("unet-concat-skips", "Table 3 U-Net with concatenation skips instead of addition "
+            "(Task 6 recipe)", UNetConcat, **_SPEC_UNET),
+)
+TASK5 = Task("task5", TASK7.load_data, _prepare_predictor, _score_predictor, TASK5_VARIANTS,
+             None, ablation_seeds=1)  # compared with the Task 6 U-Net: addition skips
+TASKS = {task.name: task for task in (TASK4, TASK5, TASK7)}
 
 
 def sweep(task: Task, context: Context, seeds: Sequence[int] = SEEDS,
@@ -393,7 +403,8 @@ def sweep(task: Task, context: Context, seeds: Sequence[int] = SEEDS,
     n_ablation = task.ablation_seeds if ablation_seeds is None else ablation_seeds
     data = task.load_data(context)
     others = tuple(v for v in task.variants if v is not task.final)
-    stages = (((task.final,), seeds[:1]), (others, seeds[:n_ablation]), ((task.final,), seeds))
+    final = (task.final,) if task.final else ()
+    stages = ((final, seeds[:1]), (others, seeds[:n_ablation]), (final, seeds))
     done: set[tuple[str, int]] = set()
     for variants, stage_seeds in stages:
         for variant in variants:

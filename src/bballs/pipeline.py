@@ -20,6 +20,7 @@ import papermill
 
 from bballs.data import ensure_dataset
 from bballs.results import atomic_path, project_root
+from bballs.training import TEXT_PROGRESS
 
 NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb")
 DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
@@ -67,6 +68,7 @@ def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path 
     running.parent.mkdir(parents=True, exist_ok=True)
     parameters = notebook_parameters(quick=quick, seed=seed, data_dir=data_dir,
                                      output_dir=output_dir, cwd=source.parent)
+    os.environ[TEXT_PROGRESS] = "1"  # the kernel inherits it: progress saved as plain text
     try:
         papermill.execute_notebook(str(source), str(running), parameters=parameters,
                                    cwd=str(source.parent), progress_bar=False,

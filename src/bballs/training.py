@@ -15,10 +15,22 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 Augment = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 SchedulerFactory = Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
+
+
+TEXT_PROGRESS = "BBALLS_TEXT_PROGRESS"  # set (as headless runs do) for plain-text progress bars
+
+
+def progress(iterable, **options):
+    """A tqdm progress bar: a widget in an interactive notebook, plain text in a terminal or
+    when ``BBALLS_TEXT_PROGRESS`` is set (so executed notebooks store readable text)."""
+    if os.environ.get(TEXT_PROGRESS):
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm(iterable, **options)
 
 
 def pick_device(preferred: str | None = None) -> torch.device:
@@ -105,8 +117,11 @@ def fit(
     if checkpoint and Path(checkpoint).is_file():
         history = _resume(checkpoint, run_id, model, optimizer, scheduler) or History()
 
-    epochs = tqdm(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
-                  initial=history.epochs_done, total=config.epochs)
+    if checkpoint and history.epochs_done == config.epochs:
+        print(reuse_log(checkpoint, history, desc))
+        return history
+    epochs = progress(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
+                      initial=history.epochs_done, total=config.epochs, mininterval=5)
     for epoch in epochs:
         started = time.perf_counter()
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
@@ -122,6 +137,19 @@ def fit(
         if checkpoint:
             _save(checkpoint, run_id, model, optimizer, scheduler, history)
     return history
+
+
+def reuse_log(checkpoint: str | Path | None, history: History, desc: str) -> str:
+    """The recorded training log of a finished run whose checkpoint is reused."""
+    lines = [f"{desc}: reused {Path(checkpoint).name} (trained {history.epochs_done} epochs in "
+             f"{sum(history.epoch_seconds):.0f} s); recorded log:"]
+    for epoch in range(history.epochs_done):
+        values = {"loss": history.train_loss[epoch], "val_loss": history.val_loss[epoch]}
+        if history.val_accuracy:
+            values["val_acc"] = history.val_accuracy[epoch]
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in values.items())
+        lines.append(f"  epoch {epoch + 1:3d}: {shown}  ({history.epoch_seconds[epoch]:.1f} s)")
+    return "\n".join(lines)
 
 
 def _train_epoch(model, x, y, loss_fn, optimizer, batch_size, generator, augment, classification):
