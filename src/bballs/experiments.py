@@ -22,7 +22,7 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from bballs import augment as aug
-from bballs import counting, prediction
+from bballs import counting, prediction, robustness
 from bballs.data import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
 from bballs.models import BallCounter, UNet, count_parameters
@@ -291,8 +291,23 @@ def _prepare_counter(variant: Variant, seed: int, data: counting.CountingData,
 def _score_counter(model: nn.Module, variant: Variant, data: counting.CountingData) -> dict:
     test = counting.evaluate_counter(model, data.x_test, data.y_test)
     val = counting.evaluate_counter(model, data.x_val, data.y_val)
+    shifted = counting.evaluate_counter(model, *robustness.shifted_validation(data.x_val,
+                                                                               data.y_val))
     return {"test_accuracy": test["accuracy"], "confusion_matrix": test["confusion_matrix"],
-            "val_accuracy": val["accuracy"]}
+            "val_accuracy": val["accuracy"], "shifted_val_accuracy": shifted["accuracy"]}
+
+
+def select_by_validation(table: list[dict], metric: str = "shifted_val_accuracy") -> str:
+    """The rule that picks Task 4's final recipe without the test set: the highest mean
+    ``metric`` (validation frames only), ties to the lower spread over seeds, then to fewer
+    parameters. ``table`` holds rows of :func:`summarise`; returns the variant's name."""
+    candidates = [r for r in table if r.get("study") == "ablation" and f"{metric}_mean" in r]
+    if not candidates:
+        raise ValueError(f"no ablation rows with {metric!r}: run `python -m bballs experiments "
+                         "task4` first")
+    best = max(candidates, key=lambda r: (round(r[f"{metric}_mean"], 6),
+                                          -(r.get(f"{metric}_std") or 0.0), -r["parameters"]))
+    return best["variant"]
 
 
 _COUNTER = {"epochs": 30, "batch_size": 16, "schedule": True, "loss": nn.CrossEntropyLoss}
@@ -376,6 +391,11 @@ TASK7_VARIANTS = (
             PhysicsPriorPredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
 )
 TASK7_FINAL = {v.name: v for v in TASK7_VARIANTS}["predictor+sym+time+bce"]
+TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
+                     change="the same recipe for 20 epochs of batch 4 (20 000 optimiser steps, as "
+                            "many as the Task 6 U-Net), learning rate 1e-3", epochs=20,
+                     batch_size=4, lr=1e-3, study="budget")
+TASK7_VARIANTS = (*TASK7_VARIANTS, TASK7_LONG)
 
 TASK4 = Task("task4", lambda c: counting.load_counting_data(c.data_dir, quick=c.quick),
              _prepare_counter, _score_counter, TASK4_VARIANTS + task4_label_variants(),

@@ -1,0 +1,50 @@
+"""Task 4 model selection without the test set, and the shift families."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bballs import classical, experiments, robustness
+
+
+def test_shifted_validation_is_built_from_validation_frames_only():
+    x = torch.zeros(4, 1, 32, 32)
+    x[:, :, 10:13, 10:13] = 1.0
+    y = torch.tensor([0, 1, 2, 0])
+    frames, labels = robustness.shifted_validation(x, y)
+    assert frames.shape == (12, 1, 32, 32) and torch.equal(labels, y.repeat(3))
+    areas = sorted({int(a) for a in (frames > 0.5).sum(dim=(1, 2, 3))})
+    assert areas == [1, 9, 25]  # eroded, kept and dilated by one pixel
+
+
+def test_selection_rule_uses_validation_then_spread_then_size():
+    rows = [
+        {"variant": "a", "study": "ablation", "parameters": 10, "shifted_val_accuracy_mean": 0.9,
+         "shifted_val_accuracy_std": 0.0, "test_accuracy_mean": 1.0},
+        {"variant": "b", "study": "ablation", "parameters": 20, "shifted_val_accuracy_mean": 0.95,
+         "shifted_val_accuracy_std": 0.02, "test_accuracy_mean": 0.5},
+        {"variant": "c", "study": "ablation", "parameters": 5, "shifted_val_accuracy_mean": 0.95,
+         "shifted_val_accuracy_std": 0.02, "test_accuracy_mean": 0.1},
+        {"variant": "d", "study": "labels", "parameters": 1, "shifted_val_accuracy_mean": 1.0},
+    ]
+    assert experiments.select_by_validation(rows) == "c"  # never looks at the test accuracy
+    with pytest.raises(ValueError, match="experiments task4"):
+        experiments.select_by_validation(rows[3:])
+
+
+def test_shift_families_change_only_what_they_name():
+    families = robustness.shift_families(n=40)
+    assert set(families) == {"ball radius", "contrast", "blur", "noise", "near the walls"}
+    for spec in families.values():
+        assert len(spec["levels"]) == len(spec["frames"]) == len(spec["labels"])
+        for frames, labels in zip(spec["frames"], spec["labels"]):
+            assert frames.shape == (len(labels), 32, 32) and set(labels) <= {1, 2, 3}
+            assert frames.min() >= 0 and frames.max() <= 1
+    contrast = families["contrast"]
+    plain = contrast["frames"][contrast["levels"].index(1.0)]
+    assert np.allclose(contrast["frames"][0], plain * contrast["levels"][0])
+    table = robustness.family_accuracy({"components": classical.count_components}, families)
+    assert table["noise"]["components"][0] > 0.8  # no noise: the classical counter works
+    assert table["contrast"]["components"][0] < table["contrast"]["components"][3]
