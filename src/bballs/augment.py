@@ -8,9 +8,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+COIN = 0.5  # probability of each flip, of the transpose and of time reversal
+SIZE_JITTER_PIXELS = 1  # ball-size jitter: erode or dilate by up to this many pixels
+
 
 def _coin(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    return (torch.rand(n, generator=generator) < 0.5).to(device).view(n, 1, 1, 1)
+    return (torch.rand(n, generator=generator) < COIN).to(device).view(n, 1, 1, 1)
 
 
 def dihedral(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -21,7 +24,8 @@ def dihedral(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(_coin(n, generator, x.device), x.transpose(-1, -2), x)
 
 
-def resize_balls(x: torch.Tensor, generator: torch.Generator, pixels: int = 1) -> torch.Tensor:
+def resize_balls(x: torch.Tensor, generator: torch.Generator,
+                 pixels: int = SIZE_JITTER_PIXELS) -> torch.Tensor:
     """Grow or shrink every ball by up to ``pixels`` without moving it (grey dilation/erosion).
 
     Per sample: erode, keep or dilate by a random number of pixels in [-pixels, pixels]. This
@@ -65,3 +69,19 @@ def sequence_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generato
 def sequence_symmetries(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
     """Video prediction: the 8 symmetries on whole sequences, without time reversal."""
     return sequence_augment(x, y, generator, time_reversal=False)
+
+
+def describe(augment) -> str:
+    """What an augmentation of this module does, with its probabilities, for the report."""
+    symmetries = (f"a random symmetry of the square (each flip and the transpose with p = "
+                  f"{COIN})")
+    jitter = (f"ball-size jitter: erode, keep or dilate by up to {SIZE_JITTER_PIXELS} px, "
+              "uniformly")
+    return {
+        None: "none",
+        symmetry_augment: symmetries,
+        counting_augment: f"{symmetries}; {jitter}",
+        sequence_symmetries: f"{symmetries}, the same for all 10 frames",
+        sequence_augment: f"{symmetries}, the same for all 10 frames; time reversal with "
+                          f"p = {COIN}",
+    }[augment]

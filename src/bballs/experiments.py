@@ -251,9 +251,36 @@ def markdown_table(table: list[dict], columns: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
+    """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
+    replication tables)."""
+    return [{"variant": v.name, "model": v.model.__name__, "epochs": v.epochs,
+             "batch": v.batch_size, "lr": f"{v.lr:g}",
+             "schedule": "cosine to 0" if v.schedule else "constant",
+             "loss": v.loss.__name__, "augmentation": aug.describe(v.augment),
+             "pre-training": (f"autoencoder: {AE_EPOCHS} epochs, batch {AE_BATCH}, lr 1e-3, "
+                              f"{AE_FRAMES:,} Part 2 training frames" if v.pretrained else "none"),
+             "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+def model_rows(classes: Sequence[type]) -> list[dict]:
+    """Each model class: what it is (its docstring's first line), its constructor's defaults
+    (widths, ...) and its parameter count."""
+    import inspect
+
+    rows = []
+    for cls in classes:
+        defaults = ", ".join(f"{name}={p.default}" for name, p in
+                             inspect.signature(cls).parameters.items()
+                             if p.default is not inspect.Parameter.empty)
+        rows.append({"model": cls.__name__, "what": (cls.__doc__ or "").strip().splitlines()[0],
+                     "settings": defaults or "-", "parameters": count_parameters(cls())})
+    return rows
+
+
 # --- Task 4: counting under a distribution shift ------------------------------------------------
 
-AE_EPOCHS, AE_FRAMES = 3, 12_000
+AE_EPOCHS, AE_FRAMES, AE_BATCH = 3, 12_000, 64
 LABEL_FRACTIONS = (0.1, 0.25, 0.5)
 
 
@@ -269,7 +296,8 @@ def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
     seed_everything(seed)
     model = FrameAutoencoder()
     fit(model, (x, x), (x_val, x_val), nn.MSELoss(),
-        TrainConfig(epochs=1 if context.quick else AE_EPOCHS, batch_size=64, seed=seed, tag="ae"),
+        TrainConfig(epochs=1 if context.quick else AE_EPOCHS, batch_size=AE_BATCH, seed=seed,
+                    tag="ae"),
         checkpoint=context.paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
     return model
 

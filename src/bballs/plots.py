@@ -206,3 +206,31 @@ def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int =
         movie.save(tmp, writer=PillowWriter(fps=fps))
     plt.close(fig)
     return path
+
+
+def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
+    """Accuracy of each counter against the strength of each shift family (one panel each;
+    rows of :func:`bballs.robustness.family_accuracy`), sized for a printed page."""
+    n_cols = 3
+    n_rows = -(-(len(table) + 1) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.5 * n_rows), squeeze=False)
+    for ax, (family, row) in zip(axes.flat, table.items()):
+        for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
+                                             if k not in ("levels", "unit", "names")):
+            ax.plot(row["levels"], accuracy, "o-", color=f"C{i}", label=name, ms=4)
+        if "names" in row:
+            ax.set_xticks(row["levels"], row["names"])
+            ax.set_xlim(-0.3, len(row["levels"]) - 0.7)
+        ax.set_title(family, fontsize=10)
+        ax.set_xlabel(row["unit"], fontsize=9)
+        ax.set_ylim(0, 1.03)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy", fontsize=9)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in list(axes.flat)[len(table):]:
+        ax.axis("off")
+    list(axes.flat)[-1].legend(handles, labels, fontsize=9, loc="center")
+    fig.tight_layout()
+    return save(fig, path)

@@ -83,7 +83,8 @@ def shift_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
                   "frames": [np.clip(base + s * rng.standard_normal(base.shape), 0, 1)
                              .astype(np.float32) for s in noise],
                   "labels": [labels] * len(noise)},
-        "near the walls": {"levels": (0, 1), "unit": "0: any position, 1: balls near walls",
+        "near the walls": {"levels": (0, 1), "unit": "ball centres", "names": ("anywhere",
+                                                                               "near walls"),
                            "frames": [base, near_x], "labels": [labels, near_y]},
     }
 
@@ -94,6 +95,8 @@ def family_accuracy(counters: dict[str, CountFn], families: dict[str, dict]) -> 
     table = {}
     for family, spec in families.items():
         row = {"levels": list(spec["levels"]), "unit": spec["unit"]}
+        if "names" in spec:
+            row["names"] = list(spec["names"])
         for name, count in counters.items():
             row[name] = [float((count(x) == y).mean())
                          for x, y in zip(spec["frames"], spec["labels"])]
