@@ -68,6 +68,16 @@ def test_valid_row_and_checkpoint_are_reused_and_force_retrains(context):
     assert _checkpoint(context).stat().st_mtime_ns != stamp and len(forced) == 1
 
 
+def test_row_missing_a_new_score_is_scored_again_without_training(context):
+    first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
+    stamp = _checkpoint(context).stat().st_mtime_ns
+    old = {k: v for k, v in first[0].items() if k != "shifted_val_accuracy"}
+    update_results(experiments.TASK4.results_file(context.paths), "rows", [old])
+    again = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
+    assert again[0]["shifted_val_accuracy"] == pytest.approx(first[0]["shifted_val_accuracy"])
+    assert _checkpoint(context).stat().st_mtime_ns == stamp
+
+
 def test_sweep_plan_has_no_task_branches_and_runs_the_final_recipe_on_every_seed(context):
     small = experiments.replace(experiments.TASK4, variants=(experiments.TASK4_VARIANTS[0], FINAL))
     rows = experiments.sweep(small, context, seeds=(0, 1), ablation_seeds=1)

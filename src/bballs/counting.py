@@ -54,8 +54,11 @@ def train_counter(model: nn.Module, data: CountingData, config: TrainConfig,
                classification=True, checkpoint=checkpoint, **fit_options)
 
 
-def predict_counts(model: nn.Module, frames: torch.Tensor) -> np.ndarray:
-    """Predicted number of balls (1-3) for frames (N, 1, 32, 32)."""
+def predict_counts(model: nn.Module, frames: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Predicted number of balls (1-3) for frames (N, 1, 32, 32) or (N, 32, 32)."""
+    frames = torch.as_tensor(frames, dtype=torch.float32)
+    if frames.ndim == 3:
+        frames = frames[:, None]
     return predict(model, frames).argmax(1).cpu().numpy() + 1
 
 
