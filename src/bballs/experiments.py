@@ -235,6 +235,25 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
     return table
 
 
+def by_variant(table: list[dict]) -> dict[str, dict]:
+    """Summary rows keyed by variant name (for the report's placeholders)."""
+    return {row["variant"]: row for row in table}
+
+
+def label_study_summary(table: list[dict], scratch: Variant, pretrained: Variant,
+                        metric: str = "test_accuracy") -> dict[str, dict]:
+    """Per label fraction ("10%", ...): the mean ``metric`` from scratch, with pre-training, and
+    the gain, from the label-study rows of :func:`summarise`."""
+    rows = by_variant(table)
+    summary = {}
+    for fraction in LABEL_FRACTIONS:
+        names = [f"{base.name} ({fraction:.0%} labels)" for base in (scratch, pretrained)]
+        if all(name in rows for name in names):
+            a, b = (rows[name][f"{metric}_mean"] for name in names)
+            summary[f"{fraction:.0%}"] = {"scratch": a, "pretrained": b, "gain": b - a}
+    return summary
+
+
 def markdown_table(table: list[dict], columns: dict[str, str]) -> str:
     """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
 
@@ -452,6 +471,16 @@ TASK5_VARIANTS = (
 TASK5 = Task("task5", TASK7.load_data, _prepare_predictor, _score_predictor, TASK5_VARIANTS,
              None, PREDICTION_SCORES, ablation_seeds=1)
 TASKS = {task.name: task for task in (TASK4, TASK5, TASK7)}
+
+
+def restricted(task: Task, names: Sequence[str]) -> Task:
+    """``task`` with only the variants named (an unknown name is an error listing the known)."""
+    known = {v.name: v for v in task.variants}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{task.name} has no variant {unknown}; known: {sorted(known)}")
+    final = task.final if task.final and task.final.name in names else None
+    return replace(task, variants=tuple(known[n] for n in names), final=final)
 
 
 def sweep(task: Task, context: Context, seeds: Sequence[int] = SEEDS,

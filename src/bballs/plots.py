@@ -31,7 +31,7 @@ def training_curves(history: Mapping[str, Sequence[float]], path=None,
     panels = [("loss", "Cross-entropy loss")]
     if history.get("val_accuracy"):
         panels.append(("accuracy", "Accuracy"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.8), squeeze=False)
     for ax, (metric, label) in zip(axes[0], panels):
         for split, style in (("train", "o-"), ("val", "s--")):
             values = history[f"{split}_{metric}"]
@@ -49,7 +49,7 @@ def training_curves(history: Mapping[str, Sequence[float]], path=None,
 
 def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0") -> plt.Figure:
     """One loss series over epochs (the specification asks for separate plots)."""
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(3.5, 2.6))
     ax.plot(_epochs(values), values, "o-", color=color)
     ax.set(xlabel="epoch", ylabel="MSE loss", title=label)
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -72,26 +72,26 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
                        counts: Sequence[int], train_radius: float, path=None) -> plt.Figure:
     """Accuracy per bin of the mean ball radius, for one or more counters."""
     centres = (np.asarray(bins[:-1]) + np.asarray(bins[1:])) / 2
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = plt.subplots(figsize=(3.6, 3.0))
     for name, values in accuracies.items():
         ax.plot(centres, values, "o-", label=name)
     ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
     for x, n in zip(centres, counts):
-        ax.annotate(f"n={n}", (x, 1.08), ha="center", fontsize=7, color="grey")
-    ax.set(xlabel="mean ball radius in the frame (box units)", ylabel="test accuracy",
-           ylim=(0, 1.15))
+        ax.annotate(f"n={n}", (x, 1.08), ha="center", fontsize=8, color="grey")
+    ax.set(xlabel="mean ball radius in the frame", ylabel="test accuracy", ylim=(0, 1.15))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return save(fig, path)
 
 
 def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
-                  first_frame: int = 0) -> plt.Figure:
+                  first_frame: int = 0, column_title: str = "t={}") -> plt.Figure:
     """Frames laid out like the specification's Figure 1: one row per series, per sequence.
 
     ``rows`` maps a row label to frames (N, T, H, W); every series shows its first
-    ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...).
+    ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...);
+    ``column_title`` formats that number (e.g. "frame {}" for independent frames).
     """
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
     n_cols = max(frames.shape[1] for frames in series.values())
@@ -108,7 +108,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 ax = axes[row, offset + t]
                 ax.imshow(frames[seq, t], cmap="gray", vmin=0, vmax=1)
                 if row == 0 or (r == 0 and seq == 0):
-                    ax.set_title(f"t={first_frame + offset + t}", fontsize=8)
+                    ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
             label_ax = axes[row, offset]
             label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
                           ha="right", va="center", transform=label_ax.transAxes)
@@ -122,7 +122,7 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
                     path, first_frame: int, trained_horizon: int | None, style: str,
                     width: float) -> plt.Figure:
     """One panel per metric, one line per predictor, against the predicted frame's number."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.7))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 2.9))
     for ax, metric in zip(axes, metrics):
         for name, per_metric in curves.items():
             values = np.asarray(per_metric[metric], dtype=float)
@@ -130,18 +130,20 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
         if trained_horizon:
             ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
                        label="end of the trained horizon")
-        ax.set(xlabel="predicted frame (1-based)", ylabel=_HORIZON_METRICS[metric])
+        ax.set_xlabel("predicted frame t", fontsize=9)
+        ax.set_ylabel(_HORIZON_METRICS[metric], fontsize=9)
+        ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7.5)
     fig.tight_layout()
     return save(fig, path)
 
 
 def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
-                first_frame: int = 6) -> plt.Figure:
-    """MSE, SSIM and PSNR per predicted frame for several predictors."""
-    return _horizon_panels(scores, ("mse", "ssim", "psnr"), path, first_frame, None, "o-", 13)
+                first_frame: int = 5) -> plt.Figure:
+    """MSE, SSIM and PSNR per predicted frame (t = 5-9) for several predictors."""
+    return _horizon_panels(scores, ("mse", "ssim", "psnr"), path, first_frame, None, "o-", 7.4)
 
 
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
@@ -157,7 +159,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     ax.set_yticks(y, names)
     for row_y, (m, row) in enumerate(zip(means, table)):
         ax.annotate(f"{m:.3f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=7)
+                    xytext=(0, 6), ha="center", fontsize=8)
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.3f}")
     low = min([*(means - stds), *(reference or {}).values()])
@@ -171,13 +173,16 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
 
 
 def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=None,
-                   first_frame: int = 6, trained_horizon: int = 5) -> plt.Figure:
+                   first_frame: int = 5, trained_horizon: int = 5) -> plt.Figure:
     """SSIM and PSNR against prediction horizon for several predictors (long roll-outs)."""
-    return _horizon_panels(curves, ("ssim", "psnr"), path, first_frame, trained_horizon, ".-", 11)
+    return _horizon_panels(curves, ("ssim", "psnr"), path, first_frame, trained_horizon, ".-",
+                           7.4)
 
 
-def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4) -> Path:
-    """An animated GIF: one column per series, one row per sequence, frames over time."""
+def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4,
+              first_frame: int = 5) -> Path:
+    """An animated GIF: one column per series, one row per sequence, frames over time
+    (numbered t = first_frame, ... like the rest of the figures)."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
@@ -192,12 +197,12 @@ def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int =
             axes[row, col].axis("off")
             images.append((axes[row, col].imshow(frames[row, 0], cmap="gray", vmin=0, vmax=1),
                            frames[row]))
-    caption = fig.suptitle("t = 0", fontsize=9)
+    caption = fig.suptitle(f"t = {first_frame}", fontsize=9)
 
     def draw(t):
         for image, frames in images:
             image.set_data(frames[t])
-        caption.set_text(f"frame {t + 1}")
+        caption.set_text(f"t = {first_frame + t}")
         return [image for image, _ in images]
 
     movie = FuncAnimation(fig, draw, frames=n_frames, blit=False)

@@ -65,29 +65,64 @@ class _TolerantFormatter(string.Formatter):
             return MISSING
 
 
-def _tables(part1: dict, part2: dict) -> dict[str, str]:
-    """Markdown tables of the report, generated from the results."""
-    counting_columns = {"variant": "variant", "change": "change", "test_accuracy": "test acc.",
-                        "val_accuracy": "val acc.", "seeds": "seeds",
-                        "parameters": "params", "train_seconds": "train s"}
-    ablation = part1.get("improved", {}).get("ablation", [])
-    tables = {
-        "task4": markdown_table([r for r in ablation if r.get("study") != "labels"],
-                                counting_columns),
-        "task4_labels": markdown_table([r for r in ablation if r.get("study") == "labels"],
-                                       counting_columns),
+COUNTING_COLUMNS = {"variant": "variant", "change": "change",
+                    "shifted_val_accuracy": "shifted val acc.", "val_accuracy": "val acc.",
+                    "test_accuracy": "test acc.", "seeds": "seeds", "parameters": "params",
+                    "train_seconds": "train s"}
+PREDICTION_COLUMNS = {"variant": "predictor", "ssim": "SSIM", "psnr": "PSNR (dB)",
+                      "psnr_of_mse": "PSNR of MSE (dB)", "mse": "MSE", "seeds": "seeds",
+                      "parameters": "params", "train_seconds": "train s"}
+RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
+                  "lr": "lr", "schedule": "schedule", "loss": "loss",
+                  "augmentation": "augmentation", "pre-training": "pre-training",
+                  "labels": "labels"}
+MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
+                 "parameters": "params"}
+
+
+def _code_tables() -> dict[str, str]:
+    """Replication tables generated from the recipes and model classes in the code."""
+    from bballs import experiments
+    from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
+    from bballs.models import BallCounter, UNet
+    from bballs.unet_variants import UNetConcat, UNetNoSkip
+
+    task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k not in ("pre-training", "labels")}
+    classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
+               FramePredictor, *{v.model for v in experiments.TASK7.variants} - {
+                   UNet, FramePredictor}]
+    return {
+        "recipes_task4": markdown_table(experiments.recipe_rows(experiments.TASK4.variants),
+                                        RECIPE_COLUMNS),
+        "recipes_task7": markdown_table(
+            experiments.recipe_rows(experiments.TASK5.variants + experiments.TASK7.variants),
+            task7),
+        "models": markdown_table(experiments.model_rows(classes), MODEL_COLUMNS),
     }
+
+
+def _tables(part1: dict, part2: dict) -> dict[str, str]:
+    """Markdown tables of the report, generated from the results (a table whose results are
+    missing is left out, so its placeholder is reported as missing)."""
+    tables = _code_tables()
+    ablation = part1.get("improved", {}).get("ablation")
+    if ablation:
+        tables["task4"] = markdown_table([r for r in ablation if r.get("study") == "ablation"],
+                                         COUNTING_COLUMNS)
+        tables["task4_labels"] = markdown_table(
+            [r for r in ablation if r.get("study") == "labels"], COUNTING_COLUMNS)
+    if part2.get("skips"):
+        tables["skips"] = markdown_table(part2["skips"], {
+            k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
     rows = []
     for key, name in (("last_frame", "last frame"), ("physics", "physics predictor"),
-                      ("spec_unet", "Task 6 U-Net (Table 3)")):
+                      ("spec_unet", "Table 3 U-Net (Task 6)")):
         if key in part2:
-            rows.append({"variant": name, **{f"{m}_mean": part2[key][m] for m in
-                                             ("ssim", "psnr", "mse")},
-                         "seeds": "-"})
-    rows += part2.get("improved", {}).get("ablation", [])
-    tables["task7"] = markdown_table(rows, {"variant": "predictor", "ssim": "SSIM",
-                                            "psnr": "PSNR (dB)", "mse": "MSE", "seeds": "seeds",
-                                            "parameters": "params", "train_seconds": "train s"})
+            rows.append({"variant": name, "seeds": "-", "parameters": part2[key].get(
+                "parameters", 0), **{f"{m}_mean": part2[key][m] for m in
+                                    ("ssim", "psnr", "psnr_of_mse", "mse")}})
+    if part2.get("improved", {}).get("ablation"):
+        tables["task7"] = markdown_table(rows + part2["improved"]["ablation"], PREDICTION_COLUMNS)
     return tables
 
 

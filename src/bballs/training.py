@@ -133,7 +133,7 @@ def fit(
             scheduler.step()
         val_loss, val_acc = evaluate_loss(model, x_val, y_val, loss_fn, classification)
         _record(history, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - started)
-        epochs.set_postfix(_postfix(history))
+        epochs.set_postfix(_postfix(history), refresh=False)
         if checkpoint:
             _save(checkpoint, run_id, model, optimizer, scheduler, history)
     return history
