@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,8 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     from bballs.results import output_paths
 
     task = experiments.TASKS[args.task]
+    if args.only:
+        task = experiments.restricted(task, args.only)
     context = experiments.Context(output_paths(args.output), args.data, args.quick)
     started = time.perf_counter()
     rows = experiments.sweep(task, context, tuple(args.seeds), args.ablation_seeds, args.force)
@@ -65,6 +68,15 @@ def cmd_package(args: argparse.Namespace) -> int:
 
     path = build_zip(args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def cmd_bench_physics(args: argparse.Namespace) -> int:
+    from bballs.results import output_paths
+    from bballs.task7_bench import run
+
+    run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
+        threads=args.threads)
     return 0
 
 
@@ -97,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "the final recipe always gets all)")
     exp.add_argument("--force", action="store_true",
                      help="retrain every run from scratch and replace its row")
+    exp.add_argument("--only", nargs="+", metavar="VARIANT",
+                     help="run just these variants (names as in the ablation table)")
     exp.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
     exp.add_argument("--output", type=Path, default=None,
                      help="folder for results/ and checkpoints/ (default: the project)")
@@ -120,7 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N training sequences (default: all 4000)")
     bench.add_argument("--repeats", type=int, default=1, help="report the best of N runs")
     bench.set_defaults(run=cmd_bench)
+
+    phys = commands.add_parser("bench-physics",
+                               help="Task 7: train (or reuse) and score the inverse-graphics "
+                                    "physics predictor on 3 seeds")
+    phys.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
+    phys.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    phys.add_argument("--output", type=Path, default=None,
+                      help="folder for results/ and checkpoints/ (default: the project); "
+                           "finished checkpoints are reused")
+    phys.add_argument("--long", type=int, default=300, help="long roll-out sequences")
+    phys.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    phys.set_defaults(run=cmd_bench_physics)
     return parser
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     from bballs.training import CheckpointError
 
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # a killed run cleans up like Ctrl-C
     try:
         return args.run(args)
     except (NotebookError, ReportError, ResultsError, CheckpointError, FileNotFoundError,

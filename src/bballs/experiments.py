@@ -224,7 +224,8 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
     table = []
     for name in names:
         group = [r for r in rows if r["variant"] == name]
-        entry = {key: group[0].get(key) for key in ("variant", "change", "study", "parameters")}
+        entry = {key: group[0].get(key)
+                 for key in ("variant", "change", "study", "epochs", "parameters")}
         entry.update(seeds=len(group),
                      train_seconds=float(np.mean([r["train_seconds"] for r in group])))
         for metric in metrics:
@@ -451,6 +452,7 @@ TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
                             "many as the Task 6 U-Net), learning rate 1e-3", epochs=20,
                      batch_size=4, lr=1e-3, study="budget")
 TASK7_VARIANTS = (*TASK7_VARIANTS, TASK7_LONG)
+TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 
 TASK4 = Task("task4", lambda c: counting.load_counting_data(c.data_dir, quick=c.quick),
              _prepare_counter, _score_counter, TASK4_VARIANTS + task4_label_variants(),

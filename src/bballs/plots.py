@@ -179,6 +179,16 @@ def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=Non
                            7.4)
 
 
+def error_maps(predictions: Mapping[str, object], target, path=None,
+               first_frame: int = 5) -> plt.Figure:
+    """Per sequence: the true frames, then each predictor's |prediction - truth| (white = 0,
+    black = 1), frames numbered t = first_frame, ..."""
+    truth = as_numpy(target)
+    rows = {"truth": truth, **{f"|{name} - truth|": 1 - np.abs(as_numpy(p) - truth)
+                               for name, p in predictions.items()}}
+    return sequence_grid(rows, path, n_sequences=len(truth), first_frame=first_frame)
+
+
 def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4,
               first_frame: int = 5) -> Path:
     """An animated GIF: one column per series, one row per sequence, frames over time

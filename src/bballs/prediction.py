@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -37,6 +38,14 @@ def load_prediction_data(data_dir: str | Path, quick: bool = False) -> Predictio
     x_train, y_train = bdata.split_sequence(train[:, :2 * N_INPUT], N_INPUT)
     x_val, y_val = bdata.split_sequence(val[:, :2 * N_INPUT], N_INPUT)
     return PredictionData(*(bdata.to_tensor(a) for a in (x_train, y_train, x_val, y_val)))
+
+
+def load_ball_counts(data_dir: str | Path, quick: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The files' labels (number of balls) of the training and validation sequences, split and
+    shortened exactly like :func:`load_prediction_data`."""
+    _, labels = bdata.load_npz(Path(data_dir) / bdata.PART2_SEQUENCES)
+    train, val = bdata.split_train_val(labels)
+    return (train[:QUICK_TRAIN_SIZE], val[:QUICK_VAL_SIZE]) if quick else (train, val)
 
 
 def train_predictor(model: nn.Module, data: PredictionData, config: TrainConfig,

@@ -1,0 +1,111 @@
+"""Batched Levenberg-Marquardt fit of initial states to observed frames (fixed constants).
+
+Each sequence has 4 * B parameters: the centres (B, 2) and velocities (B, 2) at frame 0. The
+Jacobian of the frames is the product of the renderer's analytic Jacobian with respect to the
+centres of every frame and the simulator's Jacobian (forward-mode automatic differentiation),
+so one iteration costs about two renders. A step is kept only where it lowers that sequence's
+error (the damping shrinks) and is otherwise retried with more damping: the error never grows,
+so a sequence never leaves the smooth piece of the error surface (same bounces and collisions)
+it has reached. After every step the velocities are rescaled to the total speed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor
+
+from bballs import torch_physics as tp
+
+
+def _split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor]:
+    position, velocity = theta.view(len(theta), 2, n_balls, 2).unbind(1)
+    return position, velocity
+
+
+def project_speed(theta: Tensor, present: Tensor, speed: float) -> Tensor:
+    """Parameters (N, 4B) with absent balls zeroed and velocities rescaled to norm ``speed``."""
+    position, velocity = _split(theta, present.shape[1])
+    velocity = velocity * present[..., None]
+    norm = velocity.flatten(1).norm(dim=1).clamp_min(1e-8)
+    velocity = velocity * (speed / norm)[:, None, None]
+    return torch.cat([position.flatten(1), velocity.flatten(1)], dim=1)
+
+
+def _track(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
+    position, velocity = _split(theta, present.shape[1])
+    track, _ = tp.simulate(position, velocity, present, constants["radius"], constants["high"],
+                           n_frames, low=constants["low"])
+    return track.flatten(2)  # (N, T, 2B)
+
+
+def track_jacobian(theta: Tensor, present: Tensor, constants: dict,
+                   n_frames: int) -> tuple[Tensor, Tensor]:
+    """Centres (N, T, B, 2) and their derivatives (N, T, 2B, 4B) with respect to ``theta``."""
+    n, size = theta.shape
+    basis = torch.eye(size, dtype=theta.dtype)[:, None, :].expand(size, n, size)
+
+    def tangent(direction: Tensor) -> tuple[Tensor, Tensor]:
+        return torch.func.jvp(lambda x: _track(x, present, constants, n_frames),
+                              (theta,), (direction,))
+
+    with warnings.catch_warnings():  # torch's own first-use set-up of forward-mode AD
+        warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+        track, jac = torch.func.vmap(tangent, out_dims=(None, 3))(basis)
+    return track.view(n, n_frames, -1, 2), jac
+
+
+def render(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
+    """Frames (N, n_frames, H, W) simulated and rendered from parameters (N, 4B)."""
+    track = _track(theta, present, constants, n_frames)
+    return tp.render(track.view(*track.shape[:2], -1, 2), present, constants["radius"],
+                     constants["exponent"], 0.0, 1.0)
+
+
+def frame_errors(theta: Tensor, present: Tensor, target: Tensor, constants: dict) -> Tensor:
+    """Sum of squared pixel errors per sequence (N,) of the frames rendered from ``theta``."""
+    frames = render(theta, present, constants, target.shape[1])
+    return ((frames - target) ** 2).flatten(1).sum(1)
+
+
+@torch.no_grad()
+def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
+               iterations: int = 12, damping: float = 1e-3) -> tuple[Tensor, Tensor]:
+    """Refine parameters (N, 4B) so that rendered frames match ``target`` (N, T, H, W).
+
+    ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
+    centred at i). Returns the
+    parameters and each sequence's mean squared pixel error.
+    """
+    n, t = target.shape[:2]
+    flat_target = target.reshape(n, t, -1)
+    used = torch.cat([present[..., None].expand(-1, -1, 2).flatten(1)] * 2, dim=1)
+    theta = project_speed(theta, present, constants["speed"])
+    error = frame_errors(theta, present, target, constants)
+    lam = torch.full((n,), damping, dtype=theta.dtype)
+    for _ in range(iterations):
+        candidate = _step(theta, present, flat_target, constants, lam, used)
+        new_error = frame_errors(candidate, present, target, constants)
+        better = new_error < error
+        theta = torch.where(better[:, None], candidate, theta)
+        error = torch.where(better, new_error, error)
+        lam = torch.where(better, lam / 3, lam * 8).clamp(1e-9, 1e6)
+    return theta, error / target[0].numel()
+
+
+def _step(theta: Tensor, present: Tensor, flat_target: Tensor, constants: dict, lam: Tensor,
+          used: Tensor) -> Tensor:
+    """One damped Gauss-Newton step (N, 4B) from ``theta``."""
+    track, sim_jac = track_jacobian(theta, present, constants, flat_target.shape[1])
+    frames, render_jac = tp.render_jacobian(track, present, constants["radius"],
+                                            constants["exponent"], 0.0, 1.0)
+    residual = frames - flat_target
+    normal = render_jac @ render_jac.transpose(2, 3)  # (N, T, 2B, 2B)
+    gradient = (render_jac @ residual[..., None])[..., 0]  # (N, T, 2B)
+    hessian = torch.einsum("ntai,ntab,ntbj->nij", sim_jac, normal, sim_jac)
+    grad = torch.einsum("ntai,nta->ni", sim_jac, gradient) * used
+    diag = hessian.diagonal(dim1=1, dim2=2)
+    hessian = hessian + torch.diag_embed(lam[:, None] * (diag + 1e-6) + (~used).to(diag.dtype))
+    delta = torch.linalg.solve(hessian, -grad[..., None])[..., 0] * used
+    return project_speed(theta + delta, present, constants["speed"])

@@ -1,0 +1,380 @@
+"""Inverse graphics for bouncing balls: the world's constants and each sequence's state are
+fitted so that simulated and rendered frames reproduce the observed ones.
+
+Lengths are in pixels and pixel ``i`` is centred at coordinate ``i``, so every constant is
+identifiable from frames: the ball radius, the box (walls at ``-offset`` and ``box - offset`` on
+both axes), the exponent p of the profile ``exp(-(d^2/r^2)^p)`` and the total speed (the norm of
+all velocities of a sequence, which reflections and elastic collisions conserve). A sequence's
+state is the centres of its balls at one frame and a direction per ball; its velocities are the
+directions scaled to the total speed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import permutations
+
+import numpy as np
+import torch
+from scipy import ndimage
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from bballs import gauss_newton as gn
+from bballs import torch_physics as tp
+
+MAX_BALLS = tp.MAX_BALLS
+CONSTANT_NAMES = ("radius", "box", "exponent", "offset", "speed")
+#: Deliberately wrong starting values of the constants (pixels, frames); fitted from data.
+INITIAL_GUESS = {"radius": 3.0, "box": 30.0, "exponent": 2.5, "offset": 0.0, "speed": 1.0}
+EXACT = 1e-6  # mean squared pixel error below which a fit reproduces its frames
+SCHEDULE = ((2, 6), (3, 5), (None, 8))  # (frames fitted, Gauss-Newton iterations) per stage
+
+
+class WorldConstants(nn.Module):
+    """The global constants of the simulator and renderer as trainable parameters."""
+
+    def __init__(self, radius: float = INITIAL_GUESS["radius"], box: float = INITIAL_GUESS["box"],
+                 exponent: float = INITIAL_GUESS["exponent"],
+                 offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"]):
+        super().__init__()
+        self.log_radius = nn.Parameter(torch.tensor(math.log(radius)))
+        self.low = nn.Parameter(torch.tensor(-float(offset)))
+        self.high = nn.Parameter(torch.tensor(box - offset))
+        self.log_exponent = nn.Parameter(torch.tensor(math.log(exponent)))
+        self.log_speed = nn.Parameter(torch.tensor(math.log(speed)))
+
+    @property
+    def radius(self) -> Tensor:
+        return self.log_radius.exp()
+
+    @property
+    def box(self) -> Tensor:
+        return self.high - self.low
+
+    @property
+    def offset(self) -> Tensor:
+        return -self.low
+
+    @property
+    def exponent(self) -> Tensor:
+        return self.log_exponent.exp()
+
+    @property
+    def speed(self) -> Tensor:
+        return self.log_speed.exp()
+
+    def walls(self) -> list[nn.Parameter]:
+        return [self.low, self.high]
+
+    def shape_parameters(self) -> list[nn.Parameter]:
+        return [self.log_radius, self.log_exponent, self.log_speed]
+
+    def as_dict(self) -> dict[str, float]:
+        """The constants in pixels and frames."""
+        with torch.no_grad():
+            return {name: float(getattr(self, name)) for name in CONSTANT_NAMES}
+
+    def frozen(self) -> dict[str, float]:
+        """Plain numbers for :mod:`bballs.gauss_newton`: radius, walls, exponent, speed."""
+        with torch.no_grad():
+            return {name: float(getattr(self, name))
+                    for name in ("radius", "low", "high", "exponent", "speed")}
+
+    def in_box_units(self, box_size: float = 10.0) -> dict[str, float]:
+        """The constants with lengths rescaled so that the box measures ``box_size``."""
+        values = self.as_dict()
+        unit = values["box"] / box_size
+        return {"radius": values["radius"] / unit, "box": box_size,
+                "exponent": values["exponent"], "pixel_offset": values["offset"],
+                "pixel_size": 1.0 / unit, "speed": values["speed"] / unit}
+
+
+@dataclass
+class State:
+    """States of N sequences: centres (N, B, 2), directions (N, B, 2), real ball slots (N, B)."""
+
+    position: Tensor
+    direction: Tensor
+    present: Tensor
+
+    def velocity(self, speed: Tensor | float) -> Tensor:
+        """Velocities whose norm over all real balls of a sequence is ``speed``."""
+        direction = self.direction * self.present[..., None]
+        norm = direction.flatten(1).norm(dim=1).clamp_min(1e-8)
+        return direction * (speed / norm)[:, None, None]
+
+    def theta(self) -> Tensor:
+        """Centres and directions as one (N, 4B) array."""
+        return torch.cat([self.position.flatten(1), self.direction.flatten(1)], dim=1)
+
+    @classmethod
+    def from_theta(cls, theta: Tensor, present: Tensor) -> State:
+        position, direction = theta.view(len(theta), 2, -1, 2).unbind(1)
+        return cls(position, direction, present)
+
+    def detach(self) -> State:
+        return State(self.position.detach(), self.direction.detach(), self.present)
+
+
+def present_mask(counts: Tensor | np.ndarray) -> Tensor:
+    """Ball slots in use (N, MAX_BALLS) for ball counts (N,)."""
+    counts = torch.as_tensor(np.asarray(counts)).long()
+    return torch.arange(MAX_BALLS)[None, :] < counts[:, None]
+
+
+def simulate_track(state: State, constants: WorldConstants, n_frames: int) -> Tensor:
+    """Ball centres (N, n_frames, B, 2) in pixels."""
+    track, _ = tp.simulate(state.position, state.velocity(constants.speed), state.present,
+                           constants.radius, constants.high, n_frames, low=constants.low)
+    return track
+
+
+def simulate_render(state: State, constants: WorldConstants, n_frames: int) -> Tensor:
+    """Frames (N, n_frames, 32, 32) simulated and rendered from ``state``."""
+    track = simulate_track(state, constants, n_frames)
+    return tp.render(track, state.present, constants.radius, constants.exponent, 0.0, 1.0)
+
+
+def sequence_loss(state: State, constants: WorldConstants, frames: Tensor) -> Tensor:
+    """Mean squared error per sequence (N,) between the rendered state and ``frames``."""
+    rendered = simulate_render(state, constants, frames.shape[1])
+    return ((rendered - frames) ** 2).flatten(1).mean(dim=1)
+
+
+# --- counting and a first guess from blobs -----------------------------------------------------
+
+def ball_mass(constants: WorldConstants) -> float:
+    """Total intensity of one ball in the middle of the frame."""
+    with torch.no_grad():
+        centre = torch.full((1, 1, 1, 2), 15.5)
+        frame = tp.render(centre, torch.ones(1, 1, dtype=torch.bool), constants.radius,
+                          constants.exponent, 0.0, 1.0)
+    return float(frame.sum())
+
+
+def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
+    """Number of balls (N,) from frames (N, T, H, W): the largest total intensity of a frame in
+    units of one ball's (overlapping balls are clipped, so the largest frame counts best)."""
+    mass = np.asarray(frames, dtype=np.float64).sum(axis=(2, 3)).max(axis=1)
+    return np.clip(np.rint(mass / ball_mass(constants)), 1, MAX_BALLS).astype(np.int64)
+
+
+def blob_centres(frames: np.ndarray, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids (N, T, B, 2) of the largest B blobs (x = column, y = row, in pixels), NaN where
+    missing, and the number of blobs (N, T) of frames (N, T, H, W)."""
+    n, t = frames.shape[:2]
+    flat = np.asarray(frames).reshape(n * t, *frames.shape[2:])
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    mask = flat > threshold
+    labels, n_blobs = ndimage.label(mask, structure=structure)
+    index = np.arange(1, n_blobs + 1)
+    centres = np.array(ndimage.center_of_mass(flat, labels, index)).reshape(-1, 3)
+    areas = ndimage.sum_labels(mask, labels, index)
+    frame_of = centres[:, 0].round().astype(int)
+    order = np.lexsort((-areas, frame_of))
+    rank = np.arange(len(order)) - np.searchsorted(frame_of[order], frame_of[order])
+    keep = rank < MAX_BALLS
+    out = np.full((n * t, MAX_BALLS, 2), np.nan)
+    out[frame_of[order][keep], rank[keep]] = centres[order][keep][:, [2, 1]]
+    counts = np.minimum(np.bincount(frame_of, minlength=n * t), MAX_BALLS)
+    return out.reshape(n, t, MAX_BALLS, 2), counts.reshape(n, t)
+
+
+def _matched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """b reordered to match a's rows with the smallest total displacement."""
+    k = len(a)
+    best = min(permutations(range(k)), key=lambda p: np.linalg.norm(a - b[list(p)], axis=1).sum())
+    return b[list(best)]
+
+
+def blob_state(frames: np.ndarray, counts: np.ndarray, seed: int = 0) -> State:
+    """A guess of the state at the first of ``frames`` (N, T, H, W) from blob centroids: centres
+    from the first frame that shows every ball, moved back along velocities from the next such
+    frame (no bounce assumed); balls never seen apart start at their blob with a random
+    direction."""
+    centres, n_blobs = blob_centres(frames)
+    n = len(frames)
+    position = np.full((n, MAX_BALLS, 2), 15.5)
+    direction = np.zeros((n, MAX_BALLS, 2))
+    for i in range(n):
+        k = int(counts[i])
+        full = np.flatnonzero(n_blobs[i] == k)
+        if full.size == 0:
+            seen = np.flatnonzero(n_blobs[i] > 0)
+            if seen.size:
+                position[i, :k] = np.nanmean(centres[i, seen[0]], axis=0)
+            continue
+        first = centres[i, full[0], :k]
+        position[i, :k] = first
+        if full.size > 1:
+            later = _matched(first, centres[i, full[1], :k])
+            direction[i, :k] = (later - first) / (full[1] - full[0])
+            position[i, :k] -= full[0] * direction[i, :k]
+    return _as_state(position, direction, counts, seed)
+
+
+def _as_state(position: np.ndarray, direction: np.ndarray, counts: np.ndarray,
+              seed: int) -> State:
+    present = present_mask(counts)
+    generator = torch.Generator().manual_seed(seed)
+    position = torch.as_tensor(position, dtype=torch.float32)
+    position = position + 0.3 * torch.randn(position.shape, generator=generator) * (
+        position[..., :1] == position[:, :1, :1]).all(1, keepdim=True)  # split stacked balls
+    direction = torch.as_tensor(direction, dtype=torch.float32)
+    still = (direction.abs().sum(-1) == 0) & present
+    random = torch.randn(direction.shape, generator=generator)
+    return State(position, torch.where(still[..., None], random, direction), present)
+
+
+# --- fitting states to frames -------------------------------------------------------------------
+
+def fit_states(state: State, frames: Tensor, constants: WorldConstants,
+               schedule: tuple = SCHEDULE, physics: dict | None = None) -> tuple[State, Tensor]:
+    """Gauss-Newton fit of states to ``frames`` (N, T, H, W) over a growing number of frames
+    (first 2, then 3, then all): each stage starts close enough for the next frame's bounces and
+    collisions to be timed right. Returns the states and each sequence's mean squared error.
+    ``physics`` overrides ``constants.frozen()`` (e.g. walls per sequence, shape (N, 1, 1))."""
+    physics = physics or constants.frozen()
+    theta = state.theta()
+    error = torch.zeros(len(frames))
+    for n_frames, iterations in schedule:
+        n_frames = min(n_frames or frames.shape[1], frames.shape[1])
+        theta, error = gn.fit_states(theta, state.present, frames[:, :n_frames], physics,
+                                     iterations)
+    return State.from_theta(theta, state.present), error
+
+
+# --- system identification (constants and states by gradient descent) ---------------------------
+
+def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, steps: int,
+                   lr: float = 0.005, constants_lr: float = 0.005, walls_lr: float = 0.02,
+                   keep: float = 0.75) -> tuple[State, Tensor]:
+    """Adam on the states and the constants together; the constants only see the ``keep``
+    fraction of sequences that are fitted best (the others may sit in a wrong local minimum)."""
+    position = state.position.detach().clone().requires_grad_()
+    direction = state.direction.detach().clone().requires_grad_()
+    optimizer = torch.optim.Adam([{"params": [position, direction], "lr": lr},
+                                  {"params": constants.shape_parameters(), "lr": constants_lr},
+                                  {"params": constants.walls(), "lr": walls_lr}])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, eta_min=lr * 0.01)
+    current = State(position, direction, state.present)
+    for _ in range(steps):
+        loss = sequence_loss(current, constants, frames)
+        weight = (loss <= loss.quantile(keep)).float().detach()
+        optimizer.zero_grad(set_to_none=True)
+        (loss * weight).sum().backward()
+        optimizer.step()
+        schedule.step()
+    with torch.no_grad():
+        final = sequence_loss(current, constants, frames)
+    return current.detach(), final
+
+
+def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
+                       steps: int = 100, constants: WorldConstants | None = None,
+                       progress: bool = True, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
+                       ) -> tuple[WorldConstants, dict[str, list[float]]]:
+    """Fit the world constants to training sequences (N, T, H, W) with known ball counts.
+
+    Starting from :data:`INITIAL_GUESS` and blob centroids, each round fits the states alone
+    (Gauss-Newton), then states and constants together (Adam). The walls are then placed where
+    the most sequences are reproduced exactly (:func:`place_walls`) and a last round polishes the
+    other constants. Returns the constants and their values after every round, with the
+    fraction of exactly fitted sequences before the round's Adam steps.
+    """
+    constants = constants or WorldConstants()
+    target = torch.as_tensor(frames, dtype=torch.float32)
+    trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
+    for k in tqdm(range(rounds + 1), desc="system identification", disable=not progress):
+        if k == rounds and wall_spans:
+            place_walls(frames, counts, constants, wall_spans)
+        state, loss = fit_states(blob_state(frames, counts), target, constants)
+        trace["exact"].append(float((loss < EXACT).float().mean()))
+        walls_lr = 0.0 if k == rounds else 0.02
+        refine_jointly(state, constants, target, steps, walls_lr=walls_lr)
+        for name, value in constants.as_dict().items():
+            trace[name].append(value)
+    return constants, trace
+
+
+def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
+                spans: tuple[float, ...] = (0.24, 0.06, 0.015), candidates: int = 7) -> None:
+    """Move each wall (in place) to the middle of the shifts, on a grid around it, under which
+    the most sequences are reproduced exactly: the timing of every bounce brackets the wall,
+    which a gradient cannot see inside a bounce-free piece of the error surface."""
+    target = torch.as_tensor(frames, dtype=torch.float32)
+    n = len(frames)
+    for wall in constants.walls():
+        for span in spans:
+            shifts = torch.linspace(-span, span, candidates)
+            physics = constants.frozen()
+            name = "low" if wall is constants.low else "high"
+            physics[name] = (float(wall.detach()) + shifts).repeat_interleave(n)[:, None, None]
+            guess = blob_state(np.tile(frames, (candidates, 1, 1, 1)), np.tile(counts, candidates))
+            _, error = fit_states(guess, target.repeat(candidates, 1, 1, 1), constants,
+                                  physics=physics)
+            exact = (error < EXACT).view(candidates, n).sum(1)
+            with torch.no_grad():
+                wall += shifts[exact == exact.max()].mean()
+
+
+# --- inference: several guesses, later start frames for what stays unexplained ------------------
+
+def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
+                  guesses: tuple[State, ...] = (), max_start: int = 2
+                  ) -> tuple[State, Tensor, Tensor]:
+    """Fit every sequence's state to its frames (N, T, H, W).
+
+    Each guess (states at frame 0) and the blob guess is fitted and the lowest error kept. A
+    sequence that is still not reproduced exactly (a bounce or collision between the first
+    frames spoils the first stages) is fitted again from a blob guess at frame 1, then 2, and
+    keeps the first exact fit. Returns the states, the frame each state belongs to (N,) and the
+    mean squared error over the frames fitted.
+    """
+    frames = torch.as_tensor(frames, dtype=torch.float32)
+    numpy_frames = frames.numpy()
+    best, error = None, None
+    for guess in (*guesses, blob_state(numpy_frames, counts)):
+        state, err = fit_states(guess, frames, constants)
+        best, error = (state, err) if best is None else _keep_better(best, error, state, err)
+    start = torch.zeros(len(frames), dtype=torch.long)
+    todo = torch.nonzero(error >= EXACT).flatten()
+    for first in range(1, max_start + 1):
+        if len(todo) == 0:
+            break
+        sub = todo.numpy()
+        state, err = fit_states(blob_state(numpy_frames[sub, first:], counts[sub]),
+                                frames[todo, first:], constants)
+        exact = err < EXACT
+        _assign(best, todo[exact], state, exact)
+        error[todo[exact]], start[todo[exact]] = err[exact], first
+        todo = todo[~exact]
+    return best, start, error
+
+
+def _keep_better(best: State, error: Tensor, state: State, err: Tensor) -> tuple[State, Tensor]:
+    better = err < error
+    _assign(best, torch.nonzero(better).flatten(), state, better)
+    return best, torch.where(better, err, error)
+
+
+def _assign(best: State, index: Tensor, state: State, mask: Tensor) -> None:
+    best.position[index] = state.position[mask]
+    best.direction[index] = state.direction[mask]
+
+
+def predict_from_states(state: State, start: Tensor, constants: WorldConstants, n_seen: int,
+                        horizon: int) -> Tensor:
+    """Frames n_seen .. n_seen + horizon - 1 (N, horizon, H, W) simulated from states that
+    belong to frame ``start`` (N,)."""
+    out = torch.zeros(len(start), horizon, tp.RESOLUTION, tp.RESOLUTION)
+    with torch.no_grad():
+        for first in start.unique().tolist():
+            rows = torch.nonzero(start == first).flatten()
+            sub = State(state.position[rows], state.direction[rows], state.present[rows])
+            frames = simulate_render(sub, constants, n_seen - first + horizon)
+            out[rows] = frames[:, n_seen - first:]
+    return out

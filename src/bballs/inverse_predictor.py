@@ -1,0 +1,156 @@
+"""A learnt inverse-graphics physics predictor for Task 7: find the balls' state by analysis by
+synthesis, then simulate and render the future.
+
+Training (Part 2 training split only, no ground-truth state): the world constants are fitted to
+a few hundred sequences (:func:`bballs.inverse_physics.identify_constants`), then the state
+encoder is trained (:mod:`bballs.physics_encoder`). Prediction: the encoder's guess and a blob
+guess are refined on the input frames by Gauss-Newton (keeping the better fit per sequence),
+and the fitted states are simulated forward and rendered.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bballs import inverse_physics as ip
+from bballs import physics_encoder as pe
+from bballs.results import atomic_path
+from bballs.training import seed_everything
+
+
+@dataclass(frozen=True)
+class InverseConfig:
+    """Training settings; ``seed`` picks the system-identification subset and seeds the rest."""
+
+    seed: int = 0
+    sysid_sequences: int = 256
+    sysid_rounds: int = 4
+    sysid_steps: int = 100
+    encoder_epochs: int = 15
+    wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
+    tag: str = ""
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> InverseConfig:
+        """A smoke-test budget (seconds): few sequences, one round, one encoder epoch."""
+        return cls(seed=seed, sysid_sequences=32, sysid_rounds=1, sysid_steps=5,
+                   encoder_epochs=1, wall_spans=(0.24,), tag="quick")
+
+
+class InversePhysicsPredictor:
+    """Fitted constants and state encoder; :meth:`predict` has the interface of
+    :func:`bballs.physics_predictor.predict` plus optional ball counts."""
+
+    def __init__(self, constants: ip.WorldConstants, encoder: pe.StateEncoder,
+                 info: dict | None = None):
+        self.constants = constants
+        self.encoder = encoder
+        self.info = info or {}
+
+    @property
+    def parameters(self) -> int:
+        """Learnt numbers: the encoder's weights and the fitted world constants."""
+        return sum(p.numel() for m in (self.encoder, self.constants) for p in m.parameters())
+
+    @property
+    def train_seconds(self) -> float:
+        """Training time recorded in the checkpoint (system identification + encoder)."""
+        return float(self.info.get("sysid_seconds", 0.0) + self.info.get("encoder_seconds", 0.0))
+
+    def fit(self, inputs, counts=None) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
+        """States (at the frame given per sequence) fitted to inputs (N, T, 32, 32), and each
+        sequence's mean squared error on the frames it was fitted to."""
+        frames = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
+        counts = self.counts(frames.numpy(), counts)
+        guess = pe.encode(self.encoder, frames, torch.as_tensor(counts))
+        return ip.fit_sequences(frames, counts, self.constants, guesses=(guess,))
+
+    def counts(self, inputs: np.ndarray, counts=None) -> np.ndarray:
+        """The given ball counts, or counts read from the frames' total intensity."""
+        if counts is None:
+            return ip.count_balls(inputs, self.constants)
+        return np.asarray(counts, dtype=np.int64)
+
+    def predict(self, inputs, horizon: int = 5, counts=None) -> np.ndarray:
+        """The ``horizon`` frames (N, horizon, 32, 32) after input frames (N, T, 32, 32)."""
+        state, start, _ = self.fit(inputs, counts)
+        frames = ip.predict_from_states(state, start, self.constants, len(inputs[0]), horizon)
+        return frames.numpy()
+
+    __call__ = predict
+
+
+def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = InverseConfig(),
+          checkpoint: str | Path | None = None, progress: bool = True) -> InversePhysicsPredictor:
+    """System identification, then encoder training, on training sequences (N, 10, 32, 32).
+
+    With ``checkpoint`` each stage is saved atomically when done and a checkpoint of the same
+    configuration and data size is reused (a finished one returns at once).
+    """
+    fingerprint = f"{asdict(config)}|n={len(frames)}|{frames.shape[1:]}"
+    saved = _load(checkpoint, fingerprint) if checkpoint else None
+    seed_everything(config.seed)
+    constants, encoder = ip.WorldConstants(), pe.StateEncoder()
+    info = {"fingerprint": fingerprint, "sysid_seconds": 0.0, "encoder_seconds": 0.0}
+    if saved:
+        constants.load_state_dict(saved["constants"])
+        info.update(saved["info"])
+    if not saved:
+        started = time.perf_counter()
+        rows = np.random.default_rng(config.seed).choice(len(frames), config.sysid_sequences,
+                                                         replace=False)
+        _, trace = ip.identify_constants(frames[rows], counts[rows], config.sysid_rounds,
+                                         config.sysid_steps, constants, progress,
+                                         config.wall_spans)
+        info.update(trace=trace, sysid_seconds=time.perf_counter() - started)
+        _save(checkpoint, constants, None, info)
+    if saved and saved.get("encoder"):
+        encoder.load_state_dict(saved["encoder"])
+    else:
+        started = time.perf_counter()
+        pe.train_encoder(encoder, torch.as_tensor(frames), torch.as_tensor(counts), constants,
+                         epochs=config.encoder_epochs, seed=config.seed, progress=progress)
+        info["encoder_seconds"] = time.perf_counter() - started
+        _save(checkpoint, constants, encoder, info)
+    return InversePhysicsPredictor(constants, encoder, info)
+
+
+def load(checkpoint: str | Path) -> InversePhysicsPredictor:
+    """A trained predictor from a finished checkpoint."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if not state.get("encoder"):
+        raise ValueError(f"{checkpoint}: training did not finish (no encoder weights).")
+    constants, encoder = ip.WorldConstants(), pe.StateEncoder()
+    constants.load_state_dict(state["constants"])
+    encoder.load_state_dict(state["encoder"])
+    return InversePhysicsPredictor(constants, encoder, state["info"])
+
+
+def _save(path, constants, encoder, info) -> None:
+    if not path:
+        return
+    state = {"constants": constants.state_dict(), "info": info,
+             "encoder": encoder.state_dict() if encoder else None}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load(path, fingerprint: str) -> dict | None:
+    if not Path(path).is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
+        warnings.warn(f"{path}: unreadable checkpoint ({error}); training again.", stacklevel=3)
+        return None
+    if state.get("info", {}).get("fingerprint") != fingerprint:
+        warnings.warn(f"{path}: checkpoint of another configuration; training again.",
+                      stacklevel=3)
+        return None
+    return state

@@ -1,0 +1,97 @@
+"""Benchmark of the inverse-graphics physics predictor: training and inference time, validation
+scores and long roll-out quality, per seed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bballs import data as bdata
+from bballs import inverse_predictor as ipred
+from bballs.metrics import frame_scores, video_scores
+from bballs.results import OutputPaths, output_paths, update_results
+from bballs.rollout import long_sequences
+
+N_INPUT = 5
+LONG_HORIZON = 20
+
+
+def load_split(data_dir: str | Path) -> dict[str, np.ndarray]:
+    """Part 2 frames and ball counts, split 4000 / 1000 as in :mod:`bballs.prediction`."""
+    frames, labels = bdata.load_npz(Path(data_dir) / bdata.PART2_SEQUENCES)
+    (train, val), (train_counts, val_counts) = (bdata.split_train_val(a) for a in (frames, labels))
+    return {"train": train, "train_counts": train_counts, "val": val, "val_counts": val_counts}
+
+
+def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
+                  n_long: int = 300, progress: bool = True) -> dict:
+    """Train (or reuse ``checkpoint``), predict the validation set and long roll-outs."""
+    started = time.perf_counter()
+    predictor = ipred.train(split["train"], split["train_counts"], config, checkpoint, progress)
+    train_seconds = time.perf_counter() - started
+    val = split["val"]
+    started = time.perf_counter()
+    predicted = predictor.predict(val[:, :N_INPUT], 5, split["val_counts"])
+    infer_seconds = time.perf_counter() - started
+    scores = video_scores(predicted, val[:, N_INPUT:2 * N_INPUT])
+    long = long_sequences(n_long, N_INPUT + LONG_HORIZON, seed=config.seed)
+    long_pred = predictor.predict(long[:, :N_INPUT], LONG_HORIZON)  # counts read from frames
+    long_ssim = frame_scores(long_pred, long[:, N_INPUT:])["ssim"].mean(axis=0)
+    info = predictor.info
+    return {"seed": config.seed, "ssim": scores["ssim"], "psnr": scores["psnr"],
+            "psnr_of_mse": scores["psnr_of_mse"], "mse": scores["mse"],
+            "long_ssim_frame25": float(long_ssim[-1]), "long_ssim_mean": float(long_ssim.mean()),
+            "train_seconds": train_seconds,
+            "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
+            "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units()}
+
+
+RESULTS_FILE = "task7_physics.json"
+
+
+def checkpoint_path(paths: OutputPaths, seed: int) -> Path:
+    """Where the predictor of ``seed`` is kept (the notebook reuses it)."""
+    return paths.checkpoint(f"task7/inverse_physics_seed{seed}")
+
+
+def run(data_dir: str | Path, seeds: tuple[int, ...] = (0, 1, 2),
+        paths: OutputPaths | None = None, n_long: int = 300,
+        threads: int | None = None) -> list[dict]:
+    """Benchmark every seed (training reuses finished checkpoints), print one table row per
+    seed and their mean, and record the rows in ``results/task7_physics.json``."""
+    if threads:
+        torch.set_num_threads(threads)
+    paths = paths or output_paths()
+    split = load_split(data_dir)
+    rows = []
+    for seed in seeds:
+        row = evaluate_seed(split, ipred.InverseConfig(seed=seed), checkpoint_path(paths, seed),
+                            n_long)
+        rows.append({**row, "threads": torch.get_num_threads(), "long_sequences": n_long})
+        print({k: v for k, v in row.items() if k != "constants"}, flush=True)
+        update_results(paths.results / RESULTS_FILE, "rows", rows)
+    print_table(rows, torch.get_num_threads(), n_long)
+    return rows
+
+
+COLUMNS = (("seed", "{:>4}"), ("ssim", "{:>7.4f}"), ("psnr", "{:>8.2f}"),
+           ("psnr_of_mse", "{:>8.2f}"), ("mse", "{:>9.2e}"), ("long_ssim_frame25", "{:>8.4f}"),
+           ("trained_seconds", "{:>8.1f}"), ("infer_seconds", "{:>7.1f}"))
+HEADER = ("seed", "SSIM", "PSNR", "PSNR(mse)", "MSE", "SSIM@25", "train s", "infer s")
+
+
+def print_table(rows: list[dict], threads: int, n_long: int) -> None:
+    """The per-seed table, the mean row and the fitted constants."""
+    print(f"inverse-graphics physics predictor, validation 1000 sequences, roll-out {n_long} "
+          f"sequences to frame 25, {threads} CPU thread(s)")
+    print("  ".join(f"{h:>{len(f.format(rows[0][k]))}}" for h, (k, f) in zip(HEADER, COLUMNS)))
+    for row in rows:
+        print("  ".join(f.format(row[k]) for k, f in COLUMNS))
+    mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in COLUMNS[1:]}
+    print("  ".join(["mean"] + [f.format(mean[k]) for k, f in COLUMNS[1:]]))
+    for row in rows:
+        fitted = ", ".join(f"{k} {v:.4f}" for k, v in row["constants"].items())
+        print(f"seed {row['seed']} constants (box = 10 units): {fitted}")

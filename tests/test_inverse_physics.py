@@ -1,0 +1,106 @@
+"""Inverse graphics: fitting states and constants to frames, the encoder, the predictor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bballs import inverse_physics as ip
+from bballs import inverse_predictor as ipred
+from bballs import physics_encoder as pe
+from bballs.data import FileSpec, generate_arrays
+
+# the generator's constants in pixels (1 box unit = 3.2 pixels, pixel i centred at i + 0.5)
+TRUE = {"radius": 3.84, "box": 32.0, "exponent": 4.0, "offset": 0.5, "speed": 1.6}
+
+
+@pytest.fixture(scope="module")
+def sequences():
+    arrays = generate_arrays(FileSpec("x", 40, 10), np.random.default_rng(7))
+    return arrays["data"].reshape(40, 10, 32, 32), arrays["labels"], arrays
+
+
+def test_constants_round_trip_and_box_units():
+    constants = ip.WorldConstants(**TRUE)
+    assert constants.as_dict() == pytest.approx(TRUE)
+    units = constants.in_box_units(10.0)
+    assert units["radius"] == pytest.approx(1.2) and units["speed"] == pytest.approx(0.5)
+
+
+def test_counts_and_blobs_from_frames(sequences):
+    frames, labels, arrays = sequences
+    constants = ip.WorldConstants(**TRUE)
+    assert (ip.count_balls(frames[:, :5], constants) == labels).mean() >= 0.95
+    centres, n_blobs = ip.blob_centres(frames[:, :1])
+    alone = n_blobs[:, 0] == labels
+    truth = arrays["positions"][:, 0] * 3.2 - 0.5
+    for i in np.flatnonzero(alone)[:10]:
+        k = labels[i]
+        nearest = np.linalg.norm(centres[i, 0, :k, None] - truth[i, None, :k], axis=-1).min(1)
+        assert nearest.max() < 0.5
+
+
+def test_fitted_states_reproduce_inputs_and_predict_the_future(sequences):
+    frames, labels, _ = sequences
+    constants = ip.WorldConstants(**TRUE)
+    inputs = torch.from_numpy(frames[:, :5])
+    state, start, error = ip.fit_sequences(inputs, labels, constants)
+    assert (error < ip.EXACT).float().mean() >= 0.9
+    future = ip.predict_from_states(state, start, constants, 5, 5).numpy()
+    mse = ((future - frames[:, 5:]) ** 2).mean(axis=(1, 2, 3))
+    assert np.median(mse) < 1e-6 and mse.mean() < 2e-3
+
+
+def test_system_identification_moves_wrong_constants_towards_the_generator(sequences):
+    frames, labels, _ = sequences
+    constants, trace = ip.identify_constants(frames[:16], labels[:16], rounds=1, steps=40,
+                                             progress=False, wall_spans=(0.04,))
+    assert len(trace["radius"]) == 2
+    for name in ("radius", "speed"):  # the exponent needs more rounds (it dips first)
+        before = abs(ip.INITIAL_GUESS[name] - TRUE[name])
+        assert abs(trace[name][-1] - TRUE[name]) < 0.75 * before, name
+
+
+def test_state_loss_ignores_ball_order():
+    present = ip.present_mask(np.array([3, 2]))
+    labels = ip.State(torch.rand(2, 3, 2) * 30, torch.randn(2, 3, 2), present)
+    guess = ip.State(torch.rand(2, 3, 2) * 30, torch.randn(2, 3, 2), present)
+    order = torch.tensor([2, 0, 1])
+    swapped = ip.State(guess.position[:, order], guess.direction[:, order], present)
+    swapped.position[1], swapped.direction[1] = guess.position[1], guess.direction[1]
+    speed = torch.tensor(1.6)
+    assert pe.state_loss(guess, labels, speed) == pytest.approx(
+        float(pe.state_loss(swapped, labels, speed)))
+    exact = ip.State(labels.position, labels.direction, present)
+    labels_v = ip.State(labels.position, exact.velocity(speed), present)
+    assert float(pe.state_loss(exact, labels_v, speed)) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_encoder_outputs_states_and_trains(sequences):
+    frames, labels, _ = sequences
+    encoder = pe.StateEncoder()
+    x, counts = torch.from_numpy(frames[:8]), torch.from_numpy(labels[:8])
+    state = encoder(x[:, :5], counts)
+    assert state.position.shape == (8, 3, 2) and state.present.sum() == counts.sum()
+    constants = ip.WorldConstants(**TRUE)
+    labelled = pe.pseudo_labels(x, counts, constants)
+    history = pe.train_encoder(encoder, x, counts, constants, labels=labelled, epochs=2,
+                               batch_size=4, progress=False)
+    assert len(history) == 2 and all(np.isfinite(history))
+
+
+def test_predictor_checkpoint_is_reused_and_loaded(sequences, tmp_path):
+    frames, labels, _ = sequences
+    config = ipred.InverseConfig(sysid_sequences=8, sysid_rounds=1, sysid_steps=5,
+                                 encoder_epochs=1, wall_spans=())
+    path = tmp_path / "inverse.pt"
+    trained = ipred.train(frames[:16], labels[:16], config, path, progress=False)
+    again = ipred.train(frames[:16], labels[:16], config, path, progress=False)
+    assert again.constants.as_dict() == trained.constants.as_dict()
+    loaded = ipred.load(path)
+    assert loaded.constants.as_dict() == trained.constants.as_dict()
+    loaded.constants = ip.WorldConstants(**TRUE)
+    out = loaded.predict(frames[:6, :5], horizon=7, counts=labels[:6])
+    assert out.shape == (6, 7, 32, 32) and out.dtype == np.float32
+    assert ((out[:, :5] - frames[:6, 5:]) ** 2).mean() < 5e-3
