@@ -112,6 +112,9 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         _save(checkpoint, constants, None, info)
     if saved and saved.get("encoder"):
         encoder.load_state_dict(saved["encoder"])
+        print(f"reused {Path(checkpoint).name}: system identification "
+              f"{info['sysid_seconds']:.0f} s, encoder {info['encoder_seconds']:.0f} s "
+              f"({config.encoder_epochs} epochs)")
     else:
         started = time.perf_counter()
         pe.train_encoder(encoder, torch.as_tensor(frames), torch.as_tensor(counts), constants,

@@ -114,15 +114,10 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
     if part2.get("skips"):
         tables["skips"] = markdown_table(part2["skips"], {
             k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
-    rows = []
-    for key, name in (("last_frame", "last frame"), ("physics", "physics predictor"),
-                      ("spec_unet", "Table 3 U-Net (Task 6)")):
-        if key in part2:
-            rows.append({"variant": name, "seeds": "-", "parameters": part2[key].get(
-                "parameters", 0), **{f"{m}_mean": part2[key][m] for m in
-                                    ("ssim", "psnr", "psnr_of_mse", "mse")}})
-    if part2.get("improved", {}).get("ablation"):
-        tables["task7"] = markdown_table(rows + part2["improved"]["ablation"], PREDICTION_COLUMNS)
+    if part2.get("task7_table"):
+        tables["task7"] = markdown_table(part2["task7_table"], {
+            "variant": "predictor", "epochs": "epochs", **{
+                k: v for k, v in PREDICTION_COLUMNS.items() if k != "variant"}})
     return tables
 
 
