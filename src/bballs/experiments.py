@@ -353,7 +353,8 @@ def _score_counter(model: nn.Module, variant: Variant, data: counting.CountingDa
 def select_by_validation(table: list[dict], metric: str = "shifted_val_accuracy") -> str:
     """The rule that picks Task 4's final recipe without the test set: the highest mean
     ``metric`` (validation frames only), ties to the lower spread over seeds, then to fewer
-    parameters. ``table`` holds rows of :func:`summarise`; returns the variant's name."""
+    parameters, then to the earlier (simpler) row. ``table`` holds rows of :func:`summarise`;
+    returns the variant's name."""
     candidates = [r for r in table if r.get("study") == "ablation" and f"{metric}_mean" in r]
     if not candidates:
         raise ValueError(f"no ablation rows with {metric!r}: run `python -m bballs experiments "
