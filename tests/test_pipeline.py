@@ -28,7 +28,7 @@ RESULT_KEYS = {
     "part2.json": {"last_frame": ["mse", "ssim", "psnr"],
                    "spec_unet": ["mse", "ssim", "psnr", "psnr_of_mse", "history"],
                    "physics": ["mse", "ssim", "psnr"],
-                   "skips": [],
+                   "skips": ["table", "by_model"],
                    "learnt": ["mse", "ssim", "psnr", "psnr_of_mse", "ablation"],
                    "physics_model": ["mse", "ssim", "psnr", "psnr_of_mse", "constants",
                                      "train_seconds", "inference_seconds"],

@@ -111,8 +111,8 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
                                          COUNTING_COLUMNS)
         tables["task4_labels"] = markdown_table(
             [r for r in ablation if r.get("study") == "labels"], COUNTING_COLUMNS)
-    if part2.get("skips"):
-        tables["skips"] = markdown_table(part2["skips"], {
+    if part2.get("skips", {}).get("table"):
+        tables["skips"] = markdown_table(part2["skips"]["table"], {
             k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
     if part2.get("task7_table"):
         tables["task7"] = markdown_table(part2["task7_table"], {
