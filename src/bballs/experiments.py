@@ -255,25 +255,36 @@ def label_study_summary(table: list[dict], scratch: Variant, pretrained: Variant
     return summary
 
 
-def markdown_table(table: list[dict], columns: dict[str, str]) -> str:
+def markdown_table(table: list[dict], columns: dict[str, str],
+                   percent: Sequence[str] = ()) -> str:
     """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
 
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
-    single seed).
+    single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
+    numbers get thousands separators, times (``*_seconds``) whole seconds.
     """
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     for row in table:
-        cells = []
-        for key in columns:
-            if f"{key}_mean" in row:
-                std = row.get(f"{key}_std")
-                cells.append(f"{row[f'{key}_mean']:.4g}" + (f" ± {std:.2g}" if std else ""))
-            elif isinstance(row.get(key), float):
-                cells.append(f"{row[key]:.4g}")
-            else:
-                cells.append(str(row.get(key, "")))
+        cells = [_cell(row, key, key in percent) for key in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(row: dict, key: str, percent: bool) -> str:
+    def number(value: float, digits: str = ".4g") -> str:
+        return f"{100 * value:.1f}" if percent else f"{value:{digits}}"
+
+    if f"{key}_mean" in row:
+        std = row.get(f"{key}_std")
+        return number(row[f"{key}_mean"]) + (f" ± {number(std, '.2g')}" if std else "")
+    value = row.get(key)
+    if key.endswith("seconds") and isinstance(value, (int, float)):
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:

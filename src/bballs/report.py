@@ -66,9 +66,10 @@ class _TolerantFormatter(string.Formatter):
 
 
 COUNTING_COLUMNS = {"variant": "variant", "change": "change",
-                    "shifted_val_accuracy": "shifted val acc.", "val_accuracy": "val acc.",
-                    "test_accuracy": "test acc.", "seeds": "seeds", "parameters": "params",
+                    "shifted_val_accuracy": "shifted val. acc. %", "val_accuracy": "val. acc. %",
+                    "test_accuracy": "test acc. %", "seeds": "seeds", "parameters": "params",
                     "train_seconds": "train s"}
+ACCURACIES = ("shifted_val_accuracy", "val_accuracy", "test_accuracy")
 PREDICTION_COLUMNS = {"variant": "predictor", "ssim": "SSIM", "psnr": "PSNR (dB)",
                       "psnr_of_mse": "PSNR of MSE (dB)", "mse": "MSE", "seeds": "seeds",
                       "parameters": "params", "train_seconds": "train s"}
@@ -108,9 +109,10 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
     ablation = part1.get("improved", {}).get("ablation")
     if ablation:
         tables["task4"] = markdown_table([r for r in ablation if r.get("study") == "ablation"],
-                                         COUNTING_COLUMNS)
+                                         COUNTING_COLUMNS, ACCURACIES)
+        labels = {k: v for k, v in COUNTING_COLUMNS.items() if k != "change"}
         tables["task4_labels"] = markdown_table(
-            [r for r in ablation if r.get("study") == "labels"], COUNTING_COLUMNS)
+            [r for r in ablation if r.get("study") == "labels"], labels, ACCURACIES)
     if part2.get("skips", {}).get("table"):
         tables["skips"] = markdown_table(part2["skips"]["table"], {
             k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
