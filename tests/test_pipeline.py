@@ -97,6 +97,17 @@ def test_code_zip_has_sources_and_no_data(quick_run):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_executed_notebooks_show_text_not_widgets_or_return_values(quick_run, name):
+    notebook = nbformat.read(quick_run / "notebooks" / name, 4)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json"
+                in o.get("data", {})]
+    results = [o for o in outputs if o.get("output_type") == "execute_result"]
+    assert not [o for o in results if "text/plain" in o["data"] and "{" in o["data"]["text/plain"]
+                and "image/png" not in o["data"]]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebooks_define_no_classes_or_functions(name):
     notebook = nbformat.read(notebook_dir() / name, 4)
     for cell in notebook.cells:
