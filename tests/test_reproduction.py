@@ -265,6 +265,7 @@ def test_committed_notebooks_carry_no_injected_parameters():
         tags = [c.metadata.get("tags", []) for c in notebook.cells]
         assert not [t for t in tags if "injected-parameters" in t]
         assert "environment_variables" not in notebook.metadata.get("papermill", {})
+        assert "widgets" not in notebook.metadata
 
 
 # --- Colab / Kaggle -----------------------------------------------------------------------------

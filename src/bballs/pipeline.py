@@ -111,6 +111,7 @@ def scrub(notebook: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
         if key in meta:
             meta[key] = name
     meta.pop("environment_variables", None)
+    notebook.metadata.pop("widgets", None)  # progress is saved as text: no widget state to keep
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if "text" in output:
