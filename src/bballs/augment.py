@@ -71,6 +71,16 @@ def sequence_symmetries(x: torch.Tensor, y: torch.Tensor, generator: torch.Gener
     return sequence_augment(x, y, generator, time_reversal=False)
 
 
+def short_name(augment) -> str:
+    """A few words naming an augmentation of this module (see :func:`describe`)."""
+    return {None: "none", symmetry_augment: "symmetries", counting_augment: "symmetries + size",
+            sequence_symmetries: "symmetries (sequences)",
+            sequence_augment: "symmetries + time reversal"}[augment]
+
+
+AUGMENTATIONS = (symmetry_augment, counting_augment, sequence_symmetries, sequence_augment)
+
+
 def describe(augment) -> str:
     """What an augmentation of this module does, with its probabilities, for the report."""
     symmetries = (f"a random symmetry of the square (each flip and the transpose with p = "

@@ -289,14 +289,24 @@ def _cell(row: dict, key: str, percent: bool) -> str:
 
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
-    replication tables)."""
+    replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
     return [{"variant": v.name, "model": v.model.__name__, "epochs": v.epochs,
              "batch": v.batch_size, "lr": f"{v.lr:g}",
-             "schedule": "cosine to 0" if v.schedule else "constant",
-             "loss": v.loss.__name__, "augmentation": aug.describe(v.augment),
-             "pre-training": (f"autoencoder: {AE_EPOCHS} epochs, batch {AE_BATCH}, lr 1e-3, "
-                              f"{AE_FRAMES:,} Part 2 training frames" if v.pretrained else "none"),
+             "schedule": "cosine" if v.schedule else "constant",
+             "loss": v.loss.__name__.replace("Loss", ""),
+             "augmentation": aug.short_name(v.augment),
+             "pre-training": "autoencoder" if v.pretrained else "none",
              "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+def procedure_rows() -> list[dict]:
+    """What each augmentation and the autoencoder pre-training do, with their settings."""
+    rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
+    rows.append({"name": "autoencoder", "what": (
+        f"FrameAutoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
+        f"training split (MSE, Adam lr 1e-3, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
+        "initialises CountNet's")})
+    return rows
 
 
 def model_rows(classes: Sequence[type]) -> list[dict]:

@@ -108,9 +108,9 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 ax = axes[row, offset + t]
                 ax.imshow(frames[seq, t], cmap="gray", vmin=0, vmax=1)
                 if row == 0 or (r == 0 and seq == 0):
-                    ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
+                    ax.set_title(column_title.format(first_frame + offset + t), fontsize=11)
             label_ax = axes[row, offset]
-            label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
+            label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=11,
                           ha="right", va="center", transform=label_ax.transAxes)
     return save(fig, path)
 

@@ -75,8 +75,7 @@ PREDICTION_COLUMNS = {"variant": "predictor", "ssim": "SSIM", "psnr": "PSNR (dB)
                       "parameters": "params", "train_seconds": "train s"}
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
                   "lr": "lr", "schedule": "schedule", "loss": "loss",
-                  "augmentation": "augmentation", "pre-training": "pre-training",
-                  "labels": "labels"}
+                  "augmentation": "augmentation", "pre-training": "pre-training"}
 MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
                  "parameters": "params"}
 
@@ -88,10 +87,17 @@ def _code_tables() -> dict[str, str]:
     from bballs.models import BallCounter, UNet
     from bballs.unet_variants import UNetConcat, UNetNoSkip
 
-    task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k not in ("pre-training", "labels")}
+    task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
+    from dataclasses import asdict
+
+    from bballs.inverse_predictor import InverseConfig
+    from bballs.physics_encoder import StateEncoder
+
     classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
                FramePredictor, *{v.model for v in experiments.TASK7.variants} - {
-                   UNet, FramePredictor}]
+                   UNet, FramePredictor}, StateEncoder]
+    physics = [{"setting": k, "value": str(v)} for k, v in asdict(InverseConfig()).items()
+               if k not in ("seed", "tag")]
     return {
         "recipes_task4": markdown_table(experiments.recipe_rows(experiments.TASK4.variants),
                                         RECIPE_COLUMNS),
@@ -99,6 +105,9 @@ def _code_tables() -> dict[str, str]:
             experiments.recipe_rows(experiments.TASK5.variants + experiments.TASK7.variants),
             task7),
         "models": markdown_table(experiments.model_rows(classes), MODEL_COLUMNS),
+        "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
+        "procedures": markdown_table(experiments.procedure_rows(),
+                                     {"name": "name", "what": "what it does"}),
     }
 
 
