@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from scipy import ndimage
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from bballs import gauss_newton as gn
 from bballs import torch_physics as tp
+from bballs.training import progress as progress_bar
 
 MAX_BALLS = tp.MAX_BALLS
 CONSTANT_NAMES = ("radius", "box", "exponent", "offset", "speed")
@@ -288,7 +288,7 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
     constants = constants or WorldConstants()
     target = torch.as_tensor(frames, dtype=torch.float32)
     trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
-    for k in tqdm(range(rounds + 1), desc="system identification", disable=not progress):
+    for k in progress_bar(range(rounds + 1), desc="system identification", disable=not progress):
         if k == rounds and wall_spans:
             place_walls(frames, counts, constants, wall_spans)
         state, loss = fit_states(blob_state(frames, counts), target, constants)

@@ -17,10 +17,10 @@ from itertools import permutations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from bballs import torch_physics as tp
 from bballs.inverse_physics import MAX_BALLS, State, WorldConstants, fit_sequences, present_mask
+from bballs.training import progress as progress_bar
 
 CENTRE = (tp.RESOLUTION - 1) / 2
 
@@ -105,7 +105,7 @@ def train_encoder(encoder: StateEncoder, frames: Tensor, counts: Tensor,
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
     generator = torch.Generator().manual_seed(seed)
     history = []
-    for _ in tqdm(range(epochs), desc="encoder", unit="epoch", disable=not progress):
+    for _ in progress_bar(range(epochs), desc="encoder", unit="epoch", disable=not progress):
         order = torch.randperm(len(frames), generator=generator)
         total = 0.0
         for start in range(0, len(frames), batch_size):
