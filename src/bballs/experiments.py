@@ -174,38 +174,41 @@ def run_sweep(task: Task, variants: Sequence[Variant], seeds: Sequence[int], con
     Rows are written after every run, so an interrupted sweep resumes where it stopped.
     ``force`` retrains every listed run from scratch and replaces its row.
     """
-    results_file = task.results_file(context.paths)
     data = task.load_data(context) if data is None else data
-    rows = read_results(results_file).get("rows", [])
+    rows = read_results(task.results_file(context.paths)).get("rows", [])
     for variant in variants:
         for seed in seeds:
-            if force:
-                task.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
-            old = _find_row(rows, variant, seed, context.quick)
-            _, row = train_or_reuse(task, variant, seed, data, context, None if force else old)
-            if row is not old:
-                rows = [r for r in rows if r is not old] + [row]
-                update_results(results_file, "rows", rows)
+            _, _, rows = _run_and_record(task, variant, seed, data, context, rows, force)
     return rows
-
-
-def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dict | None:
-    return next((r for r in rows if r["variant"] == variant.name and r["seed"] == seed
-                 and r.get("quick") == quick), None)
 
 
 def final_model(task: Task, variant: Variant, seed: int, context: Context,
                 data: Any = None) -> tuple[nn.Module, dict]:
     """The trained final recipe of ``task`` for one seed (trained now if no valid checkpoint
     exists); its row in the ablation file is kept up to date."""
-    results_file = task.results_file(context.paths)
     data = task.load_data(context) if data is None else data
-    rows = read_results(results_file).get("rows", [])
-    old = _find_row(rows, variant, seed, context.quick)
-    model, row = train_or_reuse(task, variant, seed, data, context, old)
-    if row is not old:
-        update_results(results_file, "rows", [r for r in rows if r is not old] + [row])
+    rows = read_results(task.results_file(context.paths)).get("rows", [])
+    model, row, _ = _run_and_record(task, variant, seed, data, context, rows)
     return model, row
+
+
+def _run_and_record(task: Task, variant: Variant, seed: int, data: Any, context: Context,
+                    rows: list[dict], force: bool = False) -> tuple[nn.Module, dict, list[dict]]:
+    """:func:`train_or_reuse` one run; a new row replaces the old one in ``rows`` and in the
+    task's ablation file. Returns the model, its row and the updated rows."""
+    if force:
+        task.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
+    old = _find_row(rows, variant, seed, context.quick)
+    model, row = train_or_reuse(task, variant, seed, data, context, None if force else old)
+    if row is not old:
+        rows = [r for r in rows if r is not old] + [row]
+        update_results(task.results_file(context.paths), "rows", rows)
+    return model, row, rows
+
+
+def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dict | None:
+    return next((r for r in rows if r["variant"] == variant.name and r["seed"] == seed
+                 and r.get("quick") == quick), None)
 
 
 def mode_rows(paths: OutputPaths, task: Task, quick: bool) -> list[dict]:

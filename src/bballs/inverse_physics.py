@@ -17,11 +17,12 @@ from itertools import permutations
 
 import numpy as np
 import torch
-from scipy import ndimage
 from torch import Tensor, nn
 
 from bballs import gauss_newton as gn
+from bballs import physics
 from bballs import torch_physics as tp
+from bballs.physics_predictor import detect_balls
 from bballs.training import progress as progress_bar
 
 MAX_BALLS = tp.MAX_BALLS
@@ -161,26 +162,12 @@ def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
     return np.clip(np.rint(mass / ball_mass(constants)), 1, MAX_BALLS).astype(np.int64)
 
 
-def blob_centres(frames: np.ndarray, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def blob_centres(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centroids (N, T, B, 2) of the largest B blobs (x = column, y = row, in pixels), NaN where
-    missing, and the number of blobs (N, T) of frames (N, T, H, W)."""
-    n, t = frames.shape[:2]
-    flat = np.asarray(frames).reshape(n * t, *frames.shape[2:])
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    mask = flat > threshold
-    labels, n_blobs = ndimage.label(mask, structure=structure)
-    index = np.arange(1, n_blobs + 1)
-    centres = np.array(ndimage.center_of_mass(flat, labels, index)).reshape(-1, 3)
-    areas = ndimage.sum_labels(mask, labels, index)
-    frame_of = centres[:, 0].round().astype(int)
-    order = np.lexsort((-areas, frame_of))
-    rank = np.arange(len(order)) - np.searchsorted(frame_of[order], frame_of[order])
-    keep = rank < MAX_BALLS
-    out = np.full((n * t, MAX_BALLS, 2), np.nan)
-    out[frame_of[order][keep], rank[keep]] = centres[order][keep][:, [2, 1]]
-    counts = np.minimum(np.bincount(frame_of, minlength=n * t), MAX_BALLS)
-    return out.reshape(n, t, MAX_BALLS, 2), counts.reshape(n, t)
+    missing, and the number of blobs (N, T) of frames (N, T, H, W): the classical predictor's
+    blob detection (:func:`bballs.physics_predictor.detect_balls`) in pixel units."""
+    centres, _, counts = detect_balls(np.asarray(frames))
+    return centres * physics.RESOLUTION / physics.BOX_SIZE - 0.5, counts
 
 
 def _matched(a: np.ndarray, b: np.ndarray) -> np.ndarray:

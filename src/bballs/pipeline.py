@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import papermill
@@ -68,12 +69,12 @@ def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path 
     running.parent.mkdir(parents=True, exist_ok=True)
     parameters = notebook_parameters(quick=quick, seed=seed, data_dir=data_dir,
                                      output_dir=output_dir, cwd=source.parent)
-    os.environ[TEXT_PROGRESS] = "1"  # the kernel inherits it: progress saved as plain text
-    try:
-        papermill.execute_notebook(str(source), str(running), parameters=parameters,
-                                   cwd=str(source.parent), progress_bar=False,
-                                   kernel_name="python3", log_output=False,
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    try:  # the kernel inherits TEXT_PROGRESS for this run only: progress saved as plain text
+        with mock.patch.dict(os.environ, {TEXT_PROGRESS: "1"}):
+            papermill.execute_notebook(str(source), str(running), parameters=parameters,
+                                       cwd=str(source.parent), progress_bar=False,
+                                       kernel_name="python3", log_output=False,
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except papermill.PapermillExecutionError as error:
         failed = _keep_failed(running)
         raise NotebookError(f"{name}: cell In [{error.exec_count}] failed with {error.ename}: "

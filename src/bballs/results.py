@@ -112,7 +112,7 @@ def update_results(path: str | Path, key: str, value: Any) -> dict:
     """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically."""
     path = Path(path)
     results = read_results(path)
-    results[key] = _jsonable(value)
+    results[key] = value
     text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
