@@ -276,10 +276,10 @@ def _environment_without_bballs(folder: Path) -> Path:
     python = folder / "bin" / "python"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path("
                            "'purelib'))"], capture_output=True, text=True, check=True).stdout
-    import sysconfig
-
-    # A plain path line: the dependencies' folder without its .pth files (bballs' editable hook)
-    (Path(site.strip()) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # Plain path lines: every site-packages folder of this Python (a virtual environment's and
+    # the system's), without processing their .pth files (where bballs' editable hook lives)
+    folders = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (Path(site.strip()) / "deps.pth").write_text("".join(f"{p}\n" for p in folders))
     return python
 
 
