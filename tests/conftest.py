@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bballs.data import generate_dataset
+from bballs.data.dataset import generate_dataset
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from bballs import data as bdata
-from bballs import physics
+from bballs.data import dataset as bdata
+from bballs.data import physics
 
 EXPECTED = {
     bdata.PART1_TRAIN: ((500, 1, 1024), (500,)),

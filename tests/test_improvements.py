@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import augment, experiments, physics, physics_predictor, rollout
-from bballs.data import FileSpec, generate_arrays
-from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
+from bballs.classical import physics_predictor
+from bballs.data import augment, physics
+from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import video_scores
+from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
+from bballs.tasks import rollout
+from bballs.training import experiments
 
 
 def _frames(n=6, t=10, seed=0):
@@ -112,7 +115,7 @@ def test_summarise_and_markdown_table():
 
 
 def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
-    from bballs.results import output_paths
+    from bballs.reporting.results import output_paths
 
     context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
     variant = experiments.TASK4_VARIANTS[0]
@@ -123,8 +126,8 @@ def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
 
 
 def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
-    from bballs.report import MISSING, build, render_markdown
-    from bballs.results import update_results
+    from bballs.reporting.report import MISSING, build, render_markdown
+    from bballs.reporting.results import update_results
 
     update_results(tmp_path / "results" / "part1.json", "spec",
                    {"test_accuracy": 0.875, "parameters": 84467})
@@ -140,7 +143,7 @@ def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
 
 
 def test_package_excludes_data_and_checkpoints(tmp_path):
-    from bballs.package import build_zip
+    from bballs.reporting.package import build_zip
 
     root = tmp_path / "project"
     (root / "src" / "pkg" / "__pycache__").mkdir(parents=True)
@@ -162,7 +165,7 @@ def test_physics_prior_model_starts_from_the_forecast():
 
 
 def test_physics_prior_inputs_and_roll_out(dataset_dir):
-    from bballs import prediction
+    from bballs.tasks import prediction
 
     data = prediction.load_prediction_data(dataset_dir, quick=True)
     extended = prediction.with_physics_prior(data)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import inverse_physics as ip
-from bballs import inverse_predictor as ipred
-from bballs import physics_encoder as pe
-from bballs.data import FileSpec, generate_arrays
+from bballs.data.dataset import FileSpec, generate_arrays
+from bballs.physics_model import inverse_physics as ip
+from bballs.physics_model import inverse_predictor as ipred
+from bballs.physics_model import physics_encoder as pe
 
 # the generator's constants in pixels (1 box unit = 3.2 pixels, pixel i centred at i + 0.5)
 TRUE = {"radius": 3.84, "box": 32.0, "exponent": 4.0, "offset": 0.5, "speed": 1.6}

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from bballs.models import (
+from bballs.models.spec import (
     BallCounter,
     ConvBlock,
     Decoder,
@@ -15,7 +15,7 @@ from bballs.models import (
     UNet,
     count_parameters,
 )
-from bballs.summary import model_summary
+from bballs.reporting.summary import model_summary
 
 B = 2
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from bballs.pipeline import NOTEBOOKS, notebook_dir, reproduce
+from bballs.reporting.pipeline import NOTEBOOKS, notebook_dir, reproduce
 
 FIGURES = [
     "part1_curves.png", "part1_confusion.png", "part1_accuracy_by_radius.png",
@@ -76,7 +76,7 @@ def test_report_pdf_shows_numbers_from_the_results(quick_run):
 
 
 def test_report_has_every_value_and_figure(quick_run):
-    from bballs.report import MISSING, render_markdown
+    from bballs.reporting.report import MISSING, render_markdown
 
     text = render_markdown(quick_run)  # raises on any missing value
     assert MISSING not in text and not re.search(r"\{[a-z_0-9]+\[", text)
@@ -86,7 +86,8 @@ def test_report_has_every_value_and_figure(quick_run):
 
 def test_code_zip_has_sources_and_no_data(quick_run):
     names = zipfile.ZipFile(quick_run / "code.zip").namelist()
-    for required in ("bballs/src/bballs/models.py", "bballs/README.md", "bballs/pyproject.toml",
+    for required in ("bballs/src/bballs/models/spec.py", "bballs/README.md",
+                     "bballs/pyproject.toml",
                      "bballs/requirements.txt", "bballs/report/report.md",
                      "bballs/tests/test_pipeline.py", f"bballs/notebooks/{NOTEBOOKS[0]}"):
         assert required in names

@@ -15,14 +15,28 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import data as bdata
-from bballs import experiments, pipeline
 from bballs.cli import main
-from bballs.models import BallCounter
-from bballs.package import build_zip
-from bballs.report import ReportError, build, render_markdown
-from bballs.results import ResultsError, output_paths, project_root, read_results, update_results
-from bballs.training import CheckpointError, TrainConfig, fingerprint, fit, load_weights
+from bballs.data import dataset as bdata
+from bballs.models.spec import BallCounter
+from bballs.reporting import pipeline
+from bballs.reporting.package import build_zip
+from bballs.reporting.report import ReportError, build, render_markdown
+from bballs.reporting.results import (
+    ResultsError,
+    output_paths,
+    project_root,
+    read_results,
+    update_results,
+)
+from bballs.training import experiments
+from bballs.training.loop import (
+    CheckpointError,
+    Supervised,
+    TrainConfig,
+    fingerprint,
+    fit,
+    load_weights,
+)
 
 FINAL = experiments.TASK4_FINAL
 
@@ -96,8 +110,8 @@ def test_variants_name_their_study_and_model_class():
 def test_load_weights_refuses_a_checkpoint_of_another_configuration(tmp_path):
     x, y = torch.rand(8, 1, 32, 32), torch.randint(0, 3, (8,))
     config = TrainConfig(epochs=1, tag="a")
-    fit(BallCounter(), (x, y), (x, y), torch.nn.CrossEntropyLoss(), config,
-        checkpoint=tmp_path / "c.pt", classification=True)
+    fit(BallCounter(), (x, y), (x, y), Supervised(torch.nn.CrossEntropyLoss(), True), config,
+        checkpoint=tmp_path / "c.pt")
     model = BallCounter()
     load_weights(model, tmp_path / "c.pt", fingerprint(model, config, 8))
     other = TrainConfig(epochs=1, tag="b")
@@ -144,7 +158,8 @@ def test_failed_notebook_leaves_target_results_and_figures_untouched(tmp_path):
 
 def test_successful_notebook_replaces_target_without_machine_paths(tmp_path):
     source = _notebook(tmp_path / "nb.ipynb", "QUICK = False\nSEED = 0",
-                       "from bballs.results import project_root\nprint(project_root() / 'data')")
+                       "from bballs.reporting.results import project_root\n"
+                       "print(project_root() / 'data')")
     pipeline.run_notebook("nb.ipynb", quick=True, seed=0, source=source,
                           work_dir=tmp_path / "build")
     notebook = nbformat.read(source, 4)

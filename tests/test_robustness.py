@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import classical, experiments, robustness
+from bballs.classical import counting as classical
+from bballs.tasks import robustness
+from bballs.training import experiments
 
 
 def test_shifted_validation_is_built_from_validation_frames_only():

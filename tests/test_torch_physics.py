@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import physics
-from bballs import torch_physics as tp
-from bballs.data import draw_radii
+from bballs.data import physics
+from bballs.data.dataset import draw_radii
+from bballs.physics_model import torch_physics as tp
 
 
 @pytest.fixture(scope="module")

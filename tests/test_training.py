@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from bballs import counting
-from bballs.models import BallCounter
-from bballs.training import TrainConfig, evaluate_loss, seed_everything
+from bballs.models.spec import BallCounter
+from bballs.tasks import counting
+from bballs.training.loop import Supervised, TrainConfig, evaluate, seed_everything
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +23,9 @@ def _model(seed=0):
 
 def test_one_epoch_on_a_small_subset_lowers_the_loss(counting_data):
     model = _model()
-    before, _ = evaluate_loss(model, *counting_data.train, nn.CrossEntropyLoss())
+    before, _ = evaluate(model, counting_data.train, Supervised(nn.CrossEntropyLoss()))
     history = counting.train_counter(model, counting_data, TrainConfig(epochs=1))
-    after, _ = evaluate_loss(model, *counting_data.train, nn.CrossEntropyLoss())
+    after, _ = evaluate(model, counting_data.train, Supervised(nn.CrossEntropyLoss()))
     assert after < before
     assert len(history.train_loss) == len(history.val_loss) == len(history.val_accuracy) == 1
 
@@ -99,21 +99,21 @@ def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_pa
 
 
 def test_unet_training_on_a_small_subset_lowers_the_validation_loss(dataset_dir):
-    from bballs import prediction
-    from bballs.models import UNet
+    from bballs.models.spec import UNet
+    from bballs.tasks import prediction
 
     data = prediction.load_prediction_data(dataset_dir, quick=True)
     assert data.x_train.shape == (prediction.QUICK_TRAIN_SIZE, 5, 32, 32)
     seed_everything(0)
     model = UNet()
-    before, _ = evaluate_loss(model, *data.val, nn.MSELoss())
+    before, _ = evaluate(model, data.val, Supervised(nn.MSELoss()))
     history = prediction.train_predictor(model, data, TrainConfig(epochs=1))
     assert history.val_loss[0] < before
 
 
 def test_prediction_split_is_in_order_and_in_time(dataset_dir):
-    from bballs import prediction
-    from bballs.data import PART2_SEQUENCES, load_npz
+    from bballs.data.dataset import PART2_SEQUENCES, load_npz
+    from bballs.tasks import prediction
 
     frames, _ = load_npz(dataset_dir / PART2_SEQUENCES)
     data = prediction.load_prediction_data(dataset_dir)
@@ -123,7 +123,7 @@ def test_prediction_split_is_in_order_and_in_time(dataset_dir):
 
 
 def test_bench_reports_both_loops(dataset_dir, capsys):
-    from bballs import bench
+    from bballs.tasks import bench
 
     result = bench.run(dataset_dir, samples=8)
     assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from bballs import experiments
-from bballs.models import UNet, count_parameters
-from bballs.unet_variants import UNetConcat, UNetNoSkip
+from bballs.models.spec import UNet, count_parameters
+from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+from bballs.training import experiments
 
 
 def test_variants_keep_the_spec_encoder_and_output_shape():
@@ -34,7 +34,7 @@ def test_concat_decoder_doubles_the_channels_after_each_skip():
 
 
 def test_task5_sweep_trains_each_skip_variant_with_the_task6_recipe(dataset_dir, tmp_path):
-    from bballs.results import output_paths
+    from bballs.reporting.results import output_paths
 
     context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
     rows = experiments.sweep(experiments.TASK5, context, seeds=(0,))

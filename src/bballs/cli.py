@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from bballs import data as bdata
-from bballs.results import project_root
+from bballs.data import dataset as bdata
+from bballs.reporting.results import project_root
 
 DEFAULT_DATA_DIR = project_root() / "data"
 
@@ -25,7 +25,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from bballs.pipeline import reproduce
+    from bballs.reporting.pipeline import reproduce
 
     reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
               force=args.force)
@@ -33,15 +33,15 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bballs.bench import run
+    from bballs.tasks.bench import run
 
     run(args.data, samples=args.samples, repeats=args.repeats)
     return 0
 
 
 def cmd_experiments(args: argparse.Namespace) -> int:
-    from bballs import experiments
-    from bballs.results import output_paths
+    from bballs.reporting.results import output_paths
+    from bballs.training import experiments
 
     task = experiments.TASKS[args.task]
     if args.only:
@@ -55,7 +55,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bballs.report import build
+    from bballs.reporting.report import build
 
     started = time.perf_counter()
     path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing)
@@ -64,7 +64,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from bballs.package import build_zip
+    from bballs.reporting.package import build_zip
 
     path = build_zip(args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -72,8 +72,8 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_physics(args: argparse.Namespace) -> int:
-    from bballs.results import output_paths
-    from bballs.task7_bench import run
+    from bballs.reporting.results import output_paths
+    from bballs.tasks.task7_bench import run
 
     run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
         threads=args.threads)
@@ -155,10 +155,10 @@ def _interrupt(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a known failure prints one line (no traceback) and returns 1."""
-    from bballs.pipeline import NotebookError
-    from bballs.report import ReportError
-    from bballs.results import ResultsError
-    from bballs.training import CheckpointError
+    from bballs.reporting.pipeline import NotebookError
+    from bballs.reporting.report import ReportError
+    from bballs.reporting.results import ResultsError
+    from bballs.training.loop import CheckpointError
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # a killed run cleans up like Ctrl-C

@@ -8,9 +8,10 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 import torch
@@ -67,53 +68,101 @@ class TrainConfig:
     tag: str = ""
 
 
+Batch = tuple[torch.Tensor, ...]
+StepResult = Union[torch.Tensor, tuple[torch.Tensor, dict[str, torch.Tensor]]]
+Step = Callable[[nn.Module, Batch], StepResult]
+OptimizerFactory = Callable[[Iterable[nn.Parameter], TrainConfig], torch.optim.Optimizer]
+
+
+class Supervised:
+    """The step of a supervised model: ``loss_fn(model(x), y)``, plus the accuracy when
+    ``classification`` (the default step of :func:`fit` is the method's own)."""
+
+    def __init__(self, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 classification: bool = False) -> None:
+        self.loss_fn, self.classification = loss_fn, classification
+
+    def __call__(self, model: nn.Module, batch: Batch) -> StepResult:
+        x, y = batch
+        output = model(x)
+        loss = self.loss_fn(output, y)
+        if not self.classification:
+            return loss
+        return loss, {"accuracy": (output.argmax(1) == y).float().mean()}
+
+
+def model_loss(model: nn.Module, batch: Batch) -> StepResult:
+    """The step of a model whose ``forward(*batch)`` returns its own loss (an autoencoder with
+    its reconstruction loss, a diffusion model with its noise-prediction loss)."""
+    return model(*batch)
+
+
+def adam(parameters: Iterable[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
+    """The specification's optimiser: Adam with the run's learning rate and weight decay."""
+    return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
 @dataclass
 class History:
-    """Per-epoch metrics of a run; accuracy lists stay empty for regression."""
+    """Per-epoch losses and metrics of a run (accuracy lists stay empty for regression; other
+    metrics a step reports are kept under ``metrics`` as ``train_<name>`` / ``val_<name>``)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, list[float]]:
+    def to_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value}
 
     @property
     def epochs_done(self) -> int:
         return len(self.train_loss)
 
+    def record(self, split: str, loss: float, metrics: dict[str, float]) -> None:
+        """Append one epoch's mean loss and metrics of ``split`` ("train" or "val")."""
+        getattr(self, f"{split}_loss").append(loss)
+        for name, value in metrics.items():
+            if name == "accuracy":
+                getattr(self, f"{split}_accuracy").append(value)
+            else:
+                self.metrics.setdefault(f"{split}_{name}", []).append(value)
+
 
 def fit(
     model: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    val: tuple[torch.Tensor, torch.Tensor],
-    loss_fn: nn.Module,
+    train: Batch,
+    val: Batch,
+    step: Step,
     config: TrainConfig,
     *,
-    classification: bool = False,
     checkpoint: str | Path | None = None,
     augment: Augment | None = None,
     make_scheduler: SchedulerFactory | None = None,
+    make_optimizer: OptimizerFactory = adam,
     device: torch.device | str | None = None,
     desc: str = "train",
 ) -> History:
-    """Train ``model`` in place with Adam and return its history.
+    """Train ``model`` in place and return its history.
 
-    Batches are drawn from tensors kept on ``device`` in an order fixed by ``config.seed`` and the
-    epoch number. Validation runs after every epoch. With ``checkpoint`` the state is written
-    atomically after every epoch and a matching checkpoint is resumed (a finished one returns at
-    once), so an interrupted run ends with the same weights as an uninterrupted one.
+    ``train`` and ``val`` are tuples of equally long tensors (``(x, y)``, or ``(x,)`` for an
+    autoencoder); ``step(model, batch)`` returns the batch's mean loss, or the loss and a dict
+    of metrics: the method owns its loss (:class:`Supervised`, :func:`model_loss`, ...).
+    Batches are drawn from tensors kept on ``device`` in an order fixed by ``config.seed`` and
+    the epoch number, and the global torch generator (noise a step draws) is re-seeded from
+    them every epoch. Validation runs after every epoch. With ``checkpoint`` the state is
+    written atomically after every epoch and a matching checkpoint is resumed (a finished one
+    returns at once), so an interrupted run ends with the same weights as an uninterrupted one.
     """
     device = pick_device(str(device) if device else None)
     model.to(device)
-    x_train, y_train = (t.to(device) for t in train)
-    x_val, y_val = (t.to(device) for t in val)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    train, val = _on(train, device), _on(val, device)
+    optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
     history = History()
-    run_id = fingerprint(model, config, len(x_train))
+    run_id = fingerprint(model, config, len(train[0]))
     if checkpoint and Path(checkpoint).is_file():
         history = _resume(checkpoint, run_id, model, optimizer, scheduler) or History()
 
@@ -124,19 +173,32 @@ def fit(
                       initial=history.epochs_done, total=config.epochs, mininterval=5)
     for epoch in epochs:
         started = time.perf_counter()
-        generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        train_loss, train_acc = _train_epoch(
-            model, x_train, y_train, loss_fn, optimizer, config.batch_size, generator,
-            augment, classification,
-        )
+        generator = epoch_generator(config.seed, epoch)
+        history.record("train", *_train_epoch(model, train, step, optimizer, config.batch_size,
+                                              generator, augment))
         if scheduler:
             scheduler.step()
-        val_loss, val_acc = evaluate_loss(model, x_val, y_val, loss_fn, classification)
-        _record(history, train_loss, val_loss, train_acc, val_acc, time.perf_counter() - started)
+        history.record("val", *evaluate(model, val, step))
+        history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix(_postfix(history), refresh=False)
         if checkpoint:
-            _save(checkpoint, run_id, model, optimizer, scheduler, history)
+            save_checkpoint(checkpoint, run_id, history, model=model, optimizer=optimizer,
+                            scheduler=scheduler)
     return history
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator of one epoch's batch order and augmentation; it also re-seeds the global
+    torch generator, so a resumed run draws the same noise as an uninterrupted one."""
+    torch.manual_seed(seed * 100_003 + epoch + 1)
+    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+
+
+def _on(tensors: Batch, device: torch.device) -> Batch:
+    tensors = tuple(tensors)
+    if len({len(t) for t in tensors}) != 1:
+        raise ValueError(f"tensors of a split differ in length: {[len(t) for t in tensors]}")
+    return tuple(t.to(device) for t in tensors)
 
 
 def reuse_log(checkpoint: str | Path | None, history: History, desc: str) -> str:
@@ -144,7 +206,9 @@ def reuse_log(checkpoint: str | Path | None, history: History, desc: str) -> str
     lines = [f"{desc}: reused {Path(checkpoint).name} (trained {history.epochs_done} epochs in "
              f"{sum(history.epoch_seconds):.0f} s); recorded log:"]
     for epoch in range(history.epochs_done):
-        values = {"loss": history.train_loss[epoch], "val_loss": history.val_loss[epoch]}
+        values = {"loss": history.train_loss[epoch]}
+        if history.val_loss:
+            values["val_loss"] = history.val_loss[epoch]
         if history.val_accuracy:
             values["val_acc"] = history.val_accuracy[epoch]
         shown = "  ".join(f"{k} {v:.4g}" for k, v in values.items())
@@ -152,26 +216,32 @@ def reuse_log(checkpoint: str | Path | None, history: History, desc: str) -> str
     return "\n".join(lines)
 
 
-def _train_epoch(model, x, y, loss_fn, optimizer, batch_size, generator, augment, classification):
+def _split_result(result: StepResult) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    return result if isinstance(result, tuple) else (result, {})
+
+
+def _train_epoch(model, data, step, optimizer, batch_size, generator, augment):
     model.train()
-    order = torch.randperm(len(x), generator=generator).to(x.device)
-    loss_sum = torch.zeros((), device=x.device)
-    correct = torch.zeros((), device=x.device)
-    for start in range(0, len(x), batch_size):
+    n = len(data[0])
+    order = torch.randperm(n, generator=generator).to(data[0].device)
+    sums: dict[str, torch.Tensor] = {}
+    for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
-        xb, yb = x[index], y[index]
+        batch = tuple(t[index] for t in data)
         if augment:
-            xb, yb = augment(xb, yb, generator)
-        output = model(xb)
-        loss = loss_fn(output, yb)
+            batch = augment(*batch, generator)
+        loss, metrics = _split_result(step(model, batch))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += loss.detach() * len(xb)
-        if classification:
-            correct += (output.argmax(1) == yb).sum()
-    accuracy = (correct / len(x)).item() if classification else None
-    return (loss_sum / len(x)).item(), accuracy
+        _accumulate(sums, {"loss": loss, **metrics}, len(index))
+    means = {name: (total / n).item() for name, total in sums.items()}
+    return means.pop("loss"), means
+
+
+def _accumulate(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor], weight: int):
+    for name, value in values.items():
+        sums[name] = sums.get(name, 0) + value.detach() * weight
 
 
 @torch.no_grad()
@@ -183,24 +253,19 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.T
 
 
 @torch.no_grad()
-def evaluate_loss(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module,
-    classification: bool = False,
-) -> tuple[float, float | None]:
-    """Mean loss over (x, y) and, for classification, the accuracy."""
-    output = predict(model, x)
-    y = y.to(output.device)
-    accuracy = (output.argmax(1) == y).float().mean().item() if classification else None
-    return loss_fn(output, y).item(), accuracy
-
-
-def _record(history, train_loss, val_loss, train_acc, val_acc, seconds):
-    history.train_loss.append(train_loss)
-    history.val_loss.append(val_loss)
-    history.epoch_seconds.append(seconds)
-    if train_acc is not None:
-        history.train_accuracy.append(train_acc)
-        history.val_accuracy.append(val_acc)
+def evaluate(model: nn.Module, data: Batch, step: Step, batch_size: int = 512
+             ) -> tuple[float, dict[str, float]]:
+    """Mean loss and metrics of ``step`` over ``data``, in evaluation mode, batched."""
+    model.eval()
+    device = next(model.parameters()).device
+    n = len(data[0])
+    sums: dict[str, torch.Tensor] = {}
+    for start in range(0, n, batch_size):
+        batch = tuple(t[start:start + batch_size].to(device) for t in data)
+        loss, metrics = _split_result(step(model, batch))
+        _accumulate(sums, {"loss": loss, **metrics}, len(batch[0]))
+    means = {name: (total / n).item() for name, total in sums.items()}
+    return means.pop("loss"), means
 
 
 def _postfix(history: History) -> dict[str, str]:
@@ -229,23 +294,22 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, unreadable or from another configuration."""
 
 
-def _save(path, run_id, model, optimizer, scheduler, history) -> None:
-    """Write the checkpoint to a temporary file, then rename it over the old one."""
+def save_checkpoint(path: str | Path, run_id: dict, history: History, **states) -> None:
+    """Write ``states`` (modules, optimisers, schedulers; None is kept as None) with the run's
+    fingerprint and history to a temporary file, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "fingerprint": run_id,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict() if scheduler else None,
-        "history": history.to_dict(),
-    }
+    state = {"fingerprint": run_id, "history": history.to_dict(),
+             **{name: obj.state_dict() if obj is not None else None
+                for name, obj in states.items()}}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
 
 
-def _resume(path, run_id, model, optimizer, scheduler) -> History | None:
+def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | None:
+    """Load a checkpoint of the run ``run_id`` into ``states`` and return its history; a missing
+    or unreadable one, or one of another configuration, warns and returns None."""
     try:
         state = read_checkpoint(path)
     except CheckpointError as error:
@@ -256,11 +320,14 @@ def _resume(path, run_id, model, optimizer, scheduler) -> History | None:
                       f"({_difference(state.get('fingerprint'), run_id)}); training from scratch.",
                       stacklevel=3)
         return None
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler and state["scheduler"]:
-        scheduler.load_state_dict(state["scheduler"])
+    for name, obj in states.items():
+        if obj is not None and state.get(name) is not None:
+            obj.load_state_dict(state[name])
     return History(**state["history"])
+
+
+def _resume(path, run_id, model, optimizer, scheduler) -> History | None:
+    return resume_checkpoint(path, run_id, model=model, optimizer=optimizer, scheduler=scheduler)
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -273,7 +340,7 @@ def read_checkpoint(path: str | Path) -> dict:
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(error).__name__})") from error
     if not isinstance(state, dict) or not {"fingerprint", "model", "history"} <= set(state):
-        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training.fit")
+        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training.loop.fit")
     return state
 
 

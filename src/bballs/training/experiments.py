@@ -2,7 +2,7 @@
 
 A task supplies two functions: ``prepare`` turns a (variant, seed) into a :class:`Run` (model,
 data, configuration) and ``score`` evaluates a trained model. The engine trains every run with
-:func:`bballs.training.fit` (checkpointed as ``checkpoints/<task>/<variant>_seed<k>.pt``) and
+:func:`bballs.training.loop.fit` (checkpointed as ``checkpoints/<task>/<variant>_seed<k>.pt``) and
 keeps one row per (variant, seed) in ``results/<task>_ablation.json``. A row is reused only while
 its checkpoint exists, trained every epoch and has the row's fingerprint; otherwise the run
 trains again (resuming a partial checkpoint) and its row is replaced.
@@ -21,14 +21,17 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from bballs import augment as aug
-from bballs import counting, prediction, robustness
-from bballs.data import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
-from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
-from bballs.models import BallCounter, UNet, count_parameters
-from bballs.results import OutputPaths, read_results, update_results
-from bballs.training import (
+from bballs.data import augment as aug
+from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
+from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
+from bballs.models.spec import BallCounter, UNet, count_parameters
+from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+from bballs.reporting.results import OutputPaths, read_results, update_results
+from bballs.tasks import counting, prediction, robustness
+from bballs.training.loop import (
     Augment,
+    Step,
+    Supervised,
     TrainConfig,
     checkpoint_epochs,
     fingerprint,
@@ -37,7 +40,6 @@ from bballs.training import (
     load_weights,
     seed_everything,
 )
-from bballs.unet_variants import UNetConcat, UNetNoSkip
 
 SEEDS = (0, 1, 2)
 
@@ -91,12 +93,12 @@ class Variant:
 
 @dataclass
 class Run:
-    """Everything :func:`bballs.training.fit` needs for one (variant, seed)."""
+    """Everything :func:`bballs.training.loop.fit` needs for one (variant, seed)."""
 
     model: nn.Module
     train: tuple[torch.Tensor, torch.Tensor]
     val: tuple[torch.Tensor, torch.Tensor]
-    loss_fn: nn.Module
+    step: Step  # the method's loss, see bballs.training.loop
     config: TrainConfig
     fit_options: dict[str, Any] = field(default_factory=dict)
     initialise: Callable[[nn.Module], None] | None = None  # only when training starts
@@ -157,7 +159,7 @@ def train_or_reuse(task: Task, variant: Variant, seed: int, data: Any, context: 
         return model, row
     if run.initialise and done is None:
         run.initialise(run.model)
-    history = fit(run.model, run.train, run.val, run.loss_fn, run.config, checkpoint=checkpoint,
+    history = fit(run.model, run.train, run.val, run.step, run.config, checkpoint=checkpoint,
                   desc=f"{variant.name} seed {seed}", **run.fit_options)
     scores = task.score(run.model.eval(), variant, data)
     row = {**variant.describe(), "seed": seed, "quick": context.quick, "epochs": run.config.epochs,
@@ -344,7 +346,7 @@ def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
     x_val = to_tensor(val[:200, :1].reshape(-1, 1, 32, 32))
     seed_everything(seed)
     model = FrameAutoencoder()
-    fit(model, (x, x), (x_val, x_val), nn.MSELoss(),
+    fit(model, (x, x), (x_val, x_val), Supervised(nn.MSELoss()),
         TrainConfig(epochs=1 if context.quick else AE_EPOCHS, batch_size=AE_BATCH, seed=seed,
                     tag="ae"),
         checkpoint=context.paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
@@ -359,8 +361,9 @@ def _prepare_counter(variant: Variant, seed: int, data: counting.CountingData,
         model.encoder.load_state_dict(pretrain_autoencoder(context, seed).encoder.state_dict())
 
     return Run(_build(variant, seed), (data.x_train[:n_labels], data.y_train[:n_labels]),
-               data.val, variant.loss(), variant.config(seed, context.quick),
-               {"classification": True, "augment": variant.augment,
+               data.val, Supervised(variant.loss(), classification=True),
+               variant.config(seed, context.quick),
+               {"augment": variant.augment,
                 "make_scheduler": cosine if variant.schedule else None},
                load_pretrained_encoder if variant.pretrained else None)
 
@@ -441,7 +444,7 @@ def uses_physics_prior(variant: Variant) -> bool:
 
 def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> Run:
     inputs = data.inputs_for(variant)
-    return Run(_build(variant, seed), inputs.train, inputs.val, variant.loss(),
+    return Run(_build(variant, seed), inputs.train, inputs.val, Supervised(variant.loss()),
                variant.config(seed, context.quick),
                {"augment": variant.augment,
                 "make_scheduler": cosine if variant.schedule else None})
@@ -530,7 +533,7 @@ def sweep(task: Task, context: Context, seeds: Sequence[int] = SEEDS,
 
 def rollout_predictor(variant: Variant, model: nn.Module):
     """``model`` as a next-5-frames predictor on raw frames, for autoregressive roll-outs."""
-    from bballs import rollout
+    from bballs.tasks import rollout
 
     if uses_physics_prior(variant):
         return rollout.physics_prior_predictor(model)

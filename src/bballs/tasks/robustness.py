@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from bballs import augment, physics
-from bballs.data import FileSpec, generate_arrays
+from bballs.data import augment, physics
+from bballs.data.dataset import FileSpec, generate_arrays
 
 CountFn = Callable[[np.ndarray], np.ndarray]  # frames (N, 32, 32) -> counts 1-3
 FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset files

@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from bballs import gauss_newton as gn
-from bballs import physics
-from bballs import torch_physics as tp
-from bballs.physics_predictor import detect_balls
-from bballs.training import progress as progress_bar
+from bballs.classical.physics_predictor import detect_balls
+from bballs.data import physics
+from bballs.physics_model import gauss_newton as gn
+from bballs.physics_model import torch_physics as tp
+from bballs.training.loop import progress as progress_bar
 
 MAX_BALLS = tp.MAX_BALLS
 CONSTANT_NAMES = ("radius", "box", "exponent", "offset", "speed")
@@ -78,7 +78,8 @@ class WorldConstants(nn.Module):
             return {name: float(getattr(self, name)) for name in CONSTANT_NAMES}
 
     def frozen(self) -> dict[str, float]:
-        """Plain numbers for :mod:`bballs.gauss_newton`: radius, walls, exponent, speed."""
+        """Plain numbers for :mod:`~bballs.physics_model.gauss_newton`: radius, walls, exponent,
+        speed."""
         with torch.no_grad():
             return {name: float(getattr(self, name))
                     for name in ("radius", "low", "high", "exponent", "speed")}
@@ -165,7 +166,7 @@ def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
 def blob_centres(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centroids (N, T, B, 2) of the largest B blobs (x = column, y = row, in pixels), NaN where
     missing, and the number of blobs (N, T) of frames (N, T, H, W): the classical predictor's
-    blob detection (:func:`bballs.physics_predictor.detect_balls`) in pixel units."""
+    blob detection (:func:`bballs.classical.physics_predictor.detect_balls`) in pixel units."""
     centres, _, counts = detect_balls(np.asarray(frames))
     return centres * physics.RESOLUTION / physics.BOX_SIZE - 0.5, counts
 

@@ -16,7 +16,7 @@ import warnings
 import torch
 from torch import Tensor
 
-from bballs import torch_physics as tp
+from bballs.physics_model import torch_physics as tp
 
 
 def _split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor]:

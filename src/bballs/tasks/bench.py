@@ -1,4 +1,4 @@
-"""Training-loop overhead: :func:`bballs.training.fit` against a bare PyTorch loop."""
+"""Training-loop overhead: :func:`bballs.training.loop.fit` against a bare PyTorch loop."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from bballs.models import UNet
-from bballs.prediction import PredictionData, load_prediction_data, spec_config
-from bballs.training import fit, pick_device, seed_everything
+from bballs.models.spec import UNet
+from bballs.tasks.prediction import PredictionData, load_prediction_data, spec_config
+from bballs.training.loop import Supervised, fit, pick_device, seed_everything
 
 
 def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int,
@@ -53,7 +53,7 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
     bare_epoch(UNet().to(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up
     folder = tempfile.TemporaryDirectory()
     runs = {  # each gets a freshly seeded U-Net; fit() a new checkpoint path, so nothing is reused
-        "fit": lambda model, k: fit(model, data.train, data.val, nn.MSELoss(), config,
+        "fit": lambda model, k: fit(model, data.train, data.val, Supervised(nn.MSELoss()), config,
                                     checkpoint=Path(folder.name) / f"bench{k}.pt", device=device,
                                     desc="fit"),
         "bare": lambda model, k: bare_epoch(model, x, y, config.batch_size, x_val),

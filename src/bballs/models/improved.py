@@ -131,7 +131,7 @@ class PhysicsPriorPredictor(FramePredictor):
     """A FramePredictor that corrects the physics predictor's forecast.
 
     Its input is 10 channels: the 5 observed frames, then the physics predictor's 5 forecast
-    frames (see :func:`bballs.prediction.with_physics_prior`).
+    frames (see :func:`bballs.tasks.prediction.with_physics_prior`).
     """
 
     needs_physics_prior = True

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from bballs.data import FileSpec, generate_arrays
+from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import frame_scores
-from bballs.training import predict
+from bballs.training.loop import predict
 
 LONG_SEED_OFFSET = 1_000  # long evaluation sequences never share a seed with the dataset files
 
@@ -34,7 +34,7 @@ def model_predictor(model: nn.Module) -> Predictor:
 
 def physics_prior_predictor(model: nn.Module) -> Predictor:
     """A physics-prior network as a predictor: it sees the frames and the physics forecast."""
-    from bballs import physics_predictor
+    from bballs.classical import physics_predictor
 
     network = model_predictor(model)
 

@@ -2,12 +2,14 @@
 frame 0, trained without any ground-truth state.
 
 Its targets are self-supervised: every training sequence is fitted by analysis by synthesis
-(:func:`bballs.inverse_physics.fit_sequences` on all 10 frames), and the states that reproduce
-their frames exactly serve as labels, compared with the encoder's output under the best
-matching of ball identities. A render loss adds the frames themselves (the 5 inputs and the 5
+(:func:`~bballs.physics_model.inverse_physics.fit_sequences`, all 10 frames), and the states
+that reproduce their frames exactly serve as labels, compared with the encoder's output under
+the best matching of ball identities. A render loss adds the frames themselves
+(the 5 inputs and the 5
 targets, at full resolution and 2x2 / 4x4 average-pooled, so that a ball far from its blob still
 has a gradient towards it); bounces use the mirrored-ball derivative
-(:func:`bballs.torch_physics.step`), which does not depend on the sub-step of a bounce.
+(:func:`~bballs.physics_model.torch_physics.step`), which does not depend on the sub-step of a
+bounce.
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bballs import torch_physics as tp
-from bballs.inverse_physics import MAX_BALLS, State, WorldConstants, fit_sequences, present_mask
-from bballs.training import progress as progress_bar
+from bballs.physics_model import torch_physics as tp
+from bballs.physics_model.inverse_physics import (
+    MAX_BALLS,
+    State,
+    WorldConstants,
+    fit_sequences,
+    present_mask,
+)
+from bballs.training.loop import progress as progress_bar
 
 CENTRE = (tp.RESOLUTION - 1) / 2
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+_SOURCE_ROOT = Path(__file__).resolve().parents[3]
 
 
 def project_root() -> Path:
@@ -109,14 +109,33 @@ def read_results(path: str | Path) -> dict:
 
 
 def update_results(path: str | Path, key: str, value: Any) -> dict:
-    """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically."""
+    """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically and under
+    a lock, so notebooks that share one file (``lab3.json``) can run at the same time."""
     path = Path(path)
-    results = read_results(path)
-    results[key] = value
-    text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with _locked(path):
+        results = read_results(path)
+        results[key] = value
+        text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return results
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on a hidden file beside ``path`` (no lock where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: single-process use only
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

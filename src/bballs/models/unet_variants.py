@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bballs.models import (
+from bballs.models.spec import (
     N_FRAMES_IN,
     N_FRAMES_OUT,
     ConvBlock,

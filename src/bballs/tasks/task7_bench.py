@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bballs import data as bdata
-from bballs import inverse_predictor as ipred
+from bballs.data import dataset as bdata
 from bballs.metrics import frame_scores, video_scores
-from bballs.results import OutputPaths, output_paths, update_results
-from bballs.rollout import long_sequences
+from bballs.physics_model import inverse_predictor as ipred
+from bballs.reporting.results import OutputPaths, output_paths, update_results
+from bballs.tasks.rollout import long_sequences
 
 N_INPUT = 5
 LONG_HORIZON = 20
 
 
 def load_split(data_dir: str | Path) -> dict[str, np.ndarray]:
-    """Part 2 frames and ball counts, split 4000 / 1000 as in :mod:`bballs.prediction`."""
+    """Part 2 frames and ball counts, split 4000 / 1000 as in :mod:`bballs.tasks.prediction`."""
     frames, labels = bdata.load_npz(Path(data_dir) / bdata.PART2_SEQUENCES)
     (train, val), (train_counts, val_counts) = (bdata.split_train_val(a) for a in (frames, labels))
     return {"train": train, "train_counts": train_counts, "val": val, "val_counts": val_counts}

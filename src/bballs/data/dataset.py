@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bballs import physics
+from bballs.data import physics
 
 PART1_TRAIN = "part1_bballs_training.npz"
 PART1_TEST = "part1_bballs_test.npz"

@@ -16,8 +16,8 @@ import string
 from pathlib import Path
 from typing import Any
 
-from bballs.experiments import markdown_table
-from bballs.results import ResultsError, atomic_path, project_root, read_results
+from bballs.reporting.results import ResultsError, atomic_path, project_root, read_results
+from bballs.training.experiments import markdown_table
 
 REPORT_DIR = "report"
 MISSING = "n/a"
@@ -82,16 +82,16 @@ MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
 
 def _code_tables() -> dict[str, str]:
     """Replication tables generated from the recipes and model classes in the code."""
-    from bballs import experiments
-    from bballs.improved_models import CountNet, FrameAutoencoder, FramePredictor
-    from bballs.models import BallCounter, UNet
-    from bballs.unet_variants import UNetConcat, UNetNoSkip
+    from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
+    from bballs.models.spec import BallCounter, UNet
+    from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+    from bballs.training import experiments
 
     task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
     from dataclasses import asdict
 
-    from bballs.inverse_predictor import InverseConfig
-    from bballs.physics_encoder import StateEncoder
+    from bballs.physics_model.inverse_predictor import InverseConfig
+    from bballs.physics_model.physics_encoder import StateEncoder
 
     classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
                FramePredictor, *{v.model for v in experiments.TASK7.variants} - {

@@ -19,9 +19,9 @@ from unittest import mock
 import nbformat
 import papermill
 
-from bballs.data import ensure_dataset
-from bballs.results import atomic_path, project_root
-from bballs.training import TEXT_PROGRESS
+from bballs.data.dataset import ensure_dataset
+from bballs.reporting.results import atomic_path, project_root
+from bballs.training.loop import TEXT_PROGRESS
 
 NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb")
 DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
@@ -165,8 +165,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     given, so a smoke test never overwrites the full results. Finished trainings are reused
     from their checkpoints unless ``force`` (which deletes them first). Returns the output folder.
     """
-    from bballs.package import build_zip
-    from bballs.report import build
+    from bballs.reporting.package import build_zip
+    from bballs.reporting.report import build
 
     started = time.perf_counter()
     root = project_root()

@@ -1,6 +1,6 @@
 """Differentiable bouncing-balls simulator and renderer in PyTorch, batched over sequences.
 
-The forward pass follows :mod:`bballs.physics` step for step: ``substeps`` moves of v/substeps
+The forward pass follows :mod:`bballs.data.physics` step for step: ``substeps`` moves of v/substeps
 per frame, each followed by wall reflections (a velocity component is turned inwards once the
 ball's edge has crossed a wall) and elastic equal-mass collisions processed pair by pair in the
 generator's order. Frames are ``min(sum_b exp(-(d^2/r^2)^p), 1)`` sampled at pixel centres

@@ -8,7 +8,8 @@
    between frames, velocities fitted so that flight with wall reflections reproduces the observed
    track (a bounce between two frames would fool a finite difference); the velocities are then
    rescaled to the dataset's constant total speed (0.5: collisions and reflections preserve it).
-4. The dataset's own physics (:mod:`bballs.physics`) runs forward and renders the future frames.
+4. The dataset's own physics (:mod:`bballs.data.physics`) runs forward and renders the future
+   frames.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from itertools import permutations
 import numpy as np
 from scipy import ndimage
 
-from bballs import physics
+from bballs.data import physics
 
 THRESHOLD = 0.5
 _INSIDE = np.log(2.0) ** (1 / 8)  # blob radius / ball radius at the 0.5 threshold

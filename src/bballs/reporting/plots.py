@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.metrics import CLASS_LABELS, as_numpy
-from bballs.results import atomic_path
+from bballs.reporting.results import atomic_path
 
 
 def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
@@ -225,7 +225,7 @@ def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int =
 
 def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     """Accuracy of each counter against the strength of each shift family (one panel each;
-    rows of :func:`bballs.robustness.family_accuracy`), sized for a printed page."""
+    rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
     n_cols = 3
     n_rows = -(-(len(table) + 1) // n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.5 * n_rows), squeeze=False)

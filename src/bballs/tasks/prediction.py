@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from bballs import data as bdata
+from bballs.data import dataset as bdata
 from bballs.metrics import last_frame_baseline, video_scores
-from bballs.training import History, TrainConfig, fit, predict
+from bballs.training.loop import History, Supervised, TrainConfig, fit, predict
 
 SPEC_EPOCHS = 20
 N_INPUT = 5
@@ -52,7 +52,7 @@ def train_predictor(model: nn.Module, data: PredictionData, config: TrainConfig,
                     checkpoint: str | Path | None = None, loss_fn: nn.Module | None = None,
                     **fit_options) -> History:
     """Train a frame predictor; MSE loss (the specification's) unless ``loss_fn`` is given."""
-    return fit(model, data.train, data.val, loss_fn or nn.MSELoss(), config,
+    return fit(model, data.train, data.val, Supervised(loss_fn or nn.MSELoss()), config,
                checkpoint=checkpoint, **fit_options)
 
 
@@ -71,7 +71,7 @@ def evaluate_last_frame(data: PredictionData) -> tuple[dict, torch.Tensor]:
 def with_physics_prior(data: PredictionData) -> PredictionData:
     """Inputs extended by the physics predictor's 5 frames: (N, 10, 32, 32) = frames 0-4 and
     the physics forecast of frames 5-9 (the input of a physics-prior model)."""
-    from bballs import physics_predictor
+    from bballs.classical import physics_predictor
 
     def extend(x: torch.Tensor) -> torch.Tensor:
         return torch.cat([x, torch.from_numpy(physics_predictor.predict(x.cpu().numpy()))], dim=1)

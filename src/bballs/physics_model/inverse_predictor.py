@@ -2,9 +2,10 @@
 synthesis, then simulate and render the future.
 
 Training (Part 2 training split only, no ground-truth state): the world constants are fitted to
-a few hundred sequences (:func:`bballs.inverse_physics.identify_constants`), then the state
-encoder is trained (:mod:`bballs.physics_encoder`). Prediction: the encoder's guess and a blob
-guess are refined on the input frames by Gauss-Newton (keeping the better fit per sequence),
+a few hundred sequences (:func:`~bballs.physics_model.inverse_physics.identify_constants`),
+then the state encoder is trained (:mod:`~bballs.physics_model.physics_encoder`).
+Prediction: the encoder's guess and a blob guess are refined on the input frames by
+Gauss-Newton (keeping the better fit per sequence),
 and the fitted states are simulated forward and rendered.
 """
 
@@ -18,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bballs import inverse_physics as ip
-from bballs import physics_encoder as pe
-from bballs.results import atomic_path
-from bballs.training import seed_everything
+from bballs.physics_model import inverse_physics as ip
+from bballs.physics_model import physics_encoder as pe
+from bballs.reporting.results import atomic_path
+from bballs.training.loop import seed_everything
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class InverseConfig:
 
 class InversePhysicsPredictor:
     """Fitted constants and state encoder; :meth:`predict` has the interface of
-    :func:`bballs.physics_predictor.predict` plus optional ball counts."""
+    :func:`bballs.classical.physics_predictor.predict` plus optional ball counts."""
 
     def __init__(self, constants: ip.WorldConstants, encoder: pe.StateEncoder,
                  info: dict | None = None):

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from bballs import data as bdata
+from bballs.data import dataset as bdata
 from bballs.metrics import classification_scores
-from bballs.training import History, TrainConfig, fit, predict
+from bballs.training.loop import History, Supervised, TrainConfig, fit, predict
 
 SPEC_EPOCHS = 5
 QUICK_TRAIN_SIZE = 80
@@ -50,8 +50,8 @@ def load_counting_data(data_dir: str | Path, quick: bool = False) -> CountingDat
 def train_counter(model: nn.Module, data: CountingData, config: TrainConfig,
                   checkpoint: str | Path | None = None, **fit_options) -> History:
     """Train a counter with cross-entropy on logits (the specification's recipe by default)."""
-    return fit(model, data.train, data.val, nn.CrossEntropyLoss(), config,
-               classification=True, checkpoint=checkpoint, **fit_options)
+    return fit(model, data.train, data.val, Supervised(nn.CrossEntropyLoss(), classification=True),
+               config, checkpoint=checkpoint, **fit_options)
 
 
 def predict_counts(model: nn.Module, frames: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Label-preserving augmentations on batches (B, C, H, W), drawn from a torch.Generator.
 
-Each returns ``(x, y)`` and matches :data:`bballs.training.Augment`, so it plugs into ``fit``.
+Each returns ``(x, y)`` and matches :data:`bballs.training.loop.Augment`, so it plugs into ``fit``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,111 @@
+"""The adversarial loop (after pytorch/examples ``dcgan/main.py``): one discriminator and one
+generator update per batch, with the seeding, checkpoint and history helpers of
+:mod:`bballs.training.loop`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bballs.training.loop import (
+    History,
+    TrainConfig,
+    epoch_generator,
+    fingerprint,
+    pick_device,
+    progress,
+    resume_checkpoint,
+    reuse_log,
+    save_checkpoint,
+)
+
+BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
+
+
+def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
+                    n_train: int) -> dict:
+    """What identifies a GAN run: both networks' classes and shapes, configuration, data size."""
+    critic = fingerprint(discriminator, config, n_train)
+    return {**fingerprint(generator, config, n_train),
+            "discriminator": f"{critic['model']}:{critic['shapes']}"}
+
+
+def fit_gan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    frames: torch.Tensor,
+    config: TrainConfig,
+    *,
+    latent_dim: int,
+    real_label: float = 1.0,
+    checkpoint: str | Path | None = None,
+    device: torch.device | str | None = None,
+    desc: str = "gan",
+) -> History:
+    """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
+    whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
+    loss and its mean output on real and generated frames. ``real_label`` < 1 is one-sided
+    label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`."""
+    device = pick_device(str(device) if device else None)
+    generator.to(device)
+    discriminator.to(device)
+    frames = frames.to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
+    run_id = {**gan_fingerprint(generator, discriminator, config, len(frames)),
+              "latent_dim": latent_dim, "real_label": real_label}
+    states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
+              "optimizer_d": opt_d}
+    history = History()
+    if checkpoint and Path(checkpoint).is_file():
+        history = resume_checkpoint(checkpoint, run_id, **states) or History()
+    if checkpoint and history.epochs_done == config.epochs:
+        print(reuse_log(checkpoint, history, desc))
+        return history
+    epochs = progress(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
+                      initial=history.epochs_done, total=config.epochs, mininterval=5)
+    for epoch in epochs:
+        started = time.perf_counter()
+        means = _gan_epoch(generator, discriminator, frames, opt_g, opt_d, config.batch_size,
+                           epoch_generator(config.seed, epoch), latent_dim, real_label)
+        history.record("train", means.pop("generator_loss"), means)
+        history.epoch_seconds.append(time.perf_counter() - started)
+        epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
+                            "d_loss": f"{means['discriminator_loss']:.3f}"}, refresh=False)
+        if checkpoint:
+            save_checkpoint(checkpoint, run_id, history, **states)
+    return history
+
+
+def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order_generator,
+               latent_dim, real_label) -> dict[str, float]:
+    generator.train()
+    discriminator.train()
+    order = torch.randperm(len(frames), generator=order_generator).to(frames.device)
+    sums = {"generator_loss": 0.0, "discriminator_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+    for start in range(0, len(frames), batch_size):
+        real = frames[order[start:start + batch_size]]
+        fake = generator(torch.randn(len(real), latent_dim, device=real.device))
+        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+        d_loss = (F.binary_cross_entropy_with_logits(real_logits,
+                                                     torch.full_like(real_logits, real_label))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+
+        logits = discriminator(fake)
+        g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        for name, value in (("generator_loss", g_loss), ("discriminator_loss", d_loss),
+                            ("d_real", torch.sigmoid(real_logits).mean()),
+                            ("d_fake", torch.sigmoid(fake_logits).mean())):
+            sums[name] += value.detach() * len(real)
+    return {name: float(total / len(frames)) for name, total in sums.items()}
+
