@@ -13,6 +13,7 @@ from bballs.data import dataset as bdata
 from bballs.reporting.results import project_root
 
 DEFAULT_DATA_DIR = project_root() / "data"
+REPORT_NAMES = ("report", "lab3_report")
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -55,11 +56,15 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bballs.reporting.report import build
+    from bballs.reporting.report import ReportError, build
 
-    started = time.perf_counter()
-    path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing)
-    print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")
+    if args.out and len(args.which) > 1:
+        raise ReportError("--out names one PDF: add --which report or --which lab3_report")
+    for name in args.which:
+        started = time.perf_counter()
+        path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing,
+                     report=name)
+        print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -116,8 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for results/ and checkpoints/ (default: the project)")
     exp.set_defaults(run=cmd_experiments)
 
-    report = commands.add_parser("report", help="build report/report.pdf from results/, figures/")
-    report.add_argument("--out", type=Path, default=None, help="PDF path (default report/)")
+    report = commands.add_parser(
+        "report", help="build report/report.pdf and report/lab3_report.pdf from results/, figures/")
+    report.add_argument("--which", nargs="+", choices=REPORT_NAMES, default=list(REPORT_NAMES),
+                        help="which reports to build (default: both)")
+    report.add_argument("--out", type=Path, default=None,
+                        help="PDF path, with one --which (default report/<name>.pdf)")
     report.add_argument("--results-root", type=Path, default=None,
                         help="folder holding results/ and figures/ (default: the project)")
     report.add_argument("--allow-missing", action="store_true",

@@ -1,0 +1,2 @@
+"""Classical (non-learnt) references: connected-component counting and the blob-tracking
+physics predictor."""

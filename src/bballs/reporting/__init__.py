@@ -1,0 +1,2 @@
+"""Outputs: results JSON (results), figures (plots and the per-notebook plot modules), model
+summaries, the notebook pipeline, the reports and code.zip."""

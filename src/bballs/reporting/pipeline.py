@@ -158,7 +158,7 @@ class Snapshot:
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
               output_dir: str | Path | None = None, force: bool = False,
               notebooks: tuple[str, ...] = NOTEBOOKS) -> Path:
-    """The whole chain: data (if missing), every notebook, report.pdf and code.zip.
+    """The whole chain: data (if missing), every notebook, both reports and code.zip.
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/,
     dist/code.zip). Quick mode writes everything under ``build/quick`` unless ``output_dir`` is
@@ -166,7 +166,7 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     from their checkpoints unless ``force`` (which deletes them first). Returns the output folder.
     """
     from bballs.reporting.package import build_zip
-    from bballs.reporting.report import build
+    from bballs.reporting.report import REPORTS, build
 
     started = time.perf_counter()
     root = project_root()
@@ -183,8 +183,10 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
         target = out / "notebooks" / name if separate else None
         _stage(name, lambda name=name, target=target: _run_or_restore(
             name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target))
-    pdf = out / "report.pdf" if separate else None
-    _stage("report.pdf", lambda: print(f"       {_shown(build(root=out, out=pdf))}"))
+    for report in REPORTS:
+        pdf = out / f"{report}.pdf" if separate else None
+        _stage(f"{report}.pdf", lambda pdf=pdf, report=report: print(
+            f"       {_shown(build(root=out, out=pdf, report=report))}"))
     archive = out / "code.zip" if separate else None
     _stage("code.zip", lambda: print(f"       {_shown(build_zip(archive))}"))
     print(f"[done] total {time.perf_counter() - started:.0f} s; outputs in {_shown(out)}")

@@ -1,4 +1,9 @@
-"""Build ``report/report.pdf`` from ``report/report.md``, ``results/*.json`` and ``figures/``.
+"""Build the reports from their Markdown templates, ``results/*.json`` and ``figures/``.
+
+Two reports: ``report/report.pdf`` (the core project, from ``report/report.md`` and
+``results/part1.json`` / ``part2.json``) and ``report/lab3_report.pdf`` (the second assignment,
+from ``report/lab3_report.md`` followed by the section files ``report/lab3/*.md`` in name order,
+and ``results/lab3.json``).
 
 The Markdown source holds placeholders in Python's format syntax, e.g.
 ``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
@@ -13,6 +18,8 @@ from __future__ import annotations
 import _string
 import configparser
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -145,46 +152,83 @@ def _read(path: Path) -> dict:
         raise ReportError(str(error)) from error
 
 
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report: its template (plus section files), the results it reads, its tables."""
+
+    name: str
+    template: str
+    sources: tuple[str, ...]
+    tables: Callable[..., dict[str, str]]
+    sections: str | None = None  # a folder of report/ whose *.md follow the template
+
+    def text(self, report_dir: Path) -> str:
+        parts = [report_dir / self.template]
+        if self.sections:
+            parts += sorted((report_dir / self.sections).glob("*.md"))
+        return "\n\n".join(part.read_text(encoding="utf-8") for part in parts)
+
+
+def _lab3_tables(lab3: dict) -> dict[str, str]:
+    """Every table a section of ``lab3.json`` declares under ``tables``: ``{"columns":
+    {field: header}, "rows": [...], "percent": [fields shown in %]}``."""
+    tables = {}
+    for section in lab3.values():
+        if not isinstance(section, dict):
+            continue
+        for name, table in section.get("tables", {}).items():
+            tables[name] = markdown_table(table["rows"], table["columns"],
+                                          table.get("percent", ()))
+    return tables
+
+
+REPORTS = {
+    "report": ReportSpec("report", "report.md", ("part1", "part2"), _tables),
+    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), _lab3_tables, "lab3"),
+}
+
+
 def render_markdown(root: Path | None = None, report_dir: Path | None = None,
-                    allow_missing: bool = False) -> str:
+                    allow_missing: bool = False, report: str = "report") -> str:
     """The report's Markdown with every placeholder filled from ``root``'s results.
 
     Raises :class:`ReportError` naming every value that is missing, unless ``allow_missing``.
     """
+    spec = REPORTS[report]
     root = Path(root) if root else project_root()
     report_dir = Path(report_dir) if report_dir else project_root() / REPORT_DIR
-    files = {name: root / "results" / f"{name}.json" for name in ("part1", "part2")}
+    files = {name: root / "results" / f"{name}.json" for name in spec.sources}
     absent = [str(path) for path in files.values() if not path.is_file()]
     if absent and not allow_missing:
         raise ReportError(f"results not found: {', '.join(absent)}. Run the notebooks first "
                           "(`python -m bballs reproduce`).")
-    part1, part2 = (_read(path) for path in files.values())
+    results = {name: _read(path) for name, path in files.items()}
     try:
-        tables = _tables(part1, part2)
+        tables = spec.tables(*results.values())
     except (KeyError, TypeError, ValueError) as error:
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
-    values = {"part1": part1, "part2": part2, "author": _author(report_dir), "table": tables}
-    template = (report_dir / "report.md").read_text(encoding="utf-8")
+    values = {**results, "author": _author(report_dir), "table": tables}
     formatter = _TolerantFormatter()
-    text = formatter.vformat(template, (), values)
+    text = formatter.vformat(spec.text(report_dir), (), values)
     if formatter.missing and not allow_missing:
-        raise ReportError(f"{len(formatter.missing)} report values missing from "
+        raise ReportError(f"{spec.name}: {len(formatter.missing)} report values missing from "
                           f"{root / 'results'}: {', '.join(formatter.missing[:10])}. Run the "
                           "notebook that writes them, or `reproduce` to run them all.")
     return text
 
 
 def build(root: str | Path | None = None, out: str | Path | None = None,
-          allow_missing: bool = False) -> Path:
-    """Write the PDF (default ``report/report.pdf``); figures are read from ``root/figures``."""
+          allow_missing: bool = False, report: str = "report") -> Path:
+    """Write one report's PDF (default ``report/<report>.pdf``); figures are read from
+    ``root/figures``."""
     import markdown
     import weasyprint
 
     root = Path(root) if root else project_root()
     report_dir = project_root() / REPORT_DIR
-    out = Path(out) if out else report_dir / "report.pdf"
-    body = markdown.markdown(render_markdown(root, report_dir, allow_missing),
+    out = Path(out) if out else report_dir / f"{report}.pdf"
+    body = markdown.markdown(render_markdown(root, report_dir, allow_missing, report),
                              extensions=["tables", "attr_list", "sane_lists"])
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"

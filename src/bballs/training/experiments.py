@@ -289,7 +289,7 @@ def _cell(row: dict, key: str, percent: bool) -> str:
         return "" if value is None else str(value)
     if isinstance(value, int):
         return f"{value:,}"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
