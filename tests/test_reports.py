@@ -44,3 +44,11 @@ def test_both_reports_are_registered():
     assert set(REPORTS) == {"report", "lab3_report"}
     assert all(isinstance(spec, ReportSpec) for spec in REPORTS.values())
     assert REPORTS["lab3_report"].sources == ("lab3",)
+
+
+def test_report_command_refuses_one_out_path_for_two_reports(tmp_path, capsys):
+    from bballs.cli import main
+
+    assert main(["report", "--out", str(tmp_path / "x.pdf")]) == 1
+    assert "--out names one PDF" in capsys.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()
