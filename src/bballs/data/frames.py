@@ -97,3 +97,10 @@ def ball_masks(positions: np.ndarray, radii: np.ndarray, resolution: int = physi
     r2 = np.where(radii > 0, radii, 1.0)[:, :, None, None] ** 2
     intensity = np.exp(-((d2 / r2) ** 4))
     return (intensity > threshold) & (radii > 0)[:, :, None, None]
+
+
+def describe(data: FrameData, seed: int, quick: bool) -> dict:
+    """The split sizes, frame steps and seed, for ``results/lab3.json``."""
+    return {"train": len(data.train), "val": len(data.val), "test": len(data.test),
+            "frame_steps": list(FRAME_STEPS), "seed": seed, "quick": quick,
+            "ground_truth": data.train.has_ground_truth}
