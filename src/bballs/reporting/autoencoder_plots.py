@@ -1,0 +1,180 @@
+"""Figures of notebook 03 (autoencoders); each function draws one figure and saves it when given
+a path (through :func:`bballs.reporting.plots.save`, written atomically)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bballs.metrics import as_numpy
+from bballs.reporting.plots import save as _save
+
+COUNT_COLOURS = {1: "C0", 2: "C1", 3: "C2"}
+
+
+def save(fig: plt.Figure, path) -> plt.Figure:
+    """Save ``fig`` (when ``path`` is given) and close it, so a notebook shows it only through
+    the saved file."""
+    _save(fig, path)
+    plt.close(fig)
+    return fig
+
+
+def _log2_axis(ax, values: Sequence[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(values))
+    ax.set_xticklabels([str(v) for v in values])
+    ax.grid(alpha=0.3)
+
+
+def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """Test PSNR (mean per frame, and of the mean MSE) and MSE against the latent size."""
+    latents = [r["latent"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8))
+    left.plot(latents, [r["psnr"] for r in rows], "o-", label="mean per-frame PSNR")
+    left.plot(latents, [r["psnr_of_mse"] for r in rows], "s--", label="PSNR of mean MSE")
+    left.set(xlabel="latent size l", ylabel="test PSNR (dB)")
+    left.legend(fontsize=8)
+    right.plot(latents, [r["mse"] for r in rows], "o-", color="C3")
+    right.set(xlabel="latent size l", ylabel="test MSE", yscale="log")
+    for ax in (left, right):
+        _log2_axis(ax, latents)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def image_rows(rows: Mapping[str, object], path=None, n: int = 8,
+               cell: float = 0.8) -> plt.Figure:
+    """Rows of frames (each (N, 1, H, W) or (N, H, W)) with a label to the left of each row."""
+    arrays = {name: as_numpy(frames).reshape(len(frames), *np.shape(frames)[-2:])[:n]
+              for name, frames in rows.items()}
+    fig, axes = plt.subplots(len(arrays), n, figsize=(cell * n + 1.2, cell * len(arrays)),
+                             squeeze=False, gridspec_kw={"wspace": 0.04, "hspace": 0.06})
+    for r, (name, frames) in enumerate(arrays.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(frames):
+                ax.imshow(frames[c], cmap="gray", vmin=0, vmax=1)
+        axes[r, 0].text(-0.1, 0.5, name, fontsize=9, ha="right", va="center",
+                        transform=axes[r, 0].transAxes)
+    return save(fig, path)
+
+
+def design_curves(histories: Mapping[str, Sequence[float]], path=None) -> plt.Figure:
+    """Validation MSE over epochs of the design variants (one line each)."""
+    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    for i, (name, values) in enumerate(histories.items()):
+        ax.plot(np.arange(1, len(values) + 1), values, "o-" if "transposed" in name else "s--",
+                color=f"C{i // 2}", alpha=1.0 if "transposed" in name else 0.7, label=name)
+    ax.set(xlabel="epoch", ylabel="validation MSE", yscale="log")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def noise_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """PSNR against the clean test frames vs the input noise std: noisy input, plain AE,
+    denoising AE."""
+    sigma = [r["sigma"] for r in rows]
+    fig, ax = plt.subplots(figsize=(4.2, 2.9))
+    ax.plot(sigma, [r["plain_psnr"] for r in rows], "o-", label="plain AE")
+    ax.plot(sigma, [r["denoising_psnr"] for r in rows], "s-", label="denoising AE")
+    ax.plot(sigma, [r["input_psnr"] for r in rows], "^:", color="grey", label="noisy input")
+    ax.set(xlabel="test input noise std σ", ylabel="PSNR vs clean frame (dB)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def accuracy_vs_latent(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """Test accuracy of the linear and MLP classifiers on frozen latents vs latent size."""
+    latents = [r["latent"] for r in rows]
+    fig, ax = plt.subplots(figsize=(4.2, 2.9))
+    ax.plot(latents, [r["linear_test_accuracy"] for r in rows], "o-", label="linear layer")
+    ax.plot(latents, [r["mlp_test_accuracy"] for r in rows], "s-", label="MLP (64-64)")
+    ax.axhline(1 / 3, color="grey", ls=":", label="chance")
+    ax.set(xlabel="latent size l", ylabel="test accuracy (ball count)", ylim=(0, 1.02))
+    _log2_axis(ax, latents)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def pretraining_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """Test accuracy vs fraction of training labels, pre-trained encoder vs scratch."""
+    labels = [r["labels"] for r in rows]
+    fig, ax = plt.subplots(figsize=(4.2, 2.9))
+    ax.plot(labels, [r["scratch_test_accuracy"] for r in rows], "o-", label="from scratch")
+    ax.plot(labels, [r["pretrained_test_accuracy"] for r in rows], "s-",
+            label="AE pre-trained")
+    ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy", ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def scatter_by_count(points, counts, path=None, xlabel: str = "z1", ylabel: str = "z2",
+                     title: str = "") -> plt.Figure:
+    """2-D points coloured by ball count."""
+    points, counts = as_numpy(points), np.asarray(counts)
+    fig, ax = plt.subplots(figsize=(3.6, 3.3))
+    for count, colour in COUNT_COLOURS.items():
+        chosen = counts == count
+        ax.scatter(points[chosen, 0], points[chosen, 1], s=5, alpha=0.6, color=colour,
+                   label=f"{count} ball{'s' if count > 1 else ''}")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, markerscale=2)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def frame_grid(frames, path=None, row_labels: Sequence[str] = (),
+               col_labels: Sequence[str] = (), cell: float = 0.62,
+               xlabel: str = "", ylabel: str = "") -> plt.Figure:
+    """A grid of frames (R, C, H, W) with optional row and column labels."""
+    frames = as_numpy(frames)
+    n_rows, n_cols = frames.shape[:2]
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 0.9, cell * n_rows + 0.5),
+                             squeeze=False, gridspec_kw={"wspace": 0.03, "hspace": 0.03})
+    for r in range(n_rows):
+        for c in range(n_cols):
+            axes[r, c].imshow(frames[r, c], cmap="gray", vmin=0, vmax=1)
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+        if r < len(row_labels):
+            axes[r, 0].set_ylabel(row_labels[r], fontsize=8, rotation=0, ha="right",
+                                  va="center")
+    for c, label in enumerate(col_labels):
+        axes[-1, c].set_xlabel(label, fontsize=8)
+    if xlabel:
+        fig.supxlabel(xlabel, fontsize=9)
+    if ylabel:
+        fig.supylabel(ylabel, fontsize=9)
+    return save(fig, path)
+
+
+def probe_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """Test R² of the linear probes vs latent size, pixel probes as horizontal lines."""
+    latent = [r for r in rows if r["features"] != "pixels"]
+    pixels = [r for r in rows if r["features"] == "pixels"]
+    dims = [r["dims"] for r in latent]
+    fig, ax = plt.subplots(figsize=(4.2, 2.9))
+    for i, (key, label) in enumerate((("position", "1-ball position (x, y)"),
+                                      ("occupancy", "4×4 occupancy"))):
+        ax.plot(dims, [r[f"{key}_test_r2"] for r in latent], "os"[i] + "-", color=f"C{i}",
+                label=label)
+        for r in pixels:
+            ax.axhline(r[f"{key}_test_r2"], color=f"C{i}", ls=":", lw=1)
+    ax.set(xlabel="latent size l (dotted: probe on the 1024 pixels)", ylabel="test R²",
+           ylim=(min(0.0, *(r["occupancy_test_r2"] for r in rows)), 1.02))
+    _log2_axis(ax, dims)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,208 @@
+"""Notebook 03 (autoencoders): models, losses, metrics, probes and helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import peak_signal_noise_ratio
+
+from bballs.data.frames import FrameData, FrameSet, load_frames
+from bballs.metrics import psnr_from_mse, reconstruction_scores
+from bballs.models.autoencoders import (
+    Autoencoder,
+    ConvDecoder,
+    ConvEncoder,
+    EncoderClassifier,
+    GaussianNoise,
+    LatentClassifier,
+)
+from bballs.models.spec import count_parameters
+from bballs.reporting.results import output_paths
+from bballs.tasks import autoencoding as ae
+from bballs.training.loop import TrainConfig, evaluate, fit
+
+
+def encoder_parameters(latent: int) -> int:
+    return (1 * 16 * 9 + 16) + (16 * 32 * 9 + 32) + (2048 * latent + latent)
+
+
+@pytest.mark.parametrize("latent", [2, 16, 256])
+def test_encoder_shapes_and_parameters(latent):
+    encoder = ConvEncoder(latent)
+    x = torch.rand(3, 1, 32, 32)
+    shapes = []
+    for layer in encoder:
+        x = layer(x)
+        shapes.append(tuple(x.shape[1:]))
+    assert shapes[2] == (16, 16, 16) and shapes[5] == (32, 8, 8) and shapes[-1] == (latent,)
+    assert count_parameters(encoder) == encoder_parameters(latent)
+
+
+def test_decoder_shapes_parameters_and_range():
+    transposed = ConvDecoder(16)
+    bilinear = ConvDecoder(16, upsampling="bilinear")
+    z = torch.randn(4, 16) * 10
+    for decoder in (transposed, bilinear):
+        out = decoder(z)
+        assert out.shape == (4, 1, 32, 32) and out.min() >= 0 and out.max() <= 1
+    dense = 16 * 2048 + 2048
+    assert count_parameters(transposed) == dense + (32 * 16 * 4 + 16) + (16 * 16 * 4 + 16) \
+        + (16 * 9 + 1)
+    assert count_parameters(bilinear) == dense + (32 * 16 * 9 + 16) + (16 * 16 * 9 + 16) \
+        + (16 * 9 + 1)
+    # the output starts near the frames' mean intensity, not at 0.5
+    with torch.no_grad():
+        assert abs(float(transposed(torch.zeros(2, 16)).mean()) - 0.08) < 0.05
+
+
+def test_autoencoder_encode_decode_and_noise_layer():
+    model = Autoencoder(8, noise_std=0.5)
+    x = torch.rand(5, 1, 32, 32)
+    assert model.encode(x).shape == (5, 8)
+    assert model.decode(model.encode(x)).shape == x.shape
+    noise = GaussianNoise(0.5)
+    assert torch.equal(noise.eval()(x), x)
+    noisy = noise.train()(x)
+    assert not torch.equal(noisy, x) and abs(float((noisy - x).std()) - 0.5) < 0.1
+    model.eval()
+    assert torch.equal(model(x), model.decode(model.encode(x)))
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="latent"):
+        ConvEncoder(0)
+    with pytest.raises(ValueError, match="upsampling"):
+        ConvDecoder(4, upsampling="nearest")
+    with pytest.raises(ValueError, match="std"):
+        GaussianNoise(-1)
+    with pytest.raises(ValueError, match="fraction"):
+        ae.label_subset(100, 0.0)
+    with pytest.raises(ValueError, match="latent sizes differ"):
+        EncoderClassifier(4).load_encoder(Autoencoder(8))
+    with pytest.raises(ValueError, match="equal"):
+        reconstruction_scores(np.zeros((2, 4, 4)), np.zeros((3, 4, 4)))
+    with pytest.raises(ValueError, match="2-D codes"):
+        ae.lattice(Autoencoder(3), torch.zeros(10, 3))
+    with pytest.raises(ValueError, match="ground-truth"):
+        ae.probe_targets(FrameSet(torch.zeros(2, 1, 32, 32), torch.ones(2, dtype=torch.long)))
+
+
+def test_reconstruction_scores_match_skimage():
+    rng = np.random.default_rng(0)
+    target = rng.random((4, 1, 8, 8))
+    predicted = np.clip(target + rng.normal(0, 0.1, target.shape), 0, 1)
+    scores = reconstruction_scores(predicted, target)
+    per_frame = [peak_signal_noise_ratio(t, p, data_range=1.0) for t, p in zip(target, predicted)]
+    assert scores["psnr"] == pytest.approx(np.mean(per_frame))
+    mse = np.mean((predicted - target) ** 2)
+    assert scores["mse"] == pytest.approx(mse)
+    assert scores["psnr_of_mse"] == pytest.approx(psnr_from_mse(mse))
+    # an MSE of 0.01 is 20 dB; predictions are clipped to [0, 1] first
+    assert reconstruction_scores(np.full((1, 2, 2), 0.1), np.zeros((1, 2, 2)))["psnr"] \
+        == pytest.approx(20.0)
+    assert reconstruction_scores(np.full((1, 2, 2), -5.0), np.zeros((1, 2, 2)))["mse"] == 0.0
+
+
+def test_training_lowers_reconstruction_loss():
+    torch.manual_seed(0)
+    x = torch.zeros(128, 1, 32, 32)
+    x[:, :, 10:20, 10:20] = torch.rand(128, 1, 1, 1)
+    model = Autoencoder(4)
+    before = evaluate(model, (x,), ae.reconstruction_loss)[0]
+    fit(model, (x,), (x[:16],), ae.reconstruction_loss, TrainConfig(2, 8, 3e-3))
+    assert evaluate(model, (x,), ae.reconstruction_loss)[0] < 0.7 * before
+
+
+def test_latent_classifier_standardises_and_separates():
+    torch.manual_seed(0)
+    z = torch.randn(300, 2) * 100 + 50
+    y = (z[:, 0] > 50).long()
+    model = LatentClassifier(z.mean(0), z.std(0), hidden=(8,), n_classes=2)
+    assert count_parameters(model) == 2 * 8 + 8 + 8 * 2 + 2  # buffers are not parameters
+    from bballs.training.loop import Supervised
+    step = Supervised(torch.nn.CrossEntropyLoss(), classification=True)
+    fit(model, (z, y), (z, y), step, TrainConfig(20, 32, 1e-2))
+    assert evaluate(model, (z, y), step)[1]["accuracy"] > 0.95
+
+
+def test_encoder_classifier_copies_encoder():
+    auto = Autoencoder(8)
+    classifier = EncoderClassifier(8).load_encoder(auto).eval()
+    x = torch.rand(3, 1, 32, 32)
+    assert torch.equal(classifier.encoder(x), auto.encode(x))
+    assert classifier(x).shape == (3, 3)
+    assert count_parameters(classifier) == encoder_parameters(8) + 2 * 8 + 8 * 3 + 3
+    assert count_parameters(EncoderClassifier(8, normalise=False)) == \
+        encoder_parameters(8) + 8 * 3 + 3
+
+
+def test_corrupt_label_subset_and_epochs():
+    x = torch.zeros(1000, 1, 4, 4)
+    noisy = ae.corrupt(x, 0.3, seed=1)
+    assert torch.equal(noisy, ae.corrupt(x, 0.3, seed=1))
+    assert float(noisy.std()) == pytest.approx(0.3, rel=0.05)
+    subset = ae.label_subset(1000, 0.05, seed=0)
+    assert len(subset) == 50 and len(set(subset.tolist())) == 50
+    assert ae.finetune_epochs(80, quick=False) == ae.FINETUNE_RECIPE.epochs
+    assert ae.finetune_epochs(8000, quick=False) == 4 and ae.finetune_epochs(80, quick=True) == 1
+    assert ae.ae_name(16, "bilinear", 0.2) == "ae_l16_bilinear_n0.2"
+
+
+def test_probe_targets_and_linear_probe():
+    positions = np.array([[[1.0, 1.0], [9.0, 9.0], [0, 0]],
+                          [[6.0, 1.0], [0, 0], [0, 0]]])
+    radii = np.array([[1.2, 1.2, 0.0], [1.2, 0.0, 0.0]])
+    frames = FrameSet(torch.zeros(2, 1, 32, 32), torch.tensor([2, 1]), positions, radii)
+    targets = ae.probe_targets(frames)
+    mask, xy = targets["position"]
+    assert mask.tolist() == [False, True] and xy.tolist() == [[6.0, 1.0]]
+    occupancy = targets["occupancy"][1]
+    assert occupancy[0, 0] == 1 and occupancy[0, 15] == 1 and occupancy[0].sum() == 2
+    assert occupancy[1, 2] == 1 and occupancy[1].sum() == 1  # x = 6 is the third column
+    rng = np.random.default_rng(0)
+    features = {s: rng.normal(size=(200, 5)) for s in ("train", "val", "test")}
+    weights = rng.normal(size=(5, 2))
+    exact = ae.linear_probe(features, {s: f @ weights for s, f in features.items()})
+    assert exact["test_r2"] > 0.999
+    noise = ae.linear_probe(features, {s: rng.normal(size=(200, 2)) for s in features})
+    assert noise["test_r2"] < 0.1
+
+
+def test_lattice_and_traversal_shapes():
+    model = Autoencoder(2)
+    codes = torch.randn(50, 2)
+    grid, axes = ae.lattice(model, codes, n=3)
+    assert grid.shape == (3, 3, 32, 32) and axes.shape == (2, 3)
+    frames, dims = ae.traversal_from_codes(Autoencoder(4), torch.randn(20, 4), n_dims=2, steps=5)
+    assert frames.shape == (2, 5, 32, 32) and len(dims) == 2
+
+
+def test_part1_label_rows(tmp_path):
+    from bballs.reporting.results import update_results
+    assert ae.part1_label_rows(tmp_path) == []
+    rows = [{"variant": "net (10% labels)", "study": "labels", "test_accuracy_mean": 0.8,
+             "test_accuracy_std": 0.01, "seeds": 3},
+            {"variant": "net+ae (10% labels)", "study": "labels", "test_accuracy_mean": 0.9,
+             "test_accuracy_std": 0.02, "seeds": 3},
+            {"variant": "net", "study": "ablation", "test_accuracy_mean": 0.5}]
+    update_results(tmp_path / "part1.json", "improved", {"ablation": rows})
+    assert ae.part1_label_rows(tmp_path) == [
+        {"percent": 10, "scratch_test_accuracy": 0.8, "scratch_test_std": 0.01, "seeds": 3,
+         "pretrained_test_accuracy": 0.9, "pretrained_test_std": 0.02}]
+
+
+def test_pipeline_runs_on_a_tiny_subset(dataset_dir, tmp_path):
+    data = load_frames(dataset_dir, quick=True)
+    small = FrameData(data.train.subset(64), data.val.subset(32), data.test.subset(32))
+    paths = output_paths(tmp_path)
+    runs = {r.name: r for r in (ae.train_autoencoder(small, paths, latent, quick=True)
+                                for latent in (2, 16))}
+    rows = ae.sweep_rows(runs, small.test)
+    assert [r["latent"] for r in rows] == [2, 16] and all(r["psnr"] > 0 for r in rows)
+    assert paths.checkpoint("lab3/ae_l16_transposed").is_file()
+    probes = ae.probe_rows(runs, small)
+    assert [r["features"] for r in probes] == ["latent 2", "latent 16", "pixels"]
+    result = ae.train_encoder_classifier(runs["ae_l16_transposed"], 16, small, paths, 0.5,
+                                         quick=True)
+    assert result["labels"] == 32 and 0 <= result["test_accuracy"] <= 1
