@@ -34,6 +34,9 @@ RESULT_KEYS = {
                                      "train_seconds", "inference_seconds"],
                    "task7_table": [],
                    "long_horizon": ["curves"]},
+    "lab3.json": {"data": ["train", "val", "test", "seed"],
+                  "autoencoders": ["tables"], "image_to_image": ["tables"],
+                  "generative": ["tables"]},
 }
 
 
@@ -75,10 +78,19 @@ def test_report_pdf_shows_numbers_from_the_results(quick_run):
     assert "Task 7" in text and "84,467" in text and "615,339" in text
 
 
-def test_report_has_every_value_and_figure(quick_run):
+def test_lab3_report_pdf_has_every_proposal(quick_run):
+    reader = PdfReader(quick_run / "lab3_report.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 4
+    for heading in ("Proposal 1", "Proposal 2", "Proposal 3"):
+        assert heading in text
+
+
+@pytest.mark.parametrize("report", ["report", "lab3_report"])
+def test_report_has_every_value_and_figure(quick_run, report):
     from bballs.reporting.report import MISSING, render_markdown
 
-    text = render_markdown(quick_run)  # raises on any missing value
+    text = render_markdown(quick_run, report=report)  # raises on any missing value
     assert MISSING not in text and not re.search(r"\{[a-z_0-9]+\[", text)
     figures = re.findall(r"!\[\]\((figures/[^)]+)\)", text)
     assert figures and all((quick_run / f).is_file() for f in figures)

@@ -23,7 +23,8 @@ from bballs.data.dataset import ensure_dataset
 from bballs.reporting.results import atomic_path, project_root
 from bballs.training.loop import TEXT_PROGRESS
 
-NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb")
+NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb",
+             "03_autoencoders.ipynb", "04_image_to_image.ipynb", "05_generative_models.ipynb")
 DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
 
 

@@ -17,10 +17,8 @@ from bballs.training.loop import (
     epoch_generator,
     fingerprint,
     pick_device,
-    progress,
-    resume_checkpoint,
-    reuse_log,
     save_checkpoint,
+    start_or_resume,
 )
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
@@ -60,14 +58,7 @@ def fit_gan(
               "latent_dim": latent_dim, "real_label": real_label}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d}
-    history = History()
-    if checkpoint and Path(checkpoint).is_file():
-        history = resume_checkpoint(checkpoint, run_id, **states) or History()
-    if checkpoint and history.epochs_done == config.epochs:
-        print(reuse_log(checkpoint, history, desc))
-        return history
-    epochs = progress(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
-                      initial=history.epochs_done, total=config.epochs, mininterval=5)
+    history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
     for epoch in epochs:
         started = time.perf_counter()
         means = _gan_epoch(generator, discriminator, frames, opt_g, opt_d, config.batch_size,

@@ -161,16 +161,9 @@ def fit(
     train, val = _on(train, device), _on(val, device)
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
-    history = History()
     run_id = fingerprint(model, config, len(train[0]))
-    if checkpoint and Path(checkpoint).is_file():
-        history = _resume(checkpoint, run_id, model, optimizer, scheduler) or History()
-
-    if checkpoint and history.epochs_done == config.epochs:
-        print(reuse_log(checkpoint, history, desc))
-        return history
-    epochs = progress(range(history.epochs_done, config.epochs), desc=desc, unit="epoch",
-                      initial=history.epochs_done, total=config.epochs, mininterval=5)
+    history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, model=model,
+                                      optimizer=optimizer, scheduler=scheduler)
     for epoch in epochs:
         started = time.perf_counter()
         generator = epoch_generator(config.seed, epoch)
@@ -185,6 +178,20 @@ def fit(
             save_checkpoint(checkpoint, run_id, history, model=model, optimizer=optimizer,
                             scheduler=scheduler)
     return history
+
+
+def start_or_resume(checkpoint: str | Path | None, run_id: dict, epochs: int, desc: str,
+                    **states) -> tuple[History, Iterable[int]]:
+    """The history so far and a progress bar over the epochs left: a matching checkpoint is
+    loaded into ``states``; a finished one prints its recorded log and leaves no epochs."""
+    history = History()
+    if checkpoint and Path(checkpoint).is_file():
+        history = resume_checkpoint(checkpoint, run_id, **states) or History()
+    if checkpoint and history.epochs_done == epochs:
+        print(reuse_log(checkpoint, history, desc))
+        return history, ()
+    return history, progress(range(history.epochs_done, epochs), desc=desc, unit="epoch",
+                             initial=history.epochs_done, total=epochs, mininterval=5)
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -324,10 +331,6 @@ def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | Non
         if obj is not None and state.get(name) is not None:
             obj.load_state_dict(state[name])
     return History(**state["history"])
-
-
-def _resume(path, run_id, model, optimizer, scheduler) -> History | None:
-    return resume_checkpoint(path, run_id, model=model, optimizer=optimizer, scheduler=scheduler)
 
 
 def read_checkpoint(path: str | Path) -> dict:
