@@ -1,0 +1,104 @@
+"""Figures of the image-to-image study: example grids per task and the skip-type comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from bballs.metrics import as_numpy
+from bballs.reporting.plots import save
+
+LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
+
+
+def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A grid of ``n`` panels, ``columns`` a row, for an A4 column; unused axes hidden."""
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.0, 2.3 * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.axis("off")
+    return fig, flat[:n]
+
+
+def _frames(array) -> np.ndarray:
+    array = as_numpy(array)
+    return array.reshape(-1, *array.shape[-2:])
+
+
+def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
+                 labels: Sequence[str] = (), title: str = "") -> plt.Figure:
+    """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
+    ``labels`` are label maps (0 black, 1..3 red, green, blue); the others grey images in
+    [0, 1]; a series whose name starts with "|" is an error map shown in [0, 1] with "magma"."""
+    series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
+    n = min(len(v) for v in series.values())
+    fig, axes = plt.subplots(len(series), n, figsize=(0.95 * n + 1.3, 0.95 * len(series) + 0.3),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
+    for r, (name, frames) in enumerate(series.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if name in labels:
+                ax.imshow(frames[c], cmap=LABEL_COLOURS, vmin=0, vmax=3, interpolation="nearest")
+            else:
+                cmap = "magma" if name.startswith("|") else "gray"
+                ax.imshow(frames[c], cmap=cmap, vmin=0, vmax=1)
+        axes[r, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return save(fig, path)
+
+
+def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
+    """One panel per task: the test score of each skip type (bars, labelled with the value),
+    the selected one hatched. ``rows`` are :func:`bballs.tasks.image_to_image.skip_rows`."""
+    tasks = list(dict.fromkeys(row["task"] for row in rows))
+    fig, axes = _panels(len(tasks))
+    for ax, name in zip(axes, tasks):
+        mine = [row for row in rows if row["task"] == name]
+        values = np.array([row["score"] for row in mine])
+        bars = ax.bar(range(len(mine)), values, color=[f"C{i}" for i in range(len(mine))],
+                      hatch=None)
+        for bar, row in zip(bars, mine):
+            if row["selected"]:
+                bar.set_hatch("//")
+            ax.annotate(f"{bar.get_height():.3g}", (bar.get_x() + bar.get_width() / 2,
+                                                    bar.get_height()),
+                        ha="center", va="bottom", fontsize=8)
+        low, high = values.min(), values.max()
+        pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
+        ax.set_ylim(low - 2 * pad, high + pad)
+        ax.set_xticks(range(len(mine)), [row["skip"] for row in mine], fontsize=8)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_ylabel("test PSNR (dB)" if mine[0]["metric"] == "psnr" else "test IoU",
+                      fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("hatched: the skip type selected by validation loss", fontsize=9)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path=None
+                      ) -> plt.Figure:
+    """Validation loss per epoch, one panel per task, one line per skip type.
+    ``histories[task][skip]`` is the list of validation losses."""
+    fig, axes = _panels(len(histories))
+    for ax, (name, by_skip) in zip(axes, histories.items()):
+        for skip, values in by_skip.items():
+            ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=skip)
+        ax.set_yscale("log")
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("validation loss", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,206 @@
+"""Lab 3, Proposal 2: the image-to-image encoder-decoder, its tasks, baselines and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bballs.data.frames import ball_masks
+from bballs.metrics import dice, instance_scores, iou
+from bballs.models.image_to_image import (
+    SKIPS,
+    ImageToImageNet,
+    build,
+    matched_widths,
+    parameter_count,
+)
+from bballs.tasks import image_to_image as i2i
+from bballs.training.loop import TrainConfig, evaluate, fit, seed_everything
+
+
+def _double_conv(a: int, b: int) -> int:  # two 3x3 convolutions without bias, each with BN
+    return 9 * a * b + 2 * b + 9 * b * b + 2 * b
+
+
+def test_parameter_count_matches_the_layer_arithmetic():
+    down = _double_conv(1, 16) + _double_conv(16, 32) + _double_conv(32, 64)
+    up = (9 * 64 * 32 + 2 * 32 + 9 * 32 * 32 + 2 * 32) + (9 * 32 * 16 + 2 * 16 + 9 * 16 * 16
+                                                          + 2 * 16)
+    expected = down + up + 16 + 1
+    assert parameter_count(ImageToImageNet(skip="none")) == expected
+    assert parameter_count(ImageToImageNet(skip="add")) == expected  # a sum has no weights
+    concat_extra = (2 * 32 * 32 + 32) + (2 * 16 * 16 + 16)  # the 1x1 mixers
+    assert parameter_count(ImageToImageNet(skip="concat")) == expected + concat_extra
+
+
+@pytest.mark.parametrize("in_ch,out_ch,output", [(1, 1, "image"), (2, 1, "image"),
+                                                 (1, 4, "logits")])
+def test_every_skip_type_maps_frames_to_frames_at_one_budget(in_ch, out_ch, output):
+    x = torch.rand(3, in_ch, 32, 32)
+    counts = []
+    for skip in SKIPS:
+        model = build(skip, in_ch, out_ch, output).eval()
+        y = model(x)
+        assert y.shape == (3, out_ch, 32, 32)
+        if output == "image":
+            assert y.min() >= 0 and y.max() <= 1
+        counts.append(parameter_count(model))
+    assert max(counts) / min(counts) < 1.02
+    assert matched_widths("concat", in_ch, out_ch)[-1] < 64  # the narrower bottleneck pays
+
+
+def test_image_head_is_linear_clipped_to_the_image_range():
+    model = ImageToImageNet(skip="add").eval()
+    logits = ImageToImageNet(skip="add", output="logits").eval()
+    logits.load_state_dict(model.state_dict())
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        torch.nn.init.constant_(model.head.bias, -5.0)  # far below 0: exact zeros
+        torch.nn.init.constant_(logits.head.bias, -5.0)
+        assert (model(x) == 0).all()
+        torch.nn.init.constant_(model.head.bias, 0.5)
+        torch.nn.init.constant_(logits.head.bias, 0.5)
+        raw = logits(x)
+        torch.testing.assert_close(model(x), raw.clamp(0, 1))
+        assert ((raw > 0) & (raw < 1)).any()  # the linear part is used, not only the clip
+
+
+def test_restoration_step_is_the_mean_squared_error():
+    model = ImageToImageNet(skip="none").eval()
+    clean = torch.rand(4, 1, 32, 32)
+    torch.manual_seed(0)
+    loss = i2i.TaskStep("denoise_gaussian")(model, (clean, clean))
+    torch.manual_seed(0)
+    expected = ((model(i2i.training_input("denoise_gaussian", clean)) - clean) ** 2).mean()
+    torch.testing.assert_close(loss, expected)
+
+
+def test_bottleneck_is_8x8_and_fully_convolutional():
+    model = ImageToImageNet(skip="concat").eval()
+    seen = {}
+    model.bottleneck.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    model(torch.rand(1, 1, 32, 32))
+    assert seen["shape"] == (1, 64, 8, 8)
+    assert model(torch.rand(1, 1, 48, 64)).shape == (1, 1, 48, 64)  # any multiple of 4
+    assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="skip"):
+        ImageToImageNet(skip="sum")
+    with pytest.raises(ValueError, match="output"):
+        ImageToImageNet(output="probabilities")
+    with pytest.raises(ValueError, match="multiples of 4"):
+        ImageToImageNet()(torch.rand(1, 1, 30, 32))
+    with pytest.raises(ValueError, match="unknown task"):
+        i2i.task("colourise")
+    with pytest.raises(ValueError, match="position"):
+        i2i.square_masks(2, "corner")
+    with pytest.raises(ValueError, match="amount"):
+        i2i.salt_and_pepper(torch.zeros(1, 1, 4, 4), 1.5)
+    with pytest.raises(ValueError, match="size"):
+        i2i.median_denoise(np.zeros((1, 4, 4)), 0)
+    with pytest.raises(ValueError, match="shaped"):
+        iou(np.zeros((2, 4, 4)), np.zeros((2, 4, 5)))
+
+
+def test_square_masks_and_inpaint_input():
+    masks = i2i.square_masks(50, "random", generator=torch.Generator().manual_seed(0))
+    assert masks.shape == (50, 1, 32, 32) and (masks.sum((1, 2, 3)) == 64).all()
+    centre = i2i.square_masks(1, "centre")[0, 0]
+    assert centre[12:20, 12:20].all() and centre.sum() == 64
+    x = torch.ones(1, 1, 32, 32)
+    inputs = i2i.inpaint_input(x, centre[None, None])
+    assert inputs.shape == (1, 2, 32, 32)
+    assert inputs[0, 0, 12:20, 12:20].sum() == 0 and inputs[0, 0].sum() == 1024 - 64
+
+
+def test_corruptions_have_the_documented_levels():
+    g = torch.Generator().manual_seed(0)
+    clean = torch.full((200, 1, 32, 32), 0.5)
+    noisy = i2i.gaussian_noise(clean, 0.2, g)
+    assert abs((noisy - clean).std().item() - 0.2) < 0.01
+    sp = i2i.salt_and_pepper(clean, 0.1, g)
+    assert abs((sp == 0).float().mean().item() - 0.05) < 0.005
+    assert abs((sp == 1).float().mean().item() - 0.05) < 0.005
+
+
+def test_iou_and_dice_by_hand():
+    a = np.zeros((2, 4, 4), bool)
+    b = np.zeros((2, 4, 4), bool)
+    a[0, :2] = True  # 8 pixels
+    b[0, 1:3] = True  # 8 pixels, 4 shared
+    np.testing.assert_allclose(iou(a, b), [4 / 12, 1.0])  # image 1: both empty
+    np.testing.assert_allclose(dice(a, b), [8 / 16, 1.0])
+
+
+def test_instance_scores_count_missed_and_invented_balls():
+    truth = np.zeros((1, 4, 8), np.int64)
+    truth[0, :, :2] = 1
+    truth[0, :, 4:6] = 2
+    swapped = np.where(truth == 1, 2, np.where(truth == 2, 1, 0))
+    assert instance_scores(truth, truth)["iou"][0] == 1.0
+    assert instance_scores(swapped, truth)["iou"][0] == 0.0  # the order is part of the task
+    invented = truth.copy()
+    invented[0, 0, 7] = 3
+    np.testing.assert_allclose(instance_scores(invented, truth)["iou"], [2 / 3])
+
+
+def test_instance_labels_number_balls_from_the_left():
+    positions = np.array([[[7.0, 5.0], [2.0, 5.0], [0.0, 0.0]]])
+    radii = np.array([[1.2, 1.2, 0.0]])
+    labels = i2i.instance_labels(positions, radii)
+    assert set(np.unique(labels)) == {0, 1, 2}
+    assert labels[0, 16, 6] == 1 and labels[0, 16, 22] == 2  # x = 2 -> column 6; x = 7 -> 22
+    np.testing.assert_array_equal(labels > 0, ball_masks(positions, radii).any(1))
+
+
+def test_classical_baselines_on_known_cases():
+    frame = np.zeros((1, 9, 9))
+    frame[0, 4, 4] = 1.0  # one salt pixel on black: the median removes it
+    assert i2i.median_denoise(frame, 3).max() == 0
+    np.testing.assert_allclose(i2i.gaussian_denoise(frame, 0.0), frame)
+    half = np.zeros((1, 8, 8))
+    half[0, :, :4] = 1.0
+    hole = np.zeros((1, 8, 8))
+    hole[0, 2:6, 2:6] = 1
+    filled = i2i.nearest_fill(half * (1 - hole), hole)
+    np.testing.assert_allclose(filled, half)  # every hole pixel's nearest known one is its side
+    blobs = np.zeros((1, 10, 12), bool)
+    blobs[0, 1:3, 8:11] = True  # the right blob is larger
+    blobs[0, 5:7, 1:3] = True
+    labels = i2i.component_instances(blobs)
+    assert labels[0, 5, 1] == 1 and labels[0, 1, 8] == 2
+    assert (i2i.threshold_segment(np.array([[[0.2, 0.7]]])) == [[[False, True]]]).all()
+
+
+def test_restoration_scores_of_a_perfect_and_a_zero_output():
+    clean = torch.rand(3, 1, 16, 16)
+    clean[:, :, :8] = 0  # a black background
+    perfect = i2i.restoration_scores(clean, clean, mask=torch.ones_like(clean))
+    assert perfect["mse"] == 0 and perfect["ssim"] == pytest.approx(1.0)
+    assert perfect["psnr"] == float("inf") and perfect["hole_mse"] == 0
+    assert perfect["background"] == 0
+    grey = i2i.restoration_scores(clean + 0.02 * (clean == 0), clean)
+    assert grey["background"] == pytest.approx(0.02)  # a faint grey background costs SSIM
+    assert grey["ssim"] < 0.9 and grey["psnr"] > 30  # much more than PSNR
+    zero = i2i.restoration_scores(torch.zeros_like(clean), clean)
+    assert zero["mse"] == pytest.approx((clean**2).mean().item())
+
+
+def test_a_short_training_lowers_the_loss(dataset_dir):
+    data = i2i.load_data(dataset_dir, quick=True)
+    assert data.train.instance.max() <= 3 and data.train.binary.shape == (256, 32, 32)
+    for name in ("denoise_gaussian", "segment_instance"):
+        seed_everything(0)
+        model = i2i.build_model(name, "add")
+        val = (data.val.frames, data.val.target(name))
+        step = i2i.TaskStep(name)
+        torch.manual_seed(0)
+        before, _ = evaluate(model, val, step)
+        train = (data.train.frames[:128], data.train.target(name)[:128])
+        fit(model, train, val, step, TrainConfig(epochs=2, batch_size=16, lr=2e-3))
+        torch.manual_seed(0)
+        after, _ = evaluate(model, val, step)
+        assert after < 0.8 * before, name
