@@ -8,6 +8,8 @@ the range of the data, so every metric sees valid images.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import torch
@@ -106,7 +108,9 @@ def frechet_distance(features_a, features_b) -> float:
         raise ValueError("each feature set needs at least two samples for a covariance")
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    root = scipy.linalg.sqrtm(cov_a @ cov_b)
+    with warnings.catch_warnings():  # a singular product (dead features) is handled below
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        root = scipy.linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(root).all():  # singular product: offset both covariances slightly
         offset = 1e-6 * np.eye(len(cov_a))
         root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))

@@ -1,0 +1,217 @@
+"""Generative models of single 32x32 frames: a DCGAN and a small denoising diffusion model.
+
+* :class:`DCGANGenerator` / :class:`DCGANDiscriminator` follow Radford et al. (2016): the
+  generator maps z to a 4x4 feature map with a dense layer, then doubles the resolution three
+  times with stride-2 transposed convolutions (batch norm, ReLU) and ends in a sigmoid; the
+  discriminator halves it three times with stride-2 convolutions (LeakyReLU 0.2, batch norm
+  after the first) and ends in one logit. Trained with :func:`bballs.training.gan.fit_gan`.
+* :class:`NoiseUNet` predicts the noise of a noised frame at step t (a two-level U-Net with
+  residual blocks, group norm and a sinusoidal time embedding added in every block);
+  :class:`Diffusion` wraps it with a cosine noise schedule (Nichol & Dhariwal, 2021): its
+  ``forward`` returns the DDPM noise-prediction loss, so it trains with
+  :func:`bballs.training.loop.fit` and :func:`~bballs.training.loop.model_loss`, and
+  :meth:`Diffusion.sample` draws frames with the deterministic DDIM sampler (Song et al., 2021)
+  in a few steps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SIZE = 32  # frame side in pixels
+
+
+class DCGANGenerator(nn.Module):
+    """z (B, latent_dim) -> frames (B, 1, 32, 32) in [0, 1]."""
+
+    def __init__(self, latent_dim: int = 64, width: int = 32) -> None:
+        super().__init__()
+        if latent_dim < 1 or width < 1:
+            raise ValueError(f"latent_dim and width must be positive, got {latent_dim}, {width}")
+        self.latent_dim, self.width = latent_dim, width
+        self.project = nn.Sequential(nn.Linear(latent_dim, 4 * width * 16, bias=False),
+                                     nn.BatchNorm1d(4 * width * 16), nn.ReLU(inplace=True))
+        self.upsample = nn.Sequential(
+            _up(4 * width, 2 * width), _up(2 * width, width),  # 4 -> 8 -> 16
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid(),  # 16 -> 32
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.upsample(self.project(z).view(len(z), 4 * self.width, 4, 4))
+
+
+def _up(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1,
+                                            bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Frames (B, 1, 32, 32) -> one real/fake logit (B, 1)."""
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        if width < 1:
+            raise ValueError(f"width must be positive, got {width}")
+        self.features = nn.Sequential(
+            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),  # 16
+            _down(width, 2 * width), _down(2 * width, 4 * width),  # 8, 4
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def _down(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=False),
+                         nn.BatchNorm2d(out_channels), nn.LeakyReLU(0.2, inplace=True))
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialisation: convolution weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding (B, dim) of integer steps t (B,), as in the Transformer."""
+    if dim % 2:
+        raise ValueError(f"embedding dimension must be even, got {dim}")
+    half = dim // 2
+    frequencies = torch.exp(-math.log(10_000) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[:, None] * frequencies[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with group norm and SiLU; the time embedding is added in between."""
+
+    def __init__(self, in_channels: int, out_channels: int, time_dim: int) -> None:
+        super().__init__()
+        self.norm1 = nn.GroupNorm(min(8, in_channels), in_channels)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.time = nn.Linear(time_dim, out_channels)
+        self.norm2 = nn.GroupNorm(min(8, out_channels), out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+        self.skip = (nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels
+                     else nn.Identity())
+
+    def forward(self, x: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.time(time)[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class NoiseUNet(nn.Module):
+    """Noise predictor eps(x_t, t): (B, 1, 32, 32), (B,) -> (B, 1, 32, 32).
+
+    Resolutions 32 -> 16 -> 8 and back, ``width`` channels at 32x32 and ``2 * width`` below,
+    concatenation skips, one residual block per level and two at the bottom.
+    """
+
+    def __init__(self, width: int = 16, time_dim: int = 64) -> None:
+        super().__init__()
+        if width < 8 or width % 8:
+            raise ValueError(f"width must be a positive multiple of 8, got {width}")
+        w = width
+        self.time_dim = time_dim
+        self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(),
+                                      nn.Linear(time_dim, time_dim))
+        self.stem = nn.Conv2d(1, w, 3, padding=1)
+        self.enc32 = ResBlock(w, w, time_dim)
+        self.down16 = nn.Conv2d(w, w, 3, stride=2, padding=1)
+        self.enc16 = ResBlock(w, 2 * w, time_dim)
+        self.down8 = nn.Conv2d(2 * w, 2 * w, 3, stride=2, padding=1)
+        self.mid = nn.ModuleList([ResBlock(2 * w, 2 * w, time_dim) for _ in range(2)])
+        self.up16 = nn.ConvTranspose2d(2 * w, 2 * w, 2, stride=2)
+        self.dec16 = ResBlock(4 * w, 2 * w, time_dim)
+        self.up32 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
+        self.dec32 = ResBlock(2 * w, w, time_dim)
+        self.out = nn.Sequential(nn.GroupNorm(min(8, w), w), nn.SiLU(),
+                                 nn.Conv2d(w, 1, 3, padding=1))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        time = self.time_mlp(timestep_embedding(t, self.time_dim))
+        h32 = self.enc32(self.stem(x), time)
+        h16 = self.enc16(self.down16(h32), time)
+        h = self.down8(h16)
+        for block in self.mid:
+            h = block(h, time)
+        h = self.dec16(torch.cat([self.up16(h), h16], dim=1), time)
+        h = self.dec32(torch.cat([self.up32(h), h32], dim=1), time)
+        return self.out(h)
+
+
+def cosine_alpha_bars(steps: int, offset: float = 0.008, max_beta: float = 0.999
+                      ) -> torch.Tensor:
+    """Cumulative signal levels abar_1..abar_T of the cosine schedule (Nichol & Dhariwal)."""
+    if steps < 1:
+        raise ValueError(f"the schedule needs at least one step, got {steps}")
+    s = torch.linspace(0, 1, steps + 1, dtype=torch.float64)
+    f = torch.cos((s + offset) / (1 + offset) * math.pi / 2) ** 2
+    betas = (1 - f[1:] / f[:-1]).clamp(max=max_beta)
+    return torch.cumprod(1 - betas, dim=0).float()
+
+
+class Diffusion(nn.Module):
+    """A DDPM on frames in [0, 1] (scaled to [-1, 1] inside): ``forward(x0)`` is the training
+    loss E||eps - eps_theta(sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, t)||^2 with t uniform in
+    0..T-1; :meth:`sample` runs DDIM with a chosen number of steps."""
+
+    def __init__(self, net: nn.Module, steps: int = 1000) -> None:
+        super().__init__()
+        self.net, self.steps = net, steps
+        self.register_buffer("alpha_bars", cosine_alpha_bars(steps))
+
+    def forward(self, x0: torch.Tensor) -> torch.Tensor:
+        x0 = 2 * x0 - 1
+        t = torch.randint(0, self.steps, (len(x0),), device=x0.device)
+        noise = torch.randn_like(x0)
+        a = self.alpha_bars[t][:, None, None, None]
+        noisy = a.sqrt() * x0 + (1 - a).sqrt() * noise
+        return F.mse_loss(self.net(noisy, t), noise)
+
+    @torch.no_grad()
+    def sample(self, n: int, sampling_steps: int = 25, generator: torch.Generator | None = None,
+               batch_size: int = 500, eta: float = 0.0) -> torch.Tensor:
+        """``n`` frames (n, 1, 32, 32) in [0, 1] by DDIM over ``sampling_steps`` evenly spaced
+        steps: deterministic for ``eta`` = 0, DDPM-like ancestral noise for ``eta`` = 1; all
+        noise from ``generator`` (CPU), so the result does not depend on ``batch_size``."""
+        if not 1 <= sampling_steps <= self.steps:
+            raise ValueError(f"sampling_steps must be in 1..{self.steps}, got {sampling_steps}")
+        if not 0 <= eta <= 1:
+            raise ValueError(f"eta must be in [0, 1], got {eta}")
+        self.eval()
+        device = self.alpha_bars.device
+        noise = torch.randn(sampling_steps + 1, n, 1, SIZE, SIZE, generator=generator)
+        if eta == 0:
+            noise = noise[:1]
+        return torch.cat([self._ddim(noise[:, i:i + batch_size].to(device), sampling_steps, eta)
+                          for i in range(0, n, batch_size)]).cpu()
+
+    def _ddim(self, noise: torch.Tensor, sampling_steps: int, eta: float) -> torch.Tensor:
+        times = torch.linspace(self.steps - 1, 0, sampling_steps).round().long().tolist()
+        x = noise[0]
+        for i, t in enumerate(times):
+            a = self.alpha_bars[t]
+            a_next = self.alpha_bars[times[i + 1]] if i + 1 < len(times) else a.new_tensor(1.0)
+            eps = self.net(x, torch.full((len(x),), t, device=x.device))
+            x0 = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1)
+            eps = (x - a.sqrt() * x0) / (1 - a).sqrt()  # consistent with the clipped x0
+            sigma = eta * ((1 - a_next) / (1 - a) * (1 - a / a_next)).sqrt()
+            x = a_next.sqrt() * x0 + (1 - a_next - sigma**2).clamp(min=0).sqrt() * eps
+            if eta > 0:
+                x = x + sigma * noise[i + 1]
+        return ((x + 1) / 2).clamp(0, 1)

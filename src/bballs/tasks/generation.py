@@ -1,0 +1,291 @@
+"""Proposal 3 pipeline: train a DCGAN and a DDPM on single frames, sample them, and judge the
+samples without Inception: a Frechet distance on the features of our own counting CNN, and a
+physical validity score from the classical blob detector."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from bballs.classical.physics_predictor import THRESHOLD, detect_balls
+from bballs.data import physics
+from bballs.data.frames import FrameSet
+from bballs.metrics import as_numpy, frechet_distance
+from bballs.models.generative import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    Diffusion,
+    NoiseUNet,
+    dcgan_init,
+)
+from bballs.models.improved import CountNet
+from bballs.training.gan import fit_gan
+from bballs.training.loop import (
+    History,
+    Supervised,
+    TrainConfig,
+    fit,
+    model_loss,
+    seed_everything,
+)
+
+LATENT_DIM = 64
+GAN_WIDTH = 32
+UNET_WIDTH = 16
+DIFFUSION_STEPS = 1000
+FEATURE_WIDTH = 16
+RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
+MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
+COUNT_BINS = ("0", "1", "2", "3", "4+")
+DEGRADATIONS = {"noise": (0.05, 0.2), "blur": (0.7, 1.4), "radius": (1.15, 1.4)}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Epochs of the three trainings and the number of samples drawn per generator."""
+
+    gan_epochs: int
+    diffusion_epochs: int
+    feature_epochs: int
+    n_samples: int
+    samplers: dict[str, tuple[int, float]]  # name: (DDIM steps, eta) of each DDPM sampling run
+
+
+def budget(quick: bool) -> Budget:
+    """Full mode: about 2 (DCGAN) and 3.5 (DDPM) minutes of training on a 2-core CPU alone
+    (measured: 1 epoch 10 s / 17 s on one contended thread)."""
+    if quick:
+        return Budget(1, 1, 1, 64, {"ddpm_ddim": (5, 0.0), "ddpm_ancestral": (5, 1.0)})
+    return Budget(gan_epochs=20, diffusion_epochs=20, feature_epochs=3, n_samples=1000,
+                  samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (25, 1.0)})
+
+
+def gan_config(epochs: int, seed: int) -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-4, seed=seed, tag="dcgan-init")
+
+
+def diffusion_config(epochs: int, seed: int) -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed,
+                       tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr")
+
+
+def feature_config(epochs: int, seed: int) -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, tag="counts")
+
+
+@dataclass
+class GanRun:
+    generator: DCGANGenerator
+    discriminator: DCGANDiscriminator
+    history: History
+
+
+def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
+              device: torch.device | str | None = None) -> GanRun:
+    """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`."""
+    seed_everything(config.seed)
+    generator, discriminator = DCGANGenerator(LATENT_DIM, GAN_WIDTH), DCGANDiscriminator(GAN_WIDTH)
+    dcgan_init(generator)
+    dcgan_init(discriminator)
+    history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
+                      checkpoint=checkpoint, device=device, desc="dcgan")
+    return GanRun(generator.eval(), discriminator.eval(), history)
+
+
+def _cosine_lr(optimizer: torch.optim.Optimizer, epochs: int):
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+
+
+def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
+                    checkpoint: str | Path | None = None,
+                    device: torch.device | str | None = None) -> tuple[Diffusion, History]:
+    """A DDPM with a :class:`NoiseUNet`, trained by :func:`fit` on its own loss with a cosine
+    learning-rate decay (a cheap stand-in for weight averaging)."""
+    seed_everything(config.seed)
+    model = Diffusion(NoiseUNet(UNET_WIDTH), DIFFUSION_STEPS)
+    history = fit(model, (data.frames,), (val.frames,), model_loss, config,
+                  checkpoint=checkpoint, make_scheduler=_cosine_lr, device=device,
+                  desc="diffusion")
+    return model.eval(), history
+
+
+def train_feature_encoder(data: FrameSet, val: FrameSet, config: TrainConfig,
+                          checkpoint: str | Path | None = None,
+                          device: torch.device | str | None = None) -> tuple[CountNet, History]:
+    """The feature network of the Frechet distance: a :class:`CountNet` trained to count the
+    balls of real training frames (labels 1-3 become classes 0-2)."""
+    seed_everything(config.seed)
+    model = CountNet(FEATURE_WIDTH)
+    history = fit(model, (data.frames, data.counts - 1), (val.frames, val.counts - 1),
+                  Supervised(F.cross_entropy, classification=True), config,
+                  checkpoint=checkpoint, device=device, desc="features")
+    return model.eval(), history
+
+
+@torch.no_grad()
+def encoder_features(model: CountNet, frames: torch.Tensor, batch_size: int = 500
+                     ) -> np.ndarray:
+    """Globally pooled encoder features (N, 2 * width) of the counting CNN, batched."""
+    model.eval()
+    device = next(model.parameters()).device
+    pool = model.head[:2]  # average pool + flatten, before the classifier layer
+    return np.concatenate([pool(model.encoder(frames[i:i + batch_size].to(device))).cpu().numpy()
+                           for i in range(0, len(frames), batch_size)])
+
+
+@torch.no_grad()
+def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500
+                ) -> torch.Tensor:
+    """``n`` frames from the generator (evaluation mode), latent codes from ``seed``."""
+    generator.eval()
+    device = next(generator.parameters()).device
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    return torch.cat([generator(z[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, n, batch_size)])
+
+
+def diffusion_samples(model: Diffusion, n: int, sampling_steps: int, seed: int = 0,
+                      eta: float = 0.0) -> torch.Tensor:
+    """``n`` frames by DDIM with ``sampling_steps`` steps and noise level ``eta`` (0:
+    deterministic, 1: ancestral DDPM-like), all noise from ``seed``."""
+    return model.sample(n, sampling_steps, generator=torch.Generator().manual_seed(seed),
+                        eta=eta)
+
+
+def timed(sample: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
+    """The frames ``sample()`` returns and the seconds it took."""
+    started = time.perf_counter()
+    frames = sample()
+    return frames, time.perf_counter() - started
+
+
+@torch.no_grad()
+def interpolate(generator: DCGANGenerator, n_rows: int = 4, n_steps: int = 8, seed: int = 0
+                ) -> tuple[torch.Tensor, np.ndarray]:
+    """Frames (n_rows, n_steps, 32, 32) of z = a z1 + (1 - a) z2 for a evenly in [0, 1]."""
+    if n_rows < 1 or n_steps < 2:
+        raise ValueError(f"need n_rows >= 1 and n_steps >= 2, got {n_rows}, {n_steps}")
+    generator.eval()
+    device = next(generator.parameters()).device
+    z1, z2 = torch.randn(2, n_rows, generator.latent_dim,
+                         generator=torch.Generator().manual_seed(seed))
+    alphas = torch.linspace(0, 1, n_steps)
+    z = alphas[None, :, None] * z1[:, None] + (1 - alphas[None, :, None]) * z2[:, None]
+    frames = generator(z.reshape(-1, generator.latent_dim).to(device)).cpu()
+    return frames.reshape(n_rows, n_steps, *frames.shape[-2:]), alphas.numpy()
+
+
+def degrade(frame_set: FrameSet, kind: str, level: float, seed: int = 0) -> torch.Tensor:
+    """Real frames made worse: ``noise`` adds Gaussian noise of std ``level`` (clipped to
+    [0, 1]); ``blur`` applies a Gaussian blur of ``level`` pixels; ``radius`` re-renders the
+    frames from the generator's ground-truth state with every radius times ``level``."""
+    frames = frame_set.frames
+    if kind == "noise":
+        noise = torch.randn(frames.shape, generator=torch.Generator().manual_seed(seed))
+        return (frames + level * noise).clamp(0, 1)
+    if kind == "blur":
+        return torch.from_numpy(ndimage.gaussian_filter(frames.numpy(), (0, 0, level, level)))
+    if kind == "radius":
+        if not frame_set.has_ground_truth:
+            raise ValueError("the radius degradation needs the generator's ground truth")
+        rendered = physics.render(frame_set.positions[:, None], frame_set.radii * level)
+        return torch.from_numpy(rendered)  # (N, 1, 32, 32): one time step per frame
+    raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
+
+
+def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
+    """Number of blobs (uncapped) and the smallest blob axis ratio of each frame (N, 1, H, W),
+    with the blobs of :func:`detect_balls` (threshold 0.5, 8-connected). The axis ratio is
+    sqrt(minor / major eigenvalue) of a blob's pixel covariance: 1 for a disc; frames without
+    blobs get 1, one-pixel blobs 0."""
+    mask = as_numpy(frames)[:, 0] > THRESHOLD
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    labels, n = ndimage.label(mask, structure=structure)
+    frame, rows, cols = np.nonzero(labels)
+    ids = labels[frame, rows, cols] - 1
+    area = np.bincount(ids, minlength=n)
+    moments = [np.bincount(ids, weights=v, minlength=n) / np.maximum(area, 1)
+               for v in (rows, cols, rows * rows, cols * cols, rows * cols)]
+    my, mx, myy, mxx, mxy = moments
+    vy, vx, cxy = myy - my**2, mxx - mx**2, mxy - my * mx
+    spread = np.sqrt(((vy - vx) / 2) ** 2 + cxy**2)
+    major, minor = (vy + vx) / 2 + spread, np.maximum((vy + vx) / 2 - spread, 0)
+    ratio = np.sqrt(np.divide(minor, major, out=np.zeros(n), where=major > 0))
+    blob_frame = np.zeros(n, dtype=int)
+    blob_frame[ids] = frame
+    counts = np.bincount(blob_frame, minlength=len(mask)) if n else np.zeros(len(mask), int)
+    worst = np.ones(len(mask))
+    np.minimum.at(worst, blob_frame, ratio)
+    return counts, worst
+
+
+def validity(frames, radius: float = physics.RADIUS, tolerance: float = RADIUS_TOLERANCE,
+             min_axis_ratio: float = MIN_AXIS_RATIO) -> dict[str, np.ndarray]:
+    """Per-frame physical validity: the detector finds 1-3 blobs, each round (axis ratio >=
+    ``min_axis_ratio``) and of the training radius within ``tolerance`` (relative). Returns
+    boolean arrays ``valid``, ``count_ok``, ``radius_ok``, ``round_ok`` and the uncapped
+    blob counts ``n_blobs``."""
+    if not 0 < tolerance < 1 or not 0 < min_axis_ratio <= 1:
+        raise ValueError(f"tolerance must be in (0, 1) and min_axis_ratio in (0, 1], got "
+                         f"{tolerance}, {min_axis_ratio}")
+    _, radii, _ = detect_balls(as_numpy(frames))  # the three largest blobs, radius from area
+    n_blobs, ratios = blob_shapes(frames)
+    error = np.abs(radii[:, 0] / radius - 1)
+    radius_ok = np.where(np.isnan(error), True, error <= tolerance).all(axis=1)
+    count_ok = (n_blobs >= 1) & (n_blobs <= 3)
+    round_ok = ratios >= min_axis_ratio
+    return {"valid": count_ok & radius_ok & round_ok, "count_ok": count_ok,
+            "radius_ok": radius_ok, "round_ok": round_ok, "n_blobs": n_blobs}
+
+
+def validity_calibration(frame_set: FrameSet, radius: float = physics.RADIUS) -> dict[str, float]:
+    """What the validity thresholds must accept and reject, measured on real frames: the
+    relative radius error and axis ratio of blobs in frames where the detector sees every ball
+    separately (blob count = true count), and the axis ratio of frames where balls merged."""
+    _, radii, _ = detect_balls(as_numpy(frame_set.frames))
+    n_blobs, ratios = blob_shapes(frame_set.frames)
+    separate = n_blobs == frame_set.counts.numpy()
+    errors = radii[separate, 0] / radius - 1
+    errors = errors[~np.isnan(errors)]
+    merged = ratios[~separate]
+    return {"share_separate": float(separate.mean()),
+            "radius_error_min": float(errors.min()), "radius_error_max": float(errors.max()),
+            "axis_ratio_min_separate": float(ratios[separate].min()),
+            "axis_ratio_median_merged": float(np.median(merged)) if merged.size else float("nan")}
+
+
+def count_shares(n_blobs: np.ndarray) -> np.ndarray:
+    """Shares of frames with 0, 1, 2, 3 and 4 or more blobs (:data:`COUNT_BINS`)."""
+    return np.bincount(np.minimum(n_blobs, 4), minlength=5) / max(len(n_blobs), 1)
+
+
+def validity_row(name: str, frames, key: str = "") -> dict:
+    """One row of the validity table: shares valid / right count / right radius / round, and
+    the count histogram."""
+    scores = validity(frames)
+    shares = count_shares(scores["n_blobs"])
+    return {"key": key or name, "set": name, "n": len(scores["valid"]),
+            **{key: float(scores[key].mean()) for key in ("valid", "count_ok", "radius_ok",
+                                                           "round_ok")},
+            **{f"blobs_{label}": float(share) for label, share in zip(COUNT_BINS, shares)}}
+
+
+def frechet_rows(encoder: CountNet, reference: torch.Tensor,
+                 candidates: dict[str, torch.Tensor], labels: dict[str, str] | None = None
+                 ) -> list[dict]:
+    """Frechet distance of each candidate set to ``reference`` on the encoder's features, and
+    the candidate's validity share; rows carry the candidate's ``key`` and its label ``set``."""
+    ref = encoder_features(encoder, reference)
+    labels = labels or {}
+    return [{"key": key, "set": labels.get(key, key), "n": len(frames),
+             "fd": frechet_distance(encoder_features(encoder, frames), ref),
+             "valid": float(validity(frames)["valid"].mean())}
+            for key, frames in candidates.items()]

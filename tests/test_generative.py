@@ -1,0 +1,257 @@
+"""Proposal 3: generative models, Frechet distance, physical validity, figures."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from bballs.data import physics
+from bballs.data.frames import FrameSet
+from bballs.metrics import frechet_distance
+from bballs.models.generative import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    Diffusion,
+    NoiseUNet,
+    cosine_alpha_bars,
+    timestep_embedding,
+)
+from bballs.models.spec import count_parameters
+from bballs.reporting import generative_plots
+from bballs.tasks import generation
+from bballs.training.loop import TrainConfig, seed_everything
+
+matplotlib.use("Agg")
+
+
+def rendered(positions: list[list[tuple[float, float]]], radius: float = physics.RADIUS
+             ) -> FrameSet:
+    """Frames drawn by the dataset's renderer, with their ground truth (absent balls: r 0)."""
+    n = len(positions)
+    xy = np.full((n, 3, 2), 5.0)
+    radii = np.zeros((n, 3))
+    for i, balls in enumerate(positions):
+        if balls:
+            xy[i, :len(balls)] = balls
+        radii[i, :len(balls)] = radius
+    frames = physics.render(xy[:, None], radii)
+    counts = torch.tensor([len(b) for b in positions])
+    return FrameSet(torch.from_numpy(frames), counts, xy, radii)
+
+
+def test_dcgan_shapes_and_parameters():
+    generator, discriminator = DCGANGenerator(64, 32), DCGANDiscriminator(32)
+    frames = generator(torch.randn(5, 64))
+    assert frames.shape == (5, 1, 32, 32)
+    assert frames.min() >= 0 and frames.max() <= 1
+    assert discriminator(frames).shape == (5, 1)
+    # dense 64 -> 128*16 (no bias) + BN, transposed convs 128->64->32 (no bias) + BN, 32->1
+    g = 64 * 2048 + 2 * 2048 + 128 * 64 * 16 + 2 * 64 + 64 * 32 * 16 + 2 * 32 + 32 * 16 + 1
+    assert count_parameters(generator) == g
+    d = (16 + 1) * 32 + 32 * 64 * 16 + 2 * 64 + 64 * 128 * 16 + 2 * 128 + 128 * 16 + 1
+    assert count_parameters(discriminator) == d
+
+
+def test_unet_shapes_and_errors():
+    net = NoiseUNet(8, time_dim=16)
+    x = torch.randn(3, 1, 32, 32)
+    assert net(x, torch.tensor([0, 10, 999])).shape == x.shape
+    with pytest.raises(ValueError, match="multiple of 8"):
+        NoiseUNet(12)
+    with pytest.raises(ValueError, match="even"):
+        timestep_embedding(torch.arange(3), 5)
+    with pytest.raises(ValueError, match="width"):
+        DCGANDiscriminator(0)
+
+
+def test_cosine_schedule_is_decreasing_from_one_to_zero():
+    alpha_bars = cosine_alpha_bars(1000)
+    assert alpha_bars.shape == (1000,)
+    assert alpha_bars[0] > 0.999 and alpha_bars[-1] < 1e-4
+    assert (alpha_bars[1:] <= alpha_bars[:-1]).all()
+    with pytest.raises(ValueError):
+        cosine_alpha_bars(0)
+
+
+def test_diffusion_loss_and_sampler():
+    seed_everything(0)
+    model = Diffusion(NoiseUNet(8, time_dim=16), steps=50)
+    loss = model(torch.rand(4, 1, 32, 32))
+    assert loss.ndim == 0 and 0.5 < loss.item() < 2.0  # an untrained net predicts ~0: MSE ~1
+    samples = model.sample(5, 3, generator=torch.Generator().manual_seed(0), batch_size=2)
+    assert samples.shape == (5, 1, 32, 32)
+    assert samples.min() >= 0 and samples.max() <= 1
+    again = model.sample(5, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(samples, again, atol=1e-3)  # deterministic DDIM, batching irrelevant
+    with pytest.raises(ValueError, match="sampling_steps"):
+        model.sample(2, 51)
+    with pytest.raises(ValueError, match="eta"):
+        model.sample(2, 5, eta=2.0)
+    noisy = model.sample(4, 3, generator=torch.Generator().manual_seed(0), eta=1.0, batch_size=3)
+    again = model.sample(4, 3, generator=torch.Generator().manual_seed(0), eta=1.0)
+    assert torch.allclose(noisy, again, atol=1e-3) and not torch.allclose(noisy, samples[:4])
+
+
+def test_ddim_recovers_a_perfect_noise_predictor():
+    """With the true noise of a fixed clean frame, DDIM must land on that frame."""
+    target = torch.zeros(1, 1, 32, 32)
+    target[..., 10:20, 10:20] = 1.0
+    model = Diffusion(NoiseUNet(8, time_dim=16), steps=100)
+
+    class Oracle(torch.nn.Module):
+        def forward(self, x, t):
+            a = model.alpha_bars[t][:, None, None, None]
+            return (x - a.sqrt() * (2 * target - 1)) / (1 - a).sqrt()
+
+    model.net = Oracle()
+    samples = model.sample(2, 10, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(samples, target.expand(2, -1, -1, -1), atol=1e-4)
+
+
+def test_diffusion_learns_on_a_tiny_subset():
+    frames = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 16).frames
+    seed_everything(0)
+    model = Diffusion(NoiseUNet(8, time_dim=16), steps=100)
+    before = sum(model(frames).item() for _ in range(5))
+    from bballs.training.loop import fit, model_loss
+    history = fit(model, (frames,), (frames,), model_loss, TrainConfig(epochs=4, batch_size=8,
+                                                                      lr=3e-3))
+    after = sum(model(frames).item() for _ in range(5))
+    assert after < 0.7 * before
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_gan_trains_one_epoch(tmp_path):
+    frames = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 8).frames
+    run = generation.train_gan(frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
+                               tmp_path / "gan.pt")
+    assert run.history.epochs_done == 1
+    assert set(run.history.metrics) >= {"train_d_real", "train_d_fake"}
+    samples = generation.gan_samples(run.generator, 7, batch_size=3)
+    assert samples.shape == (7, 1, 32, 32)
+    assert torch.allclose(samples, generation.gan_samples(run.generator, 7), atol=1e-5)
+    rows, alphas = generation.interpolate(run.generator, 2, 5)
+    assert rows.shape == (2, 5, 32, 32) and alphas[0] == 0 and alphas[-1] == 1
+    # a = 1 is the generator's image of z1 alone: the same frame a direct call gives
+    z1 = torch.randn(2, 2, 64, generator=torch.Generator().manual_seed(0))[0]
+    with torch.no_grad():
+        assert torch.allclose(rows[:, -1], run.generator(z1)[:, 0], atol=1e-5)
+    with pytest.raises(ValueError):
+        generation.interpolate(run.generator, 1, 1)
+
+
+def test_frechet_distance_of_gaussians_matches_closed_form():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200_000, 2))  # N(0, I)
+    b = rng.normal(size=(200_000, 2)) * [2.0, 3.0] + [1.0, -1.0]  # N((1, -1), diag(4, 9))
+    # ||mu||^2 + tr(I + diag(4, 9) - 2 diag(2, 3)) = 2 + (1 + 4 - 4) + (1 + 9 - 6) = 7
+    assert frechet_distance(a, b) == pytest.approx(7.0, rel=0.02)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    # a correlated case against scipy-free closed form: equal covariances, shifted mean
+    cov = np.array([[2.0, 0.8], [0.8, 1.0]])
+    c = rng.multivariate_normal([0, 0], cov, size=100_000)
+    assert frechet_distance(c, c + [3.0, 4.0]) == pytest.approx(25.0, rel=1e-6)
+
+
+def test_frechet_distance_with_a_dead_feature():
+    """A feature that is always 0 (a dead ReLU channel) makes the covariances singular; the
+    distance must equal that of the live features."""
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2000, 3)), rng.normal(size=(2000, 3)) + 0.5
+    a[:, 2] = b[:, 2] = 0.0
+    assert frechet_distance(a, b) == pytest.approx(frechet_distance(a[:, :2], b[:, :2]), rel=1e-3)
+
+
+def test_frechet_distance_errors():
+    with pytest.raises(ValueError, match="equal D"):
+        frechet_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="two samples"):
+        frechet_distance(np.zeros((1, 2)), np.zeros((5, 2)))
+
+
+def test_validity_on_known_frames():
+    frames = rendered([
+        [(3.0, 3.0)],                            # one ball: valid
+        [(2.0, 2.0), (8.0, 8.0), (2.0, 8.0)],    # three apart: valid
+        [(5.0, 5.0), (6.6, 5.0)],                # two touching: one elongated blob
+        [],                                      # empty frame: no ball
+    ]).frames
+    big = rendered([[(5.0, 5.0)]], radius=1.6).frames  # a third too large
+    scores = generation.validity(torch.cat([frames, big]))
+    assert scores["n_blobs"].tolist() == [1, 3, 1, 0, 1]
+    assert scores["valid"].tolist() == [True, True, False, False, False]
+    assert scores["round_ok"].tolist() == [True, True, False, True, True]
+    assert scores["radius_ok"][4] == np.False_
+    four = rendered([[(2.0, 2.0), (8.0, 8.0), (2.0, 8.0)]]).frames.clone()
+    four[0, 0, 16, 16] = 1.0  # a one-pixel speck: a fourth blob
+    assert generation.validity(four)["n_blobs"].tolist() == [4]
+    assert not generation.validity(four)["valid"][0]
+    with pytest.raises(ValueError, match="tolerance"):
+        generation.validity(frames, tolerance=0)
+
+
+def test_validity_calibration():
+    data = rendered([[(3.0, 3.0)], [(2.0, 2.0), (8.0, 8.0)], [(5.0, 5.0), (6.6, 5.0)]])
+    calibration = generation.validity_calibration(data)
+    assert calibration["share_separate"] == pytest.approx(2 / 3)
+    assert -0.05 < calibration["radius_error_min"] <= calibration["radius_error_max"] < 0.05
+    assert calibration["axis_ratio_min_separate"] > 0.85
+    assert calibration["axis_ratio_median_merged"] < 0.6
+
+
+def test_count_shares_and_validity_row():
+    assert generation.count_shares(np.array([0, 1, 1, 3, 7])).tolist() == [0.2, 0.4, 0, 0.2, 0.2]
+    row = generation.validity_row("x", rendered([[(3.0, 3.0)], []]).frames)
+    assert row["valid"] == 0.5 and row["blobs_0"] == 0.5 and row["blobs_1"] == 0.5
+
+
+def test_degradations():
+    data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]])
+    assert torch.equal(generation.degrade(data, "radius", 1.0), data.frames)
+    bigger = generation.degrade(data, "radius", 1.3)
+    assert bigger.sum() > data.frames.sum()
+    blurred = generation.degrade(data, "blur", 1.0)
+    assert blurred.max() < 1 and blurred.sum() == pytest.approx(data.frames.sum(), rel=1e-3)
+    noisy = generation.degrade(data, "noise", 0.1)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and not torch.equal(noisy, data.frames)
+    with pytest.raises(ValueError, match="unknown degradation"):
+        generation.degrade(data, "rotate", 1.0)
+    with pytest.raises(ValueError, match="ground truth"):
+        generation.degrade(FrameSet(data.frames, data.counts), "radius", 1.2)
+
+
+def test_features_and_frechet_rows():
+    data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(2.0, 2.0), (8.0, 8.0), (2, 8)]] * 4)
+    encoder, _ = generation.train_feature_encoder(data, data, TrainConfig(epochs=1, batch_size=4))
+    features = generation.encoder_features(encoder, data.frames, batch_size=5)
+    assert features.shape == (12, 2 * generation.FEATURE_WIDTH)
+    rows = generation.frechet_rows(encoder, data.frames, {"same": data.frames,
+                                                          "noisy": generation.degrade(
+                                                              data, "noise", 0.3)},
+                                   {"same": "the same frames"})
+    assert rows[0]["fd"] == pytest.approx(0.0, abs=1e-6) and rows[0]["valid"] == 1.0
+    assert rows[0]["set"] == "the same frames" and rows[1]["set"] == rows[1]["key"] == "noisy"
+    assert rows[1]["fd"] > 0
+
+
+def test_figures(tmp_path):
+    frames = torch.rand(12, 1, 32, 32)
+    image = generative_plots.montage(frames, 5)
+    assert image.shape == (3 * 33 - 1, 5 * 33 - 1)
+    with pytest.raises(ValueError):
+        generative_plots.montage(frames, 0)
+    generative_plots.sample_grids({"a": frames, "b": frames}, tmp_path / "grid.png", 3, 2)
+    history = {"train_loss": [1, 2], "metrics": {"train_discriminator_loss": [1, 0.5],
+                                                 "train_d_real": [0.6, 0.7],
+                                                 "train_d_fake": [0.4, 0.3]}}
+    generative_plots.training_curves(history, {"train_loss": [1, 0.5], "val_loss": [1, 0.6]},
+                                     tmp_path / "curves.png")
+    generative_plots.interpolation(frames[:6].reshape(2, 3, 32, 32), [0, 0.5, 1],
+                                   np.ones((2, 3)), tmp_path / "interp.png")
+    generative_plots.count_histogram({"a": [0.1, 0.2, 0.3, 0.4, 0]}, generation.COUNT_BINS,
+                                     tmp_path / "hist.png")
+    generative_plots.frechet_bars([{"set": "a", "fd": 1.0}, {"set": "b", "fd": 0.0}],
+                                  tmp_path / "fd.png")
+    assert len(list(tmp_path.glob("*.png"))) == 5
