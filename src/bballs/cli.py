@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bballs.data import dataset as bdata
-from bballs.reporting.results import project_root
+from bballs.reporting.results import project_root, shown
 
 DEFAULT_DATA_DIR = project_root() / "data"
 REPORT_NAMES = ("report", "lab3_report")
@@ -64,7 +64,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing,
                      report=name)
-        print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")
+        print(f"wrote {shown(path)} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -72,7 +72,7 @@ def cmd_package(args: argparse.Namespace) -> int:
     from bballs.reporting.package import build_zip
 
     path = build_zip(args.out)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {shown(path)} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
