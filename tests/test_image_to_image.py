@@ -13,8 +13,8 @@ from bballs.models.image_to_image import (
     ImageToImageNet,
     build,
     matched_widths,
-    parameter_count,
 )
+from bballs.models.spec import count_parameters
 from bballs.tasks import image_to_image as i2i
 from bballs.training.loop import TrainConfig, evaluate, fit, seed_everything
 
@@ -28,10 +28,10 @@ def test_parameter_count_matches_the_layer_arithmetic():
     up = (9 * 64 * 32 + 2 * 32 + 9 * 32 * 32 + 2 * 32) + (9 * 32 * 16 + 2 * 16 + 9 * 16 * 16
                                                           + 2 * 16)
     expected = down + up + 16 + 1
-    assert parameter_count(ImageToImageNet(skip="none")) == expected
-    assert parameter_count(ImageToImageNet(skip="add")) == expected  # a sum has no weights
+    assert count_parameters(ImageToImageNet(skip="none")) == expected
+    assert count_parameters(ImageToImageNet(skip="add")) == expected  # a sum has no weights
     concat_extra = (2 * 32 * 32 + 32) + (2 * 16 * 16 + 16)  # the 1x1 mixers
-    assert parameter_count(ImageToImageNet(skip="concat")) == expected + concat_extra
+    assert count_parameters(ImageToImageNet(skip="concat")) == expected + concat_extra
 
 
 @pytest.mark.parametrize("in_ch,out_ch,output", [(1, 1, "image"), (2, 1, "image"),
@@ -45,7 +45,7 @@ def test_every_skip_type_maps_frames_to_frames_at_one_budget(in_ch, out_ch, outp
         assert y.shape == (3, out_ch, 32, 32)
         if output == "image":
             assert y.min() >= 0 and y.max() <= 1
-        counts.append(parameter_count(model))
+        counts.append(count_parameters(model))
     assert max(counts) / min(counts) < 1.02
     assert matched_widths("concat", in_ch, out_ch)[-1] < 64  # the narrower bottleneck pays
 

@@ -16,6 +16,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from bballs.models.spec import count_parameters
+
 Skip = Literal["none", "add", "concat"]
 SKIPS: tuple[Skip, ...] = ("none", "add", "concat")
 WIDTHS = (16, 32, 64)  # channels at 32x32, 16x16 and the 8x8 bottleneck
@@ -98,11 +100,6 @@ class ImageToImageNet(nn.Module):
         return x.clamp(0.0, 1.0) if self.output == "image" else x
 
 
-def parameter_count(model: nn.Module) -> int:
-    """Trainable parameters of ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def matched_widths(skip: Skip, in_channels: int = 1, out_channels: int = 1,
                    reference: tuple[int, ...] = WIDTHS) -> tuple[int, ...]:
     """Widths of the ``skip`` variant with the parameter count closest to the ``"none"`` model
@@ -114,7 +111,7 @@ def matched_widths(skip: Skip, in_channels: int = 1, out_channels: int = 1,
         return tuple(reference)
 
     def count(widths: tuple[int, ...], kind: Skip) -> int:
-        return parameter_count(ImageToImageNet(in_channels, out_channels, widths, kind))
+        return count_parameters(ImageToImageNet(in_channels, out_channels, widths, kind))
 
     target = count(tuple(reference), "none")
     candidates = [(*reference[:-1], w) for w in range(reference[-2], reference[-1] + 1)]

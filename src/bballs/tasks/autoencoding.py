@@ -139,13 +139,9 @@ def sweep(runs: dict[str, TrainedAE]) -> dict[int, TrainedAE]:
     return {latent: runs[ae_name(latent)] for latent in LATENT_SIZES if ae_name(latent) in runs}
 
 
-@torch.no_grad()
 def encode(model: Autoencoder, frames: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Latent codes (N, l) of frames, in evaluation mode, on the CPU."""
-    model.eval()
-    device = next(model.parameters()).device
-    return torch.cat([model.encode(frames[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(frames), batch_size)])
+    return predict(model, frames, batch_size, forward=model.encode).cpu()
 
 
 @torch.no_grad()

@@ -31,8 +31,10 @@ from bballs.training.loop import (
     History,
     Supervised,
     TrainConfig,
+    cosine,
     fit,
     model_loss,
+    predict,
     seed_everything,
 )
 
@@ -99,10 +101,6 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     return GanRun(generator.eval(), discriminator.eval(), history)
 
 
-def _cosine_lr(optimizer: torch.optim.Optimizer, epochs: int):
-    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
-
-
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
                     checkpoint: str | Path | None = None,
                     device: torch.device | str | None = None) -> tuple[Diffusion, History]:
@@ -111,7 +109,7 @@ def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
     seed_everything(config.seed)
     model = Diffusion(NoiseUNet(UNET_WIDTH), DIFFUSION_STEPS)
     history = fit(model, (data.frames,), (val.frames,), model_loss, config,
-                  checkpoint=checkpoint, make_scheduler=_cosine_lr, device=device,
+                  checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc="diffusion")
     return model.eval(), history
 
@@ -129,15 +127,12 @@ def train_feature_encoder(data: FrameSet, val: FrameSet, config: TrainConfig,
     return model.eval(), history
 
 
-@torch.no_grad()
 def encoder_features(model: CountNet, frames: torch.Tensor, batch_size: int = 500
                      ) -> np.ndarray:
     """Globally pooled encoder features (N, 2 * width) of the counting CNN, batched."""
-    model.eval()
-    device = next(model.parameters()).device
     pool = model.head[:2]  # average pool + flatten, before the classifier layer
-    return np.concatenate([pool(model.encoder(frames[i:i + batch_size].to(device))).cpu().numpy()
-                           for i in range(0, len(frames), batch_size)])
+    return predict(model, frames, batch_size,
+                   forward=lambda x: pool(model.encoder(x))).cpu().numpy()
 
 
 @torch.no_grad()

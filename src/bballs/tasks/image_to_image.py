@@ -48,12 +48,11 @@ from bballs.models.image_to_image import (
     Skip,
     build,
     matched_widths,
-    parameter_count,
 )
+from bballs.models.spec import count_parameters
 from bballs.reporting import image_to_image_plots as i2i_plots
 from bballs.reporting.results import OutputPaths
-from bballs.training.experiments import cosine
-from bballs.training.loop import History, TrainConfig, fit, predict, seed_everything
+from bballs.training.loop import History, TrainConfig, cosine, fit, predict, seed_everything
 
 GAUSSIAN_SIGMA = 0.2
 SALT_PEPPER = 0.1
@@ -376,7 +375,7 @@ class Run:
 
     @property
     def params(self) -> int:
-        return parameter_count(self.model)
+        return count_parameters(self.model)
 
 
 def build_model(name: str, skip: Skip) -> nn.Module:
@@ -562,7 +561,7 @@ def model_rows(reference_task: str = "denoise_gaussian") -> list[dict]:
     for skip in SKIPS:
         row = {"skip": skip, "widths": "-".join(map(str, matched_widths(skip)))}
         for name in TASKS:
-            row[f"params_{name}"] = parameter_count(build_model(name, skip))
+            row[f"params_{name}"] = count_parameters(build_model(name, skip))
         rows.append(row)
     return rows
 
@@ -637,7 +636,7 @@ def param_spread() -> float:
     """The largest relative difference in parameters between the skip types of any task."""
     spreads = []
     for name in TASKS:
-        counts = [parameter_count(build_model(name, skip)) for skip in SKIPS]
+        counts = [count_parameters(build_model(name, skip)) for skip in SKIPS]
         spreads.append(max(counts) / min(counts) - 1)
     return max(spreads)
 

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
@@ -34,6 +33,7 @@ from bballs.training.loop import (
     Supervised,
     TrainConfig,
     checkpoint_epochs,
+    cosine,
     fingerprint,
     fingerprint_digest,
     fit,
@@ -43,10 +43,6 @@ from bballs.training.loop import (
 
 SEEDS = (0, 1, 2)
 
-
-def cosine(optimizer: torch.optim.Optimizer, epochs: int) -> CosineAnnealingLR:
-    """Cosine decay of the learning rate to 0 over the run, stepped once per epoch."""
-    return CosineAnnealingLR(optimizer, epochs)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,12 @@ def model_loss(model: nn.Module, batch: Batch) -> StepResult:
     return model(*batch)
 
 
+def cosine(optimizer: torch.optim.Optimizer, epochs: int
+           ) -> torch.optim.lr_scheduler.CosineAnnealingLR:
+    """Cosine decay of the learning rate to 0 over the run, stepped once per epoch."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+
+
 def adam(parameters: Iterable[nn.Parameter], config: TrainConfig) -> torch.optim.Optimizer:
     """The specification's optimiser: Adam with the run's learning rate and weight decay."""
     return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
@@ -252,11 +258,15 @@ def _accumulate(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor], 
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Model outputs for ``x`` in evaluation mode, batched, on the model's device."""
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 512,
+            forward: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Outputs of ``forward`` (default: the model itself; e.g. ``model.encode``) for ``x``, with
+    the model in evaluation mode, batched, on the model's device."""
     model.eval()
+    forward = forward or model
     device = next(model.parameters()).device
-    return torch.cat([model(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)])
+    return torch.cat([forward(x[i:i + batch_size].to(device))
+                      for i in range(0, len(x), batch_size)])
 
 
 @torch.no_grad()
