@@ -70,7 +70,7 @@ def test_state_loss_ignores_ball_order():
     swapped = ip.State(guess.position[:, order], guess.direction[:, order], present)
     swapped.position[1], swapped.direction[1] = guess.position[1], guess.direction[1]
     speed = torch.tensor(1.6)
-    assert pe.state_loss(guess, labels, speed) == pytest.approx(
+    assert float(pe.state_loss(guess, labels, speed)) == pytest.approx(
         float(pe.state_loss(swapped, labels, speed)))
     exact = ip.State(labels.position, labels.direction, present)
     labels_v = ip.State(labels.position, exact.velocity(speed), present)
@@ -90,7 +90,8 @@ def test_encoder_outputs_states_and_trains(sequences):
     assert len(history) == 2 and all(np.isfinite(history))
 
 
-def test_predictor_checkpoint_is_reused_and_loaded(sequences, tmp_path):
+def test_predictor_checkpoint_is_reused_and_loaded_and_retrained_on_other_data(
+        sequences, tmp_path, capsys):
     frames, labels, _ = sequences
     config = ipred.InverseConfig(sysid_sequences=8, sysid_rounds=1, sysid_steps=5,
                                  encoder_epochs=1, wall_spans=())
@@ -100,6 +101,12 @@ def test_predictor_checkpoint_is_reused_and_loaded(sequences, tmp_path):
     assert again.constants.as_dict() == trained.constants.as_dict()
     loaded = ipred.load(path)
     assert loaded.constants.as_dict() == trained.constants.as_dict()
+    changed = frames[:16].copy()
+    changed[3, 2, 10, 10] += 0.25  # one pixel of one training frame
+    stamp = path.stat().st_mtime_ns
+    ipred.train(changed, labels[:16], config, path, progress=False)
+    assert "inverse.pt: data changed: train digest " in capsys.readouterr().out
+    assert path.stat().st_mtime_ns != stamp
     loaded.constants = ip.WorldConstants(**TRUE)
     out = loaded.predict(frames[:6, :5], horizon=7, counts=labels[:6])
     assert out.shape == (6, 7, 32, 32) and out.dtype == np.float32

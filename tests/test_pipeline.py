@@ -24,7 +24,8 @@ RESULT_KEYS = {
                    "classical": ["test_accuracy"],
                    "improved": ["test_accuracy_mean", "test_accuracy_std",
                                 "test_accuracy_per_seed", "ablation", "selection", "by_variant"],
-                   "shift_families": ["ball radius", "contrast", "blur", "noise"]},
+                   "shift_families": ["ball radius", "contrast", "blur", "noise"],
+                   "data_source": ["digest", "origin", "files"]},
     "part2.json": {"last_frame": ["mse", "ssim", "psnr"],
                    "spec_unet": ["mse", "ssim", "psnr", "psnr_of_mse", "history"],
                    "physics": ["mse", "ssim", "psnr"],
@@ -33,10 +34,11 @@ RESULT_KEYS = {
                    "physics_model": ["mse", "ssim", "psnr", "psnr_of_mse", "constants",
                                      "train_seconds", "inference_seconds"],
                    "task7_table": [],
-                   "long_horizon": ["curves"]},
+                   "long_horizon": ["curves"],
+                   "data_source": ["digest", "origin", "files"]},
     "lab3.json": {"data": ["train", "val", "test", "seed"],
                   "autoencoders": ["tables"], "image_to_image": ["tables"],
-                  "generative": ["tables"]},
+                  "generative": ["tables"], "data_source": ["digest", "origin", "files"]},
 }
 
 
@@ -92,6 +94,9 @@ def test_report_has_every_value_and_figure(quick_run, report):
 
     text = render_markdown(quick_run, report=report)  # raises on any missing value
     assert MISSING not in text and not re.search(r"\{[a-z_0-9]+\[", text)
+    digest = json.loads((quick_run / "results" / "part1.json").read_text())["data_source"]
+    assert f"Data: generated with seed 0; part1_bballs_training.npz " \
+           f"({digest['files']['part1_bballs_training.npz']['digest'][:8]})" in text
     figures = re.findall(r"!\[\]\((figures/[^)]+)\)", text)
     assert figures and all((quick_run / f).is_file() for f in figures)
 

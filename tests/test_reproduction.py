@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -73,6 +75,29 @@ def test_row_with_a_foreign_fingerprint_is_retrained_and_replaced(context):
     assert read_results(results)["rows"] == [json.loads(json.dumps(again))]
 
 
+def test_row_of_other_data_is_retrained_and_left_out_of_tables(context, tmp_path, capsys):
+    first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
+    assert first[0]["data"] == context.data_digest()
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    for name in (bdata.PART1_TEST, bdata.PART2_SEQUENCES):
+        (other_dir / name).symlink_to(context.data_dir / name)
+    with np.load(context.data_dir / bdata.PART1_TRAIN) as archive:
+        arrays = dict(archive)
+    arrays["data"][0, 0, 500] = 1.0 - arrays["data"][0, 0, 500]  # one pixel of one frame
+    np.savez(other_dir / bdata.PART1_TRAIN, **arrays)
+    other = experiments.Context(context.paths, other_dir, quick=True)
+    assert experiments.mode_rows(context.paths, experiments.TASK4, True, other_dir) == []
+    assert "1 recorded rows come from other data" in capsys.readouterr().out
+    stamp = _checkpoint(context).stat().st_mtime_ns
+    again = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), other)
+    assert "data changed: train digest" in capsys.readouterr().out
+    assert _checkpoint(context).stat().st_mtime_ns != stamp
+    assert again[0]["data"] == other.data_digest() != first[0]["data"]
+    assert again[0]["fingerprint"] != first[0]["fingerprint"] and len(again) == 1
+    assert experiments.mode_rows(context.paths, experiments.TASK4, True, other_dir) == again
+
+
 def test_valid_row_and_checkpoint_are_reused_and_force_retrains(context):
     first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
     stamp = _checkpoint(context).stat().st_mtime_ns
@@ -113,12 +138,12 @@ def test_load_weights_refuses_a_checkpoint_of_another_configuration(tmp_path):
     fit(BallCounter(), (x, y), (x, y), Supervised(torch.nn.CrossEntropyLoss(), True), config,
         checkpoint=tmp_path / "c.pt")
     model = BallCounter()
-    load_weights(model, tmp_path / "c.pt", fingerprint(model, config, 8))
+    load_weights(model, tmp_path / "c.pt", fingerprint(model, config, (x, y)))
     other = TrainConfig(epochs=1, tag="b")
     with pytest.raises(CheckpointError, match=r"tag: 'a' -> 'b'"):
-        load_weights(model, tmp_path / "c.pt", fingerprint(model, other, 8))
+        load_weights(model, tmp_path / "c.pt", fingerprint(model, other, (x, y)))
     with pytest.raises(CheckpointError, match="not found"):
-        load_weights(model, tmp_path / "none.pt", fingerprint(model, config, 8))
+        load_weights(model, tmp_path / "none.pt", fingerprint(model, config, (x, y)))
 
 
 # --- atomic outputs -----------------------------------------------------------------------------
@@ -321,3 +346,33 @@ def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     figures = sorted(p.name for p in (workdir / "figures").glob("*.png"))
     assert {"part1_curves.png", "part1_confusion.png", "part1_improved_confusion.png"} <= set(
         figures)
+
+
+def test_interrupted_reproduce_prints_one_line_and_no_traceback(dataset_dir, tmp_path):
+    """SIGTERM (what a killed run gets; Ctrl-C is handled the same way) inside a notebook."""
+    command = [sys.executable, "-m", "bballs", "reproduce", "--quick", "--data", str(dataset_dir),
+               "--output", str(tmp_path / "out")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env, cwd=tmp_path)
+    lines = []
+    for line in process.stdout:  # wait until the first notebook is running
+        lines.append(line)
+        if "[....] 01_" in line:
+            break
+    time.sleep(8)
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=120)
+    output = "".join(lines) + rest
+    assert process.returncode == 130, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+    assert output.count("interrupted:") == 1
+
+
+def test_ci_runs_readme_command_2_verbatim_in_a_new_virtual_environment():
+    readme = (project_root() / "README.md").read_text()
+    command = re.search(r"# 2\. .*\n(.+)\n", readme).group(1).strip()
+    ci = (project_root() / ".ci" / "run").read_text().splitlines()
+    assert command in ci and command.startswith("pip install -r requirements-dev.txt")
+    venv = next(i for i, line in enumerate(ci) if "-m venv" in line)
+    assert "--system-site-packages" not in ci[venv] and venv < ci.index(command)

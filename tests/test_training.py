@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -89,12 +91,12 @@ def test_finished_checkpoint_is_reused_without_training(counting_data, tmp_path)
     assert again.train_loss == first.train_loss and again.epoch_seconds == first.epoch_seconds
 
 
-def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_path):
+def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_path, capsys):
     checkpoint = tmp_path / "other.pt"
     counting.train_counter(_model(), counting_data, TrainConfig(epochs=1), checkpoint=checkpoint)
-    with pytest.warns(UserWarning, match="another configuration"):
-        history = counting.train_counter(_model(), counting_data, TrainConfig(epochs=1, lr=1e-2),
-                                         checkpoint=checkpoint)
+    history = counting.train_counter(_model(), counting_data, TrainConfig(epochs=1, lr=1e-2),
+                                     checkpoint=checkpoint)
+    assert "another configuration (lr: 0.001 -> 0.01)" in capsys.readouterr().out
     assert len(history.train_loss) == 1
 
 
@@ -128,3 +130,20 @@ def test_bench_reports_both_loops(dataset_dir, capsys):
     result = bench.run(dataset_dir, samples=8)
     assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
     assert "ratio fit/bare" in capsys.readouterr().out
+
+
+def test_checkpoint_of_other_data_is_retrained(counting_data, tmp_path, capsys):
+    checkpoint = tmp_path / "c.pt"
+    first = _model()
+    counting.train_counter(first, counting_data, TrainConfig(epochs=1), checkpoint=checkpoint)
+    same = _model(5)
+    counting.train_counter(same, counting_data, TrainConfig(epochs=1), checkpoint=checkpoint)
+    assert "reused c.pt" in capsys.readouterr().out
+    changed = copy.copy(counting_data)
+    changed.x_train = counting_data.x_train.clone()
+    changed.x_train[0, 0, 0, 0] += 0.5  # one pixel of one training frame
+    again = _model(5)
+    counting.train_counter(again, changed, TrainConfig(epochs=1), checkpoint=checkpoint)
+    assert "c.pt: data changed: train digest " in capsys.readouterr().out
+    assert not all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                     again.state_dict().values()))

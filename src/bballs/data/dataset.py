@@ -99,6 +99,9 @@ def generate_dataset(
         np.savez_compressed(tmp, **generate_arrays(spec, rng))
         tmp.replace(path)
         written.append(path)
+    from bballs.data.identity import record_generated  # identity reads files with load_npz
+
+    record_generated(out_dir, [path.name for path in written], seed)
     return written
 
 

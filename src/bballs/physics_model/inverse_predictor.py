@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
 from bballs.reporting.results import atomic_path
-from bballs.training.loop import seed_everything
+from bballs.training.loop import mismatch, seed_everything
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,11 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
     """System identification, then encoder training, on training sequences (N, 10, 32, 32).
 
     With ``checkpoint`` each stage is saved atomically when done and a checkpoint of the same
-    configuration and data size is reused (a finished one returns at once).
+    configuration and training data (size and content digest) is reused (a finished one
+    returns at once); one of other data is retrained with a line saying so.
     """
-    fingerprint = f"{asdict(config)}|n={len(frames)}|{frames.shape[1:]}"
+    fingerprint = {"config": repr(asdict(config)), "n_train": len(frames),
+                   "shape": list(frames.shape[1:]), "data": array_digest(frames, counts)}
     saved = _load(checkpoint, fingerprint) if checkpoint else None
     seed_everything(config.seed)
     constants, encoder = ip.WorldConstants(), pe.StateEncoder()
@@ -145,7 +148,7 @@ def _save(path, constants, encoder, info) -> None:
         torch.save(state, tmp)
 
 
-def _load(path, fingerprint: str) -> dict | None:
+def _load(path, fingerprint: dict) -> dict | None:
     if not Path(path).is_file():
         return None
     try:
@@ -153,8 +156,8 @@ def _load(path, fingerprint: str) -> dict | None:
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
         warnings.warn(f"{path}: unreadable checkpoint ({error}); training again.", stacklevel=3)
         return None
-    if state.get("info", {}).get("fingerprint") != fingerprint:
-        warnings.warn(f"{path}: checkpoint of another configuration; training again.",
-                      stacklevel=3)
+    stored = state.get("info", {}).get("fingerprint")
+    if stored != fingerprint:
+        print(f"{Path(path).name}: {mismatch(stored, fingerprint)}; training again")
         return None
     return state

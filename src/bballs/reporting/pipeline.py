@@ -75,7 +75,7 @@ def run_notebook(name: str, *, quick: bool, seed: int = 0, data_dir: str | Path 
             papermill.execute_notebook(str(source), str(running), parameters=parameters,
                                        cwd=str(source.parent), progress_bar=False,
                                        kernel_name="python3", log_output=False,
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as error:
         failed = _keep_failed(running)
         raise NotebookError(f"{name}: cell In [{error.exec_count}] failed with {error.ename}: "

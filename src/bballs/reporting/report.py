@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bballs.data.identity import describe_source
 from bballs.reporting.results import ResultsError, atomic_path, project_root, read_results
 from bballs.training.experiments import markdown_table
 
@@ -139,6 +140,15 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
     return tables
 
 
+def _data_line(results: dict[str, dict]) -> str | _Missing:
+    """Which data the results came from (origin and digests), once per distinct source; if a
+    results file does not say, the value is missing."""
+    sources = [r.get("data_source") for r in results.values()]
+    if not sources or not all(isinstance(source, dict) for source in sources):
+        return _Missing()
+    return "<br>".join(dict.fromkeys(describe_source(source) for source in sources))
+
+
 def _author(report_dir: Path) -> dict[str, str]:
     parser = configparser.ConfigParser()
     parser.read(report_dir / "author.ini")
@@ -208,7 +218,8 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
     except (KeyError, TypeError, ValueError) as error:
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
-    values = {**results, "author": _author(report_dir), "table": tables}
+    values = {**results, "author": _author(report_dir), "table": tables,
+              "data_source": _data_line(results)}
     formatter = _TolerantFormatter()
     text = formatter.vformat(spec.text(report_dir), (), values)
     if formatter.missing and not allow_missing:

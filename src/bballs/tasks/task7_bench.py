@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from bballs.data import dataset as bdata
+from bballs.data.identity import data_source
 from bballs.metrics import frame_scores, video_scores
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.reporting.results import OutputPaths, output_paths, update_results
@@ -66,6 +67,7 @@ def run(data_dir: str | Path, seeds: tuple[int, ...] = (0, 1, 2),
         torch.set_num_threads(threads)
     paths = paths or output_paths()
     split = load_split(data_dir)
+    update_results(paths.results / RESULTS_FILE, "data_source", data_source(data_dir))
     rows = []
     for seed in seeds:
         row = evaluate_seed(split, ipred.InverseConfig(seed=seed), checkpoint_path(paths, seed),

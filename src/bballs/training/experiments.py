@@ -22,6 +22,7 @@ from torch import nn
 
 from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
+from bballs.data.identity import data_source
 from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
 from bballs.models.spec import BallCounter, UNet, count_parameters
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
@@ -108,6 +109,10 @@ class Context:
     data_dir: Path
     quick: bool = False
 
+    def data_digest(self) -> str:
+        """One digest of the three dataset files' content (rows record it)."""
+        return data_source(self.data_dir)["digest"]
+
 
 @dataclass(frozen=True)
 class Task:
@@ -145,7 +150,7 @@ def train_or_reuse(task: Task, variant: Variant, seed: int, data: Any, context: 
     """
     run = task.prepare(variant, seed, data, context)
     checkpoint = task.checkpoint(context.paths, variant, seed)
-    run_id = fingerprint(run.model, run.config, len(run.train[0]))
+    run_id = fingerprint(run.model, run.config, run.train)
     digest = fingerprint_digest(run_id)
     done = checkpoint_epochs(checkpoint, run_id)
     if row and row.get("fingerprint") == digest and done == run.config.epochs:
@@ -159,7 +164,8 @@ def train_or_reuse(task: Task, variant: Variant, seed: int, data: Any, context: 
                   desc=f"{variant.name} seed {seed}", **run.fit_options)
     scores = task.score(run.model.eval(), variant, data)
     row = {**variant.describe(), "seed": seed, "quick": context.quick, "epochs": run.config.epochs,
-           "tag": variant.tag, "fingerprint": digest, "train_examples": len(run.train[0]),
+           "tag": variant.tag, "fingerprint": digest, "data": context.data_digest(),
+           "train_examples": len(run.train[0]),
            "parameters": count_parameters(run.model),
            "train_seconds": float(sum(history.epoch_seconds)), **scores}
     return run.model.eval(), row
@@ -209,10 +215,22 @@ def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dic
                  and r.get("quick") == quick), None)
 
 
-def mode_rows(paths: OutputPaths, task: Task, quick: bool) -> list[dict]:
-    """The ablation rows of ``task`` recorded in the given mode (quick or full)."""
-    rows = read_results(task.results_file(paths)).get("rows", [])
-    return [r for r in rows if r.get("quick") == quick]
+def mode_rows(paths: OutputPaths, task: Task, quick: bool, data_dir: Path | None = None
+              ) -> list[dict]:
+    """The ablation rows of ``task`` recorded in the given mode (quick or full) and, with
+    ``data_dir``, computed from the dataset files there (rows of other data are left out, with
+    one line saying how many)."""
+    rows = [r for r in read_results(task.results_file(paths)).get("rows", [])
+            if r.get("quick") == quick]
+    if data_dir is None:
+        return rows
+    digest = data_source(data_dir)["digest"]
+    mine = [r for r in rows if r.get("data") == digest]
+    if len(mine) < len(rows):
+        print(f"{task.name}: {len(rows) - len(mine)} recorded rows come from other data "
+              f"(not {digest}) and are left out; `python -m bballs experiments {task.name}` "
+              "computes them for these files")
+    return mine
 
 
 def summarise(rows: list[dict], metrics: tuple[str, ...],

@@ -25,10 +25,11 @@ BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 
 
 def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
-                    n_train: int) -> dict:
-    """What identifies a GAN run: both networks' classes and shapes, configuration, data size."""
-    critic = fingerprint(discriminator, config, n_train)
-    return {**fingerprint(generator, config, n_train),
+                    frames: torch.Tensor) -> dict:
+    """What identifies a GAN run: both networks' classes and shapes, configuration, training
+    frames (size and content digest)."""
+    critic = fingerprint(discriminator, config, (frames,))
+    return {**fingerprint(generator, config, (frames,)),
             "discriminator": f"{critic['model']}:{critic['shapes']}"}
 
 
@@ -54,7 +55,7 @@ def fit_gan(
     frames = frames.to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
-    run_id = {**gan_fingerprint(generator, discriminator, config, len(frames)),
+    run_id = {**gan_fingerprint(generator, discriminator, config, frames),
               "latent_dim": latent_dim, "real_label": real_label}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d}

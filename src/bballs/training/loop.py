@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from bballs.data.identity import array_digest
+
 Augment = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 SchedulerFactory = Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
 
@@ -167,7 +169,7 @@ def fit(
     train, val = _on(train, device), _on(val, device)
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
-    run_id = fingerprint(model, config, len(train[0]))
+    run_id = fingerprint(model, config, train)
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, model=model,
                                       optimizer=optimizer, scheduler=scheduler)
     for epoch in epochs:
@@ -292,13 +294,16 @@ def _postfix(history: History) -> dict[str, str]:
     return postfix
 
 
-def fingerprint(model: nn.Module, config: TrainConfig, n_train: int) -> dict:
-    """What identifies a run: model class and tensor shapes, configuration, training-set size.
+def fingerprint(model: nn.Module, config: TrainConfig, train: Batch) -> dict:
+    """What identifies a run: model class and tensor shapes, configuration, training-set size
+    and the digest of the training tensors' content (``data``).
 
-    A checkpoint is resumed, reused or loaded only by a run with an equal fingerprint.
+    A checkpoint is resumed, reused or loaded only by a run with an equal fingerprint, so a
+    checkpoint trained on other data (other files, one frame changed) is never reused.
     """
     shapes = ",".join(f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items())
-    return {"model": type(model).__name__, **asdict(config), "n_train": n_train,
+    return {"model": type(model).__name__, **asdict(config), "n_train": len(train[0]),
+            "data": array_digest(*train),
             "shapes": hashlib.sha1(shapes.encode()).hexdigest()[:12]}
 
 
@@ -333,9 +338,8 @@ def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | Non
         warnings.warn(f"{error}; training from scratch.", stacklevel=3)
         return None
     if state.get("fingerprint") != run_id:
-        warnings.warn(f"{path}: checkpoint is from another configuration "
-                      f"({_difference(state.get('fingerprint'), run_id)}); training from scratch.",
-                      stacklevel=3)
+        print(f"{Path(path).name}: {mismatch(state.get('fingerprint'), run_id)}; "
+              "training from scratch")
         return None
     for name, obj in states.items():
         if obj is not None and state.get(name) is not None:
@@ -373,10 +377,18 @@ def load_weights(model: nn.Module, checkpoint: str | Path, run_id: dict) -> nn.M
     state = read_checkpoint(checkpoint)
     if state["fingerprint"] != run_id:
         raise CheckpointError(
-            f"{checkpoint}: checkpoint of another configuration "
-            f"({_difference(state['fingerprint'], run_id)}). Delete it to retrain.")
+            f"{checkpoint}: {mismatch(state['fingerprint'], run_id)}. Delete it to retrain.")
     model.load_state_dict(state["model"])
     return model
+
+
+def mismatch(stored, expected: dict) -> str:
+    """Why a checkpoint's fingerprint is not the run's, in one phrase: ``data changed: train
+    digest 3f2a... -> 91c0...`` when only the data differ, else the differing fields."""
+    if isinstance(stored, dict) and {k for k in set(stored) | set(expected)
+                                     if stored.get(k) != expected.get(k)} == {"data"}:
+        return f"data changed: train digest {stored.get('data')} -> {expected['data']}"
+    return f"checkpoint of another configuration ({_difference(stored, expected)})"
 
 
 def _difference(stored, expected: dict) -> str:
