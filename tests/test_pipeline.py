@@ -39,6 +39,7 @@ RESULT_KEYS = {
     "lab3.json": {"data": ["train", "val", "test", "seed"],
                   "autoencoders": ["tables"], "image_to_image": ["tables"],
                   "generative": ["tables"], "data_source": ["digest", "origin", "files"]},
+    "timings.json": {"reproduce": ["stages", "total_seconds", "torch_threads", "device"]},
 }
 
 
@@ -69,6 +70,13 @@ def test_executed_notebooks_keep_outputs_and_have_no_errors(quick_run, name):
     notebook = nbformat.read(quick_run / "notebooks" / name, 4)
     outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_timings_cover_every_stage(quick_run):
+    stages = json.loads((quick_run / "results" / "timings.json").read_text())["reproduce"]
+    assert list(stages["stages"]) == ["data", *NOTEBOOKS, "report.pdf", "lab3_report.pdf",
+                                      "code.zip"]
+    assert sum(stages["stages"].values()) <= stages["total_seconds"] + 1
 
 
 def test_report_pdf_shows_numbers_from_the_results(quick_run):

@@ -127,7 +127,7 @@ def test_sweep_plan_has_no_task_branches_and_runs_the_final_recipe_on_every_seed
 def test_variants_name_their_study_and_model_class():
     assert all(v.study == "labels" for v in experiments.task4_label_variants())
     assert not any("@" in v.name for v in experiments.TASK4.variants)
-    assert experiments.TASK4.final.name == "countnet+long+sym+size"
+    assert experiments.TASK4.final.name == "countnet+sym+scale+looks"
     assert experiments.TASK7.final.name == "predictor+sym+time+bce"
     assert all(isinstance(v.model, type) for v in experiments.TASK7.variants)
 

@@ -21,15 +21,31 @@ def test_shifted_validation_is_built_from_validation_frames_only():
     assert areas == [1, 9, 25]  # eroded, kept and dilated by one pixel
 
 
+def test_heldout_validation_uses_families_no_recipe_trains_on():
+    x = torch.zeros(4, 1, 32, 32)
+    x[:, :, 10:14, 10:14] = 0.8
+    y = torch.tensor([0, 1, 2, 0])
+    frames, labels = robustness.heldout_validation(x, y)
+    n_shifts = len(robustness.HELDOUT_GAMMAS) + len(robustness.HELDOUT_LIGHTING)
+    assert frames.shape == (4 * n_shifts, 1, 32, 32) and torch.equal(labels, y.repeat(n_shifts))
+    assert len({round(float(f.max()), 3) for f in frames}) > 3  # gamma and lighting vary it
+    import inspect
+
+    from bballs.data import augment
+    training = inspect.getsource(augment)
+    assert "shifts.gamma" not in training and "shifts.illumination" not in training
+
+
 def test_selection_rule_uses_validation_then_spread_then_size():
+    metric = experiments.SELECTION_METRIC
     rows = [
-        {"variant": "a", "study": "ablation", "parameters": 10, "shifted_val_accuracy_mean": 0.9,
-         "shifted_val_accuracy_std": 0.0, "test_accuracy_mean": 1.0},
-        {"variant": "b", "study": "ablation", "parameters": 20, "shifted_val_accuracy_mean": 0.95,
-         "shifted_val_accuracy_std": 0.02, "test_accuracy_mean": 0.5},
-        {"variant": "c", "study": "ablation", "parameters": 5, "shifted_val_accuracy_mean": 0.95,
-         "shifted_val_accuracy_std": 0.02, "test_accuracy_mean": 0.1},
-        {"variant": "d", "study": "labels", "parameters": 1, "shifted_val_accuracy_mean": 1.0},
+        {"variant": "a", "study": "ablation", "parameters": 10, f"{metric}_mean": 0.9,
+         f"{metric}_std": 0.0, "test_accuracy_mean": 1.0},
+        {"variant": "b", "study": "ablation", "parameters": 20, f"{metric}_mean": 0.95,
+         f"{metric}_std": 0.02, "test_accuracy_mean": 0.5},
+        {"variant": "c", "study": "ablation", "parameters": 5, f"{metric}_mean": 0.95,
+         f"{metric}_std": 0.02, "test_accuracy_mean": 0.1},
+        {"variant": "d", "study": "labels", "parameters": 1, f"{metric}_mean": 1.0},
     ]
     assert experiments.select_by_validation(rows) == "c"  # never looks at the test accuracy
     with pytest.raises(ValueError, match="experiments task4"):
@@ -38,7 +54,9 @@ def test_selection_rule_uses_validation_then_spread_then_size():
 
 def test_shift_families_change_only_what_they_name():
     families = robustness.shift_families(n=40)
-    assert set(families) == {"ball radius", "contrast", "blur", "noise", "near the walls"}
+    assert set(families) == {"ball radius", "contrast", "gamma", "blur", "noise",
+                             "salt and pepper", "8-bit", "soft profile", "near the walls",
+                             "touching balls"}
     for spec in families.values():
         assert len(spec["levels"]) == len(spec["frames"]) == len(spec["labels"])
         for frames, labels in zip(spec["frames"], spec["labels"]):
@@ -46,7 +64,17 @@ def test_shift_families_change_only_what_they_name():
             assert frames.min() >= 0 and frames.max() <= 1
     contrast = families["contrast"]
     plain = contrast["frames"][contrast["levels"].index(1.0)]
-    assert np.allclose(contrast["frames"][0], plain * contrast["levels"][0])
+    assert np.allclose(contrast["frames"][0], plain * contrast["levels"][0], atol=1e-6)
+    assert sorted(contrast["levels"]) == list(contrast["levels"])
+    touching = families["touching balls"]
+    assert set(touching["labels"][0]) == {2, 3}
+    eight_bit = families["8-bit"]["frames"][1]
+    assert np.allclose(eight_bit * 255, np.round(eight_bit * 255), atol=1e-3)
     table = robustness.family_accuracy({"components": classical.count_components}, families)
     assert table["noise"]["components"][0] > 0.8  # no noise: the classical counter works
     assert table["contrast"]["components"][0] < table["contrast"]["components"][3]
+
+
+def test_selected_recipe_falls_back_to_the_default_without_rows(capsys):
+    assert experiments.selected_recipe([]) is experiments.TASK4_FINAL
+    assert "no Task 4 sweep rows for these data files" in capsys.readouterr().out

@@ -25,6 +25,39 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_data(args: argparse.Namespace) -> int:
+    from bballs.data.check import check_folder, format_report, problems
+
+    started = time.perf_counter()
+    report = check_folder(args.dir)
+    print(format_report(report))
+    found = problems(report)
+    if args.physics_sequences > 0:
+        print()
+        found += _physics_check(report.file(bdata.PART2_SEQUENCES), args)
+    print(f"\nchecked in {time.perf_counter() - started:.1f} s")
+    for line in found:
+        print(f"problem: {line}")
+    return 1 if found else 0
+
+
+def _physics_check(part2, args: argparse.Namespace) -> list[str]:
+    """Print the physics fit of the Part 2 file; a failure becomes a problem line."""
+    from bballs.physics_model.check import check_physics, format_physics
+
+    if not part2.usable:
+        print("Physics model fit: skipped (the Part 2 file is not usable)")
+        return []
+    try:
+        check = check_physics(part2.frames, part2.labels, args.physics_sequences, args.seed)
+    except Exception as error:  # odd data must give a problem line, not a traceback
+        if os.environ.get("BBALLS_TRACEBACK"):
+            raise
+        return [f"physics check failed on {part2.path}: {type(error).__name__}: {error}"]
+    print(format_physics(check))
+    return []
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from bballs.reporting.pipeline import reproduce
 
@@ -93,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR, help="output folder")
     data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     data.set_defaults(run=cmd_data)
+
+    check = commands.add_parser(
+        "check-data", help="what each dataset file holds, train-vs-test shift, physics fit")
+    check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                       help="folder with the three .npz files (default: the project's data/)")
+    check.add_argument("--physics-sequences", type=int, default=64, metavar="N",
+                       help="Part 2 sequences for the physics fit (default 64; 0 skips it)")
+    check.add_argument("--seed", type=int, default=0, help="seed of that sample (default 0)")
+    check.set_defaults(run=cmd_check_data)
 
     rep = commands.add_parser("reproduce", help="data, then every notebook executed headless")
     rep.add_argument("--quick", action="store_true", help="small subset and 1 epoch (smoke test)")

@@ -5,8 +5,12 @@ Each returns ``(x, y)`` and matches :data:`bballs.training.loop.Augment`, so it 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+from bballs.data import shifts
 
 COIN = 0.5  # probability of each flip, of the transpose and of time reversal
 SIZE_JITTER_PIXELS = 1  # ball-size jitter: erode or dilate by up to this many pixels
@@ -47,6 +51,74 @@ def counting_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generato
     return resize_balls(dihedral(x, generator), generator), y
 
 
+ZOOM_RANGE = (0.5, 1.6)  # ball-scale factor, drawn log-uniformly (radius 0.6-1.9 for 1.2)
+ZOOM_CENTRE = 0.5  # zoom about a point drawn uniformly in [-0.5, 0.5]^2 (frame = [-1, 1]^2)
+CONTRAST_RANGE = (0.3, 1.6)
+NOISE_MAX = 0.15  # Gaussian noise sigma, uniform in [0, NOISE_MAX] for half the frames
+SALT_PEPPER_MAX = 0.05  # share of pixels set to 0 / 1, uniform, for half the frames
+PASTE_MAX_OVERLAP = 8  # pixels; two training balls 0.7 diameters apart overlap in about 8
+BLUR_MAX = 1.5  # Gaussian blur sigma in pixels, uniform in [0, BLUR_MAX], for half the frames
+
+
+def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, generator=generator)
+
+
+def random_zoom(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Every frame resampled about a random point by a random factor in ``ZOOM_RANGE`` (balls
+    of other sizes); a frame whose balls would leave the picture is kept as it is."""
+    n = len(x)
+    low, high = (math.log(v) for v in ZOOM_RANGE)
+    factor = torch.exp(_uniform(n, low, high, generator)).to(x.device)
+    centre = _uniform(2 * n, -ZOOM_CENTRE, ZOOM_CENTRE, generator).view(n, 2).to(x.device)
+    factor = torch.where(shifts.zoom_keeps_everything(x, factor, centre), factor,
+                         torch.ones_like(factor))
+    return shifts.zoom(x, factor, centre)
+
+
+def appearance(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random blur, contrast, Gaussian noise, salt-and-pepper and 8-bit quantisation (no gamma
+    and no uneven lighting: those are kept for choosing the model)."""
+    n = len(x)
+    def sometimes(high: float) -> torch.Tensor:  # uniform in [0, high] for half, else 0
+        keep = (torch.rand(n, generator=generator) < COIN).to(x.dtype)
+        return (keep * _uniform(n, 0, high, generator)).to(x.device)
+
+    x = shifts.blur(x, sometimes(BLUR_MAX))
+    x = shifts.contrast(x, _uniform(n, *CONTRAST_RANGE, generator).to(x.device))
+    x = shifts.gaussian_noise(x, sometimes(NOISE_MAX), generator)
+    x = shifts.salt_and_pepper(x, sometimes(SALT_PEPPER_MAX), generator)
+    return torch.where(_coin(n, generator, x.device), shifts.quantise(x), x)
+
+
+def paste_balls(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
+    """For a random half of the frames, another frame of the batch (in a random symmetry) is
+    added, clipped to 1 as the generator adds balls, when the two hold at most 3 balls together
+    and their bright pixels (> 0.5) overlap in at most ``PASTE_MAX_OVERLAP`` pixels (a ball
+    hidden under another cannot be counted); the label becomes the sum. Gives touching and
+    overlapping balls that single frames rarely show. ``y`` holds class indices (balls - 1)."""
+    partner = torch.randperm(len(x), generator=generator).to(x.device)
+    other = dihedral(x[partner], generator)
+    total = y + y[partner] + 1
+    overlap = ((x > 0.5) & (other > 0.5)).flatten(1).sum(dim=1)
+    use = (total <= 2) & (overlap <= PASTE_MAX_OVERLAP) & _coin(len(x), generator,
+                                                                x.device).view(-1)
+    x = torch.where(use.view(-1, 1, 1, 1), (x + other).clamp(max=1), x)
+    return x, torch.where(use, total, y)
+
+
+def robust_counting_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
+    """Ball counting under unknown shifts: symmetries, pasted balls, ball scale by resampling,
+    blur, contrast, noise, salt-and-pepper and quantisation."""
+    x, y = paste_balls(dihedral(x, generator), y, generator)
+    return appearance(random_zoom(x, generator), generator), y
+
+
+def scale_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
+    """Ball counting: symmetries and ball scale by resampling (for the ablation)."""
+    return random_zoom(dihedral(x, generator), generator), y
+
+
 def symmetry_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
     """Ball counting: symmetries only (for the ablation)."""
     return dihedral(x, generator), y
@@ -74,11 +146,14 @@ def sequence_symmetries(x: torch.Tensor, y: torch.Tensor, generator: torch.Gener
 def short_name(augment) -> str:
     """A few words naming an augmentation of this module (see :func:`describe`)."""
     return {None: "none", symmetry_augment: "symmetries", counting_augment: "symmetries + size",
+            scale_augment: "symmetries + scale",
+            robust_counting_augment: "symmetries + scale + appearance",
             sequence_symmetries: "symmetries (sequences)",
             sequence_augment: "symmetries + time reversal"}[augment]
 
 
-AUGMENTATIONS = (symmetry_augment, counting_augment, sequence_symmetries, sequence_augment)
+AUGMENTATIONS = (symmetry_augment, counting_augment, scale_augment, robust_counting_augment,
+                 sequence_symmetries, sequence_augment)
 
 
 def describe(augment) -> str:
@@ -87,9 +162,18 @@ def describe(augment) -> str:
                   f"{COIN})")
     jitter = (f"ball-size jitter: erode, keep or dilate by up to {SIZE_JITTER_PIXELS} px, "
               "uniformly")
+    scale = (f"ball scale: the frame resampled by a factor drawn log-uniformly in {ZOOM_RANGE} "
+             f"about a point uniform in [-{ZOOM_CENTRE}, {ZOOM_CENTRE}]² of the frame (kept as "
+             "it is if a ball would leave it)")
+    looks = (f"contrast ×U{CONTRAST_RANGE}; with p = {COIN} each: Gaussian blur σ ~ "
+             f"U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
+             f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of the pixels, "
+             "8-bit quantisation")
     return {
         None: "none",
         symmetry_augment: symmetries,
+        scale_augment: f"{symmetries}; {scale}",
+        robust_counting_augment: f"{symmetries}; {scale}; {looks}",
         counting_augment: f"{symmetries}; {jitter}",
         sequence_symmetries: f"{symmetries}, the same for all 10 frames",
         sequence_augment: f"{symmetries}, the same for all 10 frames; time reversal with "

@@ -99,12 +99,17 @@ def pixel_centres(resolution: int = RESOLUTION) -> np.ndarray:
     return (np.arange(resolution) + 0.5) * BOX_SIZE / resolution
 
 
+PROFILE_POWER = 4  # a ball is exp(-((d^2/r^2)^PROFILE_POWER)): flat top, sharp edge
+
+
 def render(
-    track: np.ndarray, radii: np.ndarray, resolution: int = RESOLUTION, chunk: int = 256
+    track: np.ndarray, radii: np.ndarray, resolution: int = RESOLUTION, chunk: int = 256,
+    power: float = PROFILE_POWER,
 ) -> np.ndarray:
     """Render centres (N, T, B, 2) with radii (N, B) to float32 frames (N, T, res, res) in [0,1].
 
     Coordinate 0 of a centre is the column (x), coordinate 1 the row (y), as in the original.
+    ``power`` below 4 gives softer ball edges (1: a Gaussian profile).
     """
     n_seq, n_frames = track.shape[:2]
     grid = pixel_centres(resolution).astype(np.float32)
@@ -116,6 +121,6 @@ def render(
         r2 = radii[part].astype(np.float32)[:, None, :, None, None] ** 2
         d2 = (grid[None, :] - x) ** 2 + (grid[:, None] - y) ** 2
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            blobs = np.where(r2 > 0, np.exp(-((d2 / r2) ** 4)), 0.0)
+            blobs = np.where(r2 > 0, np.exp(-((d2 / r2) ** power)), 0.0)
         frames[part] = np.minimum(blobs.sum(axis=2), 1.0)
     return frames

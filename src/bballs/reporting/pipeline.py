@@ -167,7 +167,7 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     from their checkpoints unless ``force`` (which deletes them first). Returns the output folder.
     """
     from bballs.reporting.package import build_zip
-    from bballs.reporting.report import REPORTS, build
+    from bballs.reporting.report import REPORTS
 
     started = time.perf_counter()
     root = project_root()
@@ -179,19 +179,67 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     if force and (out / "checkpoints").is_dir():
         print(f"[force] removing {_shown(out / 'checkpoints')}: every model is retrained")
         shutil.rmtree(out / "checkpoints")
-    _stage("data", lambda: ensure_dataset(data_dir, seed=seed))
+    timings: dict[str, float] = {}
+    _stage("data", lambda: ensure_dataset(data_dir, seed=seed), timings)
     for name in notebooks:
         target = out / "notebooks" / name if separate else None
         _stage(name, lambda name=name, target=target: _run_or_restore(
-            name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target))
+            name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target),
+            timings)
     for report in REPORTS:
         pdf = out / f"{report}.pdf" if separate else None
-        _stage(f"{report}.pdf", lambda pdf=pdf, report=report: print(
-            f"       {_shown(build(root=out, out=pdf, report=report))}"))
+        _stage(f"{report}.pdf", lambda pdf=pdf, report=report: _build_report(out, pdf, report),
+               timings)
     archive = out / "code.zip" if separate else None
-    _stage("code.zip", lambda: print(f"       {_shown(build_zip(archive))}"))
-    print(f"[done] total {time.perf_counter() - started:.0f} s; outputs in {_shown(out)}")
+    _stage("code.zip", lambda: print(f"       {_shown(build_zip(archive))}"), timings)
+    total = time.perf_counter() - started
+    _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick)
+    print(f"[done] total {total:.0f} s; outputs in {_shown(out)}")
     return out
+
+
+TIMINGS_FILE = "timings.json"
+
+
+def _record_timings(path: Path, timings: dict[str, float], total: float, quick: bool) -> None:
+    """Print the per-stage table and write it, with the machine it ran on, to ``path``."""
+    import platform
+
+    import torch
+
+    from bballs.reporting.results import update_results
+    from bballs.training.loop import pick_device
+
+    print(f"{'stage':34s}{'seconds':>9s}{'share':>8s}")
+    for stage, seconds in timings.items():
+        print(f"{stage:34s}{seconds:9.0f}{seconds / total:8.0%}")
+    print(f"{'total':34s}{total:9.0f}")
+    update_results(path, "reproduce", {
+        "stages": timings, "total_seconds": total, "quick": quick,
+        "device": str(pick_device()), "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(), "machine": platform.machine(),
+        "python": platform.python_version(), "torch": torch.__version__})
+
+
+SWEEP_HINT = ("`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
+              "for these data files; then `python -m bballs report`")
+
+
+def _build_report(root: Path, pdf: Path | None, report: str) -> None:
+    """Build one report; values that only the separate sweeps provide (missing when the data
+    files are not the ones the committed sweep rows came from) are shown as n/a, with a
+    warning that says how to fill them."""
+    from bballs.reporting.report import ReportError, build
+
+    try:
+        path = build(root=root, out=pdf, report=report)
+    except ReportError as error:
+        if not error.missing:
+            raise
+        path = build(root=root, out=pdf, report=report, allow_missing=True)
+        print(f"       warning: {len(error.missing)} values of {report} are n/a (first: "
+              f"{', '.join(error.missing[:3])}); {SWEEP_HINT}", flush=True)
+    print(f"       {_shown(path)}")
 
 
 def _run_or_restore(name: str, *, output_dir: Path, **options) -> Path:
@@ -215,8 +263,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _stage(label: str, action: Callable[[], object]) -> None:
+def _stage(label: str, action: Callable[[], object], timings: dict[str, float]) -> None:
     started = time.perf_counter()
     print(f"[....] {label}", flush=True)
     action()
-    print(f"[ ok ] {label} ({time.perf_counter() - started:.0f} s)", flush=True)
+    timings[label] = time.perf_counter() - started
+    print(f"[ ok ] {label} ({timings[label]:.0f} s)", flush=True)

@@ -32,7 +32,12 @@ MISSING = "n/a"
 
 
 class ReportError(RuntimeError):
-    """The report cannot be built: results missing or malformed."""
+    """The report cannot be built: results missing or malformed. ``missing`` lists the report
+    values that the results do not hold (empty for other problems)."""
+
+    def __init__(self, message: str, missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
 
 
 class _Missing:
@@ -74,10 +79,11 @@ class _TolerantFormatter(string.Formatter):
 
 
 COUNTING_COLUMNS = {"variant": "variant", "change": "change",
-                    "shifted_val_accuracy": "shifted val. acc. %", "val_accuracy": "val. acc. %",
-                    "test_accuracy": "test acc. %", "seeds": "seeds", "parameters": "params",
-                    "train_seconds": "train s"}
-ACCURACIES = ("shifted_val_accuracy", "val_accuracy", "test_accuracy")
+                    "heldout_val_accuracy": "held-out shifts val. acc. %",
+                    "shifted_val_accuracy": "eroded/dilated val. acc. %",
+                    "val_accuracy": "val. acc. %", "test_accuracy": "test acc. %",
+                    "seeds": "seeds", "parameters": "params", "train_seconds": "train s"}
+ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "test_accuracy")
 PREDICTION_COLUMNS = {"variant": "predictor", "ssim": "SSIM", "psnr": "PSNR (dB)",
                       "psnr_of_mse": "PSNR of MSE (dB)", "mse": "MSE", "seeds": "seeds",
                       "parameters": "params", "train_seconds": "train s"}
@@ -130,6 +136,11 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
         labels = {k: v for k, v in COUNTING_COLUMNS.items() if k != "change"}
         tables["task4_labels"] = markdown_table(
             [r for r in ablation if r.get("study") == "labels"], labels, ACCURACIES)
+    robustness = part1.get("improved", {}).get("robustness")
+    if robustness:
+        families = [k for k in robustness[0] if k not in ("variant", "seeds")]
+        tables["task4_robustness"] = markdown_table(
+            robustness, {"variant": "variant", **{f: f"{f} %" for f in families}}, families)
     if part2.get("skips", {}).get("table"):
         tables["skips"] = markdown_table(part2["skips"]["table"], {
             k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
@@ -225,7 +236,8 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
     if formatter.missing and not allow_missing:
         raise ReportError(f"{spec.name}: {len(formatter.missing)} report values missing from "
                           f"{root / 'results'}: {', '.join(formatter.missing[:10])}. Run the "
-                          "notebook that writes them, or `reproduce` to run them all.")
+                          "notebook that writes them, or `reproduce` to run them all.",
+                          formatter.missing)
     return text
 
 

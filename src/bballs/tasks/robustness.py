@@ -1,43 +1,64 @@
-"""Task 4 beyond the one test shift: model selection on shifted *validation* frames, and
-accuracy under families of shifts that no model saw in training.
+"""Task 4 beyond the one test shift: model selection on held-out shifts of *validation* frames,
+and accuracy under families of shifts that no model saw in training.
 
-* :func:`shifted_validation` builds the selection set from the 100 validation frames only, with
-  the same kinds of transformation the augmentation uses (symmetries, grey erosion/dilation), so
-  the test set is never used to choose a model.
-* :func:`shift_families` makes fresh evaluation frames under five shifts, each at several
-  strengths: ball radius, brightness/contrast, blur, noise, and balls near the walls.
+* :func:`heldout_validation` builds the selection set from the 100 validation frames only,
+  with shift families that no training recipe uses (gamma, uneven lighting), so the choice is
+  neither made on the test set nor bound to favour the recipe whose augmentation built the
+  selection set.
+* :func:`shift_families` makes fresh evaluation frames under ten families of shifts, each at
+  several strengths, from the generator (for evaluation only, never for training).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from scipy import ndimage
 
-from bballs.data import augment, physics
-from bballs.data.dataset import FileSpec, generate_arrays
+from bballs.data import augment, physics, shifts
+from bballs.data.dataset import PART1_BURN_IN, FileSpec, draw_radii, generate_arrays
 
 CountFn = Callable[[np.ndarray], np.ndarray]  # frames (N, 32, 32) -> counts 1-3
 FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset files
 FAMILY_SIZE = 300
+HELDOUT_GAMMAS = (0.5, 0.7, 1.4, 2.0)  # selection shifts: no training recipe uses them
+HELDOUT_LIGHTING = (0.3, 0.5, 0.7)  # uneven lighting: darkest corner at 1 - strength
+
+
+def heldout_validation(x_val: torch.Tensor, y_val: torch.Tensor,
+                       seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validation frames (N, 1, 32, 32) under every gamma of ``HELDOUT_GAMMAS`` and every
+    uneven lighting of ``HELDOUT_LIGHTING`` (random direction), each in a random symmetry: 7N
+    frames from validation frames only."""
+    generator = torch.Generator().manual_seed(seed)
+    shifted = [shifts.gamma(x_val, g) for g in HELDOUT_GAMMAS]
+    shifted += [shifts.illumination(x_val, s, 2 * np.pi * torch.rand(len(x_val),
+                                                                    generator=generator))
+                for s in HELDOUT_LIGHTING]
+    frames = augment.dihedral(torch.cat(shifted), generator)
+    return frames, y_val.repeat(len(shifted))
 
 
 def shifted_validation(x_val: torch.Tensor, y_val: torch.Tensor,
                        seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Validation frames (N, 1, 32, 32) eroded, kept and dilated by one pixel, each in a random
-    symmetry: 3N frames built from validation frames only, for choosing a model."""
+    """The earlier selection set, kept as a column: validation frames eroded, kept and dilated
+    by one pixel, each in a random symmetry (the same transformation as the ball-size
+    augmentation, so it favours that recipe)."""
     generator = torch.Generator().manual_seed(seed)
-    eroded = -F.max_pool2d(-x_val, 3, stride=1, padding=1)
-    dilated = F.max_pool2d(x_val, 3, stride=1, padding=1)
+    eroded = -torch.nn.functional.max_pool2d(-x_val, 3, stride=1, padding=1)
+    dilated = torch.nn.functional.max_pool2d(x_val, 3, stride=1, padding=1)
     frames = augment.dihedral(torch.cat([eroded, x_val, dilated]), generator)
     return frames, y_val.repeat(3)
 
 
+def _rng(seed: int, *stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed + FAMILY_SEED_OFFSET, *stream])
+
+
 def _fresh_frames(n: int, seed: int, radius: tuple[float, float] | None = None):
-    rng = np.random.default_rng([seed + FAMILY_SEED_OFFSET, int(1000 * (radius or (0,))[0])])
+    rng = _rng(seed, int(1000 * (radius or (0,))[0]))
     arrays = generate_arrays(FileSpec("shift", n, 1, radius), rng)
     return (arrays["data"].reshape(n, 32, 32), arrays["labels"], arrays["positions"][:, 0],
             arrays["radii"])
@@ -59,46 +80,132 @@ def _near_walls(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(frames)[:n], np.concatenate(labels)[:n]
 
 
+def _soft_profile(n: int, seed: int, power: float) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of the generator's physics rendered with a softer edge, exp(-(d^2/r^2)^power)."""
+    rng = _rng(seed, 7)
+    labels, radii = draw_radii(n, None, rng)
+    track = physics.simulate(radii, PART1_BURN_IN, rng)
+    track = track[np.arange(n), rng.integers(0, PART1_BURN_IN, size=n)][:, None]
+    return physics.render(track, radii, power=power)[:, 0], labels
+
+
+def _touching(n: int, seed: int, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of 2 or 3 balls in a chain, each ball's centre ``spacing`` x 2r from the previous
+    one (1: touching, < 1: overlapping), all inside the box."""
+    rng = _rng(seed, 11, int(100 * spacing))
+    r, gap = physics.RADIUS, spacing * 2 * physics.RADIUS
+    labels = rng.permutation(np.resize(np.arange(2, physics.MAX_BALLS + 1), n))
+    centres = np.zeros((n, physics.MAX_BALLS, 2))
+    todo = np.arange(n)
+    while todo.size:
+        centres[todo, 0] = rng.uniform(r, physics.BOX_SIZE - r, (todo.size, 2))
+        for ball in range(1, physics.MAX_BALLS):
+            angle = rng.uniform(0, 2 * np.pi, todo.size)
+            step = gap * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+            centres[todo, ball] = centres[todo, ball - 1] + step
+        inside = ((centres[todo] >= r) & (centres[todo] <= physics.BOX_SIZE - r)).all(axis=2)
+        apart = np.linalg.norm(centres[todo, 2] - centres[todo, 0], axis=1) >= gap
+        ok = inside[:, :2].all(axis=1) & ((labels[todo] == 2) | (inside[:, 2] & apart))
+        todo = todo[~ok]
+    radii = np.where(np.arange(physics.MAX_BALLS) < labels[:, None], r, 0.0)
+    return physics.render(centres[:, None], radii)[:, 0], labels
+
+
+def _shifted(base: np.ndarray, transform: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
+    return transform(torch.from_numpy(base)[:, None]).squeeze(1).numpy()
+
+
 def shift_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
     """Fresh frames under each shift family: ``{family: {"levels", "unit", "frames", "labels"}}``
-    with one frames array (N, 32, 32) per level; level 0 (or 1.2 for radius) is no shift."""
+    with one frames array (N, 32, 32) per level, in increasing order; every family but touching
+    balls (which the generator never starts with) has an unshifted level."""
     base, labels, _, _ = _fresh_frames(n, seed, None)
-    rng = np.random.default_rng(seed + FAMILY_SEED_OFFSET)
+    generator = torch.Generator().manual_seed(seed + FAMILY_SEED_OFFSET)
     radii = (0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0)
     by_radius = [_fresh_frames(n, seed, (r, r))[:2] for r in radii]
-    contrast = (0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
-    blur = (0.0, 0.5, 1.0, 1.5, 2.0)
-    noise = (0.0, 0.05, 0.1, 0.2, 0.3)
+    levels = {"contrast": (0.4, 0.6, 0.8, 1.0, 1.2, 1.5), "gamma": (0.5, 0.7, 1.0, 1.4, 2.0),
+              "blur": (0.0, 0.5, 1.0, 1.5, 2.0), "noise": (0.0, 0.05, 0.1, 0.2),
+              "salt and pepper": (0.0, 0.01, 0.02, 0.05)}
+    transforms = {"contrast": shifts.contrast, "gamma": shifts.gamma, "blur": shifts.blur,
+                  "noise": lambda x, s: shifts.gaussian_noise(x, s, generator),
+                  "salt and pepper": lambda x, s: shifts.salt_and_pepper(x, s, generator)}
+    units = {"contrast": "intensity scale", "gamma": "intensity exponent",
+             "blur": "Gaussian blur sigma (pixels)", "noise": "Gaussian noise sigma",
+             "salt and pepper": "share of pixels"}
+    soft = (4.0, 2.0, 1.0)
+    touching = (1.0, 0.9, 0.75)
+    families = {"ball radius": {"levels": radii, "unit": "radius (training: 1.2)",
+                                "frames": [f for f, _ in by_radius],
+                                "labels": [y for _, y in by_radius]}}
+    for family, values in levels.items():
+        families[family] = {
+            "levels": values, "unit": units[family], "labels": [labels] * len(values),
+            "frames": [_shifted(base, lambda x, v=v, f=family: transforms[f](x, v))
+                       for v in values]}
     near_x, near_y = _near_walls(n, seed)
-    return {
-        "ball radius": {"levels": radii, "unit": "radius (training: 1.2)",
-                        "frames": [f for f, _ in by_radius], "labels": [y for _, y in by_radius]},
-        "contrast": {"levels": contrast, "unit": "intensity scale",
-                     "frames": [np.clip(base * c, 0, 1) for c in contrast],
-                     "labels": [labels] * len(contrast)},
-        "blur": {"levels": blur, "unit": "Gaussian blur sigma (pixels)",
-                 "frames": [ndimage.gaussian_filter(base, (0, s, s)) if s else base
-                            for s in blur], "labels": [labels] * len(blur)},
-        "noise": {"levels": noise, "unit": "Gaussian noise sigma",
-                  "frames": [np.clip(base + s * rng.standard_normal(base.shape), 0, 1)
-                             .astype(np.float32) for s in noise],
-                  "labels": [labels] * len(noise)},
-        "near the walls": {"levels": (0, 1), "unit": "ball centres", "names": ("anywhere",
-                                                                               "near walls"),
-                           "frames": [base, near_x], "labels": [labels, near_y]},
-    }
+    soft_frames = [_soft_profile(n, seed, p) for p in soft]
+    touch_frames = [_touching(n, seed, s) for s in touching]
+    families.update({
+        "8-bit": {"levels": (0, 1), "unit": "storage", "names": ("float", "8-bit"),
+                  "frames": [base, _shifted(base, shifts.quantise)], "labels": [labels] * 2},
+        "soft profile": {"levels": soft, "unit": "profile power (training: 4)",
+                         "frames": [f for f, _ in soft_frames],
+                         "labels": [y for _, y in soft_frames]},
+        "near the walls": {"levels": (0, 1), "unit": "ball centres",
+                           "names": ("anywhere", "near walls"), "frames": [base, near_x],
+                           "labels": [labels, near_y]},
+        "touching balls": {"levels": touching, "unit": "centre distance / 2r (2-3 balls)",
+                           "frames": [f for f, _ in touch_frames],
+                           "labels": [y for _, y in touch_frames]},
+    })
+    return families
 
 
-def family_accuracy(counters: dict[str, CountFn], families: dict[str, dict]) -> dict[str, dict]:
-    """Accuracy of every counter at every level of every family:
-    ``{family: {"levels": [...], "unit": str, counter: [accuracy per level]}}``."""
+@lru_cache(maxsize=2)
+def evaluation_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
+    """:func:`shift_families` made once per process (they depend only on ``n`` and ``seed``)."""
+    return shift_families(n, seed)
+
+
+def family_scores(count: CountFn, families: dict[str, dict]) -> dict[str, list[float]]:
+    """Accuracy of one counter at every level of every family: ``{family: [per level]}``."""
+    return {family: [float((count(x) == y).mean()) for x, y in zip(spec["frames"],
+                                                                    spec["labels"])]
+            for family, spec in families.items()}
+
+
+def mean_family_scores(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The mean over runs (seeds) of :func:`family_scores`, level by level."""
+    return {family: np.mean([s[family] for s in scores], axis=0).tolist() for family in scores[0]}
+
+
+def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
+                    families: dict[str, dict]) -> dict[str, dict]:
+    """Accuracy of every counter at every level of every family (for a list of counters, e.g.
+    one per seed, their mean): ``{family: {"levels": [...], "unit": str, counter: [accuracy
+    per level]}}``."""
+    scores = {name: mean_family_scores([family_scores(c, families) for c in
+                                        (count if isinstance(count, list) else [count])])
+              for name, count in counters.items()}
     table = {}
     for family, spec in families.items():
         row = {"levels": list(spec["levels"]), "unit": spec["unit"]}
         if "names" in spec:
             row["names"] = list(spec["names"])
-        for name, count in counters.items():
-            row[name] = [float((count(x) == y).mean())
-                         for x, y in zip(spec["frames"], spec["labels"])]
+        row.update({name: score[family] for name, score in scores.items()})
         table[family] = row
     return table
+
+
+def robustness_rows(table: list[dict]) -> list[dict]:
+    """Per variant (summary rows of the Task 4 sweep that carry family scores), the mean
+    accuracy over the levels of each family and the worst level of all."""
+    rows = []
+    for entry in table:
+        if "families" not in entry:
+            continue
+        means = {family: float(np.mean(levels)) for family, levels in entry["families"].items()}
+        worst = min(min(levels) for levels in entry["families"].values())
+        rows.append({"variant": entry["variant"], "seeds": entry["seeds"], **means,
+                     "worst level": worst})
+    return rows

@@ -1,0 +1,111 @@
+"""Changes of appearance that keep the number of balls: intensity, blur, noise, quantisation and
+ball scale, on batches of frames (N, 1, H, W) in [0, 1].
+
+Each transform takes one strength per frame (a tensor of N values, or one number for all), so
+the same code draws random training augmentations and builds the fixed shift levels on which
+counters are evaluated.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+Strength = torch.Tensor | float
+BLUR_RADIUS = 4  # Gaussian kernels are 9x9: enough for sigma <= 2 px
+
+
+def _per_frame(value: Strength, x: torch.Tensor) -> torch.Tensor:
+    value = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+    return value.expand(len(x)).view(-1, 1, 1, 1)
+
+
+def contrast(x: torch.Tensor, scale: Strength) -> torch.Tensor:
+    """Intensities multiplied by ``scale`` and clipped to [0, 1]."""
+    return (x * _per_frame(scale, x)).clamp(0, 1)
+
+
+def gamma(x: torch.Tensor, exponent: Strength) -> torch.Tensor:
+    """Intensities raised to ``exponent`` (< 1 brightens the ball edges, > 1 darkens them)."""
+    return x.clamp(0, 1) ** _per_frame(exponent, x)
+
+
+def blur(x: torch.Tensor, sigma: Strength) -> torch.Tensor:
+    """A Gaussian blur of ``sigma`` pixels per frame (0 leaves the frame as it is)."""
+    sigma = _per_frame(sigma, x).view(-1, 1)
+    offsets = torch.arange(-BLUR_RADIUS, BLUR_RADIUS + 1, dtype=x.dtype, device=x.device)
+    weights = torch.exp(-0.5 * (offsets / sigma.clamp_min(1e-3)) ** 2)
+    weights = torch.where(sigma > 1e-3, weights, (offsets == 0).to(x.dtype))
+    weights = weights / weights.sum(dim=1, keepdim=True)  # (N, K)
+    n, c, h, w = x.shape
+    grouped = x.reshape(1, n * c, h, w)
+    rows = weights.repeat_interleave(c, 0).view(n * c, 1, -1, 1)
+    cols = weights.repeat_interleave(c, 0).view(n * c, 1, 1, -1)
+    grouped = F.conv2d(F.pad(grouped, (0, 0, BLUR_RADIUS, BLUR_RADIUS), mode="replicate"), rows,
+                       groups=n * c)
+    grouped = F.conv2d(F.pad(grouped, (BLUR_RADIUS, BLUR_RADIUS, 0, 0), mode="replicate"), cols,
+                       groups=n * c)
+    return grouped.view(n, c, h, w)
+
+
+def illumination(x: torch.Tensor, strength: Strength, angle: Strength = 0.0) -> torch.Tensor:
+    """Uneven lighting: intensities multiplied by a linear ramp from 1 down to 1 - ``strength``
+    across the frame, in the direction ``angle`` (radians)."""
+    h, w = x.shape[-2:]
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=x.device),
+                            torch.linspace(-1, 1, w, device=x.device), indexing="ij")
+    angle = _per_frame(angle, x)
+    along = (torch.cos(angle) * xs + torch.sin(angle) * ys) / 2 ** 0.5  # in [-1, 1]
+    return x * (1 - _per_frame(strength, x) * (along + 1) / 2)
+
+
+def gaussian_noise(x: torch.Tensor, sigma: Strength, generator: torch.Generator) -> torch.Tensor:
+    """Additive Gaussian noise of standard deviation ``sigma``, clipped to [0, 1]."""
+    noise = torch.randn(x.shape, generator=generator).to(x.device)
+    return (x + _per_frame(sigma, x) * noise).clamp(0, 1)
+
+
+def salt_and_pepper(x: torch.Tensor, share: Strength, generator: torch.Generator) -> torch.Tensor:
+    """A ``share`` of the pixels set to 0 or 1 (half each)."""
+    draw = torch.rand(x.shape, generator=generator).to(x.device)
+    share = _per_frame(share, x)
+    x = torch.where(draw < share / 2, torch.zeros_like(x), x)
+    return torch.where((draw >= share / 2) & (draw < share), torch.ones_like(x), x)
+
+
+def quantise(x: torch.Tensor, levels: int = 256) -> torch.Tensor:
+    """Intensities rounded to ``levels`` grey levels (256: frames stored as 8-bit)."""
+    return torch.round(x.clamp(0, 1) * (levels - 1)) / (levels - 1)
+
+
+ANTIALIAS = 0.4  # blur sigma (pixels) per unit of shrinking, 1 / factor - 1, before resampling
+
+
+def zoom(x: torch.Tensor, factor: Strength, centre: torch.Tensor | None = None) -> torch.Tensor:
+    """Every frame resampled by ``factor`` about ``centre`` (N, 2) in [-1, 1] (default: the
+    middle): > 1 makes balls larger, < 1 smaller (blurred first, against aliasing); outside
+    the frame is black."""
+    factor = _per_frame(factor, x).view(-1)
+    x = blur(x, (ANTIALIAS * (1 / factor - 1)).clamp_min(0))
+    centre = torch.zeros(len(x), 2, device=x.device) if centre is None else centre
+    theta = torch.zeros(len(x), 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1 / factor
+    theta[:, :, 2] = centre * (1 - 1 / factor)[:, None]
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def zoom_keeps_everything(x: torch.Tensor, factor: torch.Tensor, centre: torch.Tensor,
+                          threshold: float = 0.05) -> torch.Tensor:
+    """True for frames whose bright pixels all stay inside the frame after :func:`zoom` (so
+    no ball is cut off and the count is kept)."""
+    h, w = x.shape[-2:]
+    ys = (torch.arange(h, device=x.device) + 0.5) / h * 2 - 1
+    xs = (torch.arange(w, device=x.device) + 0.5) / w * 2 - 1
+    factor = factor.view(-1, 1, 1)
+    inside_x = ((xs.view(1, 1, -1) - centre[:, 0].view(-1, 1, 1)) * factor
+                + centre[:, 0].view(-1, 1, 1)).abs() <= 1
+    inside_y = ((ys.view(1, -1, 1) - centre[:, 1].view(-1, 1, 1)) * factor
+                + centre[:, 1].view(-1, 1, 1)).abs() <= 1
+    lost = (x[:, 0] > threshold) & ~(inside_x & inside_y)
+    return ~lost.flatten(1).any(dim=1)

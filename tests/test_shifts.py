@@ -1,0 +1,79 @@
+"""Count-preserving shifts and augmentations of Task 4, and the standardising input layer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bballs.data import augment, shifts
+from bballs.models.improved import FrameStandardiser, NormalisedCountNet
+
+
+def _balls(n: int = 6) -> torch.Tensor:
+    x = torch.zeros(n, 1, 32, 32)
+    x[:, :, 12:18, 12:18] = 1.0
+    return x
+
+
+def test_blur_keeps_mass_and_zero_sigma_is_identity():
+    x = _balls()
+    sigma = torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 0.0])
+    out = shifts.blur(x, sigma)
+    assert torch.equal(out[0], x[0]) and torch.equal(out[5], x[5])
+    assert [float(m) for m in out.sum(dim=(1, 2, 3))] == pytest.approx([36.0] * 6, rel=1e-4)
+    assert float(out[4].max()) < float(out[1].max()) < 1.0
+
+
+def test_zoom_scales_the_ball_area_and_refuses_to_cut_balls():
+    x = _balls(3)
+    out = shifts.zoom(x, torch.tensor([0.5, 1.0, 1.5]))
+    areas = [int(a) for a in (out > 0.5).sum(dim=(1, 2, 3))]
+    assert areas[0] < areas[1] == 36 < areas[2]
+    corner = torch.zeros(2, 1, 32, 32)
+    corner[:, :, 0:4, 0:4] = 1.0  # a ball in the corner leaves the frame when zoomed in
+    keeps = shifts.zoom_keeps_everything(corner, torch.tensor([1.6, 0.6]), torch.zeros(2, 2))
+    assert keeps.tolist() == [False, True]
+
+
+def test_noise_salt_and_pepper_and_quantisation():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.full((2, 1, 32, 32), 0.5)
+    noisy = shifts.gaussian_noise(x, torch.tensor([0.0, 0.1]), generator)
+    assert torch.equal(noisy[0], x[0]) and 0.08 < float(noisy[1].std()) < 0.12
+    salted = shifts.salt_and_pepper(x, 0.1, generator)
+    changed = float(((salted == 0) | (salted == 1)).float().mean())
+    assert 0.07 < changed < 0.13
+    assert float((shifts.quantise(torch.rand(100)) * 255).frac().abs().max()) < 1e-3
+
+
+def test_paste_balls_sums_counts_up_to_three_and_keeps_labels_in_range():
+    generator = torch.Generator().manual_seed(1)
+    x = torch.zeros(64, 1, 32, 32)
+    y = torch.randint(0, 3, (64,), generator=generator)
+    for i in range(64):  # y + 1 small separate balls per frame
+        for ball in range(int(y[i]) + 1):
+            x[i, :, 2 + 10 * ball:5 + 10 * ball, 2:5] = 1.0
+    out, labels = augment.paste_balls(x, y, generator)
+    assert labels.max() <= 2 and (labels >= y).all() and (labels > y).any()
+    changed = labels != y
+    assert torch.equal(out[~changed], x[~changed])
+    blobs = (out[changed] > 0.5).sum(dim=(1, 2, 3)) / 9  # bright pixels per 3x3 ball
+    assert (blobs <= labels[changed] + 1).all()
+
+
+def test_robust_augment_keeps_shape_range_and_labels():
+    generator = torch.Generator().manual_seed(2)
+    x, y = _balls(16), torch.zeros(16, dtype=torch.long)
+    out, labels = augment.robust_counting_augment(x, y, generator)
+    assert out.shape == x.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+    assert (labels >= y).all() and labels.max() <= 2  # pasted balls only add to the count
+    assert not torch.equal(out, x)
+
+
+def test_standardiser_makes_counts_independent_of_the_intensity_scale():
+    x = _balls(2) * torch.tensor([0.4, 1.0]).view(2, 1, 1, 1)
+    standardised = FrameStandardiser()(x)
+    assert torch.allclose(standardised[0], standardised[1])
+    model = NormalisedCountNet().eval()
+    with torch.no_grad():
+        assert torch.allclose(model(x)[0], model(x)[1], atol=1e-5)
