@@ -52,3 +52,58 @@ def test_report_command_refuses_one_out_path_for_two_reports(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "x.pdf")]) == 1
     assert "--out names one PDF" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_author_command_fills_both_title_blocks_and_removes_the_banner(lab3_project, capsys):
+    from bballs.cli import main
+    from bballs.reporting.author import BANNER, page_banner_css, read_author, warning
+
+    root, report_dir = lab3_project
+    (report_dir / "lab3_report.md").write_text("{author[name]} {author[course]}")
+    template = read_author(report_dir, "lab3_report")
+    assert not template["filled"] and BANNER in page_banner_css(template)
+    assert "still holds the template" in warning(report_dir)
+    assert "TNM112" in render_markdown(root, report_dir, report="lab3_report")
+
+    assert main(["author", "--name", "Ada Lovelace", "--id", "123", "--email", "ada@x.org",
+                 "--lab3-course", "My course", "--report-dir", str(report_dir)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    filled = read_author(report_dir, "lab3_report")
+    assert filled["filled"] and page_banner_css(filled) == "" and warning(report_dir) is None
+    assert render_markdown(root, report_dir, report="lab3_report") == "Ada Lovelace My course"
+    assert read_author(report_dir, "report")["course"].startswith("HKUST CSIT 6000M")
+
+
+def test_author_command_refuses_the_template_and_bad_emails(tmp_path, capsys):
+    from bballs.cli import main
+
+    args = ["author", "--report-dir", str(tmp_path), "--id", "1"]
+    assert main([*args, "--name", "Your Full Name", "--email", "a@b.c"]) == 1
+    assert main([*args, "--name", "Ada", "--email", "nope"]) == 1
+    assert "not an email address" in capsys.readouterr().err
+    assert not (tmp_path / "author.ini").exists()
+
+
+def test_unfilled_author_block_prints_a_banner_on_every_page(tmp_path):
+    import weasyprint
+    from pypdf import PdfReader
+
+    from bballs.reporting.author import BANNER, page_banner_css, read_author
+
+    css = page_banner_css(read_author(tmp_path))  # no author.ini: the template's values
+    html = ("<html><head><style>" + css + "</style></head><body>"
+            + "<p style='page-break-after: always'>page</p>" * 3 + "</body></html>")
+    weasyprint.HTML(string=html).write_pdf(tmp_path / "b.pdf")
+    pages = PdfReader(tmp_path / "b.pdf").pages
+    assert len(pages) >= 3
+    assert all("Fill in report/author.ini" in page.extract_text() for page in pages)
+    assert BANNER.startswith("Fill in report/author.ini")
+
+
+def test_only_values_of_the_sweeps_fall_back_to_n_a():
+    from bballs.reporting.pipeline import from_sweeps
+
+    assert from_sweeps("part1[improved][by_variant][spec][test_accuracy_mean]")
+    assert from_sweeps("table[task4_robustness]") and from_sweeps("table[skips]")
+    assert not from_sweeps("part1[spec][test_accuracy]")
+    assert not from_sweeps("part2[physics_model][ssim]")

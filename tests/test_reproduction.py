@@ -98,6 +98,25 @@ def test_row_of_other_data_is_retrained_and_left_out_of_tables(context, tmp_path
     assert experiments.mode_rows(context.paths, experiments.TASK4, True, other_dir) == again
 
 
+def test_row_scored_on_another_test_file_is_scored_again_without_training(context, tmp_path):
+    first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
+    stamp = _checkpoint(context).stat().st_mtime_ns
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    for name in (bdata.PART1_TRAIN, bdata.PART2_SEQUENCES):
+        (other_dir / name).symlink_to(context.data_dir / name)
+    with np.load(context.data_dir / bdata.PART1_TEST) as archive:
+        arrays = dict(archive)
+    arrays["labels"] = np.roll(arrays["labels"], 1)  # another test file, same training data
+    np.savez(other_dir / bdata.PART1_TEST, **arrays)
+    other = experiments.Context(context.paths, other_dir, quick=True)
+    again = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), other)
+    assert _checkpoint(context).stat().st_mtime_ns == stamp  # not retrained
+    assert again[0]["data"] == other.data_digest() != first[0]["data"]
+    assert again[0]["fingerprint"] == first[0]["fingerprint"]
+    assert again[0]["test_accuracy"] != first[0]["test_accuracy"]
+
+
 def test_valid_row_and_checkpoint_are_reused_and_force_retrains(context):
     first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
     stamp = _checkpoint(context).stat().st_mtime_ns

@@ -76,5 +76,12 @@ def test_shift_families_change_only_what_they_name():
 
 
 def test_selected_recipe_falls_back_to_the_default_without_rows(capsys):
-    assert experiments.selected_recipe([]) is experiments.TASK4_FINAL
+    recipe, rule = experiments.selected_recipe([])
+    assert recipe is experiments.TASK4_FINAL and rule == experiments.DEFAULT_RULE
     assert "no Task 4 sweep rows for these data files" in capsys.readouterr().out
+    rows = [{"variant": "countnet+long+sym+size+ae", "study": "ablation", "parameters": 1,
+             f"{experiments.SELECTION_METRIC}_mean": 1.0},
+            {"variant": "spec", "study": "ablation", "parameters": 2,
+             f"{experiments.SELECTION_METRIC}_mean": 0.5}]
+    recipe, rule = experiments.selected_recipe(rows)  # pre-trained recipes are not candidates
+    assert recipe.name == "spec" and rule == experiments.SELECTION_RULE

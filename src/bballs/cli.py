@@ -63,6 +63,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
               force=args.force)
+    _author_warning()
     return 0
 
 
@@ -98,7 +99,27 @@ def cmd_report(args: argparse.Namespace) -> int:
         path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing,
                      report=name)
         print(f"wrote {shown(path)} ({time.perf_counter() - started:.1f} s)")
+    _author_warning()
     return 0
+
+
+def cmd_author(args: argparse.Namespace) -> int:
+    from bballs.reporting.author import write_author
+    from bballs.reporting.report import REPORT_DIR
+
+    path = write_author(args.report_dir or project_root() / REPORT_DIR, args.name, args.id,
+                        args.email, {"report": args.course, "lab3_report": args.lab3_course})
+    print(f"wrote {shown(path)}; `python -m bballs report` rebuilds both PDFs with it")
+    return 0
+
+
+def _author_warning() -> None:
+    from bballs.reporting.author import warning
+    from bballs.reporting.report import REPORT_DIR
+
+    message = warning(project_root() / REPORT_DIR)
+    if message:
+        print(message, file=sys.stderr)
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -174,6 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--allow-missing", action="store_true",
                         help="print missing values as n/a instead of stopping")
     report.set_defaults(run=cmd_report)
+
+    author = commands.add_parser("author", help="write report/author.ini (your name, ID, "
+                                                 "email) for both reports")
+    author.add_argument("--name", required=True)
+    author.add_argument("--id", required=True, help="student ID")
+    author.add_argument("--email", required=True)
+    author.add_argument("--course", default="", help="course line of report.pdf "
+                                                     "(default: the project's course)")
+    author.add_argument("--lab3-course", default="", help="course line of lab3_report.pdf")
+    author.add_argument("--report-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    author.set_defaults(run=cmd_author)
 
     package = commands.add_parser("package", help="write dist/code.zip (sources, no data)")
     package.add_argument("--out", type=Path, default=None, help="zip path (default dist/)")

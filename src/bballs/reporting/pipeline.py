@@ -225,16 +225,25 @@ SWEEP_HINT = ("`python -m bballs experiments task4` (and task5, task7) compute t
               "for these data files; then `python -m bballs report`")
 
 
+SWEEP_FIELDS = ("[by_variant]", "[label_study]", "[robustness]", "[skips]", "[ablation]",
+                "table[task4", "table[skips]", "table[task7]")
+
+
+def from_sweeps(field: str) -> bool:
+    """True for a report value that only the separate sweep commands provide."""
+    return any(part in field for part in SWEEP_FIELDS)
+
+
 def _build_report(root: Path, pdf: Path | None, report: str) -> None:
     """Build one report; values that only the separate sweeps provide (missing when the data
     files are not the ones the committed sweep rows came from) are shown as n/a, with a
-    warning that says how to fill them."""
+    warning that says how to fill them; any other missing value stops the build."""
     from bballs.reporting.report import ReportError, build
 
     try:
         path = build(root=root, out=pdf, report=report)
     except ReportError as error:
-        if not error.missing:
+        if not error.missing or not all(from_sweeps(field) for field in error.missing):
             raise
         path = build(root=root, out=pdf, report=report, allow_missing=True)
         print(f"       warning: {len(error.missing)} values of {report} are n/a (first: "

@@ -21,6 +21,15 @@ def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
     return fig
 
 
+def placeholder(message: str, path=None) -> plt.Figure:
+    """A figure that only says why the real one is missing (so a report never shows a figure
+    made from other data)."""
+    fig, ax = plt.subplots(figsize=(5, 1.2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, wrap=True)
+    ax.axis("off")
+    return save(fig, path)
+
+
 def _epochs(values: Sequence[float]) -> np.ndarray:
     return np.arange(1, len(values) + 1)
 

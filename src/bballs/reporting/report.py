@@ -10,13 +10,13 @@ The Markdown source holds placeholders in Python's format syntax, e.g.
 A value that is not there stops the build with the list of missing fields (``allow_missing``
 prints them as "n/a" instead). Tables are generated from the same files (``{table[task4]}``,
 ...). The author block is read from ``report/author.ini``. The PDF is written to a temporary
-file and renamed, so an interrupted build never leaves a broken ``report.pdf``.
+file and renamed, so an interrupted build never leaves a broken ``report.pdf``. Until
+``report/author.ini`` is filled (``python -m bballs author``), every page carries a banner.
 """
 
 from __future__ import annotations
 
 import _string
-import configparser
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bballs.data.identity import describe_source
+from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.results import ResultsError, atomic_path, project_root, read_results
 from bballs.training.experiments import markdown_table
 
@@ -160,12 +161,6 @@ def _data_line(results: dict[str, dict]) -> str | _Missing:
     return "<br>".join(dict.fromkeys(describe_source(source) for source in sources))
 
 
-def _author(report_dir: Path) -> dict[str, str]:
-    parser = configparser.ConfigParser()
-    parser.read(report_dir / "author.ini")
-    return dict(parser["author"]) if parser.has_section("author") else {}
-
-
 def _read(path: Path) -> dict:
     try:
         return read_results(path)
@@ -229,7 +224,7 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
     except (KeyError, TypeError, ValueError) as error:
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
-    values = {**results, "author": _author(report_dir), "table": tables,
+    values = {**results, "author": read_author(report_dir, report), "table": tables,
               "data_source": _data_line(results)}
     formatter = _TolerantFormatter()
     text = formatter.vformat(spec.text(report_dir), (), values)
@@ -254,6 +249,7 @@ def build(root: str | Path | None = None, out: str | Path | None = None,
     body = markdown.markdown(render_markdown(root, report_dir, allow_missing, report),
                              extensions=["tables", "attr_list", "sane_lists"])
     css = (report_dir / "style.css").read_text(encoding="utf-8")
+    css += page_banner_css(read_author(report_dir, report))
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"
             f"<body>{body}</body></html>")
     with atomic_path(out) as tmp:

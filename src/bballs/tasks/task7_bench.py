@@ -13,7 +13,7 @@ from bballs.data import dataset as bdata
 from bballs.data.identity import data_source
 from bballs.metrics import frame_scores, video_scores
 from bballs.physics_model import inverse_predictor as ipred
-from bballs.reporting.results import OutputPaths, output_paths, update_results
+from bballs.reporting.results import OutputPaths, output_paths, read_results, update_results
 from bballs.tasks.rollout import long_sequences
 
 N_INPUT = 5
@@ -51,6 +51,18 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
 
 
 RESULTS_FILE = "task7_physics.json"
+
+
+def recorded_rows(paths: OutputPaths, data_dir: str | Path) -> list[dict]:
+    """The benchmark rows of ``results/task7_physics.json`` if they were computed from the
+    dataset files in ``data_dir``, else none (with a line saying how to compute them)."""
+    results = read_results(paths.results / RESULTS_FILE)
+    if results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]:
+        return results.get("rows", [])
+    if results.get("rows"):
+        print("the recorded physics-model benchmark is of other data and is left out; "
+              "`python -m bballs bench-physics` computes it for these files")
+    return []
 
 
 def checkpoint_path(paths: OutputPaths, seed: int) -> Path:

@@ -384,10 +384,15 @@ def load_weights(model: nn.Module, checkpoint: str | Path, run_id: dict) -> nn.M
 
 def mismatch(stored, expected: dict) -> str:
     """Why a checkpoint's fingerprint is not the run's, in one phrase: ``data changed: train
-    digest 3f2a... -> 91c0...`` when only the data differ, else the differing fields."""
-    if isinstance(stored, dict) and {k for k in set(stored) | set(expected)
-                                     if stored.get(k) != expected.get(k)} == {"data"}:
-        return f"data changed: train digest {stored.get('data')} -> {expected['data']}"
+    digest 3f2a... -> 91c0...`` (plus any other field that differs) when the data differ, else
+    the differing fields."""
+    if isinstance(stored, dict) and "data" not in stored:
+        return "checkpoint without a training-data digest (written by an older version)"
+    if isinstance(stored, dict) and stored.get("data") != expected.get("data"):
+        changed = f"data changed: train digest {stored.get('data')} -> {expected.get('data')}"
+        others = {k: v for k, v in stored.items() if k != "data"}
+        rest = _difference(others, {k: v for k, v in expected.items() if k != "data"})
+        return f"{changed}; also {rest}" if rest else changed
     return f"checkpoint of another configuration ({_difference(stored, expected)})"
 
 
