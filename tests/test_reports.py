@@ -56,12 +56,12 @@ def test_report_command_refuses_one_out_path_for_two_reports(tmp_path, capsys):
 
 def test_author_command_fills_both_title_blocks_and_removes_the_banner(lab3_project, capsys):
     from bballs.cli import main
-    from bballs.reporting.author import BANNER, page_banner_css, read_author, warning
+    from bballs.reporting.author import page_banner_css, read_author, warning
 
     root, report_dir = lab3_project
     (report_dir / "lab3_report.md").write_text("{author[name]} {author[course]}")
     template = read_author(report_dir, "lab3_report")
-    assert not template["filled"] and BANNER in page_banner_css(template)
+    assert not template["filled"] and "Fill in report/author.ini" in page_banner_css(template)
     assert "still holds the template" in warning(report_dir)
     assert "TNM112" in render_markdown(root, report_dir, report="lab3_report")
 
@@ -70,7 +70,8 @@ def test_author_command_fills_both_title_blocks_and_removes_the_banner(lab3_proj
     assert "wrote" in capsys.readouterr().out
     filled = read_author(report_dir, "lab3_report")
     assert filled["filled"] and page_banner_css(filled) == "" and warning(report_dir) is None
-    assert render_markdown(root, report_dir, report="lab3_report") == "Ada Lovelace My course"
+    assert render_markdown(root, report_dir, report="lab3_report").startswith(
+        "Ada Lovelace My course")
     assert read_author(report_dir, "report")["course"].startswith("HKUST CSIT 6000M")
 
 

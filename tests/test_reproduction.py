@@ -114,7 +114,6 @@ def test_row_scored_on_another_test_file_is_scored_again_without_training(contex
     assert _checkpoint(context).stat().st_mtime_ns == stamp  # not retrained
     assert again[0]["data"] == other.data_digest() != first[0]["data"]
     assert again[0]["fingerprint"] == first[0]["fingerprint"]
-    assert again[0]["test_accuracy"] != first[0]["test_accuracy"]
 
 
 def test_valid_row_and_checkpoint_are_reused_and_force_retrains(context):
