@@ -75,17 +75,28 @@ def test_row_with_a_foreign_fingerprint_is_retrained_and_replaced(context):
     assert read_results(results)["rows"] == [json.loads(json.dumps(again))]
 
 
+def _data_with_one_file_changed(context, tmp_path, changed: str, change) -> Path:
+    """A data folder with the context's files, ``changed`` rewritten after ``change(arrays)``
+    and the others linked."""
+    folder = tmp_path / "other"
+    folder.mkdir()
+    for spec in bdata.DEFAULT_FILES:
+        if spec.name != changed:
+            (folder / spec.name).symlink_to(context.data_dir / spec.name)
+    with np.load(context.data_dir / changed) as archive:
+        arrays = dict(archive)
+    change(arrays)
+    np.savez(folder / changed, **arrays)
+    return folder
+
+
 def test_row_of_other_data_is_retrained_and_left_out_of_tables(context, tmp_path, capsys):
     first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
     assert first[0]["data"] == context.data_digest()
-    other_dir = tmp_path / "other"
-    other_dir.mkdir()
-    for name in (bdata.PART1_TEST, bdata.PART2_SEQUENCES):
-        (other_dir / name).symlink_to(context.data_dir / name)
-    with np.load(context.data_dir / bdata.PART1_TRAIN) as archive:
-        arrays = dict(archive)
-    arrays["data"][0, 0, 500] = 1.0 - arrays["data"][0, 0, 500]  # one pixel of one frame
-    np.savez(other_dir / bdata.PART1_TRAIN, **arrays)
+    def flip_one_pixel(arrays):
+        arrays["data"][0, 0, 500] = 1.0 - arrays["data"][0, 0, 500]
+
+    other_dir = _data_with_one_file_changed(context, tmp_path, bdata.PART1_TRAIN, flip_one_pixel)
     other = experiments.Context(context.paths, other_dir, quick=True)
     assert experiments.mode_rows(context.paths, experiments.TASK4, True, other_dir) == []
     assert "1 recorded rows come from other data" in capsys.readouterr().out
@@ -101,14 +112,10 @@ def test_row_of_other_data_is_retrained_and_left_out_of_tables(context, tmp_path
 def test_row_scored_on_another_test_file_is_scored_again_without_training(context, tmp_path):
     first = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), context)
     stamp = _checkpoint(context).stat().st_mtime_ns
-    other_dir = tmp_path / "other"
-    other_dir.mkdir()
-    for name in (bdata.PART1_TRAIN, bdata.PART2_SEQUENCES):
-        (other_dir / name).symlink_to(context.data_dir / name)
-    with np.load(context.data_dir / bdata.PART1_TEST) as archive:
-        arrays = dict(archive)
-    arrays["labels"] = np.roll(arrays["labels"], 1)  # another test file, same training data
-    np.savez(other_dir / bdata.PART1_TEST, **arrays)
+    def roll_labels(arrays):  # another test file, same training data
+        arrays["labels"] = np.roll(arrays["labels"], 1)
+
+    other_dir = _data_with_one_file_changed(context, tmp_path, bdata.PART1_TEST, roll_labels)
     other = experiments.Context(context.paths, other_dir, quick=True)
     again = experiments.run_sweep(experiments.TASK4, (FINAL,), (0,), other)
     assert _checkpoint(context).stat().st_mtime_ns == stamp  # not retrained

@@ -55,8 +55,10 @@ def draw_radii(
     return counts.astype(np.int64), radii
 
 
-def generate_arrays(spec: FileSpec, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Simulate and render one file's arrays in the official layout, plus ground-truth state.
+def generate_arrays(spec: FileSpec, rng: np.random.Generator,
+                    power: float = physics.PROFILE_POWER) -> dict[str, np.ndarray]:
+    """Simulate and render one file's arrays in the official layout, plus ground-truth state
+    (``power``: the ball profile's, see :func:`bballs.data.physics.render`).
 
     Official keys: ``data`` float32 (N, T, 1024) in [0, 1] and ``labels`` int64 (N,) = number of
     balls. Extra keys: ``positions`` (N, T, 3, 2) ball centres in box units (x, y) and ``radii``
@@ -69,7 +71,7 @@ def generate_arrays(spec: FileSpec, rng: np.random.Generator) -> dict[str, np.nd
         track = track[np.arange(spec.n_sequences), shown][:, None]
     else:
         track = physics.simulate(radii, spec.n_frames, rng)
-    frames = physics.render(track, radii)
+    frames = physics.render(track, radii, power=power)
     return {
         "data": frames.reshape(spec.n_sequences, spec.n_frames, -1),
         "labels": labels,

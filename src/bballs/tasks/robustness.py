@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from bballs.data import augment, physics, shifts
-from bballs.data.dataset import PART1_BURN_IN, FileSpec, draw_radii, generate_arrays
+from bballs.data.dataset import FileSpec, generate_arrays
 
 CountFn = Callable[[np.ndarray], np.ndarray]  # frames (N, 32, 32) -> counts 1-3
 FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset files
@@ -82,11 +82,8 @@ def _near_walls(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _soft_profile(n: int, seed: int, power: float) -> tuple[np.ndarray, np.ndarray]:
     """Frames of the generator's physics rendered with a softer edge, exp(-(d^2/r^2)^power)."""
-    rng = _rng(seed, 7)
-    labels, radii = draw_radii(n, None, rng)
-    track = physics.simulate(radii, PART1_BURN_IN, rng)
-    track = track[np.arange(n), rng.integers(0, PART1_BURN_IN, size=n)][:, None]
-    return physics.render(track, radii, power=power)[:, 0], labels
+    arrays = generate_arrays(FileSpec("soft", n, 1), _rng(seed, 7), power=power)
+    return arrays["data"].reshape(n, 32, 32), arrays["labels"]
 
 
 def _touching(n: int, seed: int, spacing: float) -> tuple[np.ndarray, np.ndarray]:
