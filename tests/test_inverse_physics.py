@@ -111,3 +111,16 @@ def test_predictor_checkpoint_is_reused_and_loaded_and_retrained_on_other_data(
     out = loaded.predict(frames[:6, :5], horizon=7, counts=labels[:6])
     assert out.shape == (6, 7, 32, 32) and out.dtype == np.float32
     assert ((out[:, :5] - frames[:6, 5:]) ** 2).mean() < 5e-3
+
+
+def test_residual_separates_sequences_the_world_explains_from_ones_it_cannot(sequences):
+    frames, labels, _ = sequences
+    predictor = ipred.InversePhysicsPredictor(ip.WorldConstants(**TRUE), pe.StateEncoder())
+    moving = labels > 0
+    real = frames[moving][:12, :5]
+    scrambled = real[:, [0, 3, 1, 4, 2]]  # the same frames in an order no world produces
+    out, residual = predictor.predict_with_residual(real, horizon=5)
+    _, wrong = predictor.predict_with_residual(scrambled, horizon=5)
+    assert out.shape == (12, 5, 32, 32) and residual.shape == (12,)
+    assert np.median(residual) < ip.EXACT <= np.median(wrong)
+    assert np.median(wrong) > 100 * np.median(residual)

@@ -81,9 +81,15 @@ class InversePhysicsPredictor:
 
     def predict(self, inputs, horizon: int = 5, counts=None) -> np.ndarray:
         """The ``horizon`` frames (N, horizon, 32, 32) after input frames (N, T, 32, 32)."""
-        state, start, _ = self.fit(inputs, counts)
+        return self.predict_with_residual(inputs, horizon, counts)[0]
+
+    def predict_with_residual(self, inputs, horizon: int = 5, counts=None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict`'s frames and, per sequence, the residual: the mean squared error of
+        the fitted world on the input frames (small where the world model explains them)."""
+        state, start, error = self.fit(inputs, counts)
         frames = ip.predict_from_states(state, start, self.constants, len(inputs[0]), horizon)
-        return frames.numpy()
+        return frames.numpy(), error.numpy()
 
     __call__ = predict
 

@@ -1,0 +1,101 @@
+"""Task 7's final system: the physics model where its fitted world explains the five input
+frames, the learnt network where it does not.
+
+Per sequence the physics model's residual (mean squared error of its fit on the input frames)
+says whether its world model fits. The threshold is chosen on training sequences: the one that
+minimises the combined system's mean squared error there. Above it the sequence goes to the
+learnt network, so on data the physics model cannot explain the system falls back to a model
+that learnt whatever world the file holds.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from bballs.metrics import as_numpy, video_scores
+
+GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
+
+Predict = Callable[[np.ndarray], np.ndarray]  # inputs (N, 5, 32, 32) -> frames (N, 5, 32, 32)
+
+
+def sequence_mse(predicted, target) -> np.ndarray:
+    """Mean squared error of each sequence (N,) of frames (N, T, H, W)."""
+    difference = as_numpy(predicted).astype(np.float64) - as_numpy(target)
+    return (difference ** 2).reshape(len(difference), -1).mean(axis=1)
+
+
+def choose_threshold(residual: np.ndarray, physics_error: np.ndarray,
+                     learnt_error: np.ndarray) -> float | None:
+    """The residual threshold that minimises the total error when sequences with a residual at
+    or below it keep the physics model's forecast and the others take the learnt network's.
+
+    Returns None (every sequence to the learnt network) when the physics model helps on no
+    prefix of the sequences sorted by residual; ties go to the smaller threshold.
+    """
+    order = np.argsort(residual, kind="stable")
+    gain = np.cumsum(learnt_error[order] - physics_error[order])  # saved by the first k
+    best = int(np.argmax(gain))
+    if gain[best] <= 0:
+        return None
+    return float(residual[order][best])
+
+
+def apply_gate(physics: np.ndarray, learnt: np.ndarray, residual: np.ndarray,
+               threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The combined forecast and the mask of sequences that kept the physics model's (none
+    when ``threshold`` is None)."""
+    use_physics = (np.zeros(len(residual), dtype=bool) if threshold is None
+                   else residual <= threshold)
+    combined = np.where(use_physics[:, None, None, None], as_numpy(physics), as_numpy(learnt))
+    return combined.astype(np.float32), use_physics
+
+
+def calibrate(physics_model, learnt: Predict, inputs: np.ndarray, targets: np.ndarray) -> dict:
+    """The gate's threshold chosen on training sequences (inputs, targets), with the share of
+    them each path takes. Ball counts are read from the frames, as at prediction time."""
+    physics, residual = physics_model.predict_with_residual(inputs, targets.shape[1])
+    learnt_frames = learnt(inputs)
+    threshold = choose_threshold(residual, sequence_mse(physics, targets),
+                                 sequence_mse(learnt_frames, targets))
+    _, use_physics = apply_gate(physics, learnt_frames, residual, threshold)
+    return {"threshold": threshold, "sequences": len(inputs),
+            "train_physics_share": float(use_physics.mean())}
+
+
+def final_system(physics_model, learnt: Predict, gate: dict, inputs: np.ndarray,
+                 targets: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Scores of the gated system on (inputs, targets), with the share of sequences each path
+    took and the scores of each path alone, and the combined forecast."""
+    physics, residual = physics_model.predict_with_residual(inputs, targets.shape[1])
+    learnt_frames = as_numpy(learnt(inputs))
+    combined, use_physics = apply_gate(physics, learnt_frames, residual, gate["threshold"])
+    scores = video_scores(combined, targets)
+    return {**scores, "threshold": gate["threshold"], "physics_share": float(use_physics.mean()),
+            "learnt_share": float(1 - use_physics.mean()),
+            "physics_alone": video_scores(physics, targets),
+            "learnt_alone": video_scores(learnt_frames, targets),
+            "calibration": gate, "counts": "read from the frames"}, combined
+
+
+TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
+
+
+def table_row(variant: str, change: str, scores: dict, **extra) -> dict:
+    """One row of the Task 7 table from one run's scores (one seed)."""
+    return {"variant": variant, "change": change, "seeds": 1, **extra,
+            **{f"{m}_mean": scores[m] for m in TABLE_METRICS}}
+
+
+def system_rows(physics_scores: dict, final_scores: dict, seed: int) -> list[dict]:
+    """The Task 7 table's rows for the physics model given no ball counts and for the gated
+    final system (both of ``seed``)."""
+    share = final_scores["physics_share"]
+    return [table_row("physics model, counts read from frames",
+                      f"the same model without the file's ball counts (seed {seed})",
+                      physics_scores),
+            table_row("final system (gated)",
+                      f"physics model where its fit explains the inputs ({share:.0%} of the "
+                      f"sequences), else the learnt network (seed {seed})", final_scores)]

@@ -1,0 +1,61 @@
+"""The Task 7 gate: physics forecast where the fitted world explains the inputs, else learnt."""
+
+import numpy as np
+import pytest
+
+from bballs.tasks import part2_task7 as t7
+
+
+def test_threshold_keeps_physics_exactly_where_it_beats_the_learnt_network():
+    residual = np.array([0.001, 0.002, 0.003, 0.5, 0.6])
+    physics_error = np.array([0.0, 0.0, 0.0, 0.9, 0.9])
+    learnt_error = np.full(5, 0.1)
+    assert t7.choose_threshold(residual, physics_error, learnt_error) == pytest.approx(0.003)
+
+
+def test_threshold_sends_everything_to_the_learnt_network_when_physics_never_helps():
+    residual = np.linspace(0, 1, 6)
+    assert t7.choose_threshold(residual, np.ones(6), np.zeros(6)) is None
+    frames = np.ones((6, 5, 4, 4))
+    combined, used = t7.apply_gate(frames, np.zeros_like(frames), residual, None)
+    assert not used.any() and combined.max() == 0
+
+
+def test_gate_picks_per_sequence_and_never_loses_to_either_path_on_its_calibration_data():
+    rng = np.random.default_rng(0)
+    target = rng.random((40, 5, 8, 8)).astype(np.float32)
+    residual = rng.random(40)
+    fits = residual < 0.5  # the physics model is exact where its fit residual is small
+    physics = np.where(fits[:, None, None, None], target, 1 - target)
+    learnt = target + 0.1
+    errors = t7.sequence_mse(physics, target), t7.sequence_mse(learnt, target)
+    threshold = t7.choose_threshold(residual, *errors)
+    combined, used = t7.apply_gate(physics, learnt, residual, threshold)
+    assert np.array_equal(used, fits)
+    assert t7.sequence_mse(combined, target).mean() <= min(e.mean() for e in errors)
+
+
+class _FakePhysics:
+    """A physics model whose world explains the first half of the sequences only."""
+
+    def predict_with_residual(self, inputs, horizon):
+        n = len(inputs)
+        residual = np.where(np.arange(n) < n // 2, 1e-6, 0.2)
+        target = np.repeat(inputs[:, -1:], horizon, axis=1)
+        wrong = 1 - target
+        return np.where(residual[:, None, None, None] < 1e-3, target, wrong), residual
+
+
+def test_final_system_reports_path_shares_and_is_no_worse_than_the_learnt_network():
+    rng = np.random.default_rng(1)
+    inputs = rng.random((20, 5, 8, 8)).astype(np.float32)
+    targets = np.repeat(inputs[:, -1:], 5, axis=1)
+    learnt = lambda x: np.clip(np.repeat(x[:, -1:], 5, axis=1) + 0.05, 0, 1)  # noqa: E731
+    gate = t7.calibrate(_FakePhysics(), learnt, inputs, targets)
+    assert gate["train_physics_share"] == pytest.approx(0.5)
+    scores, combined = t7.final_system(_FakePhysics(), learnt, gate, inputs, targets)
+    assert scores["physics_share"] + scores["learnt_share"] == pytest.approx(1.0)
+    assert scores["physics_share"] == pytest.approx(0.5)
+    assert scores["mse"] <= scores["learnt_alone"]["mse"]
+    assert scores["mse"] < scores["physics_alone"]["mse"]
+    assert combined.shape == targets.shape
