@@ -7,6 +7,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio
 
+from bballs.core.files import output_paths
 from bballs.data.frames import FrameData, FrameSet, load_frames
 from bballs.metrics import psnr_from_mse, reconstruction_scores
 from bballs.models.autoencoders import (
@@ -18,7 +19,6 @@ from bballs.models.autoencoders import (
     LatentClassifier,
 )
 from bballs.models.spec import count_parameters
-from bballs.reporting.results import output_paths
 from bballs.tasks import autoencoding as ae
 from bballs.training.loop import TrainConfig, evaluate, fit
 
@@ -179,7 +179,7 @@ def test_lattice_and_traversal_shapes():
 
 
 def test_part1_label_rows(tmp_path):
-    from bballs.reporting.results import update_results
+    from bballs.core.files import update_results
     assert ae.part1_label_rows(tmp_path) == []
     rows = [{"variant": "net (10% labels)", "study": "labels", "test_accuracy_mean": 0.8,
              "test_accuracy_std": 0.01, "seeds": 3},

@@ -14,7 +14,8 @@ from bballs.data import augment, physics
 from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import video_scores
 from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
-from bballs.tasks import rollout
+from bballs.reporting import tables
+from bballs.tasks import part1_task4, part2_recipes, rollout
 from bballs.training import experiments
 
 
@@ -110,24 +111,24 @@ def test_summarise_and_markdown_table():
     table = experiments.summarise(rows + [{**rows[0], "variant": "b"}], ("acc",))
     assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
     assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
-    text = experiments.markdown_table(table, {"variant": "v", "acc": "accuracy"})
+    text = tables.markdown_table(table, {"variant": "v", "acc": "accuracy"})
     assert "| a | 0.75 ± 0.25 |" in text and "| b | 0.5 |" in text  # one seed: no "± 0"
 
 
 def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
-    from bballs.reporting.results import output_paths
+    from bballs.core.files import output_paths
 
     context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
-    variant = experiments.TASK4_VARIANTS[0]
-    first = experiments.run_sweep(experiments.TASK4, (variant,), (0,), context)
-    again = experiments.run_sweep(experiments.TASK4, (variant,), (0,), context)
+    variant = part1_task4.TASK4_VARIANTS[0]
+    first = experiments.run_sweep(part1_task4.TASK4, (variant,), (0,), context)
+    again = experiments.run_sweep(part1_task4.TASK4, (variant,), (0,), context)
     assert len(first) == len(again) == 1 and first == again
     assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])
 
 
 def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
+    from bballs.core.files import update_results
     from bballs.reporting.report import MISSING, build, render_markdown
-    from bballs.reporting.results import update_results
 
     update_results(tmp_path / "results" / "part1.json", "spec",
                    {"test_accuracy": 0.875, "parameters": 84467})
@@ -171,8 +172,8 @@ def test_physics_prior_inputs_and_roll_out(dataset_dir):
     extended = prediction.with_physics_prior(data)
     assert extended.x_val.shape == (len(data.x_val), 10, 32, 32)
     assert torch.equal(extended.x_val[:, :5], data.x_val)
-    variant = next(v for v in experiments.TASK7_VARIANTS if experiments.uses_physics_prior(v))
-    predictor = experiments.rollout_predictor(variant, variant.model())
+    variant = next(v for v in part2_recipes.TASK7_VARIANTS if part2_recipes.uses_physics_prior(v))
+    predictor = part2_recipes.rollout_predictor(variant, variant.model())
     inputs = data.x_val[:3].numpy()
     forecast = physics_predictor.predict(inputs)  # untrained: exactly the physics forecast
     assert np.allclose(predictor(inputs), np.clip(forecast, 1e-3, 1 - 1e-3), atol=1e-5)

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from bballs.classical import counting as classical
-from bballs.tasks import robustness
-from bballs.training import experiments
+from bballs.tasks import part1_task4, robustness
 
 
 def test_shifted_validation_is_built_from_validation_frames_only():
@@ -37,7 +36,7 @@ def test_heldout_validation_uses_families_no_recipe_trains_on():
 
 
 def test_selection_rule_uses_validation_then_spread_then_size():
-    metric = experiments.SELECTION_METRIC
+    metric = part1_task4.SELECTION_METRIC
     rows = [
         {"variant": "a", "study": "ablation", "parameters": 10, f"{metric}_mean": 0.9,
          f"{metric}_std": 0.0, "test_accuracy_mean": 1.0},
@@ -47,9 +46,9 @@ def test_selection_rule_uses_validation_then_spread_then_size():
          f"{metric}_std": 0.02, "test_accuracy_mean": 0.1},
         {"variant": "d", "study": "labels", "parameters": 1, f"{metric}_mean": 1.0},
     ]
-    assert experiments.select_by_validation(rows) == "c"  # never looks at the test accuracy
+    assert part1_task4.select_by_validation(rows) == "c"  # never looks at the test accuracy
     with pytest.raises(ValueError, match="experiments task4"):
-        experiments.select_by_validation(rows[3:])
+        part1_task4.select_by_validation(rows[3:])
 
 
 def test_shift_families_change_only_what_they_name():
@@ -76,12 +75,12 @@ def test_shift_families_change_only_what_they_name():
 
 
 def test_selected_recipe_falls_back_to_the_default_without_rows(capsys):
-    recipe, rule = experiments.selected_recipe([])
-    assert recipe is experiments.TASK4_FINAL and rule == experiments.DEFAULT_RULE
+    recipe, rule = part1_task4.selected_recipe([])
+    assert recipe is part1_task4.TASK4_FINAL and rule == part1_task4.DEFAULT_RULE
     assert "no Task 4 sweep rows for these data files" in capsys.readouterr().out
     rows = [{"variant": "countnet+long+sym+size+ae", "study": "ablation", "parameters": 1,
-             f"{experiments.SELECTION_METRIC}_mean": 1.0},
+             f"{part1_task4.SELECTION_METRIC}_mean": 1.0},
             {"variant": "spec", "study": "ablation", "parameters": 2,
-             f"{experiments.SELECTION_METRIC}_mean": 0.5}]
-    recipe, rule = experiments.selected_recipe(rows)  # pre-trained recipes are not candidates
-    assert recipe.name == "spec" and rule == experiments.SELECTION_RULE
+             f"{part1_task4.SELECTION_METRIC}_mean": 0.5}]
+    recipe, rule = part1_task4.selected_recipe(rows)  # pre-trained recipes are not candidates
+    assert recipe.name == "spec" and rule == part1_task4.SELECTION_RULE

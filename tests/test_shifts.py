@@ -70,6 +70,30 @@ def test_robust_augment_keeps_shape_range_and_labels():
     assert not torch.equal(out, x)
 
 
+def test_translate_and_margins_move_content_by_whole_pixels():
+    x = torch.zeros(2, 1, 8, 8)
+    x[0, 0, 2:4, 3:5] = 1.0
+    x[1, 0, 0, 7] = 1.0
+    assert shifts.free_margins(x).tolist() == [[3, 3, 2, 4], [7, 0, 0, 7]]
+    moved = shifts.translate(x, torch.tensor([-3, 0]), torch.tensor([4, 7]))
+    assert moved[0, 0, 6:8, 0:2].sum() == 4 and moved[0].sum() == 4
+    assert moved[1, 0, 7, 7] == 1 and moved[1].sum() == 1
+
+
+def test_towards_walls_keeps_every_ball_and_often_touches_a_wall():
+    generator = torch.Generator().manual_seed(3)
+    x = torch.zeros(200, 1, 32, 32)
+    x[:, :, 12:16, 10:14] = 1.0
+    x[:, :, 20:23, 18:21] = 0.5
+    out = augment.towards_walls(x, generator)
+    assert torch.equal(out.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))  # nothing cut off
+    touching = (shifts.free_margins(out).amin(dim=1) == 0).float().mean()
+    assert 0.6 < float(touching) < 0.95  # per axis half the shifts go to a wall
+    labels = torch.zeros(200, dtype=torch.long)
+    out, y = augment.walls_counting_augment(x, labels, generator)
+    assert out.shape == x.shape and (y >= labels).all() and float(out.max()) <= 1
+
+
 def test_standardiser_makes_counts_independent_of_the_intensity_scale():
     x = _balls(2) * torch.tensor([0.4, 1.0]).view(2, 1, 1, 1)
     standardised = FrameStandardiser()(x)

@@ -6,6 +6,7 @@ import torch
 
 from bballs.models.spec import UNet, count_parameters
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+from bballs.tasks import part2_recipes
 from bballs.training import experiments
 
 
@@ -34,9 +35,9 @@ def test_concat_decoder_doubles_the_channels_after_each_skip():
 
 
 def test_task5_sweep_trains_each_skip_variant_with_the_task6_recipe(dataset_dir, tmp_path):
-    from bballs.reporting.results import output_paths
+    from bballs.core.files import output_paths
 
     context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
-    rows = experiments.sweep(experiments.TASK5, context, seeds=(0,))
+    rows = experiments.sweep(part2_recipes.TASK5, context, seeds=(0,))
     assert sorted(r["model"] for r in rows) == ["UNetConcat", "UNetNoSkip"]
-    assert all(v.epochs == 20 and v.batch_size == 4 for v in experiments.TASK5.variants)
+    assert all(v.epochs == 20 and v.batch_size == 4 for v in part2_recipes.TASK5.variants)

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from bballs.core.files import project_root, shown
 from bballs.data import dataset as bdata
-from bballs.reporting.results import project_root, shown
 
 DEFAULT_DATA_DIR = project_root() / "data"
 REPORT_NAMES = ("report", "lab3_report")
@@ -75,16 +75,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_experiments(args: argparse.Namespace) -> int:
-    from bballs.reporting.results import output_paths
+    from bballs.core.files import output_paths
+    from bballs.tasks import part1_task4, part2_recipes
     from bballs.training import experiments
 
-    task = experiments.TASKS[args.task]
+    experiment = {e.name: e for e in (part1_task4.TASK4, part2_recipes.TASK5,
+                                      part2_recipes.TASK7)}[args.task]
     if args.only:
-        task = experiments.restricted(task, args.only)
+        experiment = experiments.restricted(experiment, args.only)
     context = experiments.Context(output_paths(args.output), args.data, args.quick)
     started = time.perf_counter()
-    rows = experiments.sweep(task, context, tuple(args.seeds), args.ablation_seeds, args.force)
-    print(f"{task.name}: {len(rows)} rows in {task.results_file(context.paths)} "
+    rows = experiments.sweep(experiment, context, tuple(args.seeds), args.ablation_seeds,
+                             args.force)
+    print(f"{experiment.name}: {len(rows)} rows in {experiment.results_file(context.paths)} "
           f"({time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -131,7 +134,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_physics(args: argparse.Namespace) -> int:
-    from bballs.reporting.results import output_paths
+    from bballs.core.files import output_paths
     from bballs.tasks.task7_bench import run
 
     run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
@@ -238,9 +241,9 @@ def _interrupt(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a known failure prints one line (no traceback) and returns 1."""
+    from bballs.core.files import ResultsError
     from bballs.reporting.pipeline import NotebookError
     from bballs.reporting.report import ReportError
-    from bballs.reporting.results import ResultsError
     from bballs.training.loop import CheckpointError
 
     args = build_parser().parse_args(argv)

@@ -181,3 +181,8 @@ def reconstruction_scores(predicted, target) -> dict[str, float]:
                          for t, p in zip(target, predicted)])
     mse = float(((predicted - target) ** 2).mean())
     return {"mse": mse, "psnr": float(psnr.mean()), "psnr_of_mse": psnr_from_mse(mse)}
+
+
+def mean_by_level(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The mean over runs (e.g. seeds) of per-level scores ``{name: [score per level]}``."""
+    return {name: np.mean([s[name] for s in scores], axis=0).tolist() for name in scores[0]}

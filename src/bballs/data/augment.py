@@ -58,6 +58,7 @@ NOISE_MAX = 0.15  # Gaussian noise sigma, uniform in [0, NOISE_MAX] for half the
 SALT_PEPPER_MAX = 0.05  # share of pixels set to 0 / 1, uniform, for half the frames
 PASTE_MAX_OVERLAP = 8  # pixels; two training balls 0.7 diameters apart overlap in about 8
 BLUR_MAX = 1.5  # Gaussian blur sigma in pixels, uniform in [0, BLUR_MAX], for half the frames
+WALL_SHARE = 0.5  # share of shifts (per axis) that take a frame's content to a wall
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -74,6 +75,26 @@ def random_zoom(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     factor = torch.where(shifts.zoom_keeps_everything(x, factor, centre), factor,
                          torch.ones_like(factor))
     return shifts.zoom(x, factor, centre)
+
+
+def _shift_within(low: torch.Tensor, high: torch.Tensor, generator: torch.Generator
+                  ) -> torch.Tensor:
+    """Per frame a whole-pixel shift in [-low, high]: to one end (a wall) or the other with
+    probability ``WALL_SHARE`` / 2 each, else uniform in between."""
+    n = len(low)
+    pick = torch.rand(n, generator=generator).to(low.device)
+    uniform = torch.rand(n, generator=generator).to(low.device)
+    between = (-low + torch.floor(uniform * (low + high + 1))).clamp(max=high)
+    return torch.where(pick < WALL_SHARE / 2, -low,
+                       torch.where(pick < WALL_SHARE, high, between))
+
+
+def towards_walls(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Every frame's content shifted by whole pixels, often until it touches a wall, never out
+    of the frame: small balls next to the walls, which shrunk frames alone rarely give."""
+    left, right, top, bottom = shifts.free_margins(x).unbind(dim=1)
+    return shifts.translate(x, _shift_within(left, right, generator),
+                            _shift_within(top, bottom, generator))
 
 
 def appearance(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -114,6 +135,14 @@ def robust_counting_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.G
     return appearance(random_zoom(x, generator), generator), y
 
 
+def walls_counting_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
+    """:func:`robust_counting_augment` with the content shifted, often to the walls, after the
+    change of scale (small balls next to the walls)."""
+    x, y = paste_balls(dihedral(x, generator), y, generator)
+    x = towards_walls(random_zoom(x, generator), generator)
+    return appearance(x, generator), y
+
+
 def scale_augment(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator):
     """Ball counting: symmetries and ball scale by resampling (for the ablation)."""
     return random_zoom(dihedral(x, generator), generator), y
@@ -148,12 +177,13 @@ def short_name(augment) -> str:
     return {None: "none", symmetry_augment: "symmetries", counting_augment: "symmetries + size",
             scale_augment: "symmetries + scale",
             robust_counting_augment: "symmetries + scale + appearance",
+            walls_counting_augment: "symmetries + scale + walls + appearance",
             sequence_symmetries: "symmetries (sequences)",
             sequence_augment: "symmetries + time reversal"}[augment]
 
 
 AUGMENTATIONS = (symmetry_augment, counting_augment, scale_augment, robust_counting_augment,
-                 sequence_symmetries, sequence_augment)
+                 walls_counting_augment, sequence_symmetries, sequence_augment)
 
 
 def describe(augment) -> str:
@@ -169,11 +199,14 @@ def describe(augment) -> str:
              f"U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
              f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of the pixels, "
              "8-bit quantisation")
+    walls = (f"content shifted by whole pixels, never out of the frame: per axis to one wall or "
+             f"the other with p = {WALL_SHARE / 2} each, else uniformly")
     return {
         None: "none",
         symmetry_augment: symmetries,
         scale_augment: f"{symmetries}; {scale}",
         robust_counting_augment: f"{symmetries}; {scale}; {looks}",
+        walls_counting_augment: f"{symmetries}; {scale}; {walls}; {looks}",
         counting_augment: f"{symmetries}; {jitter}",
         sequence_symmetries: f"{symmetries}, the same for all 10 frames",
         sequence_augment: f"{symmetries}, the same for all 10 frames; time reversal with "

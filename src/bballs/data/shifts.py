@@ -109,3 +109,33 @@ def zoom_keeps_everything(x: torch.Tensor, factor: torch.Tensor, centre: torch.T
                 + centre[:, 1].view(-1, 1, 1)).abs() <= 1
     lost = (x[:, 0] > threshold) & ~(inside_x & inside_y)
     return ~lost.flatten(1).any(dim=1)
+
+
+def translate(x: torch.Tensor, columns: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """Every frame shifted by whole pixels (N values each; positive: right / down); what leaves
+    the frame is lost and what enters is black."""
+    n, _, h, w = x.shape
+    theta = torch.zeros(n, 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    theta[:, 0, 2] = -2 * columns.to(x.dtype) / w
+    theta[:, 1, 2] = -2 * rows.to(x.dtype) / h
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+
+
+def free_margins(x: torch.Tensor, threshold: float = 0.05) -> torch.Tensor:
+    """Per frame, the number of dark rows / columns (< ``threshold``) on each side: (N, 4) as
+    left, right, top, bottom (a blank frame has the full size on every side)."""
+    h, w = x.shape[-2:]
+    bright = x[:, 0] > threshold
+    cols, rows = bright.any(dim=1), bright.any(dim=2)  # (N, W), (N, H)
+
+    def sides(mask: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.arange(size, device=x.device)
+        first = torch.where(mask, index, size).amin(dim=1)
+        last = torch.where(mask, index, -1).amax(dim=1)
+        return first.clamp(max=size), (size - 1 - last).clamp(max=size)
+
+    left, right = sides(cols, w)
+    top, bottom = sides(rows, h)
+    return torch.stack([left, right, top, bottom], dim=1)

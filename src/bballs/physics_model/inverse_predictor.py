@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.core.files import atomic_path
 from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
-from bballs.reporting.results import atomic_path
 from bballs.training.loop import mismatch, seed_everything
 
 

@@ -10,6 +10,7 @@ from matplotlib.colors import ListedColormap
 
 from bballs.metrics import as_numpy
 from bballs.reporting.plots import save
+from bballs.tasks import image_to_image as i2i
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
 
@@ -102,3 +103,24 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def example_figure(run: i2i.Run, data: i2i.Data, path=None, n: int = 6, condition: int = -1):
+    """The example grid of a run (see :func:`example_rows`), label maps in colour."""
+    rows = i2i.example_rows(run, data, n, condition)
+    names = list(rows)
+    labels = names[1:4] if i2i.task(run.task).kind == "segment" else ()
+    cond = i2i.conditions(run.task, data.val)[condition].title
+    title = f"{i2i.task(run.task).title}, {cond}: network with {run.skip} skips"
+    return example_grid(rows, path, n, labels=labels, title=title)
+
+
+def task_examples(data: i2i.Data, path=None, n: int = 6):
+    """The inputs of every task and the instance target for the first ``n`` test frames."""
+    test = i2i.Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
+    rows = {"clean frame": _frames(test.frames)}
+    for name in ("denoise_gaussian", "denoise_salt_pepper", "inpaint"):
+        for cond in i2i.conditions(name, test):
+            rows[cond.title] = _frames(cond.corrupted)
+    rows["instance target"] = test.instance.numpy()
+    return example_grid(rows, path, n, labels=("instance target",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from bballs.reporting.results import atomic_path, project_root
+from bballs.core.files import atomic_path, project_root
 
 ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pyproject.toml is in it
 

@@ -19,8 +19,8 @@ from unittest import mock
 import nbformat
 import papermill
 
+from bballs.core.files import atomic_path, project_root
 from bballs.data.dataset import ensure_dataset
-from bballs.reporting.results import atomic_path, project_root
 from bballs.training.loop import TEXT_PROGRESS
 
 NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb",
@@ -207,7 +207,7 @@ def _record_timings(path: Path, timings: dict[str, float], total: float, quick: 
 
     import torch
 
-    from bballs.reporting.results import update_results
+    from bballs.core.files import update_results
     from bballs.training.loop import pick_device
 
     print(f"{'stage':34s}{'seconds':>9s}{'share':>8s}")

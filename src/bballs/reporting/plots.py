@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from bballs.core.files import atomic_path
 from bballs.metrics import CLASS_LABELS, as_numpy
-from bballs.reporting.results import atomic_path
 
 
 def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:

@@ -19,14 +19,20 @@ from __future__ import annotations
 import _string
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.data.identity import describe_source
+from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
+from bballs.models.spec import BallCounter, UNet
+from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+from bballs.physics_model.inverse_predictor import InverseConfig
+from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
-from bballs.reporting.results import ResultsError, atomic_path, project_root, read_results
-from bballs.training.experiments import markdown_table
+from bballs.reporting.tables import markdown_table, model_rows, procedure_rows, recipe_rows
+from bballs.tasks import part1_task4, part2_recipes
 
 REPORT_DIR = "report"
 MISSING = "n/a"
@@ -97,32 +103,19 @@ MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
 
 def _code_tables() -> dict[str, str]:
     """Replication tables generated from the recipes and model classes in the code."""
-    from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
-    from bballs.models.spec import BallCounter, UNet
-    from bballs.models.unet_variants import UNetConcat, UNetNoSkip
-    from bballs.training import experiments
-
     task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
-    from dataclasses import asdict
-
-    from bballs.physics_model.inverse_predictor import InverseConfig
-    from bballs.physics_model.physics_encoder import StateEncoder
-
     classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
-               FramePredictor, *{v.model for v in experiments.TASK7.variants} - {
+               FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
                    UNet, FramePredictor}, StateEncoder]
     physics = [{"setting": k, "value": str(v)} for k, v in asdict(InverseConfig()).items()
                if k not in ("seed", "tag")]
     return {
-        "recipes_task4": markdown_table(experiments.recipe_rows(experiments.TASK4.variants),
-                                        RECIPE_COLUMNS),
+        "recipes_task4": markdown_table(recipe_rows(part1_task4.TASK4.variants), RECIPE_COLUMNS),
         "recipes_task7": markdown_table(
-            experiments.recipe_rows(experiments.TASK5.variants + experiments.TASK7.variants),
-            task7),
-        "models": markdown_table(experiments.model_rows(classes), MODEL_COLUMNS),
+            recipe_rows(part2_recipes.TASK5.variants + part2_recipes.TASK7.variants), task7),
+        "models": markdown_table(model_rows(classes), MODEL_COLUMNS),
         "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
-        "procedures": markdown_table(experiments.procedure_rows(),
-                                     {"name": "name", "what": "what it does"}),
+        "procedures": markdown_table(procedure_rows(), {"name": "name", "what": "what it does"}),
     }
 
 

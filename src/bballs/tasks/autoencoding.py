@@ -25,11 +25,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
+from bballs.core.files import OutputPaths, read_results
 from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores
 from bballs.models.autoencoders import Autoencoder, EncoderClassifier, LatentClassifier
 from bballs.models.spec import count_parameters
-from bballs.reporting.results import OutputPaths, read_results
 from bballs.training.loop import (
     History,
     Supervised,

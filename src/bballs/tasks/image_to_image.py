@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 from torch import nn
 
+from bballs.core.files import OutputPaths
 from bballs.data import physics
 from bballs.data.frames import FrameSet, ball_masks, load_frames
 from bballs.metrics import dice, frame_scores, instance_scores, iou, psnr_from_mse
@@ -50,8 +51,6 @@ from bballs.models.image_to_image import (
     matched_widths,
 )
 from bballs.models.spec import count_parameters
-from bballs.reporting import image_to_image_plots as i2i_plots
-from bballs.reporting.results import OutputPaths
 from bballs.training.loop import History, TrainConfig, cosine, fit, predict, seed_everything
 
 GAUSSIAN_SIGMA = 0.2
@@ -692,28 +691,7 @@ def example_rows(run: Run, data: Data, n: int = 6, condition: int = -1) -> dict[
             error_name: error}
 
 
-def example_figure(run: Run, data: Data, path=None, n: int = 6, condition: int = -1):
-    """The example grid of a run (see :func:`example_rows`), label maps in colour."""
-    rows = example_rows(run, data, n, condition)
-    names = list(rows)
-    labels = names[1:4] if task(run.task).kind == "segment" else ()
-    cond = conditions(run.task, data.val)[condition].title
-    title = f"{task(run.task).title}, {cond}: network with {run.skip} skips"
-    return i2i_plots.example_grid(rows, path, n, labels=labels, title=title)
-
-
 def validation_losses(runs: dict[str, dict[str, Run]]) -> dict[str, dict[str, list[float]]]:
     """``losses[task][skip]``: the validation loss per epoch of every run."""
     return {name: {skip: run.history.val_loss for skip, run in by_skip.items()}
             for name, by_skip in runs.items()}
-
-
-def task_examples(data: Data, path=None, n: int = 6):
-    """The inputs of every task and the instance target for the first ``n`` test frames."""
-    test = Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
-    rows = {"clean frame": _frames(test.frames)}
-    for name in ("denoise_gaussian", "denoise_salt_pepper", "inpaint"):
-        for cond in conditions(name, test):
-            rows[cond.title] = _frames(cond.corrupted)
-    rows["instance target"] = test.instance.numpy()
-    return i2i_plots.example_grid(rows, path, n, labels=("instance target",))

@@ -19,6 +19,7 @@ import torch
 
 from bballs.data import augment, physics, shifts
 from bballs.data.dataset import FileSpec, generate_arrays
+from bballs.metrics import mean_by_level
 
 CountFn = Callable[[np.ndarray], np.ndarray]  # frames (N, 32, 32) -> counts 1-3
 FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset files
@@ -171,17 +172,12 @@ def family_scores(count: CountFn, families: dict[str, dict]) -> dict[str, list[f
             for family, spec in families.items()}
 
 
-def mean_family_scores(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:
-    """The mean over runs (seeds) of :func:`family_scores`, level by level."""
-    return {family: np.mean([s[family] for s in scores], axis=0).tolist() for family in scores[0]}
-
-
 def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
                     families: dict[str, dict]) -> dict[str, dict]:
     """Accuracy of every counter at every level of every family (for a list of counters, e.g.
     one per seed, their mean): ``{family: {"levels": [...], "unit": str, counter: [accuracy
     per level]}}``."""
-    scores = {name: mean_family_scores([family_scores(c, families) for c in
+    scores = {name: mean_by_level([family_scores(c, families) for c in
                                         (count if isinstance(count, list) else [count])])
               for name, count in counters.items()}
     table = {}

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.core.files import OutputPaths, output_paths, read_results, update_results
 from bballs.data import dataset as bdata
 from bballs.data.identity import data_source
 from bballs.metrics import frame_scores, video_scores
 from bballs.physics_model import inverse_predictor as ipred
-from bballs.reporting.results import OutputPaths, output_paths, read_results, update_results
 from bballs.tasks.rollout import long_sequences
 
 N_INPUT = 5

@@ -1,0 +1,1 @@
+"""The bottom layer: project paths, atomic writes and the results JSON files."""

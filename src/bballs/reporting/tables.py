@@ -1,0 +1,79 @@
+"""Markdown tables of result rows and the replication tables of every recipe and model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bballs.data import augment as aug
+from bballs.models.spec import count_parameters
+from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
+from bballs.training.experiments import Variant
+
+
+def markdown_table(table: list[dict], columns: dict[str, str],
+                   percent: Sequence[str] = ()) -> str:
+    """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
+
+    A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
+    single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
+    numbers get thousands separators, times (``*_seconds``) whole seconds.
+    """
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    for row in table:
+        cells = [_cell(row, key, key in percent) for key in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(row: dict, key: str, percent: bool) -> str:
+    def number(value: float, digits: str = ".4g") -> str:
+        return f"{100 * value:.1f}" if percent else f"{value:{digits}}"
+
+    if f"{key}_mean" in row:
+        std = row.get(f"{key}_std")
+        return number(row[f"{key}_mean"]) + (f" ± {number(std, '.2g')}" if std else "")
+    value = row.get(key)
+    if key.endswith("seconds") and isinstance(value, (int, float)):
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return number(value) if isinstance(value, float) else str(value)
+
+
+def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
+    """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
+    replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
+    return [{"variant": v.name, "model": v.model.__name__, "epochs": v.epochs,
+             "batch": v.batch_size, "lr": f"{v.lr:g}",
+             "schedule": "cosine" if v.schedule else "constant",
+             "loss": v.loss.__name__.replace("Loss", ""),
+             "augmentation": aug.short_name(v.augment),
+             "pre-training": "autoencoder" if v.pretrained else "none",
+             "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+def procedure_rows() -> list[dict]:
+    """What each augmentation and the autoencoder pre-training do, with their settings."""
+    rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
+    rows.append({"name": "autoencoder", "what": (
+        f"FrameAutoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
+        f"training split (MSE, Adam lr 1e-3, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
+        "initialises CountNet's")})
+    return rows
+
+
+def model_rows(classes: Sequence[type]) -> list[dict]:
+    """Each model class: what it is (its docstring's first line), its constructor's defaults
+    (widths, ...) and its parameter count."""
+    import inspect
+
+    rows = []
+    for cls in classes:
+        defaults = ", ".join(f"{name}={p.default}" for name, p in
+                             inspect.signature(cls).parameters.items()
+                             if p.default is not inspect.Parameter.empty)
+        rows.append({"model": cls.__name__, "what": (cls.__doc__ or "").strip().splitlines()[0],
+                     "settings": defaults or "-", "parameters": count_parameters(cls())})
+    return rows
