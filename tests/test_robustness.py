@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from bballs.classical import counting as classical
+from bballs.data import shifts
 from bballs.tasks import part1_task4, robustness
 
 
@@ -23,16 +24,21 @@ def test_shifted_validation_is_built_from_validation_frames_only():
 def test_heldout_validation_uses_families_no_recipe_trains_on():
     x = torch.zeros(4, 1, 32, 32)
     x[:, :, 10:14, 10:14] = 0.8
+    x[3, :, 0:4, 14:18] = 0.8  # a ball at the top edge: stretching it taller would cut it
+    x = shifts.blur(x, 0.7)  # soft edges, as rendered balls have
     y = torch.tensor([0, 1, 2, 0])
     frames, labels = robustness.heldout_validation(x, y)
     n_shifts = len(robustness.HELDOUT_GAMMAS) + len(robustness.HELDOUT_LIGHTING)
-    assert frames.shape == (4 * n_shifts, 1, 32, 32) and torch.equal(labels, y.repeat(n_shifts))
+    n_stretched = len(frames) - 4 * n_shifts
+    assert 4 < n_stretched < 4 * len(robustness.HELDOUT_ASPECTS)  # the cut frame is left out
+    assert torch.equal(labels[:4 * n_shifts], y.repeat(n_shifts))
     assert len({round(float(f.max()), 3) for f in frames}) > 3  # gamma and lighting vary it
     import inspect
 
     from bballs.data import augment
     training = inspect.getsource(augment)
-    assert "shifts.gamma" not in training and "shifts.illumination" not in training
+    for name in ("gamma", "illumination", "stretch"):
+        assert f"shifts.{name}" not in training
 
 
 def test_selection_rule_uses_validation_then_spread_then_size():

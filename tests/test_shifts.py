@@ -101,3 +101,13 @@ def test_standardiser_makes_counts_independent_of_the_intensity_scale():
     model = NormalisedCountNet().eval()
     with torch.no_grad():
         assert torch.allclose(model(x)[0], model(x)[1], atol=1e-5)
+
+
+def test_stretch_keeps_the_ball_area_and_changes_its_shape():
+    x = _balls(2)
+    out = shifts.stretch(x, torch.tensor([1.0, 1.69]))
+    assert torch.allclose(out[0], x[0], atol=1e-6)
+    assert float(out[1].sum()) == pytest.approx(36.0, rel=0.02)
+    bright = out[1, 0] > 0.5
+    width, height = int(bright.any(dim=0).sum()), int(bright.any(dim=1).sum())
+    assert width > 6 > height

@@ -139,3 +139,15 @@ def free_margins(x: torch.Tensor, threshold: float = 0.05) -> torch.Tensor:
     left, right = sides(cols, w)
     top, bottom = sides(rows, h)
     return torch.stack([left, right, top, bottom], dim=1)
+
+
+def stretch(x: torch.Tensor, aspect: Strength) -> torch.Tensor:
+    """Every frame resampled about its middle with width × sqrt(``aspect``) and height ÷
+    sqrt(``aspect``): round balls become ellipses of the same area; outside the frame is
+    black."""
+    aspect = _per_frame(aspect, x).view(-1)
+    theta = torch.zeros(len(x), 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = aspect.rsqrt()
+    theta[:, 1, 1] = aspect.sqrt()
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

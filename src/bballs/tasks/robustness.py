@@ -2,7 +2,8 @@
 and accuracy under families of shifts that no model saw in training.
 
 * :func:`heldout_validation` builds the selection set from the 100 validation frames only,
-  with shift families that no training recipe uses (gamma, uneven lighting), so the choice is
+  with shift families that no training recipe uses (gamma, uneven lighting, balls stretched
+  into ellipses), so the choice is
   neither made on the test set nor bound to favour the recipe whose augmentation built the
   selection set.
 * :func:`shift_families` makes fresh evaluation frames under ten families of shifts, each at
@@ -26,20 +27,29 @@ FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset f
 FAMILY_SIZE = 300
 HELDOUT_GAMMAS = (0.5, 0.7, 1.4, 2.0)  # selection shifts: no training recipe uses them
 HELDOUT_LIGHTING = (0.3, 0.5, 0.7)  # uneven lighting: darkest corner at 1 - strength
+HELDOUT_ASPECTS = (0.75, 1.33)  # balls stretched into ellipses of the same area
+CUT_OFF = 0.05  # a stretched frame that loses more than this share of its intensity is dropped
 
 
 def heldout_validation(x_val: torch.Tensor, y_val: torch.Tensor,
                        seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Validation frames (N, 1, 32, 32) under every gamma of ``HELDOUT_GAMMAS`` and every
-    uneven lighting of ``HELDOUT_LIGHTING`` (random direction), each in a random symmetry: 7N
-    frames from validation frames only."""
+    """Validation frames (N, 1, 32, 32) under every gamma of ``HELDOUT_GAMMAS``, every uneven
+    lighting of ``HELDOUT_LIGHTING`` (random direction) and every stretch of
+    ``HELDOUT_ASPECTS`` (frames whose balls the stretch would cut off are left out), each in a
+    random symmetry: from validation frames only."""
     generator = torch.Generator().manual_seed(seed)
     shifted = [shifts.gamma(x_val, g) for g in HELDOUT_GAMMAS]
     shifted += [shifts.illumination(x_val, s, 2 * np.pi * torch.rand(len(x_val),
                                                                     generator=generator))
                 for s in HELDOUT_LIGHTING]
-    frames = augment.dihedral(torch.cat(shifted), generator)
-    return frames, y_val.repeat(len(shifted))
+    labels = [y_val] * len(shifted)
+    mass = x_val.sum(dim=(1, 2, 3))
+    for aspect in HELDOUT_ASPECTS:
+        stretched = shifts.stretch(x_val, aspect)
+        whole = (mass - stretched.sum(dim=(1, 2, 3))).abs() <= CUT_OFF * mass
+        shifted.append(stretched[whole])
+        labels.append(y_val[whole])
+    return augment.dihedral(torch.cat(shifted), generator), torch.cat(labels)
 
 
 def shifted_validation(x_val: torch.Tensor, y_val: torch.Tensor,
