@@ -125,11 +125,14 @@ def test_prediction_split_is_in_order_and_in_time(dataset_dir):
 
 
 def test_bench_reports_both_loops(dataset_dir, capsys):
-    from bballs.tasks import bench
+    from bballs.tasks import loop_benchmark
 
-    result = bench.run(dataset_dir, samples=8)
+    result = loop_benchmark.run(dataset_dir, samples=8)
     assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
-    assert "ratio fit/bare" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ratio fit/bare" in out and "GFLOP/s achieved" in out
+    assert result["achieved_gflops"] > 0 and 0 < result["share_of_limit"] < 2
+    assert result["step_gflop"] > 0.01  # the U-Net's forward + backward on one batch of 4
 
 
 def test_checkpoint_of_other_data_is_retrained(counting_data, tmp_path, capsys):

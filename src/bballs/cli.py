@@ -68,7 +68,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bballs.tasks.bench import run
+    from bballs.tasks.loop_benchmark import run
 
     run(args.data, samples=args.samples, repeats=args.repeats)
     return 0

@@ -1,4 +1,5 @@
-"""Training-loop overhead: :func:`bballs.training.loop.fit` against a bare PyTorch loop."""
+"""Training-loop overhead (:func:`bballs.training.loop.fit` against a bare PyTorch loop) and the
+Table 3 U-Net's training step against the machine's practical limit (a large matrix multiply)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from bballs.models.spec import UNet
 from bballs.tasks.prediction import PredictionData, load_prediction_data, spec_config
@@ -32,6 +34,26 @@ def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: i
         with torch.no_grad():
             for start in range(0, len(x_val), 512):
                 model(x_val[start:start + 512])
+
+
+def training_step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
+    """Floating-point operations of one forward and backward pass on the batch (x, y), as
+    PyTorch's FLOP counter counts them (convolutions and matrix products)."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        nn.functional.mse_loss(model(x), y).backward()
+    model.zero_grad(set_to_none=True)
+    return int(counter.get_total_flops())
+
+
+def matmul_gflops(size: int = 1024, repeats: int = 10, device: str | torch.device = "cpu"
+                  ) -> float:
+    """GFLOP/s of a ``size`` x ``size`` float32 matrix multiply, the best of ``repeats``: the
+    machine's practical limit for dense arithmetic with the threads torch uses."""
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
+    a @ b  # warm-up
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size ** 3 / best / 1e9
 
 
 def _timed(action) -> float:
@@ -68,7 +90,14 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
                 timings[name].append(_timed(lambda: run_once(model, repeat)))  # noqa: B023
     fit_s, bare_s = min(timings["fit"]), min(timings["bare"])
     n = len(x)
-    return {"device": str(device), "samples": n, "batch_size": config.batch_size,
+    step_flops = training_step_flops(UNet().to(device), x[:config.batch_size],
+                                     y[:config.batch_size])
+    steps = -(-n // config.batch_size)
+    achieved = step_flops * steps / min(timings["bare_train_only"]) / 1e9
+    limit = matmul_gflops(device=device)
+    return {"threads": torch.get_num_threads(), "step_gflop": step_flops / 1e9,
+            "achieved_gflops": achieved, "matmul_gflops": limit, "share_of_limit": achieved / limit,
+            "device": str(device), "samples": n, "batch_size": config.batch_size,
             "fit_seconds": fit_s, "bare_seconds": bare_s, "overhead": fit_s / bare_s - 1,
             "fit_samples_per_s": n / fit_s, "bare_samples_per_s": n / bare_s,
             "bare_train_only_seconds": min(timings["bare_train_only"]),
@@ -92,4 +121,8 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1) -> d
           f"(validation on {result['validation_samples']} sequences)")
     print(f"  ratio fit/bare = {result['fit_seconds'] / result['bare_seconds']:.3f} "
           f"(overhead {result['overhead']:+.1%})")
+    print(f"  Table 3 U-Net training step: {result['step_gflop']:.3f} GFLOP per batch of "
+          f"{result['batch_size']}, {result['achieved_gflops']:.1f} GFLOP/s achieved against "
+          f"{result['matmul_gflops']:.1f} GFLOP/s for a 1024x1024 matrix multiply "
+          f"({result['share_of_limit']:.0%} of the limit, {result['threads']} threads)")
     return result
