@@ -137,6 +137,15 @@ def cmd_bench_physics(args: argparse.Namespace) -> int:
     from bballs.core.files import output_paths
     from bballs.tasks.task7_bench import run
 
+    if args.variants:
+        import torch
+
+        from bballs.tasks import task7_variants
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        task7_variants.run(args.data, output_paths(args.output), seed=args.seeds[0])
+        return 0
     run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
         threads=args.threads)
     return 0
@@ -231,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "finished checkpoints are reused")
     phys.add_argument("--long", type=int, default=300, help="long roll-out sequences")
     phys.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    phys.add_argument("--variants", action="store_true",
+                      help="instead: the models of the first seed, without retraining, on "
+                           "sequence files from generator variants (results/task7_variants.json)")
     phys.set_defaults(run=cmd_bench_physics)
     return parser
 

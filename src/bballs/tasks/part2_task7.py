@@ -83,6 +83,11 @@ def final_system(physics_model, learnt: Predict, gate: dict, inputs: np.ndarray,
 TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
 
 
+def table_metrics(scores: dict) -> dict[str, float]:
+    """The table's metrics of a :func:`bballs.metrics.video_scores` result."""
+    return {m: float(scores[m]) for m in TABLE_METRICS}
+
+
 def table_row(variant: str, change: str, scores: dict, **extra) -> dict:
     """One row of the Task 7 table from one run's scores (one seed)."""
     return {"variant": variant, "change": change, "seeds": 1, **extra,

@@ -1,0 +1,63 @@
+"""Generator variants (one change each) and Task 7 scored on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bballs.data import physics, variants
+from bballs.data.dataset import draw_radii
+from bballs.tasks import task7_variants
+
+
+@pytest.mark.parametrize("name", list(variants.VARIANTS))
+def test_every_variant_makes_files_in_the_official_value_range(name):
+    frames, counts = variants.variant_sequences(name, 6, n_frames=4)
+    assert frames.shape == (6, 4, 32, 32) and frames.dtype == np.float32
+    assert frames.min() >= 0 and frames.max() <= 1 and set(counts) <= {1, 2, 3}
+    again, _ = variants.variant_sequences(name, 6, n_frames=4)
+    assert np.array_equal(frames, again)  # one seed, the same file
+
+
+def test_variants_change_what_they_say():
+    eight_bit, _ = variants.variant_sequences("8-bit frames", 4, 3)
+    assert np.allclose(eight_bit * 255, np.round(eight_bit * 255), atol=1e-4)
+    ours, _ = variants.variant_sequences("ours", 4, 3)
+    soft, _ = variants.variant_sequences("softer profile (power 2)", 4, 3)
+    grey = lambda f: np.mean((f > 0.05) & (f < 0.95))  # noqa: E731 - ball edges
+    assert grey(soft) > grey(ours)
+    rng = np.random.default_rng(0)
+    _, radii = draw_radii(50, None, rng)
+    shared = variants._track(radii, 2, np.random.default_rng(1))
+    own = variants._track(radii, 2, np.random.default_rng(1), per_ball_speed=True)
+    def speeds(track):
+        return np.linalg.norm(track[:, 1] - track[:, 0], axis=2)[radii > 0]
+    total = np.sqrt((np.linalg.norm(shared[:, 1] - shared[:, 0], axis=2) ** 2).sum(axis=1))
+    exact = np.isclose(total, physics.SPEED)  # one speed shared (where no bounce intervenes)
+    assert exact.mean() > 0.8
+    assert speeds(own).std() > speeds(shared).std()
+    slow = variants._track(radii, 60, np.random.default_rng(1), wall_restitution=0.8)
+    assert speeds(slow[:, -2:]).mean() < 0.8 * speeds(shared).mean()
+
+
+class _Physics:
+    """Exact where the frames are still (residual 0), wrong elsewhere."""
+
+    def predict_with_residual(self, inputs, horizon):
+        still = np.abs(inputs[:, -1] - inputs[:, 0]).reshape(len(inputs), -1).max(axis=1) == 0
+        last = np.repeat(inputs[:, -1:], horizon, axis=1)
+        return np.where(still[:, None, None, None], last, 1 - last), np.where(still, 0.0, 1.0)
+
+    def predict(self, inputs, horizon):
+        return self.predict_with_residual(inputs, horizon)[0]
+
+
+def test_variant_rows_report_each_path_and_the_gate_never_loses_to_the_learnt_network():
+    def learnt(inputs):
+        return np.repeat(inputs[:, -1:], 5, axis=1)
+
+    row = task7_variants.score_variant("speed per ball", _Physics(), learnt, n_calibrate=12,
+                                       n_eval=20)
+    assert row["physics_share"] == 0.0  # moving balls: the fake world never fits
+    assert row["final_system"]["mse"] <= row["learnt"]["mse"] + 1e-12
+    assert set(row["physics_model"]) >= {"ssim", "psnr_of_mse", "exact_share"}
