@@ -14,8 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from bballs.metrics import as_numpy, video_scores
+from bballs.metrics import as_numpy, frame_scores, video_scores
 
+EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
 
 Predict = Callable[[np.ndarray], np.ndarray]  # inputs (N, 5, 32, 32) -> frames (N, 5, 32, 32)
@@ -73,7 +74,9 @@ def final_system(physics_model, learnt: Predict, gate: dict, inputs: np.ndarray,
     learnt_frames = as_numpy(learnt(inputs))
     combined, use_physics = apply_gate(physics, learnt_frames, residual, gate["threshold"])
     scores = video_scores(combined, targets)
+    exact = frame_scores(physics, targets)["ssim"].mean(axis=1) > EXACT_SSIM
     return {**scores, "threshold": gate["threshold"], "physics_share": float(use_physics.mean()),
+            "physics_exact_share": float(exact.mean()),
             "learnt_share": float(1 - use_physics.mean()),
             "physics_alone": video_scores(physics, targets),
             "learnt_alone": video_scores(learnt_frames, targets),

@@ -9,12 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bballs.core.files import OutputPaths, update_results
 from bballs.data.identity import data_source
 from bballs.data.variants import VARIANTS, variant_sequences
-from bballs.metrics import frame_scores
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks import part2_recipes, part2_task7, task7_bench
 from bballs.training import experiments
@@ -37,19 +34,12 @@ def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_ev
     final, _ = part2_task7.final_system(physics_model, learnt, gate, inputs[n_calibrate:],
                                         targets[n_calibrate:])
     physics = part2_task7.table_metrics(final["physics_alone"])
-    exact = _exact_share(physics_model, inputs[n_calibrate:], targets[n_calibrate:])
     return {"variant": name, "sequences": n_eval, "calibration_sequences": n_calibrate,
-            "physics_model": {**physics, "exact_share": exact},
+            "physics_model": {**physics, "exact_share": final["physics_exact_share"]},
             "learnt": part2_task7.table_metrics(final["learnt_alone"]),
             "final_system": part2_task7.table_metrics(final),
             "physics_share": final["physics_share"], "threshold": final["threshold"],
             "seconds": time.perf_counter() - started}
-
-
-def _exact_share(physics_model, inputs: np.ndarray, targets: np.ndarray) -> float:
-    """Share of sequences the physics model predicts with a mean SSIM above 0.99."""
-    predicted = physics_model.predict(inputs, targets.shape[1])
-    return float(np.mean(frame_scores(predicted, targets)["ssim"].mean(axis=1) > 0.99))
 
 
 def benchmark(physics_model, learnt, names=tuple(VARIANTS), progress: bool = True,
