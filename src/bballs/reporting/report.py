@@ -32,7 +32,7 @@ from bballs.physics_model.inverse_predictor import InverseConfig
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.tables import markdown_table, model_rows, procedure_rows, recipe_rows
-from bballs.tasks import part1_task4, part2_recipes
+from bballs.tasks import part1_task4, part2_recipes, task7_variants
 
 REPORT_DIR = "report"
 MISSING = "n/a"
@@ -138,6 +138,9 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
     if part2.get("skips", {}).get("table"):
         tables["skips"] = markdown_table(part2["skips"]["table"], {
             k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
+    if part2.get("task7_variants", {}).get("table"):
+        tables["task7_variants"] = markdown_table(part2["task7_variants"]["table"],
+                                                  task7_variants.COLUMNS, task7_variants.PERCENT)
     if part2.get("task7_table"):
         tables["task7"] = markdown_table(part2["task7_table"], {
             "variant": "predictor", "epochs": "epochs", **{

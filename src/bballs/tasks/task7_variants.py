@@ -87,3 +87,26 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     update_results(results, "models_seed", seed)
     update_results(results, "rows", rows)
     return rows
+
+
+COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",
+           "physics_psnr_of_mse": "physics PSNR of MSE (dB)", "exact_share": "exact %",
+           "learnt_ssim": "learnt SSIM", "learnt_psnr_of_mse": "learnt PSNR of MSE (dB)",
+           "final_ssim": "final SSIM", "final_psnr_of_mse": "final PSNR of MSE (dB)",
+           "physics_share": "physics path %"}
+PERCENT = ("exact_share", "physics_share")
+
+
+def table_rows(rows: list[dict]) -> list[dict]:
+    """One flat row per variant for :data:`COLUMNS` (SSIM and PSNR of the mean MSE of each
+    path, the physics model's exact share and the share of sequences the gate gives it)."""
+    flat = []
+    for row in rows:
+        entry = {"variant": row["variant"], "exact_share": row["physics_model"]["exact_share"],
+                 "physics_share": row["physics_share"]}
+        for path, prefix in (("physics_model", "physics"), ("learnt", "learnt"),
+                             ("final_system", "final")):
+            entry[f"{prefix}_ssim"] = round(row[path]["ssim"], 4)
+            entry[f"{prefix}_psnr_of_mse"] = round(row[path]["psnr_of_mse"], 1)
+        flat.append(entry)
+    return flat
