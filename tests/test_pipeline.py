@@ -36,7 +36,7 @@ RESULT_KEYS = {
                    "final_system": ["psnr_of_mse", "ssim", "threshold", "physics_share",
                                     "learnt_share", "physics_alone", "learnt_alone",
                                     "given_counts", "calibration"],
-                   "task7_variants": ["rows", "table", "sequences"],
+                   "task7_variants": ["rows", "table", "sequences", "summary"],
                    "task7_table": [],
                    "long_horizon": ["curves"],
                    "data_source": ["digest", "origin", "files"]},

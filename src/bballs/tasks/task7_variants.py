@@ -110,3 +110,14 @@ def table_rows(rows: list[dict]) -> list[dict]:
             entry[f"{prefix}_psnr_of_mse"] = round(row[path]["psnr_of_mse"], 1)
         flat.append(entry)
     return flat
+
+
+def gate_summary(rows: list[dict]) -> dict[str, float]:
+    """Over the variants, the worst difference between the gated system and each path alone
+    (SSIM and PSNR of the mean MSE; negative: the system is below that path there)."""
+    def worst(path: str, metric: str) -> float:
+        return float(min(r["final_system"][metric] - r[path][metric] for r in rows))
+
+    return {f"vs_{name}_{metric}": worst(path, metric)
+            for name, path in (("learnt", "learnt"), ("physics", "physics_model"))
+            for metric in ("ssim", "psnr_of_mse")}
