@@ -55,12 +55,13 @@ def _pairs() -> list[tuple[int, int]]:
     return [(i, j) for i in range(MAX_BALLS) for j in range(i)]
 
 
-def step(positions: np.ndarray, velocities: np.ndarray, radii: np.ndarray) -> None:
-    """Advance one frame in place: SUBSTEPS moves, wall reflections and collisions."""
+def step(positions: np.ndarray, velocities: np.ndarray, radii: np.ndarray,
+         substeps: int = SUBSTEPS) -> None:
+    """Advance one frame in place: ``substeps`` moves, wall reflections and collisions."""
     present = radii > 0
     r = radii[..., None]
-    eps = 1.0 / SUBSTEPS
-    for _ in range(SUBSTEPS):
+    eps = 1.0 / substeps
+    for _ in range(substeps):
         positions += eps * velocities
         velocities[:] = np.where(positions - r < 0, np.abs(velocities), velocities)
         velocities[:] = np.where(positions + r > BOX_SIZE, -np.abs(velocities), velocities)

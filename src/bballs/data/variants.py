@@ -36,19 +36,10 @@ def _track(radii: np.ndarray, n_frames: int, rng: np.random.Generator, speed_sca
     for t in range(n_frames):
         track[:, t] = positions
         before = velocities.copy()
-        _step(positions, velocities, radii, substeps)
+        physics.step(positions, velocities, radii, substeps)
         bounced = np.sign(before) != np.sign(velocities)  # a wall or ball reversed it
         velocities[:] = np.where(bounced, velocities * wall_restitution, velocities)
     return track
-
-
-def _step(positions, velocities, radii, substeps: int) -> None:
-    saved = physics.SUBSTEPS
-    physics.SUBSTEPS = substeps  # physics.step reads it at call time
-    try:
-        physics.step(positions, velocities, radii)
-    finally:
-        physics.SUBSTEPS = saved
 
 
 def _render(track: np.ndarray, radii: np.ndarray, power: float = physics.PROFILE_POWER,
@@ -61,11 +52,11 @@ def _render(track: np.ndarray, radii: np.ndarray, power: float = physics.PROFILE
     return frames.astype(np.float32)
 
 
-def _make(n: int, n_frames: int, rng: np.random.Generator, radius_range=None, power=None,
-          supersample: int = 1, **motion) -> Frames:
+def _make(n: int, n_frames: int, rng: np.random.Generator, radius_range=None,
+          power: float = physics.PROFILE_POWER, supersample: int = 1, **motion) -> Frames:
     counts, radii = draw_radii(n, radius_range, rng)
     track = _track(radii, n_frames, rng, **motion)
-    return _render(track, radii, power or physics.PROFILE_POWER, supersample), counts
+    return _render(track, radii, power, supersample), counts
 
 
 def _stored_as_8_bit(frames: Frames) -> Frames:

@@ -71,7 +71,14 @@ def final_system(physics_model, learnt: Predict, gate: dict, inputs: np.ndarray,
     """Scores of the gated system on (inputs, targets), with the share of sequences each path
     took and the scores of each path alone, and the combined forecast."""
     physics, residual = physics_model.predict_with_residual(inputs, targets.shape[1])
-    learnt_frames = as_numpy(learnt(inputs))
+    return score_gate(physics, residual, learnt(inputs), gate, targets)
+
+
+def score_gate(physics: np.ndarray, residual: np.ndarray, learnt_frames, gate: dict,
+               targets) -> tuple[dict, np.ndarray]:
+    """:func:`final_system` from forecasts already made: the physics model's with its
+    residuals and the learnt network's."""
+    learnt_frames = as_numpy(learnt_frames)
     combined, use_physics = apply_gate(physics, learnt_frames, residual, gate["threshold"])
     scores = video_scores(combined, targets)
     exact = frame_scores(physics, targets)["ssim"].mean(axis=1) > EXACT_SSIM

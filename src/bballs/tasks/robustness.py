@@ -3,9 +3,8 @@ and accuracy under families of shifts that no model saw in training.
 
 * :func:`heldout_validation` builds the selection set from the 100 validation frames only,
   with shift families that no training recipe uses (gamma, uneven lighting, balls stretched
-  into ellipses), so the choice is
-  neither made on the test set nor bound to favour the recipe whose augmentation built the
-  selection set.
+  into ellipses), so the choice is neither made on the test set nor bound to favour the recipe
+  whose augmentation built the selection set.
 * :func:`shift_families` makes fresh evaluation frames under ten families of shifts, each at
   several strengths, from the generator (for evaluation only, never for training).
 """
@@ -188,7 +187,7 @@ def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
     one per seed, their mean): ``{family: {"levels": [...], "unit": str, counter: [accuracy
     per level]}}``."""
     scores = {name: mean_by_level([family_scores(c, families) for c in
-                                        (count if isinstance(count, list) else [count])])
+                                   (count if isinstance(count, list) else [count])])
               for name, count in counters.items()}
     table = {}
     for family, spec in families.items():

@@ -14,10 +14,9 @@ from bballs.data.identity import data_source
 from bballs.data.variants import VARIANTS, variant_sequences
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks import part2_recipes, part2_task7, task7_bench
+from bballs.tasks.prediction import N_INPUT
 from bballs.training import experiments
 
-N_INPUT = 5
-METRICS = ("ssim", "psnr_of_mse", "psnr", "mse")
 RESULTS_FILE = "task7_variants.json"
 
 
