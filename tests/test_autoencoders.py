@@ -20,6 +20,8 @@ from bballs.models.autoencoders import (
 )
 from bballs.models.spec import count_parameters
 from bballs.tasks import autoencoding as ae
+from bballs.tasks import latent_classifiers as clf
+from bballs.tasks import latent_space as space
 from bballs.training.loop import TrainConfig, evaluate, fit
 
 
@@ -77,15 +79,15 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="std"):
         GaussianNoise(-1)
     with pytest.raises(ValueError, match="fraction"):
-        ae.label_subset(100, 0.0)
+        clf.label_subset(100, 0.0)
     with pytest.raises(ValueError, match="latent sizes differ"):
         EncoderClassifier(4).load_encoder(Autoencoder(8))
     with pytest.raises(ValueError, match="equal"):
         reconstruction_scores(np.zeros((2, 4, 4)), np.zeros((3, 4, 4)))
     with pytest.raises(ValueError, match="2-D codes"):
-        ae.lattice(Autoencoder(3), torch.zeros(10, 3))
+        space.lattice(Autoencoder(3), torch.zeros(10, 3))
     with pytest.raises(ValueError, match="ground-truth"):
-        ae.probe_targets(FrameSet(torch.zeros(2, 1, 32, 32), torch.ones(2, dtype=torch.long)))
+        space.probe_targets(FrameSet(torch.zeros(2, 1, 32, 32), torch.ones(2, dtype=torch.long)))
 
 
 def test_reconstruction_scores_match_skimage():
@@ -142,10 +144,10 @@ def test_corrupt_label_subset_and_epochs():
     noisy = ae.corrupt(x, 0.3, seed=1)
     assert torch.equal(noisy, ae.corrupt(x, 0.3, seed=1))
     assert float(noisy.std()) == pytest.approx(0.3, rel=0.05)
-    subset = ae.label_subset(1000, 0.05, seed=0)
+    subset = clf.label_subset(1000, 0.05, seed=0)
     assert len(subset) == 50 and len(set(subset.tolist())) == 50
-    assert ae.finetune_epochs(80, quick=False) == ae.FINETUNE_RECIPE.epochs
-    assert ae.finetune_epochs(8000, quick=False) == 4 and ae.finetune_epochs(80, quick=True) == 1
+    assert clf.finetune_epochs(80, quick=False) == clf.FINETUNE_RECIPE.epochs
+    assert clf.finetune_epochs(8000, quick=False) == 4 and clf.finetune_epochs(80, quick=True) == 1
     assert ae.ae_name(16, "bilinear", 0.2) == "ae_l16_bilinear_n0.2"
 
 
@@ -154,7 +156,7 @@ def test_probe_targets_and_linear_probe():
                           [[6.0, 1.0], [0, 0], [0, 0]]])
     radii = np.array([[1.2, 1.2, 0.0], [1.2, 0.0, 0.0]])
     frames = FrameSet(torch.zeros(2, 1, 32, 32), torch.tensor([2, 1]), positions, radii)
-    targets = ae.probe_targets(frames)
+    targets = space.probe_targets(frames)
     mask, xy = targets["position"]
     assert mask.tolist() == [False, True] and xy.tolist() == [[6.0, 1.0]]
     occupancy = targets["occupancy"][1]
@@ -163,33 +165,19 @@ def test_probe_targets_and_linear_probe():
     rng = np.random.default_rng(0)
     features = {s: rng.normal(size=(200, 5)) for s in ("train", "val", "test")}
     weights = rng.normal(size=(5, 2))
-    exact = ae.linear_probe(features, {s: f @ weights for s, f in features.items()})
+    exact = space.linear_probe(features, {s: f @ weights for s, f in features.items()})
     assert exact["test_r2"] > 0.999
-    noise = ae.linear_probe(features, {s: rng.normal(size=(200, 2)) for s in features})
+    noise = space.linear_probe(features, {s: rng.normal(size=(200, 2)) for s in features})
     assert noise["test_r2"] < 0.1
 
 
 def test_lattice_and_traversal_shapes():
     model = Autoencoder(2)
     codes = torch.randn(50, 2)
-    grid, axes = ae.lattice(model, codes, n=3)
+    grid, axes = space.lattice(model, codes, n=3)
     assert grid.shape == (3, 3, 32, 32) and axes.shape == (2, 3)
-    frames, dims = ae.traversal_from_codes(Autoencoder(4), torch.randn(20, 4), n_dims=2, steps=5)
+    frames, dims = space.traversal_from_codes(Autoencoder(4), torch.randn(20, 4), n_dims=2, steps=5)
     assert frames.shape == (2, 5, 32, 32) and len(dims) == 2
-
-
-def test_part1_label_rows(tmp_path):
-    from bballs.core.files import update_results
-    assert ae.part1_label_rows(tmp_path) == []
-    rows = [{"variant": "net (10% labels)", "study": "labels", "test_accuracy_mean": 0.8,
-             "test_accuracy_std": 0.01, "seeds": 3},
-            {"variant": "net+ae (10% labels)", "study": "labels", "test_accuracy_mean": 0.9,
-             "test_accuracy_std": 0.02, "seeds": 3},
-            {"variant": "net", "study": "ablation", "test_accuracy_mean": 0.5}]
-    update_results(tmp_path / "part1.json", "improved", {"ablation": rows})
-    assert ae.part1_label_rows(tmp_path) == [
-        {"percent": 10, "scratch_test_accuracy": 0.8, "scratch_test_std": 0.01, "seeds": 3,
-         "pretrained_test_accuracy": 0.9, "pretrained_test_std": 0.02}]
 
 
 def test_pipeline_runs_on_a_tiny_subset(dataset_dir, tmp_path):
@@ -201,8 +189,8 @@ def test_pipeline_runs_on_a_tiny_subset(dataset_dir, tmp_path):
     rows = ae.sweep_rows(runs, small.test)
     assert [r["latent"] for r in rows] == [2, 16] and all(r["psnr"] > 0 for r in rows)
     assert paths.checkpoint("lab3/ae_l16_transposed").is_file()
-    probes = ae.probe_rows(runs, small)
+    probes = space.probe_rows(runs, small)
     assert [r["features"] for r in probes] == ["latent 2", "latent 16", "pixels"]
-    result = ae.train_encoder_classifier(runs["ae_l16_transposed"], 16, small, paths, 0.5,
+    result = clf.train_encoder_classifier(runs["ae_l16_transposed"], 16, small, paths, 0.5,
                                          quick=True)
     assert result["labels"] == 32 and 0 <= result["test_accuracy"] <= 1

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from bballs import metrics
+from bballs.classical import restoration
+from bballs.data import corruptions, shifts
 from bballs.data.frames import ball_masks
 from bballs.metrics import dice, instance_scores, iou
 from bballs.models.image_to_image import (
@@ -96,22 +99,22 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="unknown task"):
         i2i.task("colourise")
     with pytest.raises(ValueError, match="position"):
-        i2i.square_masks(2, "corner")
-    with pytest.raises(ValueError, match="amount"):
-        i2i.salt_and_pepper(torch.zeros(1, 1, 4, 4), 1.5)
+        corruptions.square_masks(2, "corner", 8)
+    with pytest.raises(ValueError, match="share of pixels"):
+        shifts.salt_and_pepper(torch.zeros(1, 1, 4, 4), 1.5)
     with pytest.raises(ValueError, match="size"):
-        i2i.median_denoise(np.zeros((1, 4, 4)), 0)
+        restoration.median_denoise(np.zeros((1, 4, 4)), 0)
     with pytest.raises(ValueError, match="shaped"):
         iou(np.zeros((2, 4, 4)), np.zeros((2, 4, 5)))
 
 
 def test_square_masks_and_inpaint_input():
-    masks = i2i.square_masks(50, "random", generator=torch.Generator().manual_seed(0))
+    masks = corruptions.square_masks(50, "random", 8, generator=torch.Generator().manual_seed(0))
     assert masks.shape == (50, 1, 32, 32) and (masks.sum((1, 2, 3)) == 64).all()
-    centre = i2i.square_masks(1, "centre")[0, 0]
+    centre = corruptions.square_masks(1, "centre", 8)[0, 0]
     assert centre[12:20, 12:20].all() and centre.sum() == 64
     x = torch.ones(1, 1, 32, 32)
-    inputs = i2i.inpaint_input(x, centre[None, None])
+    inputs = corruptions.inpaint_input(x, centre[None, None])
     assert inputs.shape == (1, 2, 32, 32)
     assert inputs[0, 0, 12:20, 12:20].sum() == 0 and inputs[0, 0].sum() == 1024 - 64
 
@@ -119,9 +122,9 @@ def test_square_masks_and_inpaint_input():
 def test_corruptions_have_the_documented_levels():
     g = torch.Generator().manual_seed(0)
     clean = torch.full((200, 1, 32, 32), 0.5)
-    noisy = i2i.gaussian_noise(clean, 0.2, g)
+    noisy = shifts.gaussian_noise(clean, 0.2, g)
     assert abs((noisy - clean).std().item() - 0.2) < 0.01
-    sp = i2i.salt_and_pepper(clean, 0.1, g)
+    sp = shifts.salt_and_pepper(clean, 0.1, g)
     assert abs((sp == 0).float().mean().item() - 0.05) < 0.005
     assert abs((sp == 1).float().mean().item() - 0.05) < 0.005
 
@@ -159,33 +162,33 @@ def test_instance_labels_number_balls_from_the_left():
 def test_classical_baselines_on_known_cases():
     frame = np.zeros((1, 9, 9))
     frame[0, 4, 4] = 1.0  # one salt pixel on black: the median removes it
-    assert i2i.median_denoise(frame, 3).max() == 0
-    np.testing.assert_allclose(i2i.gaussian_denoise(frame, 0.0), frame)
+    assert restoration.median_denoise(frame, 3).max() == 0
+    np.testing.assert_allclose(restoration.gaussian_denoise(frame, 0.0), frame)
     half = np.zeros((1, 8, 8))
     half[0, :, :4] = 1.0
     hole = np.zeros((1, 8, 8))
     hole[0, 2:6, 2:6] = 1
-    filled = i2i.nearest_fill(half * (1 - hole), hole)
+    filled = restoration.nearest_fill(half * (1 - hole), hole)
     np.testing.assert_allclose(filled, half)  # every hole pixel's nearest known one is its side
     blobs = np.zeros((1, 10, 12), bool)
     blobs[0, 1:3, 8:11] = True  # the right blob is larger
     blobs[0, 5:7, 1:3] = True
-    labels = i2i.component_instances(blobs)
+    labels = restoration.component_instances(blobs)
     assert labels[0, 5, 1] == 1 and labels[0, 1, 8] == 2
-    assert (i2i.threshold_segment(np.array([[[0.2, 0.7]]])) == [[[False, True]]]).all()
+    assert (restoration.threshold_segment(np.array([[[0.2, 0.7]]])) == [[[False, True]]]).all()
 
 
 def test_restoration_scores_of_a_perfect_and_a_zero_output():
     clean = torch.rand(3, 1, 16, 16)
     clean[:, :, :8] = 0  # a black background
-    perfect = i2i.restoration_scores(clean, clean, mask=torch.ones_like(clean))
+    perfect = metrics.restoration_scores(clean, clean, mask=torch.ones_like(clean))
     assert perfect["mse"] == 0 and perfect["ssim"] == pytest.approx(1.0)
     assert perfect["psnr"] == float("inf") and perfect["hole_mse"] == 0
     assert perfect["background"] == 0
-    grey = i2i.restoration_scores(clean + 0.02 * (clean == 0), clean)
+    grey = metrics.restoration_scores(clean + 0.02 * (clean == 0), clean)
     assert grey["background"] == pytest.approx(0.02)  # a faint grey background costs SSIM
     assert grey["ssim"] < 0.9 and grey["psnr"] > 30  # much more than PSNR
-    zero = i2i.restoration_scores(torch.zeros_like(clean), clean)
+    zero = metrics.restoration_scores(torch.zeros_like(clean), clean)
     assert zero["mse"] == pytest.approx((clean**2).mean().item())
 
 

@@ -13,7 +13,13 @@ from bballs.classical import physics_predictor
 from bballs.data import augment, physics
 from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import video_scores
-from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor, PhysicsPriorPredictor
+from bballs.models.improved import (
+    CountNet,
+    DensityCountNet,
+    FrameAutoencoder,
+    FramePredictor,
+    PhysicsPriorPredictor,
+)
 from bballs.reporting import tables
 from bballs.tasks import part1_task4, part2_recipes, rollout
 from bballs.training import experiments
@@ -60,11 +66,34 @@ def test_sequence_augmentation_transforms_inputs_and_targets_together():
 
 @pytest.mark.parametrize("model, shape, out", [
     (CountNet(), (2, 1, 32, 32), (2, 3)),
+    (DensityCountNet(), (2, 1, 32, 32), (2, 3)),
     (FrameAutoencoder(), (2, 1, 32, 32), (2, 1, 32, 32)),
     (FramePredictor(), (2, 5, 32, 32), (2, 5, 32, 32)),
 ])
 def test_improved_models_have_the_right_shapes(model, shape, out):
     assert model(torch.rand(shape)).shape == out
+
+
+def test_density_counter_predicts_the_count_nearest_to_its_density_sum():
+    model = DensityCountNet().eval()
+    with torch.no_grad():
+        model.density.bias.fill_(0.0)
+        x = torch.rand(6, 1, 32, 32)
+        count = model.count(x)
+        expected = (count[:, None] - torch.arange(1, 4)).abs().argmin(dim=1)
+        assert torch.equal(model(x).argmax(dim=1), expected)
+        assert model.density_map(x).shape == (6, 1, 16, 16) and (model.density_map(x) >= 0).all()
+
+
+def test_density_counter_sees_only_a_neighbourhood():
+    """A pixel changed in one corner leaves the density in the far corner unchanged."""
+    model = DensityCountNet().eval()
+    x = torch.rand(1, 1, 32, 32)
+    y = x.clone()
+    y[..., 0, 0] += 1.0
+    with torch.no_grad():
+        near, far = (model.density_map(x) - model.density_map(y)).abs()[0, 0, [0, 15], [0, 15]]
+    assert near > 0 and far == 0
 
 
 def test_frame_predictor_starts_as_the_last_frame_and_stays_in_range():

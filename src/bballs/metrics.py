@@ -26,6 +26,12 @@ def as_numpy(array) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
+def frame_stack(frames) -> np.ndarray:
+    """Frames of any leading shape (tensor or array) as a float64 array (N, H, W)."""
+    array = as_numpy(frames)
+    return array.reshape(-1, *array.shape[-2:])
+
+
 def classification_scores(labels, predicted) -> dict:
     """Accuracy and the 3x3 confusion matrix (rows: true count 1-3, columns: predicted)."""
     labels, predicted = np.asarray(labels), np.asarray(predicted)
@@ -186,3 +192,29 @@ def reconstruction_scores(predicted, target) -> dict[str, float]:
 def mean_by_level(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:
     """The mean over runs (e.g. seeds) of per-level scores ``{name: [score per level]}``."""
     return {name: np.mean([s[name] for s in scores], axis=0).tolist() for name in scores[0]}
+
+
+def restoration_scores(predicted, clean, mask=None) -> dict[str, float]:
+    """SSIM (skimage, data range 1, mean per frame), MSE and the PSNR of that mean MSE; with a
+    hole ``mask`` also the MSE inside the hole. ``background`` is the mean output where the truth
+    is exactly 0 (a grey offset there costs SSIM far more than PSNR)."""
+    pred, truth = np.clip(frame_stack(predicted), 0, 1), frame_stack(clean)
+    per_frame = frame_scores(pred[:, None], truth[:, None])
+    mse = float(per_frame["mse"].mean())
+    scores = {"psnr": psnr_from_mse(mse), "ssim": float(per_frame["ssim"].mean()), "mse": mse,
+              "background": float(pred[truth == 0].mean()) if (truth == 0).any() else np.nan}
+    if mask is not None:
+        hole = frame_stack(mask) > 0.5
+        scores["hole_mse"] = float(((pred - truth) ** 2)[hole].mean())
+    return scores
+
+
+def segmentation_scores(predicted: np.ndarray, target: np.ndarray, instance: bool
+                        ) -> dict[str, float]:
+    """Mean IoU and Dice per image: of the foreground (binary) or over instances
+    (:func:`bballs.metrics.instance_scores`)."""
+    predicted, target = np.asarray(predicted), np.asarray(target)
+    if instance:
+        return {k: float(v.mean()) for k, v in instance_scores(predicted, target).items()}
+    return {"iou": float(iou(predicted > 0, target > 0).mean()),
+            "dice": float(dice(predicted > 0, target > 0).mean())}

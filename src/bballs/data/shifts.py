@@ -59,14 +59,19 @@ def illumination(x: torch.Tensor, strength: Strength, angle: Strength = 0.0) -> 
     return x * (1 - _per_frame(strength, x) * (along + 1) / 2)
 
 
-def gaussian_noise(x: torch.Tensor, sigma: Strength, generator: torch.Generator) -> torch.Tensor:
-    """Additive Gaussian noise of standard deviation ``sigma``, clipped to [0, 1]."""
+def gaussian_noise(x: torch.Tensor, sigma: Strength,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Additive Gaussian noise of standard deviation ``sigma``, clipped to [0, 1] (the global
+    torch generator when ``generator`` is None)."""
     noise = torch.randn(x.shape, generator=generator).to(x.device)
     return (x + _per_frame(sigma, x) * noise).clamp(0, 1)
 
 
-def salt_and_pepper(x: torch.Tensor, share: Strength, generator: torch.Generator) -> torch.Tensor:
-    """A ``share`` of the pixels set to 0 or 1 (half each)."""
+def salt_and_pepper(x: torch.Tensor, share: Strength,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """A ``share`` (in [0, 1]) of the pixels set to 0 or 1 (half each)."""
+    if not bool((torch.as_tensor(share) >= 0).all() and (torch.as_tensor(share) <= 1).all()):
+        raise ValueError(f"the share of pixels must be in [0, 1], got {share}")
     draw = torch.rand(x.shape, generator=generator).to(x.device)
     share = _per_frame(share, x)
     x = torch.where(draw < share / 2, torch.zeros_like(x), x)

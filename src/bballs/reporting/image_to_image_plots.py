@@ -11,6 +11,7 @@ from matplotlib.colors import ListedColormap
 from bballs.metrics import as_numpy
 from bballs.reporting.plots import save
 from bballs.tasks import image_to_image as i2i
+from bballs.tasks import image_to_image_study as i2i_study
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
 
@@ -107,7 +108,7 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
 
 def example_figure(run: i2i.Run, data: i2i.Data, path=None, n: int = 6, condition: int = -1):
     """The example grid of a run (see :func:`example_rows`), label maps in colour."""
-    rows = i2i.example_rows(run, data, n, condition)
+    rows = i2i_study.example_rows(run, data, n, condition)
     names = list(rows)
     labels = names[1:4] if i2i.task(run.task).kind == "segment" else ()
     cond = i2i.conditions(run.task, data.val)[condition].title

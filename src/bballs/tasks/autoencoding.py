@@ -9,32 +9,22 @@ frames; the test frames are only scored.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.linear_model import Ridge
-from sklearn.manifold import TSNE
-from sklearn.metrics import r2_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from bballs.core.files import OutputPaths, read_results
+from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores
-from bballs.models.autoencoders import Autoencoder, EncoderClassifier, LatentClassifier
+from bballs.models.autoencoders import Autoencoder
 from bballs.models.spec import count_parameters
 from bballs.training.loop import (
     History,
-    Supervised,
     TrainConfig,
-    evaluate,
     fit,
     predict,
     seed_everything,
@@ -45,12 +35,7 @@ DESIGN_LATENTS = (16, 64)  # transposed vs bilinear upsampling at these sizes
 BASE_LATENT = 16  # the shared design point (transposed, no noise)
 TRAIN_NOISE = 0.2  # std of the denoising AE's input noise
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
-LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 TSNE_LATENT = 32
-MLP_HIDDEN = (64, 64)
-PROBE_ALPHAS = (1e-3, 1e-1, 10.0)
-OCCUPANCY_CELLS = 4  # the probe's coarse grid: 4x4 cells of 2.5x2.5 box units
-BOX_SIZE = 10.0
 
 
 @dataclass(frozen=True)
@@ -67,9 +52,6 @@ class Recipe:
 
 
 AE_RECIPE = Recipe(epochs=6, batch_size=64, lr=2e-3)
-LATENT_RECIPE = Recipe(epochs=20, batch_size=128, lr=2e-3)
-FINETUNE_RECIPE = Recipe(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
-FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
 
 
 def reconstruction_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -216,265 +198,6 @@ def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[floa
     return rows
 
 
-def labels(frames: FrameSet) -> torch.Tensor:
-    """Class indices 0..2 (one to three balls) from the file's counts."""
-    return frames.counts - 1
-
-
-def train_latent_classifier(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
-                            hidden: tuple[int, ...] = (), quick: bool = False, seed: int = 0,
-                            device=None) -> tuple[LatentClassifier, dict]:
-    """A classifier of the ball count on the frozen latent codes of ``run``; returns it with
-    its validation and test accuracy."""
-    codes = split_codes(run, data)
-    seed_everything(seed)
-    model = LatentClassifier(codes["train"].mean(0), codes["train"].std(0), hidden)
-    kind = "mlp" if hidden else "linear"
-    step = Supervised(nn.CrossEntropyLoss(), classification=True)
-    fit(model, (codes["train"], labels(data.train)), (codes["val"], labels(data.val)), step,
-        LATENT_RECIPE.config(quick, seed, f"{run.name},{kind}{hidden}"),
-        checkpoint=paths.checkpoint(f"lab3/ae_cls_{run.name}_{kind}"), device=device,
-        desc=f"{kind} on {run.name}")
-    accuracy = {split: evaluate(model, (codes[split], labels(getattr(data, split))), step)[1]
-                ["accuracy"] for split in ("val", "test")}
-    return model, accuracy
-
-
-def classification_rows(runs: dict[str, TrainedAE], data: FrameData, paths: OutputPaths, *,
-                        quick: bool = False, seed: int = 0, device=None) -> list[dict]:
-    """Linear layer vs MLP on frozen latents, per latent size: validation and test accuracy."""
-    rows = []
-    for latent, run in sweep(runs).items():
-        row = {"latent": latent}
-        for kind, hidden in (("linear", ()), ("mlp", MLP_HIDDEN)):
-            _, accuracy = train_latent_classifier(run, data, paths, hidden=hidden, quick=quick,
-                                                  seed=seed, device=device)
-            row.update({f"{kind}_val_accuracy": accuracy["val"],
-                        f"{kind}_test_accuracy": accuracy["test"]})
-        rows.append(row)
-    return rows
-
-
-def choose_pretraining_latent(rows: list[dict]) -> int:
-    """The latent size whose frozen code gives the best linear validation accuracy (ties: the
-    smaller code); the pre-training study uses that autoencoder."""
-    if not rows:
-        raise ValueError("no classification rows to choose from")
-    return max(rows, key=lambda r: (r["linear_val_accuracy"], -r["latent"]))["latent"]
-
-
-def label_subset(n: int, fraction: float, seed: int = 0) -> torch.Tensor:
-    """Indices of a seeded random ``fraction`` of ``n`` training frames (at least one batch's
-    worth of nothing: at least 3 frames)."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"label fraction must be in (0, 1], got {fraction}")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return order[:max(3, int(round(fraction * n)))]
-
-
-def finetune_epochs(n_labels: int, quick: bool) -> int:
-    """Epochs of a fine-tuning run: about :data:`FINETUNE_STEPS` gradient steps, at most
-    ``FINETUNE_RECIPE.epochs`` (so small label sets are not validated hundreds of times)."""
-    if quick:
-        return 1
-    batches = math.ceil(n_labels / FINETUNE_RECIPE.batch_size)
-    return max(2, min(FINETUNE_RECIPE.epochs, math.ceil(FINETUNE_STEPS / batches)))
-
-
-def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData,
-                             paths: OutputPaths, fraction: float, *, normalise: bool = True,
-                             quick: bool = False, seed: int = 0, device=None) -> dict:
-    """Encoder + linear head trained on a fraction of the labels, from the AE's encoder
-    (``run``) or from random weights (``run=None``); returns validation and test accuracy.
-    ``normalise=False``: the head without batch norm (see :class:`EncoderClassifier`)."""
-    index = label_subset(len(data.train), fraction, seed)
-    seed_everything(seed)
-    model = EncoderClassifier(latent, normalise=normalise)
-    head = "" if normalise else "_plainhead"
-    init = "scratch"
-    if run is not None:
-        model.load_encoder(run.model)
-        init = "pretrained"
-    step = Supervised(nn.CrossEntropyLoss(), classification=True)
-    config = TrainConfig(finetune_epochs(len(index), quick), FINETUNE_RECIPE.batch_size,
-                         FINETUNE_RECIPE.lr, seed=seed,
-                         tag=f"{init}:{run.name if run else latent},labels{fraction:g}{head}")
-    history = fit(model, (data.train.frames[index], labels(data.train)[index]),
-                  (data.val.frames, labels(data.val)), step, config,
-                  checkpoint=paths.checkpoint(f"lab3/ae_ft_l{latent}_{init}_{fraction:g}{head}"),
-                  device=device, desc=f"{init} {fraction:.0%} labels")
-    test = evaluate(model, (data.test.frames, labels(data.test)), step)[1]["accuracy"]
-    return {"labels": len(index), "epochs": config.epochs, "val_accuracy": history.val_accuracy[-1],
-            "test_accuracy": test, "train_seconds": float(sum(history.epoch_seconds))}
-
-
-def pretraining_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
-                     fractions: Sequence[float] = LABEL_FRACTIONS, quick: bool = False,
-                     seed: int = 0, device=None) -> list[dict]:
-    """AE pre-training vs training from scratch, per fraction of the training labels."""
-    rows = []
-    for fraction in fractions:
-        row = {"fraction": fraction}
-        for init, source in (("scratch", None), ("pretrained", run)):
-            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
-                                              quick=quick, seed=seed, device=device)
-            row["labels"], row["epochs"] = result.pop("labels"), result.pop("epochs")
-            row.update({f"{init}_{key}": value for key, value in result.items()})
-        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
-        rows.append(row)
-    return rows
-
-
-def head_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *, fraction: float = 0.01,
-              quick: bool = False, seed: int = 0, device=None) -> list[dict]:
-    """The pre-training comparison at one label fraction with the batch-normalised head (the
-    study's) and with a plain linear head: does the conclusion depend on the head?"""
-    rows = []
-    for normalise in (True, False):
-        row = {"head": "batch norm + linear" if normalise else "linear only",
-               "fraction": fraction}
-        for init, source in (("scratch", None), ("pretrained", run)):
-            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
-                                              normalise=normalise, quick=quick, seed=seed,
-                                              device=device)
-            row["labels"] = result["labels"]
-            row[f"{init}_test_accuracy"] = result["test_accuracy"]
-            row[f"{init}_val_accuracy"] = result["val_accuracy"]
-        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
-        rows.append(row)
-    return rows
-
-
-_PART1_FRACTION = re.compile(r"\((\d+)% labels\)")
-
-
-def part1_label_rows(results_dir: str | Path) -> list[dict]:
-    """Part 1 Task 4's label study (pre-trained encoder vs scratch) from ``part1.json``, one row
-    per label fraction; empty if that file or study is missing."""
-    ablation = read_results(Path(results_dir) / "part1.json").get("improved", {}).get("ablation")
-    rows: dict[int, dict] = {}
-    for row in ablation or []:
-        match = _PART1_FRACTION.search(str(row.get("variant", "")))
-        if row.get("study") != "labels" or not match:
-            continue
-        init = "pretrained" if "+ae" in row["variant"] else "scratch"
-        entry = rows.setdefault(int(match.group(1)), {"percent": int(match.group(1))})
-        entry[f"{init}_test_accuracy"] = row.get("test_accuracy_mean")
-        entry[f"{init}_test_std"] = row.get("test_accuracy_std")
-        entry["seeds"] = row.get("seeds")
-    return [rows[key] for key in sorted(rows)]
-
-
-def tsne_embedding(codes: torch.Tensor, seed: int = 0) -> np.ndarray:
-    """A 2-D t-SNE embedding (scikit-learn, PCA initialisation) of latent codes."""
-    codes = np.asarray(codes, dtype=np.float64)
-    perplexity = min(30.0, (len(codes) - 1) / 3)
-    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
-
-
-def traversal(model: Autoencoder, code: torch.Tensor, dims: Sequence[int],
-              offsets: torch.Tensor) -> torch.Tensor:
-    """Frames (len(dims), steps, 32, 32): ``code`` with one dimension ``dims[i]`` at a time
-    moved by each of ``offsets[i]`` (shape (len(dims), steps)), the others kept."""
-    if offsets.shape[0] != len(dims):
-        raise ValueError(f"need one row of offsets per dimension, got {tuple(offsets.shape)} "
-                         f"for {len(dims)} dimensions")
-    codes = code.repeat(len(dims), offsets.shape[1], 1)
-    for row, dim in enumerate(dims):
-        codes[row, :, dim] += offsets[row]
-    return decode(model, codes.reshape(-1, code.shape[-1])).reshape(*offsets.shape, 32, 32)
-
-
-def traversal_from_codes(model: Autoencoder, codes: torch.Tensor, index: int = 0,
-                         n_dims: int = 6, steps: int = 7, spread: float = 2.0
-                         ) -> tuple[torch.Tensor, list[int]]:
-    """Traversals around the code of frame ``index``: the ``n_dims`` dimensions of largest
-    variance over ``codes``, each moved by -spread..+spread of its standard deviation."""
-    std = codes.std(0)
-    dims = torch.argsort(std, descending=True)[:n_dims].tolist()
-    factors = torch.linspace(-spread, spread, steps)
-    offsets = torch.stack([factors * std[d] for d in dims])
-    return traversal(model, codes[index], dims, offsets), dims
-
-
-def lattice(model: Autoencoder, codes: torch.Tensor, n: int = 9,
-            quantiles: tuple[float, float] = (0.01, 0.99)) -> tuple[torch.Tensor, np.ndarray]:
-    """Frames (n, n, 32, 32) decoded from an n x n lattice of 2-D codes spanning the given
-    quantiles of ``codes`` (rows: second dimension, top = largest); returns them with the
-    lattice's axis values (2, n)."""
-    if codes.shape[1] != 2:
-        raise ValueError(f"a lattice needs 2-D codes, got {codes.shape[1]} dimensions")
-    low, high = np.quantile(codes.numpy(), quantiles, axis=0)
-    axes = np.stack([np.linspace(low[d], high[d], n) for d in range(2)])
-    grid = np.array([[axes[0, j], axes[1, n - 1 - i]] for i in range(n) for j in range(n)])
-    return decode(model, torch.as_tensor(grid)).reshape(n, n, 32, 32), axes
-
-
-def probe_targets(frames: FrameSet) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The probes' targets from the generator's stored ball state (ground truth): ``position``,
-    the (x, y) of the ball in one-ball frames (frames mask, targets (M, 2)); ``occupancy``, how
-    many ball centres fall in each cell of a coarse 4x4 grid of the box (all frames, (N, 16)),
-    which does not depend on the order of the balls."""
-    if frames.positions is None or frames.radii is None:
-        raise ValueError("these frames carry no ground-truth positions")
-    present = frames.radii > 0
-    one = present.sum(1) == 1
-    single = frames.positions[one][present[one]]
-    cells = np.clip((frames.positions / (BOX_SIZE / OCCUPANCY_CELLS)).astype(int), 0,
-                    OCCUPANCY_CELLS - 1)
-    flat = cells[..., 1] * OCCUPANCY_CELLS + cells[..., 0]
-    occupancy = np.zeros((len(frames), OCCUPANCY_CELLS ** 2))
-    for ball in range(frames.positions.shape[1]):
-        np.add.at(occupancy, (np.arange(len(frames)), flat[:, ball]), present[:, ball])
-    return {"position": (one, single), "occupancy": (np.ones(len(frames), bool), occupancy)}
-
-
-def linear_probe(features: dict[str, np.ndarray], targets: dict[str, np.ndarray],
-                 alphas: Sequence[float] = PROBE_ALPHAS, standardise: bool = True
-                 ) -> dict[str, float]:
-    """Ridge regression from features to targets (inputs standardised unless ``standardise`` is
-    False, as for raw pixels, whose near-constant border pixels standardisation would blow
-    up): alpha chosen by the validation R², then the test R² (variance-weighted over the
-    target columns)."""
-    features = {split: np.asarray(f, dtype=np.float64) for split, f in features.items()}
-    best = None
-    for alpha in alphas:
-        probe = make_pipeline(StandardScaler(with_std=standardise), Ridge(alpha=alpha))
-        probe.fit(features["train"], targets["train"])
-        val = r2_score(targets["val"], probe.predict(features["val"]),
-                       multioutput="variance_weighted")
-        if best is None or val > best[0]:
-            best = (val, alpha, probe)
-    val, alpha, probe = best
-    test = r2_score(targets["test"], probe.predict(features["test"]),
-                    multioutput="variance_weighted")
-    return {"alpha": alpha, "val_r2": float(val), "test_r2": float(test)}
-
-
-def probe_rows(runs: dict[str, TrainedAE], data: FrameData) -> list[dict]:
-    """Linear probes of the ball state from each latent size's code and, as a reference, from
-    the raw pixels; empty when the frames carry no ground truth."""
-    splits = ("train", "val", "test")
-    if not all(getattr(data, s).has_ground_truth for s in splits):
-        return []
-    truth = {s: probe_targets(getattr(data, s)) for s in splits}
-    sources = {str(latent): {s: codes.numpy() for s, codes in split_codes(run, data).items()}
-               for latent, run in sweep(runs).items()}
-    sources["pixels"] = {s: getattr(data, s).frames.reshape(len(getattr(data, s)), -1).numpy()
-                         for s in splits}
-    rows = []
-    for name, features in sources.items():
-        row = {"features": name if name == "pixels" else f"latent {name}",
-               "dims": features["train"].shape[1]}
-        for target in ("position", "occupancy"):
-            result = linear_probe({s: features[s][truth[s][target][0]] for s in splits},
-                                  {s: truth[s][target][1] for s in splits},
-                                  standardise=name != "pixels")
-            row.update({f"{target}_{key}": value for key, value in result.items()})
-        rows.append(row)
-    return rows
-
-
 def run_rows(runs: dict[str, TrainedAE]) -> list[dict]:
     """One row per trained autoencoder: parameters, epochs, training time, final val MSE."""
     return [{"run": run.name, "latent": run.model.latent, "upsampling": run.model.upsampling,
@@ -503,9 +226,6 @@ TABLE_COLUMNS = {
                 "scratch_test_accuracy": "scratch test (%)",
                 "pretrained_val_accuracy": "pre-trained val. (%)",
                 "pretrained_test_accuracy": "pre-trained test (%)", "gain": "gain (points)"},
-    "ae_part1_labels": {"percent": "labels (% of 400)", "seeds": "seeds",
-                        "scratch_test_accuracy": "scratch test (%)",
-                        "pretrained_test_accuracy": "pre-trained test (%)"},
     "ae_probe": {"features": "features", "dims": "dims", "position_test_r2": "1-ball (x, y) R²",
                  "occupancy_test_r2": "4×4 occupancy R²", "position_alpha": "alpha (x, y)",
                  "occupancy_alpha": "alpha (occ.)"},
@@ -515,8 +235,7 @@ PERCENT = {"ae_classification": ["linear_val_accuracy", "linear_test_accuracy",
            "ae_pretraining": ["fraction", "scratch_val_accuracy", "scratch_test_accuracy",
                               "pretrained_val_accuracy", "pretrained_test_accuracy", "gain"],
            "ae_head": ["scratch_val_accuracy", "scratch_test_accuracy", "pretrained_val_accuracy",
-                       "pretrained_test_accuracy", "gain"],
-           "ae_part1_labels": ["scratch_test_accuracy", "pretrained_test_accuracy"]}
+                       "pretrained_test_accuracy", "gain"]}
 
 
 def _keyed(rows: list[dict], key) -> dict[str, dict]:
@@ -552,7 +271,6 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "pretraining_gain": {"max": max(gains), "min": min(gains), "mean": float(np.mean(gains))},
         "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
                        else "plain"),
-        "part1_labels": _keyed(rows["ae_part1_labels"], lambda r: f"pct{r['percent']}"),
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),
         "probe_available": bool(rows["ae_probe"]),
         "seconds": seconds,

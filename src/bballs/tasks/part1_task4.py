@@ -13,7 +13,12 @@ from torch import nn
 from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.data.identity import data_source
-from bballs.models.improved import CountNet, FrameAutoencoder, NormalisedCountNet
+from bballs.models.improved import (
+    CountNet,
+    DensityCountNet,
+    FrameAutoencoder,
+    NormalisedCountNet,
+)
 from bballs.models.spec import BallCounter
 from bballs.tasks import counting, robustness
 from bballs.training.experiments import Context, Experiment, Run, Variant, build_model, by_variant
@@ -139,6 +144,9 @@ TASK4_VARIANTS = (
     Variant("countnet+norm+sym+scale+looks", "input standardised + ball scale, pasted balls, "
             "blur, contrast, noise, salt-and-pepper, 8-bit", NormalisedCountNet,
             augment=aug.robust_counting_augment, **_ROBUST),
+    Variant("density+sym+scale+looks", "count = sum of a density map that sees about 18 px "
+            "(blobs, not the frame's layout); augmentation as countnet+sym+scale+looks",
+            DensityCountNet, augment=aug.robust_counting_augment, **_ROBUST),
 )
 TASK4_BY_NAME = {v.name: v for v in TASK4_VARIANTS}
 TASK4_FINAL = TASK4_BY_NAME["countnet+sym+scale+looks"]  # the notebook reports what

@@ -1,0 +1,152 @@
+"""Notebook 03, sections 2.4-2.5: classifiers on frozen autoencoder codes, and a counter whose
+encoder starts from the autoencoder's (pre-training) against one trained from scratch, with few
+labels. Choices are made on the validation frames; the test frames are only scored."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from bballs.core.files import OutputPaths
+from bballs.data.frames import FrameData, FrameSet
+from bballs.models.autoencoders import EncoderClassifier, LatentClassifier
+from bballs.tasks.autoencoding import Recipe, TrainedAE, split_codes, sweep
+from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_everything
+
+LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
+MLP_HIDDEN = (64, 64)
+LATENT_RECIPE = Recipe(epochs=20, batch_size=128, lr=2e-3)
+FINETUNE_RECIPE = Recipe(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
+FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
+
+
+def labels(frames: FrameSet) -> torch.Tensor:
+    """Class indices 0..2 (one to three balls) from the file's counts."""
+    return frames.counts - 1
+
+
+def train_latent_classifier(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
+                            hidden: tuple[int, ...] = (), quick: bool = False, seed: int = 0,
+                            device=None) -> tuple[LatentClassifier, dict]:
+    """A classifier of the ball count on the frozen latent codes of ``run``; returns it with
+    its validation and test accuracy."""
+    codes = split_codes(run, data)
+    seed_everything(seed)
+    model = LatentClassifier(codes["train"].mean(0), codes["train"].std(0), hidden)
+    kind = "mlp" if hidden else "linear"
+    step = Supervised(nn.CrossEntropyLoss(), classification=True)
+    fit(model, (codes["train"], labels(data.train)), (codes["val"], labels(data.val)), step,
+        LATENT_RECIPE.config(quick, seed, f"{run.name},{kind}{hidden}"),
+        checkpoint=paths.checkpoint(f"lab3/ae_cls_{run.name}_{kind}"), device=device,
+        desc=f"{kind} on {run.name}")
+    accuracy = {split: evaluate(model, (codes[split], labels(getattr(data, split))), step)[1]
+                ["accuracy"] for split in ("val", "test")}
+    return model, accuracy
+
+
+def classification_rows(runs: dict[str, TrainedAE], data: FrameData, paths: OutputPaths, *,
+                        quick: bool = False, seed: int = 0, device=None) -> list[dict]:
+    """Linear layer vs MLP on frozen latents, per latent size: validation and test accuracy."""
+    rows = []
+    for latent, run in sweep(runs).items():
+        row = {"latent": latent}
+        for kind, hidden in (("linear", ()), ("mlp", MLP_HIDDEN)):
+            _, accuracy = train_latent_classifier(run, data, paths, hidden=hidden, quick=quick,
+                                                  seed=seed, device=device)
+            row.update({f"{kind}_val_accuracy": accuracy["val"],
+                        f"{kind}_test_accuracy": accuracy["test"]})
+        rows.append(row)
+    return rows
+
+
+def choose_pretraining_latent(rows: list[dict]) -> int:
+    """The latent size whose frozen code gives the best linear validation accuracy (ties: the
+    smaller code); the pre-training study uses that autoencoder."""
+    if not rows:
+        raise ValueError("no classification rows to choose from")
+    return max(rows, key=lambda r: (r["linear_val_accuracy"], -r["latent"]))["latent"]
+
+
+def label_subset(n: int, fraction: float, seed: int = 0) -> torch.Tensor:
+    """Indices of a seeded random ``fraction`` of ``n`` training frames (at least one batch's
+    worth of nothing: at least 3 frames)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"label fraction must be in (0, 1], got {fraction}")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[:max(3, int(round(fraction * n)))]
+
+
+def finetune_epochs(n_labels: int, quick: bool) -> int:
+    """Epochs of a fine-tuning run: about :data:`FINETUNE_STEPS` gradient steps, at most
+    ``FINETUNE_RECIPE.epochs`` (so small label sets are not validated hundreds of times)."""
+    if quick:
+        return 1
+    batches = math.ceil(n_labels / FINETUNE_RECIPE.batch_size)
+    return max(2, min(FINETUNE_RECIPE.epochs, math.ceil(FINETUNE_STEPS / batches)))
+
+
+def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData,
+                             paths: OutputPaths, fraction: float, *, normalise: bool = True,
+                             quick: bool = False, seed: int = 0, device=None) -> dict:
+    """Encoder + linear head trained on a fraction of the labels, from the AE's encoder
+    (``run``) or from random weights (``run=None``); returns validation and test accuracy.
+    ``normalise=False``: the head without batch norm (see :class:`EncoderClassifier`)."""
+    index = label_subset(len(data.train), fraction, seed)
+    seed_everything(seed)
+    model = EncoderClassifier(latent, normalise=normalise)
+    head = "" if normalise else "_plainhead"
+    init = "scratch"
+    if run is not None:
+        model.load_encoder(run.model)
+        init = "pretrained"
+    step = Supervised(nn.CrossEntropyLoss(), classification=True)
+    config = TrainConfig(finetune_epochs(len(index), quick), FINETUNE_RECIPE.batch_size,
+                         FINETUNE_RECIPE.lr, seed=seed,
+                         tag=f"{init}:{run.name if run else latent},labels{fraction:g}{head}")
+    history = fit(model, (data.train.frames[index], labels(data.train)[index]),
+                  (data.val.frames, labels(data.val)), step, config,
+                  checkpoint=paths.checkpoint(f"lab3/ae_ft_l{latent}_{init}_{fraction:g}{head}"),
+                  device=device, desc=f"{init} {fraction:.0%} labels")
+    test = evaluate(model, (data.test.frames, labels(data.test)), step)[1]["accuracy"]
+    return {"labels": len(index), "epochs": config.epochs, "val_accuracy": history.val_accuracy[-1],
+            "test_accuracy": test, "train_seconds": float(sum(history.epoch_seconds))}
+
+
+def pretraining_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
+                     fractions: Sequence[float] = LABEL_FRACTIONS, quick: bool = False,
+                     seed: int = 0, device=None) -> list[dict]:
+    """AE pre-training vs training from scratch, per fraction of the training labels."""
+    rows = []
+    for fraction in fractions:
+        row = {"fraction": fraction}
+        for init, source in (("scratch", None), ("pretrained", run)):
+            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
+                                              quick=quick, seed=seed, device=device)
+            row["labels"], row["epochs"] = result.pop("labels"), result.pop("epochs")
+            row.update({f"{init}_{key}": value for key, value in result.items()})
+        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
+        rows.append(row)
+    return rows
+
+
+def head_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *, fraction: float = 0.01,
+              quick: bool = False, seed: int = 0, device=None) -> list[dict]:
+    """The pre-training comparison at one label fraction with the batch-normalised head (the
+    study's) and with a plain linear head: does the conclusion depend on the head?"""
+    rows = []
+    for normalise in (True, False):
+        row = {"head": "batch norm + linear" if normalise else "linear only",
+               "fraction": fraction}
+        for init, source in (("scratch", None), ("pretrained", run)):
+            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
+                                              normalise=normalise, quick=quick, seed=seed,
+                                              device=device)
+            row["labels"] = result["labels"]
+            row[f"{init}_test_accuracy"] = result["test_accuracy"]
+            row[f"{init}_val_accuracy"] = result["val_accuracy"]
+        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
+        rows.append(row)
+    return rows
