@@ -4,16 +4,9 @@ import pytest
 import torch
 from torch import nn
 
+from bballs.training.checkpoints import History, read_checkpoint
 from bballs.training.gan import fit_gan
-from bballs.training.loop import (
-    History,
-    TrainConfig,
-    evaluate,
-    fit,
-    model_loss,
-    read_checkpoint,
-    seed_everything,
-)
+from bballs.training.loop import TrainConfig, evaluate, fit, model_loss, seed_everything
 
 
 class TinyDenoiser(nn.Module):

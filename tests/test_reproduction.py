@@ -32,14 +32,8 @@ from bballs.reporting.package import build_zip
 from bballs.reporting.report import ReportError, build, render_markdown
 from bballs.tasks import part1_task4, part2_recipes
 from bballs.training import experiments
-from bballs.training.loop import (
-    CheckpointError,
-    Supervised,
-    TrainConfig,
-    fingerprint,
-    fit,
-    load_weights,
-)
+from bballs.training.checkpoints import CheckpointError, fingerprint, load_weights
+from bballs.training.loop import Supervised, TrainConfig, fit
 
 FINAL = part1_task4.TASK4_FINAL
 

@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     from bballs.core.files import ResultsError
     from bballs.reporting.pipeline import NotebookError
     from bballs.reporting.report import ReportError
-    from bballs.training.loop import CheckpointError
+    from bballs.training.checkpoints import CheckpointError
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # a killed run cleans up like Ctrl-C

@@ -45,7 +45,7 @@ class CountNet(nn.Module):
 class DensityCountNet(nn.Module):
     """Ball counter that counts blobs: a fully convolutional density map summed over the frame.
 
-    Three 3x3 layers at full resolution, one 2x2 pooling and two more layers see about 18 pixels
+    Three 3x3 layers at full resolution, one 2x2 pooling and two more layers see about 16 pixels
     around each point, a ball or two but not the frame's layout; a 1x1 convolution and a
     softplus give a non-negative density whose sum is the count ``c``. The logit of ``k`` balls
     is ``-sharpness * (c - k)^2``, so the predicted class is the count nearest to ``c`` and a

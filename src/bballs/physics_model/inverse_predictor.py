@@ -23,7 +23,8 @@ from bballs.core.files import atomic_path
 from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
-from bballs.training.loop import mismatch, seed_everything
+from bballs.training.checkpoints import mismatch
+from bballs.training.loop import seed_everything
 
 
 @dataclass(frozen=True)

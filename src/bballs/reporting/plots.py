@@ -21,6 +21,15 @@ def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
     return fig
 
 
+def show_saved(path: str | Path, width: int = 700) -> None:
+    """Show a saved figure once in a notebook: the open matplotlib figures are closed first (the
+    notebook would draw them again at the end of the cell), then the file is displayed."""
+    from IPython.display import Image, display
+
+    plt.close("all")
+    display(Image(str(path), width=width))
+
+
 def placeholder(message: str, path=None) -> plt.Figure:
     """A figure that only says why the real one is missing (so a report never shows a figure
     made from other data)."""

@@ -22,13 +22,8 @@ from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores
 from bballs.models.autoencoders import Autoencoder
 from bballs.models.spec import count_parameters
-from bballs.training.loop import (
-    History,
-    TrainConfig,
-    fit,
-    predict,
-    seed_everything,
-)
+from bballs.training.checkpoints import History
+from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
 LATENT_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 DESIGN_LATENTS = (16, 64)  # transposed vs bilinear upsampling at these sizes

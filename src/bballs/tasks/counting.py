@@ -11,7 +11,8 @@ from torch import nn
 
 from bballs.data import dataset as bdata
 from bballs.metrics import classification_scores
-from bballs.training.loop import History, Supervised, TrainConfig, fit, predict
+from bballs.training.checkpoints import History
+from bballs.training.loop import Supervised, TrainConfig, fit, predict
 
 SPEC_EPOCHS = 5
 QUICK_TRAIN_SIZE = 80

@@ -26,9 +26,9 @@ from bballs.models.generative import (
     dcgan_init,
 )
 from bballs.models.improved import CountNet
+from bballs.training.checkpoints import History
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
-    History,
     Supervised,
     TrainConfig,
     cosine,

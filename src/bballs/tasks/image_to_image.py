@@ -49,7 +49,8 @@ from bballs.models.image_to_image import (
     build,
 )
 from bballs.models.spec import count_parameters
-from bballs.training.loop import History, TrainConfig, cosine, fit, predict, seed_everything
+from bballs.training.checkpoints import History
+from bballs.training.loop import TrainConfig, cosine, fit, predict, seed_everything
 
 GAUSSIAN_SIGMA = 0.2
 SALT_PEPPER = 0.1

@@ -144,7 +144,7 @@ TASK4_VARIANTS = (
     Variant("countnet+norm+sym+scale+looks", "input standardised + ball scale, pasted balls, "
             "blur, contrast, noise, salt-and-pepper, 8-bit", NormalisedCountNet,
             augment=aug.robust_counting_augment, **_ROBUST),
-    Variant("density+sym+scale+looks", "count = sum of a density map that sees about 18 px "
+    Variant("density+sym+scale+looks", "count = sum of a density map that sees about 16 px "
             "(blobs, not the frame's layout); augmentation as countnet+sym+scale+looks",
             DensityCountNet, augment=aug.robust_counting_augment, **_ROBUST),
 )

@@ -10,7 +10,8 @@ from torch import nn
 
 from bballs.data import dataset as bdata
 from bballs.metrics import last_frame_baseline, video_scores
-from bballs.training.loop import History, Supervised, TrainConfig, fit, predict
+from bballs.training.checkpoints import History
+from bballs.training.loop import Supervised, TrainConfig, fit, predict
 
 SPEC_EPOCHS = 20
 N_INPUT = 5

@@ -26,17 +26,13 @@ from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.data.identity import data_source
 from bballs.metrics import mean_by_level
 from bballs.models.spec import count_parameters
-from bballs.training.loop import (
-    Augment,
-    Step,
-    TrainConfig,
+from bballs.training.checkpoints import (
     checkpoint_epochs,
     fingerprint,
     fingerprint_digest,
-    fit,
     load_weights,
-    seed_everything,
 )
+from bballs.training.loop import Augment, Step, TrainConfig, fit, seed_everything
 
 SEEDS = (0, 1, 2)
 

@@ -11,15 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bballs.training.loop import (
-    History,
-    TrainConfig,
-    epoch_generator,
-    fingerprint,
-    pick_device,
-    save_checkpoint,
-    start_or_resume,
-)
+from bballs.training.checkpoints import History, fingerprint, save_checkpoint
+from bballs.training.loop import TrainConfig, epoch_generator, pick_device, start_or_resume
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
 import time
-import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
@@ -17,22 +14,41 @@ import numpy as np
 import torch
 from torch import nn
 
-from bballs.data.identity import array_digest
+from bballs.training.checkpoints import History, fingerprint, resume_checkpoint, save_checkpoint
 
 Augment = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 SchedulerFactory = Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
 
 
-TEXT_PROGRESS = "BBALLS_TEXT_PROGRESS"  # set (as headless runs do) for plain-text progress bars
+TEXT_PROGRESS = "BBALLS_TEXT_PROGRESS"  # set (as headless runs do): one line per training
+
+
+class OneLine:
+    """Progress for saved notebook outputs: nothing while running, then one line with the
+    count, the time and the last postfix (``set_postfix`` as in tqdm)."""
+
+    def __init__(self, iterable, desc: str = "", unit: str = "it", **_) -> None:
+        self.iterable, self.desc, self.unit, self.postfix = iterable, desc, unit, {}
+
+    def set_postfix(self, values: dict | None = None, refresh: bool = False, **more) -> None:
+        self.postfix = {**(values or {}), **more}
+
+    def __iter__(self):
+        start, done = time.perf_counter(), 0
+        for item in self.iterable:
+            yield item
+            done += 1
+        shown = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
+        print(f"{self.desc}: {done} {self.unit}s in {time.perf_counter() - start:.0f} s"
+              + (f" ({shown})" if shown else ""), flush=True)
 
 
 def progress(iterable, **options):
-    """A tqdm progress bar: a widget in an interactive notebook, plain text in a terminal or
-    when ``BBALLS_TEXT_PROGRESS`` is set (so executed notebooks store readable text)."""
+    """A tqdm progress bar (a widget in an interactive notebook, text in a terminal); with
+    ``BBALLS_TEXT_PROGRESS`` set, as in executed notebooks, one :class:`OneLine` line instead."""
     if os.environ.get(TEXT_PROGRESS):
-        from tqdm.std import tqdm
-    else:
-        from tqdm.auto import tqdm
+        return OneLine(iterable, **options)
+    from tqdm.auto import tqdm
     return tqdm(iterable, **options)
 
 
@@ -110,35 +126,6 @@ def adam(parameters: Iterable[nn.Parameter], config: TrainConfig) -> torch.optim
     return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
 
 
-@dataclass
-class History:
-    """Per-epoch losses and metrics of a run (accuracy lists stay empty for regression; other
-    metrics a step reports are kept under ``metrics`` as ``train_<name>`` / ``val_<name>``)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    epoch_seconds: list[float] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {key: value for key, value in asdict(self).items() if value}
-
-    @property
-    def epochs_done(self) -> int:
-        return len(self.train_loss)
-
-    def record(self, split: str, loss: float, metrics: dict[str, float]) -> None:
-        """Append one epoch's mean loss and metrics of ``split`` ("train" or "val")."""
-        getattr(self, f"{split}_loss").append(loss)
-        for name, value in metrics.items():
-            if name == "accuracy":
-                getattr(self, f"{split}_accuracy").append(value)
-            else:
-                self.metrics.setdefault(f"{split}_{name}", []).append(value)
-
-
 def fit(
     model: nn.Module,
     train: Batch,
@@ -191,7 +178,7 @@ def fit(
 def start_or_resume(checkpoint: str | Path | None, run_id: dict, epochs: int, desc: str,
                     **states) -> tuple[History, Iterable[int]]:
     """The history so far and a progress bar over the epochs left: a matching checkpoint is
-    loaded into ``states``; a finished one prints its recorded log and leaves no epochs."""
+    loaded into ``states``; a finished one prints one line on it and leaves no epochs."""
     history = History()
     if checkpoint and Path(checkpoint).is_file():
         history = resume_checkpoint(checkpoint, run_id, **states) or History()
@@ -217,18 +204,16 @@ def _on(tensors: Batch, device: torch.device) -> Batch:
 
 
 def reuse_log(checkpoint: str | Path | None, history: History, desc: str) -> str:
-    """The recorded training log of a finished run whose checkpoint is reused."""
-    lines = [f"{desc}: reused {Path(checkpoint).name} (trained {history.epochs_done} epochs in "
-             f"{sum(history.epoch_seconds):.0f} s); recorded log:"]
-    for epoch in range(history.epochs_done):
-        values = {"loss": history.train_loss[epoch]}
-        if history.val_loss:
-            values["val_loss"] = history.val_loss[epoch]
-        if history.val_accuracy:
-            values["val_acc"] = history.val_accuracy[epoch]
-        shown = "  ".join(f"{k} {v:.4g}" for k, v in values.items())
-        lines.append(f"  epoch {epoch + 1:3d}: {shown}  ({history.epoch_seconds[epoch]:.1f} s)")
-    return "\n".join(lines)
+    """One line on a finished run whose checkpoint is reused: its epochs, time and last
+    losses (the whole log stays in the checkpoint's history)."""
+    last = {"loss": history.train_loss[-1]} if history.train_loss else {}
+    if history.val_loss:
+        last["val_loss"] = history.val_loss[-1]
+    if history.val_accuracy:
+        last["val_acc"] = history.val_accuracy[-1]
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
+    return (f"{desc}: reused {Path(checkpoint).name} (trained {history.epochs_done} epochs in "
+            f"{sum(history.epoch_seconds):.0f} s; last epoch {shown})")
 
 
 def _split_result(result: StepResult) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -292,114 +277,3 @@ def _postfix(history: History) -> dict[str, str]:
     if history.val_accuracy:
         postfix["val_acc"] = f"{history.val_accuracy[-1]:.3f}"
     return postfix
-
-
-def fingerprint(model: nn.Module, config: TrainConfig, train: Batch) -> dict:
-    """What identifies a run: model class and tensor shapes, configuration, training-set size
-    and the digest of the training tensors' content (``data``).
-
-    A checkpoint is resumed, reused or loaded only by a run with an equal fingerprint, so a
-    checkpoint trained on other data (other files, one frame changed) is never reused.
-    """
-    shapes = ",".join(f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items())
-    return {"model": type(model).__name__, **asdict(config), "n_train": len(train[0]),
-            "data": array_digest(*train),
-            "shapes": hashlib.sha1(shapes.encode()).hexdigest()[:12]}
-
-
-def fingerprint_digest(fingerprint: dict) -> str:
-    """A short stable digest of a fingerprint, for result rows."""
-    return hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, unreadable or from another configuration."""
-
-
-def save_checkpoint(path: str | Path, run_id: dict, history: History, **states) -> None:
-    """Write ``states`` (modules, optimisers, schedulers; None is kept as None) with the run's
-    fingerprint and history to a temporary file, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"fingerprint": run_id, "history": history.to_dict(),
-             **{name: obj.state_dict() if obj is not None else None
-                for name, obj in states.items()}}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | None:
-    """Load a checkpoint of the run ``run_id`` into ``states`` and return its history; a missing
-    or unreadable one, or one of another configuration, warns and returns None."""
-    try:
-        state = read_checkpoint(path)
-    except CheckpointError as error:
-        warnings.warn(f"{error}; training from scratch.", stacklevel=3)
-        return None
-    if state.get("fingerprint") != run_id:
-        print(f"{Path(path).name}: {mismatch(state.get('fingerprint'), run_id)}; "
-              "training from scratch")
-        return None
-    for name, obj in states.items():
-        if obj is not None and state.get(name) is not None:
-            obj.load_state_dict(state[name])
-    return History(**state["history"])
-
-
-def read_checkpoint(path: str | Path) -> dict:
-    """The state saved by :func:`fit` (tensors and plain values only: never unpickles code)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise CheckpointError(f"{path}: unreadable checkpoint ({type(error).__name__})") from error
-    if not isinstance(state, dict) or not {"fingerprint", "model", "history"} <= set(state):
-        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training.loop.fit")
-    return state
-
-
-def checkpoint_epochs(path: str | Path, run_id: dict) -> int | None:
-    """Epochs trained by the checkpoint at ``path`` if it belongs to the run ``run_id``, else
-    None (missing, unreadable or another configuration)."""
-    try:
-        state = read_checkpoint(path)
-    except CheckpointError:
-        return None
-    return len(state["history"].get("train_loss", [])) if state["fingerprint"] == run_id else None
-
-
-def load_weights(model: nn.Module, checkpoint: str | Path, run_id: dict) -> nn.Module:
-    """Load the weights of a checkpoint written by :func:`fit` for the run ``run_id``
-    (see :func:`fingerprint`); a checkpoint of any other configuration is refused."""
-    state = read_checkpoint(checkpoint)
-    if state["fingerprint"] != run_id:
-        raise CheckpointError(
-            f"{checkpoint}: {mismatch(state['fingerprint'], run_id)}. Delete it to retrain.")
-    model.load_state_dict(state["model"])
-    return model
-
-
-def mismatch(stored, expected: dict) -> str:
-    """Why a checkpoint's fingerprint is not the run's, in one phrase: ``data changed: train
-    digest 3f2a... -> 91c0...`` (plus any other field that differs) when the data differ, else
-    the differing fields."""
-    if isinstance(stored, dict) and "data" not in stored:
-        return "checkpoint without a training-data digest (written by an older version)"
-    if isinstance(stored, dict) and stored.get("data") != expected.get("data"):
-        changed = f"data changed: train digest {stored.get('data')} -> {expected.get('data')}"
-        others = {k: v for k, v in stored.items() if k != "data"}
-        rest = _difference(others, {k: v for k, v in expected.items() if k != "data"})
-        return f"{changed}; also {rest}" if rest else changed
-    return f"checkpoint of another configuration ({_difference(stored, expected)})"
-
-
-def _difference(stored, expected: dict) -> str:
-    """The fields in which two fingerprints differ, as 'field: stored -> expected'."""
-    if not isinstance(stored, dict):
-        return f"stored {stored!r}, expected {expected}"
-    keys = sorted(set(stored) | set(expected))
-    return "; ".join(f"{k}: {stored.get(k)!r} -> {expected.get(k)!r}"
-                     for k in keys if stored.get(k) != expected.get(k))
