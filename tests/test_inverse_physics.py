@@ -7,9 +7,12 @@ import pytest
 import torch
 
 from bballs.data.dataset import FileSpec, generate_arrays
+from bballs.data.variants import variant_sequences
+from bballs.physics_model import gauss_newton as gn
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.physics_model import physics_encoder as pe
+from bballs.physics_model import system_identification as sysid
 
 # the generator's constants in pixels (1 box unit = 3.2 pixels, pixel i centred at i + 0.5)
 TRUE = {"radius": 3.84, "box": 32.0, "exponent": 4.0, "offset": 0.5, "speed": 1.6}
@@ -54,12 +57,37 @@ def test_fitted_states_reproduce_inputs_and_predict_the_future(sequences):
 
 def test_system_identification_moves_wrong_constants_towards_the_generator(sequences):
     frames, labels, _ = sequences
-    constants, trace = ip.identify_constants(frames[:16], labels[:16], rounds=1, steps=40,
+    constants, trace = sysid.identify_constants(frames[:16], labels[:16], rounds=1, steps=40,
                                              progress=False, wall_spans=(0.04,))
     assert len(trace["radius"]) == 2
     for name in ("radius", "speed"):  # the exponent needs more rounds (it dips first)
         before = abs(ip.INITIAL_GUESS[name] - TRUE[name])
         assert abs(trace[name][-1] - TRUE[name]) < 0.75 * before, name
+
+
+def test_per_ball_speed_keeps_each_velocity_and_shared_speed_rescales_them():
+    present = ip.present_mask(np.array([2]))
+    state = ip.State(torch.zeros(1, 3, 2), torch.tensor([[[3.0, 4.0], [0.0, 1.0], [9.0, 9.0]]]),
+                     present)
+    assert torch.equal(state.velocity(None), torch.tensor([[[3.0, 4.0], [0.0, 1.0], [0, 0]]]))
+    assert float(state.velocity(2.0).flatten(1).norm()) == pytest.approx(2.0)
+    theta = torch.cat([state.position.flatten(1), state.direction.flatten(1)], dim=1)
+    kept = gn.project_speed(theta, present, None).view(1, 2, 3, 2)[:, 1]
+    assert torch.equal(kept, state.velocity(None))
+    assert ip.WorldConstants(shared_speed=False).speed_constraint is None
+    assert ip.WorldConstants(shared_speed=False).in_box_units()["speed"] is None
+
+
+@pytest.mark.parametrize("variant, expected", [("ours", "shared"),
+                                               ("speed per ball", "per ball")])
+def test_the_speed_hypothesis_is_read_from_the_fitted_sequences(variant, expected):
+    frames, counts = variant_sequences(variant, 24, 10, seed=3)
+    constants = ip.WorldConstants(**TRUE, shared_speed=False)
+    hypothesis, evidence = sysid.choose_speed_hypothesis(frames, counts, constants)
+    assert hypothesis == expected and constants.hypothesis == expected
+    assert evidence["sequences_fitted"] >= 8
+    if expected == "shared":
+        assert evidence["spread"] < 1e-3 and float(constants.speed) == pytest.approx(1.6, 0.01)
 
 
 def test_state_loss_ignores_ball_order():

@@ -1,8 +1,8 @@
 """Does the world of the Task 7 physics model reproduce a file's Part 2 sequences?
 
 A seeded sample of sequences is used for a short system identification
-(:func:`~bballs.physics_model.inverse_physics.identify_constants`), then every sampled sequence
-is fitted (:func:`~bballs.physics_model.inverse_physics.fit_sequences`) with the fitted
+(:func:`~bballs.physics_model.system_identification.identify_constants`), then every sampled
+sequence is fitted (:func:`~bballs.physics_model.inverse_physics.fit_sequences`) with the fitted
 constants. Training starts the constants from deliberately wrong values and needs minutes; this
 check starts from the constants of the documented generator (:mod:`bballs.data.physics`), so a
 few seconds suffice: sequences of that generator are reproduced at once, and sequences of a
@@ -20,6 +20,7 @@ import torch
 
 from bballs.data import physics
 from bballs.physics_model import inverse_physics as ip
+from bballs.physics_model import system_identification as sysid
 
 #: Per-sequence MSE below which a sequence counts as reproduced. On generated files the fitted
 #: sequences reach about 2e-7 and the others stay above 1e-3 (8-bit rounding adds under 1e-6).
@@ -67,7 +68,7 @@ def check_physics(frames: np.ndarray, counts: np.ndarray, n_sequences: int = 64,
     sample = np.asarray(frames[rows], dtype=np.float32)
     sample_counts = np.asarray(counts)[rows].astype(np.int64)
     torch.manual_seed(seed)
-    constants, _ = ip.identify_constants(sample, sample_counts, rounds=SYSID_ROUNDS, steps=steps,
+    constants, _ = sysid.identify_constants(sample, sample_counts, rounds=SYSID_ROUNDS, steps=steps,
                                          constants=generator_constants(), progress=False,
                                          wall_spans=())
     _, start, error = ip.fit_sequences(torch.from_numpy(sample), sample_counts, constants)

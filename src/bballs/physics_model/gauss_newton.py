@@ -6,7 +6,8 @@ centres of every frame and the simulator's Jacobian (forward-mode automatic diff
 so one iteration costs about two renders. A step is kept only where it lowers that sequence's
 error (the damping shrinks) and is otherwise retried with more damping: the error never grows,
 so a sequence never leaves the smooth piece of the error surface (same bounces and collisions)
-it has reached. After every step the velocities are rescaled to the total speed.
+it has reached. After every step the velocities are rescaled to the total speed (under the
+shared-speed hypothesis).
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ def _split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor]:
     return position, velocity
 
 
-def project_speed(theta: Tensor, present: Tensor, speed: float) -> Tensor:
-    """Parameters (N, 4B) with absent balls zeroed and velocities rescaled to norm ``speed``."""
+def project_speed(theta: Tensor, present: Tensor, speed: float | None) -> Tensor:
+    """Parameters (N, 4B) with absent balls zeroed and velocities rescaled to norm ``speed``
+    (None: per-ball speed, velocities kept)."""
     position, velocity = _split(theta, present.shape[1])
     velocity = velocity * present[..., None]
+    if speed is None:
+        return torch.cat([position.flatten(1), velocity.flatten(1)], dim=1)
     norm = velocity.flatten(1).norm(dim=1).clamp_min(1e-8)
     velocity = velocity * (speed / norm)[:, None, None]
     return torch.cat([position.flatten(1), velocity.flatten(1)], dim=1)
@@ -75,7 +79,7 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     """Refine parameters (N, 4B) so that rendered frames match ``target`` (N, T, H, W).
 
     ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
-    centred at i). Returns the
+    centred at i; speed None: per-ball speed). Returns the
     parameters and each sequence's mean squared pixel error.
     """
     n, t = target.shape[:2]

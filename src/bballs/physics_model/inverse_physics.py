@@ -3,10 +3,13 @@ fitted so that simulated and rendered frames reproduce the observed ones.
 
 Lengths are in pixels and pixel ``i`` is centred at coordinate ``i``, so every constant is
 identifiable from frames: the ball radius, the box (walls at ``-offset`` and ``box - offset`` on
-both axes), the exponent p of the profile ``exp(-(d^2/r^2)^p)`` and the total speed (the norm of
-all velocities of a sequence, which reflections and elastic collisions conserve). A sequence's
-state is the centres of its balls at one frame and a direction per ball; its velocities are the
-directions scaled to the total speed.
+both axes), the exponent p of the profile ``exp(-(d^2/r^2)^p)`` and, under the *shared speed*
+hypothesis, the total speed (the norm of all velocities of a sequence, which reflections and
+elastic collisions conserve). A sequence's state is the centres of its balls at one frame and a
+direction per ball; its velocities are the directions scaled to the total speed, or, under the
+*per-ball speed* hypothesis, the directions themselves. System identification
+(:mod:`~bballs.physics_model.system_identification`) fits the constants and picks the
+hypothesis.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from bballs.classical.physics_predictor import detect_balls
 from bballs.data import physics
 from bballs.physics_model import gauss_newton as gn
 from bballs.physics_model import torch_physics as tp
-from bballs.training.loop import progress as progress_bar
 
 MAX_BALLS = tp.MAX_BALLS
 CONSTANT_NAMES = ("radius", "box", "exponent", "offset", "speed")
+SPEED_HYPOTHESES = ("shared", "per ball")  # one speed per sequence; a free velocity per ball
 #: Deliberately wrong starting values of the constants (pixels, frames); fitted from data.
 INITIAL_GUESS = {"radius": 3.0, "box": 30.0, "exponent": 2.5, "offset": 0.0, "speed": 1.0}
 EXACT = 1e-6  # mean squared pixel error below which a fit reproduces its frames
@@ -38,8 +41,10 @@ class WorldConstants(nn.Module):
 
     def __init__(self, radius: float = INITIAL_GUESS["radius"], box: float = INITIAL_GUESS["box"],
                  exponent: float = INITIAL_GUESS["exponent"],
-                 offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"]):
+                 offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"],
+                 shared_speed: bool = True):
         super().__init__()
+        self.register_buffer("shared_speed", torch.tensor(bool(shared_speed)))
         self.log_radius = nn.Parameter(torch.tensor(math.log(radius)))
         self.low = nn.Parameter(torch.tensor(-float(offset)))
         self.high = nn.Parameter(torch.tensor(box - offset))
@@ -66,6 +71,15 @@ class WorldConstants(nn.Module):
     def speed(self) -> Tensor:
         return self.log_speed.exp()
 
+    @property
+    def speed_constraint(self) -> Tensor | None:
+        """The total speed velocities are scaled to, or None (per-ball speed: free)."""
+        return self.speed if bool(self.shared_speed) else None
+
+    @property
+    def hypothesis(self) -> str:
+        return SPEED_HYPOTHESES[0] if bool(self.shared_speed) else SPEED_HYPOTHESES[1]
+
     def walls(self) -> list[nn.Parameter]:
         return [self.low, self.high]
 
@@ -81,16 +95,30 @@ class WorldConstants(nn.Module):
         """Plain numbers for :mod:`~bballs.physics_model.gauss_newton`: radius, walls, exponent,
         speed."""
         with torch.no_grad():
-            return {name: float(getattr(self, name))
-                    for name in ("radius", "low", "high", "exponent", "speed")}
+            values = {name: float(getattr(self, name))
+                      for name in ("radius", "low", "high", "exponent", "speed")}
+        return {**values, "speed": values["speed"] if bool(self.shared_speed) else None}
 
     def in_box_units(self, box_size: float = 10.0) -> dict[str, float]:
         """The constants with lengths rescaled so that the box measures ``box_size``."""
         values = self.as_dict()
         unit = values["box"] / box_size
+        speed = values["speed"] / unit if bool(self.shared_speed) else None
         return {"radius": values["radius"] / unit, "box": box_size,
                 "exponent": values["exponent"], "pixel_offset": values["offset"],
-                "pixel_size": 1.0 / unit, "speed": values["speed"] / unit}
+                "pixel_size": 1.0 / unit, "speed": speed, "speed_hypothesis": self.hypothesis}
+
+    def speed_rule(self, box_size: float = 10.0) -> str:
+        """The speed hypothesis in words, with the speed in box units per frame if shared."""
+        speed = self.in_box_units(box_size)["speed"]
+        return (f"{speed:.4f} per frame, shared by the balls of a sequence" if speed is not None
+                else "set per ball (no speed shared by a sequence)")
+
+    def describe(self, box_size: float = 10.0) -> str:
+        """The fitted constants in box units on one line, then the speed rule."""
+        values = {k: v for k, v in self.in_box_units(box_size).items()
+                  if k not in ("speed", "speed_hypothesis")}
+        return ", ".join(f"{k} {v:.4f}" for k, v in values.items()) + f"; speed {self.speed_rule()}"
 
 
 @dataclass
@@ -101,9 +129,12 @@ class State:
     direction: Tensor
     present: Tensor
 
-    def velocity(self, speed: Tensor | float) -> Tensor:
-        """Velocities whose norm over all real balls of a sequence is ``speed``."""
+    def velocity(self, speed: Tensor | float | None) -> Tensor:
+        """Velocities whose norm over all real balls of a sequence is ``speed``; with ``speed``
+        None (per-ball speed), the directions of the real balls as they are."""
         direction = self.direction * self.present[..., None]
+        if speed is None:
+            return direction
         norm = direction.flatten(1).norm(dim=1).clamp_min(1e-8)
         return direction * (speed / norm)[:, None, None]
 
@@ -128,7 +159,8 @@ def present_mask(counts: Tensor | np.ndarray) -> Tensor:
 
 def simulate_track(state: State, constants: WorldConstants, n_frames: int) -> Tensor:
     """Ball centres (N, n_frames, B, 2) in pixels."""
-    track, _ = tp.simulate(state.position, state.velocity(constants.speed), state.present,
+    track, _ = tp.simulate(state.position, state.velocity(constants.speed_constraint),
+                           state.present,
                            constants.radius, constants.high, n_frames, low=constants.low)
     return track
 
@@ -233,80 +265,6 @@ def fit_states(state: State, frames: Tensor, constants: WorldConstants,
         theta, error = gn.fit_states(theta, state.present, frames[:, :n_frames], physics,
                                      iterations)
     return State.from_theta(theta, state.present), error
-
-
-# --- system identification (constants and states by gradient descent) ---------------------------
-
-def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, steps: int,
-                   lr: float = 0.005, constants_lr: float = 0.005, walls_lr: float = 0.02,
-                   keep: float = 0.75) -> tuple[State, Tensor]:
-    """Adam on the states and the constants together; the constants only see the ``keep``
-    fraction of sequences that are fitted best (the others may sit in a wrong local minimum)."""
-    position = state.position.detach().clone().requires_grad_()
-    direction = state.direction.detach().clone().requires_grad_()
-    optimizer = torch.optim.Adam([{"params": [position, direction], "lr": lr},
-                                  {"params": constants.shape_parameters(), "lr": constants_lr},
-                                  {"params": constants.walls(), "lr": walls_lr}])
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, eta_min=lr * 0.01)
-    current = State(position, direction, state.present)
-    for _ in range(steps):
-        loss = sequence_loss(current, constants, frames)
-        weight = (loss <= loss.quantile(keep)).float().detach()
-        optimizer.zero_grad(set_to_none=True)
-        (loss * weight).sum().backward()
-        optimizer.step()
-        schedule.step()
-    with torch.no_grad():
-        final = sequence_loss(current, constants, frames)
-    return current.detach(), final
-
-
-def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
-                       steps: int = 100, constants: WorldConstants | None = None,
-                       progress: bool = True, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
-                       ) -> tuple[WorldConstants, dict[str, list[float]]]:
-    """Fit the world constants to training sequences (N, T, H, W) with known ball counts.
-
-    Starting from :data:`INITIAL_GUESS` and blob centroids, each round fits the states alone
-    (Gauss-Newton), then states and constants together (Adam). The walls are then placed where
-    the most sequences are reproduced exactly (:func:`place_walls`) and a last round polishes the
-    other constants. Returns the constants and their values after every round, with the
-    fraction of exactly fitted sequences before the round's Adam steps.
-    """
-    constants = constants or WorldConstants()
-    target = torch.as_tensor(frames, dtype=torch.float32)
-    trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
-    for k in progress_bar(range(rounds + 1), desc="system identification", disable=not progress):
-        if k == rounds and wall_spans:
-            place_walls(frames, counts, constants, wall_spans)
-        state, loss = fit_states(blob_state(frames, counts), target, constants)
-        trace["exact"].append(float((loss < EXACT).float().mean()))
-        walls_lr = 0.0 if k == rounds else 0.02
-        refine_jointly(state, constants, target, steps, walls_lr=walls_lr)
-        for name, value in constants.as_dict().items():
-            trace[name].append(value)
-    return constants, trace
-
-
-def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
-                spans: tuple[float, ...] = (0.24, 0.06, 0.015), candidates: int = 7) -> None:
-    """Move each wall (in place) to the middle of the shifts, on a grid around it, under which
-    the most sequences are reproduced exactly: the timing of every bounce brackets the wall,
-    which a gradient cannot see inside a bounce-free piece of the error surface."""
-    target = torch.as_tensor(frames, dtype=torch.float32)
-    n = len(frames)
-    for wall in constants.walls():
-        for span in spans:
-            shifts = torch.linspace(-span, span, candidates)
-            physics = constants.frozen()
-            name = "low" if wall is constants.low else "high"
-            physics[name] = (float(wall.detach()) + shifts).repeat_interleave(n)[:, None, None]
-            guess = blob_state(np.tile(frames, (candidates, 1, 1, 1)), np.tile(counts, candidates))
-            _, error = fit_states(guess, target.repeat(candidates, 1, 1, 1), constants,
-                                  physics=physics)
-            exact = (error < EXACT).view(candidates, n).sum(1)
-            with torch.no_grad():
-                wall += shifts[exact == exact.max()].mean()
 
 
 # --- inference: several guesses, later start frames for what stays unexplained ------------------

@@ -2,7 +2,7 @@
 synthesis, then simulate and render the future.
 
 Training (Part 2 training split only, no ground-truth state): the world constants are fitted to
-a few hundred sequences (:func:`~bballs.physics_model.inverse_physics.identify_constants`),
+a few hundred sequences (:func:`~bballs.physics_model.system_identification.identify_constants`),
 then the state encoder is trained (:mod:`~bballs.physics_model.physics_encoder`).
 Prediction: the encoder's guess and a blob guess are refined on the input frames by
 Gauss-Newton (keeping the better fit per sequence),
@@ -23,6 +23,7 @@ from bballs.core.files import atomic_path
 from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
+from bballs.physics_model import system_identification as sysid
 from bballs.training.checkpoints import mismatch
 from bballs.training.loop import seed_everything
 
@@ -37,6 +38,9 @@ class InverseConfig:
     sysid_steps: int = 100
     encoder_epochs: int = 15
     wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
+    # ("shared",): one total speed per sequence, assumed; with "per ball" too, the constants are
+    # fitted with free velocities and the shared rule is kept only if the data show it
+    speed_hypotheses: tuple[str, ...] = (ip.SPEED_HYPOTHESES[0],)
     tag: str = ""
 
     @classmethod
@@ -116,9 +120,16 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         started = time.perf_counter()
         rows = np.random.default_rng(config.seed).choice(len(frames), config.sysid_sequences,
                                                          replace=False)
-        _, trace = ip.identify_constants(frames[rows], counts[rows], config.sysid_rounds,
-                                         config.sysid_steps, constants, progress,
-                                         config.wall_spans)
+        per_ball = ip.SPEED_HYPOTHESES[1] in config.speed_hypotheses
+        test_speed = per_ball and ip.SPEED_HYPOTHESES[0] in config.speed_hypotheses
+        constants.shared_speed.fill_(not per_ball)  # identify under the weaker assumption
+        _, trace = sysid.identify_constants(frames[rows], counts[rows], config.sysid_rounds,
+                                            config.sysid_steps, constants, progress,
+                                            config.wall_spans)
+        if test_speed:
+            hypothesis, evidence = sysid.choose_speed_hypothesis(frames[rows], counts[rows],
+                                                                 constants)
+            info.update(speed_hypothesis=hypothesis, speed_evidence=evidence)
         info.update(trace=trace, sysid_seconds=time.perf_counter() - started)
         _save(checkpoint, constants, None, info)
     if saved and saved.get("encoder"):

@@ -63,7 +63,8 @@ class StateEncoder(nn.Module):
 
 def render_loss(state: State, constants: WorldConstants, frames: Tensor) -> Tensor:
     """Mean squared error of the simulated frames against ``frames`` at three scales."""
-    track, _ = tp.simulate(state.position, state.velocity(constants.speed), state.present,
+    track, _ = tp.simulate(state.position, state.velocity(constants.speed_constraint),
+                           state.present,
                            constants.radius, constants.high, frames.shape[1], mirror=True,
                            low=constants.low)
     rendered = tp.render(track, state.present, constants.radius, constants.exponent, 0.0, 1.0)
@@ -78,14 +79,15 @@ def pseudo_labels(frames: Tensor, counts: Tensor, constants: WorldConstants
     """States at frame 0 fitted to whole sequences (N, T, 32, 32), and which of them reproduce
     their frames exactly (N,) (only those are used as labels)."""
     state, start, error = fit_sequences(frames, counts.numpy(), constants)
-    velocity = state.velocity(constants.speed.detach())
+    speed = constants.speed_constraint
+    velocity = state.velocity(speed.detach() if speed is not None else None)
     return State(state.position, velocity, state.present), (start == 0) & (error < 1e-6)
 
 
 _PERMUTATIONS = torch.tensor(list(permutations(range(MAX_BALLS))))
 
 
-def state_loss(state: State, labels: State, speed: Tensor) -> Tensor:
+def state_loss(state: State, labels: State, speed: Tensor | None) -> Tensor:
     """Mean over sequences of the squared error of centres (pixels) and velocities (pixels per
     frame, weighted x10) under the best matching of the labelled balls to the guessed ones."""
     guess = torch.cat([state.position, 10 * state.velocity(speed)], dim=-1)  # (N, B, 4)
@@ -138,7 +140,7 @@ def _batch_loss(encoder, frames, counts, constants, labels, usable, n_input) -> 
     loss = render_loss(guess, constants, frames)
     if usable.any():
         loss = loss + 0.01 * state_loss(_select(guess, usable.nonzero().flatten()), labels,
-                                        constants.speed)
+                                        constants.speed_constraint)
     return loss
 
 

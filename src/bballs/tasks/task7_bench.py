@@ -47,7 +47,8 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
             "long_ssim_frame25": float(long_ssim[-1]), "long_ssim_mean": float(long_ssim.mean()),
             "train_seconds": train_seconds,
             "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
-            "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units()}
+            "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units(),
+            "constants_text": predictor.constants.describe()}
 
 
 RESULTS_FILE = "task7_physics.json"
@@ -107,5 +108,6 @@ def print_table(rows: list[dict], threads: int, n_long: int) -> None:
     mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in COLUMNS[1:]}
     print("  ".join(["mean"] + [f.format(mean[k]) for k, f in COLUMNS[1:]]))
     for row in rows:
-        fitted = ", ".join(f"{k} {v:.4f}" for k, v in row["constants"].items())
+        fitted = row.get("constants_text") or ", ".join(f"{k} {v}" for k, v in
+                                                        row["constants"].items())
         print(f"seed {row['seed']} constants (box = 10 units): {fitted}")

@@ -1,0 +1,127 @@
+"""System identification: the world constants (and the speed hypothesis) fitted to training
+sequences with known ball counts, states and constants together, by Gauss-Newton on the states
+and Adam on both (:mod:`~bballs.physics_model.inverse_physics` holds the model)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bballs.physics_model.inverse_physics import (
+    CONSTANT_NAMES,
+    EXACT,
+    State,
+    WorldConstants,
+    blob_state,
+    fit_states,
+    sequence_loss,
+)
+from bballs.training.loop import progress as progress_bar
+
+
+def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, steps: int,
+                   lr: float = 0.005, constants_lr: float = 0.005, walls_lr: float = 0.02,
+                   keep: float = 0.75) -> tuple[State, Tensor]:
+    """Adam on the states and the constants together; the constants only see the ``keep``
+    fraction of sequences that are fitted best (the others may sit in a wrong local minimum)."""
+    position = state.position.detach().clone().requires_grad_()
+    direction = state.direction.detach().clone().requires_grad_()
+    optimizer = torch.optim.Adam([{"params": [position, direction], "lr": lr},
+                                  {"params": constants.shape_parameters(), "lr": constants_lr},
+                                  {"params": constants.walls(), "lr": walls_lr}])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, eta_min=lr * 0.01)
+    current = State(position, direction, state.present)
+    for _ in range(steps):
+        loss = sequence_loss(current, constants, frames)
+        weight = (loss <= loss.quantile(keep)).float().detach()
+        optimizer.zero_grad(set_to_none=True)
+        (loss * weight).sum().backward()
+        optimizer.step()
+        schedule.step()
+    with torch.no_grad():
+        final = sequence_loss(current, constants, frames)
+    return current.detach(), final
+
+
+def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
+                       steps: int = 100, constants: WorldConstants | None = None,
+                       progress: bool = True, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
+                       ) -> tuple[WorldConstants, dict[str, list[float]]]:
+    """Fit the world constants to training sequences (N, T, H, W) with known ball counts.
+
+    Starting from :data:`INITIAL_GUESS` and blob centroids, each round fits the states alone
+    (Gauss-Newton), then states and constants together (Adam). The walls are then placed where
+    the most sequences are reproduced exactly (:func:`place_walls`) and a last round polishes the
+    other constants. Returns the constants and their values after every round, with the
+    fraction of exactly fitted sequences before the round's Adam steps.
+    """
+    constants = constants or WorldConstants()
+    target = torch.as_tensor(frames, dtype=torch.float32)
+    trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
+    for k in progress_bar(range(rounds + 1), desc="system identification", disable=not progress):
+        if k == rounds and wall_spans:
+            place_walls(frames, counts, constants, wall_spans)
+        state, loss = fit_states(blob_state(frames, counts), target, constants)
+        trace["exact"].append(float((loss < EXACT).float().mean()))
+        walls_lr = 0.0 if k == rounds else 0.02
+        refine_jointly(state, constants, target, steps, walls_lr=walls_lr)
+        for name, value in constants.as_dict().items():
+            trace[name].append(value)
+    return constants, trace
+
+
+SHARED_SPEED_SPREAD = 0.01  # relative spread of fitted total speeds that counts as one speed
+
+
+def total_speeds(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants) -> np.ndarray:
+    """The total speed (norm of all velocities) of every training sequence that the constants
+    reproduce exactly, fitted with free per-ball velocities (pixels per frame)."""
+    free = WorldConstants(shared_speed=False)
+    free.load_state_dict({**constants.state_dict(), "shared_speed": torch.tensor(False)})
+    state, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), free)
+    speeds = state.velocity(None).flatten(1).norm(dim=1)
+    return speeds[loss < EXACT].numpy()
+
+
+def choose_speed_hypothesis(frames: np.ndarray, counts: np.ndarray,
+                            constants: WorldConstants) -> tuple[str, dict[str, float]]:
+    """Shared or per-ball speed, decided on training sequences (N, T, H, W) with constants
+    identified under per-ball speed (the weaker assumption): when the total speeds of the
+    exactly fitted sequences agree within :data:`SHARED_SPEED_SPREAD` (relative standard
+    deviation), the sequences share one speed; ``constants`` then switch to the shared
+    hypothesis with that speed (in place). Returns the hypothesis and the evidence."""
+    speeds = total_speeds(frames, counts, constants)
+    evidence = {"sequences_fitted": int(len(speeds)), "spread": None, "median_speed": None}
+    if len(speeds) >= 8:  # fewer: too few fitted to tell, the weaker assumption stays
+        median = float(np.median(speeds))
+        evidence.update(median_speed=median, spread=float(np.std(speeds) / median))
+    shared = evidence["spread"] is not None and evidence["spread"] < SHARED_SPEED_SPREAD
+    with torch.no_grad():
+        constants.shared_speed.fill_(shared)
+        if shared:
+            constants.log_speed.fill_(math.log(evidence["median_speed"]))
+    return constants.hypothesis, evidence
+
+
+def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
+                spans: tuple[float, ...] = (0.24, 0.06, 0.015), candidates: int = 7) -> None:
+    """Move each wall (in place) to the middle of the shifts, on a grid around it, under which
+    the most sequences are reproduced exactly: the timing of every bounce brackets the wall,
+    which a gradient cannot see inside a bounce-free piece of the error surface."""
+    target = torch.as_tensor(frames, dtype=torch.float32)
+    n = len(frames)
+    for wall in constants.walls():
+        for span in spans:
+            shifts = torch.linspace(-span, span, candidates)
+            physics = constants.frozen()
+            name = "low" if wall is constants.low else "high"
+            physics[name] = (float(wall.detach()) + shifts).repeat_interleave(n)[:, None, None]
+            guess = blob_state(np.tile(frames, (candidates, 1, 1, 1)), np.tile(counts, candidates))
+            _, error = fit_states(guess, target.repeat(candidates, 1, 1, 1), constants,
+                                  physics=physics)
+            exact = (error < EXACT).view(candidates, n).sum(1)
+            with torch.no_grad():
+                wall += shifts[exact == exact.max()].mean()
