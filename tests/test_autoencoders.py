@@ -194,3 +194,25 @@ def test_pipeline_runs_on_a_tiny_subset(dataset_dir, tmp_path):
     result = clf.train_encoder_classifier(runs["ae_l16_transposed"], 16, small, paths, 0.5,
                                          quick=True)
     assert result["labels"] == 32 and 0 <= result["test_accuracy"] <= 1
+
+
+def test_fine_tuning_points_average_over_seeds(monkeypatch):
+    def fake(source, latent, data, paths, fraction, *, seed=0, **options):
+        accuracy = 0.5 + 0.1 * seed + (0.2 if source is not None else 0.0)
+        return {"labels": 10, "epochs": 2, "val_accuracy": accuracy, "test_accuracy": accuracy,
+                "train_seconds": 1.0}
+
+    monkeypatch.setattr(clf, "train_encoder_classifier", fake)
+    run = ae.TrainedAE.__new__(ae.TrainedAE)
+    run.model = Autoencoder(4)
+    rows = clf.pretraining_rows(run, None, None, fractions=(0.1,), seed=0)
+    row = rows[0]
+    assert row["seeds"] == clf.SEEDS == 3
+    assert row["scratch_test_accuracy"] == pytest.approx(0.6)
+    assert row["pretrained_test_accuracy"] == pytest.approx(0.8)
+    assert row["scratch_test_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
+    assert row["gain"] == pytest.approx(0.2) and row["gain_std"] == pytest.approx(0.0)
+    assert row["scratch_train_seconds"] == 3.0
+    heads = clf.head_rows(run, None, None, quick=True)
+    assert [h["head"] for h in heads] == ["batch norm + linear", "linear only"]
+    assert all(h["seeds"] == 1 for h in heads)

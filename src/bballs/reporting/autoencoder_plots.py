@@ -107,12 +107,15 @@ def accuracy_vs_latent(rows: Sequence[Mapping], path=None) -> plt.Figure:
 
 
 def pretraining_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """Test accuracy vs fraction of training labels, pre-trained encoder vs scratch."""
+    """Test accuracy vs fraction of training labels, pre-trained encoder vs scratch (mean and
+    std over seeds when the rows hold them)."""
     labels = [r["labels"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
-    ax.plot(labels, [r["scratch_test_accuracy"] for r in rows], "o-", label="from scratch")
-    ax.plot(labels, [r["pretrained_test_accuracy"] for r in rows], "s-",
-            label="AE pre-trained")
+    for init, marker, name in (("scratch", "o-", "from scratch"),
+                               ("pretrained", "s-", "AE pre-trained")):
+        ax.errorbar(labels, [r[f"{init}_test_accuracy"] for r in rows],
+                    yerr=[r.get(f"{init}_test_std", 0.0) for r in rows], fmt=marker, capsize=3,
+                    label=name)
     ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy", ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -18,6 +19,7 @@ from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_ev
 
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 MLP_HIDDEN = (64, 64)
+SEEDS = 3  # label subsets and initialisations per point of the fine-tuning studies
 LATENT_RECIPE = Recipe(epochs=20, batch_size=128, lr=2e-3)
 FINETUNE_RECIPE = Recipe(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
 FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
@@ -108,45 +110,52 @@ def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData
                          tag=f"{init}:{run.name if run else latent},labels{fraction:g}{head}")
     history = fit(model, (data.train.frames[index], labels(data.train)[index]),
                   (data.val.frames, labels(data.val)), step, config,
-                  checkpoint=paths.checkpoint(f"lab3/ae_ft_l{latent}_{init}_{fraction:g}{head}"),
+                  checkpoint=paths.checkpoint(
+                      f"lab3/ae_ft_l{latent}_{init}_{fraction:g}{head}_seed{seed}"),
                   device=device, desc=f"{init} {fraction:.0%} labels")
     test = evaluate(model, (data.test.frames, labels(data.test)), step)[1]["accuracy"]
     return {"labels": len(index), "epochs": config.epochs, "val_accuracy": history.val_accuracy[-1],
             "test_accuracy": test, "train_seconds": float(sum(history.epoch_seconds))}
 
 
+def _compare(run: TrainedAE, data: FrameData, paths: OutputPaths, fraction: float,
+             seeds: Sequence[int], **options) -> dict:
+    """Scratch against pre-trained at one label fraction over ``seeds`` (each its own label
+    subset and initialisation): mean validation and test accuracy, the test accuracies' std
+    and the mean gain."""
+    row: dict = {"fraction": fraction, "seeds": len(seeds)}
+    tests = {}
+    for init, source in (("scratch", None), ("pretrained", run)):
+        results = [train_encoder_classifier(source, run.model.latent, data, paths, fraction,
+                                            seed=seed, **options) for seed in seeds]
+        row["labels"], row["epochs"] = results[0]["labels"], results[0]["epochs"]
+        tests[init] = np.array([r["test_accuracy"] for r in results])
+        for key in ("val_accuracy", "test_accuracy", "train_seconds"):
+            row[f"{init}_{key}"] = float(np.mean([r[key] for r in results]))
+        row[f"{init}_test_std"] = float(tests[init].std())
+        row[f"{init}_train_seconds"] *= len(seeds)  # total over the seeds
+    gains = tests["pretrained"] - tests["scratch"]
+    row.update(gain=float(gains.mean()), gain_std=float(gains.std()))
+    return row
+
+
 def pretraining_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
                      fractions: Sequence[float] = LABEL_FRACTIONS, quick: bool = False,
                      seed: int = 0, device=None) -> list[dict]:
-    """AE pre-training vs training from scratch, per fraction of the training labels."""
-    rows = []
-    for fraction in fractions:
-        row = {"fraction": fraction}
-        for init, source in (("scratch", None), ("pretrained", run)):
-            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
-                                              quick=quick, seed=seed, device=device)
-            row["labels"], row["epochs"] = result.pop("labels"), result.pop("epochs")
-            row.update({f"{init}_{key}": value for key, value in result.items()})
-        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
-        rows.append(row)
-    return rows
+    """AE pre-training vs training from scratch, per fraction of the training labels, each
+    point over :data:`SEEDS` seeds (1 in quick mode)."""
+    seeds = range(seed, seed + (1 if quick else SEEDS))
+    return [_compare(run, data, paths, fraction, seeds, quick=quick, device=device)
+            for fraction in fractions]
 
 
 def head_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *, fraction: float = 0.01,
               quick: bool = False, seed: int = 0, device=None) -> list[dict]:
     """The pre-training comparison at one label fraction with the batch-normalised head (the
-    study's) and with a plain linear head: does the conclusion depend on the head?"""
-    rows = []
-    for normalise in (True, False):
-        row = {"head": "batch norm + linear" if normalise else "linear only",
-               "fraction": fraction}
-        for init, source in (("scratch", None), ("pretrained", run)):
-            result = train_encoder_classifier(source, run.model.latent, data, paths, fraction,
-                                              normalise=normalise, quick=quick, seed=seed,
-                                              device=device)
-            row["labels"] = result["labels"]
-            row[f"{init}_test_accuracy"] = result["test_accuracy"]
-            row[f"{init}_val_accuracy"] = result["val_accuracy"]
-        row["gain"] = row["pretrained_test_accuracy"] - row["scratch_test_accuracy"]
-        rows.append(row)
-    return rows
+    study's) and with a plain linear head, over the same seeds: does the conclusion depend on
+    the head?"""
+    seeds = range(seed, seed + (1 if quick else SEEDS))
+    return [{"head": "batch norm + linear" if normalise else "linear only",
+             **_compare(run, data, paths, fraction, seeds, normalise=normalise, quick=quick,
+                        device=device)}
+            for normalise in (True, False)]
