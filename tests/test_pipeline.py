@@ -100,6 +100,29 @@ def test_lab3_report_pdf_has_every_proposal(quick_run):
         assert heading in text
 
 
+TABLE_PLACEHOLDER = re.compile(r"\{table\[\w+\]\}")
+IDENTIFIER = re.compile(r"\b(?:ae_l\d+\w*|denoise_\w+|segment_(?:binary|instance)|psnr|ssim)\b")
+
+
+@pytest.mark.parametrize("report", ["report", "lab3_report"])
+def test_report_pdf_numbers_tables_and_writes_numbers_for_people(quick_run, report):
+    """Every table has a numbered caption, every figure a numbered one, and the text has no
+    scientific notation, no inf and no identifiers of the code's run or metric names."""
+    from bballs.core.files import project_root
+    from bballs.reporting.report import REPORT_DIR, REPORTS
+
+    source = REPORTS[report].text(project_root() / REPORT_DIR)
+    tables = len(TABLE_PLACEHOLDER.findall(source))
+    text = "".join(page.extract_text() for page in PdfReader(quick_run / f"{report}.pdf").pages)
+    captions = re.findall(r"(?m)^Table (\d+(?:\.\d+)?): ", text)
+    assert tables and len(captions) == tables, (tables, captions)
+    assert len(re.findall(r"(?m)^Figure (\d+(?:\.\d+)?): ", text)) >= 5
+    assert not re.findall(r"\d(?:\.\d+)?e[+-]\d+", text)
+    assert not re.findall(r"\b(?:inf|nan)\b", text)
+    assert not IDENTIFIER.findall(text), sorted(set(IDENTIFIER.findall(text)))
+    assert ":class:" not in text
+
+
 @pytest.mark.parametrize("report", ["report", "lab3_report"])
 def test_report_has_every_value_and_figure(quick_run, report):
     from bballs.reporting.report import MISSING, render_markdown

@@ -76,7 +76,7 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - 2 * pad, high + pad)
         ax.set_xticks(range(len(mine)), [row["skip"] for row in mine], fontsize=8)
-        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_title(i2i.task(name).title, fontsize=9)
         ax.set_ylabel("test PSNR (dB)" if mine[0]["metric"] == "psnr" else "test IoU",
                       fontsize=8)
         ax.tick_params(labelsize=8)
@@ -95,7 +95,7 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
         for skip, values in by_skip.items():
             ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=skip)
         ax.set_yscale("log")
-        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_title(i2i.task(name).title, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("validation loss", fontsize=8)
         ax.tick_params(labelsize=8)

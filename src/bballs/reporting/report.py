@@ -31,7 +31,13 @@ from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
-from bballs.reporting.tables import markdown_table, model_rows, procedure_rows, recipe_rows
+from bballs.reporting.tables import (
+    format_number,
+    markdown_table,
+    model_rows,
+    procedure_rows,
+    recipe_rows,
+)
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
 
 REPORT_DIR = "report"
@@ -78,6 +84,8 @@ class _TolerantFormatter(string.Formatter):
         return value, first
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "sci" and isinstance(value, (int, float)):  # 2.7×10⁻⁵, never e-05
+            return format_number(float(value), 2)
         try:
             return super().format_field(value, format_spec)
         except (TypeError, ValueError):

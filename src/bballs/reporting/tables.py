@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bballs.data import augment as aug
 from bballs.models.spec import count_parameters
 from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
 from bballs.training.experiments import Variant
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """A number for a table or a sentence: ``digits`` significant digits, and outside
+    [10⁻³, 10⁴) a power of ten written out (``2.7×10⁻⁵``), never ``e-05``; not finite: ∞ or –."""
+    if value != value:  # NaN
+        return "–"
+    if value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "−∞"
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        text = f"{value:.{digits}g}"
+        return f"{value:.0f}" if "e" in text else text
+    mantissa, exponent = f"{value:.{max(digits - 2, 1)}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def markdown_table(table: list[dict], columns: dict[str, str],
@@ -16,7 +34,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
 
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
-    numbers get thousands separators, times (``*_seconds``) whole seconds.
+    numbers get thousands separators, times (``*_seconds``) whole seconds, other numbers
+    :func:`format_number`.
     """
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
     for row in table:
@@ -26,12 +45,12 @@ def markdown_table(table: list[dict], columns: dict[str, str],
 
 
 def _cell(row: dict, key: str, percent: bool) -> str:
-    def number(value: float, digits: str = ".4g") -> str:
-        return f"{100 * value:.1f}" if percent else f"{value:{digits}}"
+    def number(value: float, digits: int = 4) -> str:
+        return f"{100 * value:.1f}" if percent else format_number(value, digits)
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
-        return number(row[f"{key}_mean"]) + (f" ± {number(std, '.2g')}" if std else "")
+        return number(row[f"{key}_mean"]) + (f" ± {number(std, 2)}" if std else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
@@ -64,6 +83,16 @@ def procedure_rows() -> list[dict]:
     return rows
 
 
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc else ""
+
+
+def plain_text(text: str) -> str:
+    """Docstring markup as plain words: ``:class:`~a.b.Name``` -> Name, ````x```` -> x."""
+    text = re.sub(r":\w+:`~?(?:[\w]+\.)*([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
 def model_rows(classes: Sequence[type]) -> list[dict]:
     """Each model class: what it is (its docstring's first line), its constructor's defaults
     (widths, ...) and its parameter count."""
@@ -74,6 +103,6 @@ def model_rows(classes: Sequence[type]) -> list[dict]:
         defaults = ", ".join(f"{name}={p.default}" for name, p in
                              inspect.signature(cls).parameters.items()
                              if p.default is not inspect.Parameter.empty)
-        rows.append({"model": cls.__name__, "what": (cls.__doc__ or "").strip().splitlines()[0],
+        rows.append({"model": cls.__name__, "what": plain_text(_first_line(cls.__doc__)),
                      "settings": defaults or "-", "parameters": count_parameters(cls())})
     return rows

@@ -195,12 +195,20 @@ def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[floa
 
 def run_rows(runs: dict[str, TrainedAE]) -> list[dict]:
     """One row per trained autoencoder: parameters, epochs, training time, final val MSE."""
-    return [{"run": run.name, "latent": run.model.latent, "upsampling": run.model.upsampling,
-             "noise": run.model.noise.std, **_run_row(run)} for run in runs.values()]
+    return [{"run": run.name, "autoencoder": describe_run(run), "latent": run.model.latent,
+             "upsampling": run.model.upsampling, "noise": run.model.noise.std, **_run_row(run)}
+            for run in runs.values()]
+
+
+def describe_run(run: TrainedAE) -> str:
+    """An autoencoder in words for tables: ``l = 16, transposed, denoising (σ = 0.2)``."""
+    model = run.model
+    noise = f", denoising (σ = {model.noise.std:g})" if model.noise.std else ""
+    return f"l = {model.latent}, {model.upsampling}{noise}"
 
 
 TABLE_COLUMNS = {
-    "ae_runs": {"run": "run", "parameters": "parameters", "epochs": "epochs",
+    "ae_runs": {"autoencoder": "autoencoder", "parameters": "parameters", "epochs": "epochs",
                 "train_seconds": "training (s)", "val_mse": "val. MSE"},
     "ae_sweep": {"latent": "latent l", "parameters": "parameters", "mse": "test MSE",
                  "psnr": "PSNR (dB, mean per frame)", "psnr_of_mse": "PSNR of mean MSE (dB)"},

@@ -66,7 +66,7 @@ EVAL_SEED = 1234
 
 
 @dataclass(frozen=True)
-class Task:
+class ImageTask:
     """One image-to-image task: its kind ("restore" or "segment") and the network's channels."""
 
     name: str
@@ -77,15 +77,16 @@ class Task:
 
 
 TASKS = {task.name: task for task in (
-    Task("denoise_gaussian", "restore", 1, 1, f"Gaussian noise (std {GAUSSIAN_SIGMA})"),
-    Task("denoise_salt_pepper", "restore", 1, 1, f"salt and pepper ({SALT_PEPPER:.0%} pixels)"),
-    Task("inpaint", "restore", 2, 1, f"in-painting ({HOLE}x{HOLE} hole)"),
-    Task("segment_binary", "segment", 1, 2, "binary segmentation"),
-    Task("segment_instance", "segment", 1, 1 + physics.MAX_BALLS, "instance segmentation"),
+    ImageTask("denoise_gaussian", "restore", 1, 1, f"Gaussian noise (std {GAUSSIAN_SIGMA})"),
+    ImageTask("denoise_salt_pepper", "restore", 1, 1,
+              f"salt and pepper ({SALT_PEPPER:.0%} pixels)"),
+    ImageTask("inpaint", "restore", 2, 1, f"in-painting ({HOLE}x{HOLE} hole)"),
+    ImageTask("segment_binary", "segment", 1, 2, "binary segmentation"),
+    ImageTask("segment_instance", "segment", 1, 1 + physics.MAX_BALLS, "instance segmentation"),
 )}
 
 
-def task(name: str) -> Task:
+def task(name: str) -> ImageTask:
     """The task called ``name`` (a clear error for an unknown one)."""
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {tuple(TASKS)}")
@@ -104,7 +105,7 @@ def training_input(name: str, clean: torch.Tensor) -> torch.Tensor:
     return gaussian_noise(clean, torch.rand(len(clean)) * SEGMENT_NOISE_MAX)
 
 
-class TaskStep:
+class ImageTaskStep:
     """The training step of a task: corrupt the clean frames afresh, then the mean squared error
     against the clean frame (restoration) or cross-entropy against the label map
     (segmentation)."""
@@ -267,7 +268,7 @@ def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
     model = build_model(name, skip)
     checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}")
     splits = [(s.frames, s.target(name)) for s in (data.train, data.val)]
-    history = fit(model, *splits, TaskStep(name), config(quick, seed, task(name).kind),
+    history = fit(model, *splits, ImageTaskStep(name), config(quick, seed, task(name).kind),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc=f"{name} ({skip})")
     return Run(name, skip, model, history, checkpoint)

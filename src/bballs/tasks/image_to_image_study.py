@@ -177,7 +177,8 @@ def skip_rows(study: Study) -> list[dict]:
         metric = PRIMARY[task(name).kind]
         for skip, entry in by_skip.items():
             conds = list(entry["scores"])
-            rows.append({"task": name, "skip": skip, "metric": metric,
+            rows.append({"task": name, "task_title": task(name).title, "skip": skip,
+                         "metric": metric, "metric_name": METRIC_NAMES[metric],
                          "score": entry["scores"][conds[0]][metric],
                          "score_2": entry["scores"][conds[-1]][metric] if len(conds) > 1 else None,
                          "val_loss": entry["val_loss"], "params": entry["params"],
@@ -188,7 +189,7 @@ def skip_rows(study: Study) -> list[dict]:
 
 def task_rows(study: Study, names: tuple[str, ...]) -> list[dict]:
     """Rows task x condition x method with every score of those methods."""
-    return [{"task": name, "condition": study.titles[name][cond],
+    return [{"task": name, "task_title": task(name).title, "condition": study.titles[name][cond],
              "method": METHOD_TITLES[method],
              **{k: v for k, v in scores.items() if k != "parameter"},
              "parameter": scores.get("parameter", "")}
@@ -200,9 +201,11 @@ RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "
                    "psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE",
                    "background": "mean on black"}
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole"}
-SEGMENT_COLUMNS = {"task": "task", "condition": "input", "method": "method",
+METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
+SEGMENT_COLUMNS = {"task_title": "task", "condition": "input", "method": "method",
                    "parameter": "parameter", "iou": "IoU", "dice": "Dice"}
-SKIP_COLUMNS = {"task": "task", "skip": "skip", "metric": "metric", "score": "test score",
+SKIP_COLUMNS = {"task_title": "task", "skip": "skip", "metric_name": "metric",
+                "score": "test score",
                 "score_2": "test score (2nd condition)", "val_loss": "val loss",
                 "params": "params", "train_seconds": "train s", "selected": "selected"}
 MODEL_COLUMNS = {"skip": "skip", "widths": "widths",
