@@ -343,6 +343,7 @@ def _environment_without_bballs(folder: Path) -> Path:
     return python
 
 
+@pytest.mark.slow
 def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     workdir = tmp_path / "content"
     workdir.mkdir()
