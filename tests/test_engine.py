@@ -104,3 +104,17 @@ def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, 
     assert "reused g.pt" in capsys.readouterr().out
     for a, b in zip(g.state_dict().values(), g3.state_dict().values()):
         torch.testing.assert_close(a, b)
+
+
+def test_saved_notebook_progress_is_one_line_per_loop(monkeypatch, capsys):
+    from bballs.training.loop import TEXT_PROGRESS, progress
+
+    monkeypatch.setenv(TEXT_PROGRESS, "1")
+    bar = progress(range(4), desc="demo", unit="epoch")
+    for _ in bar:
+        bar.set_postfix({"loss": "0.5"})
+    for _ in progress(range(4), desc="hidden", disable=True):
+        pass
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("demo: 4 epochs in ")
+    assert lines[0].endswith("(loss=0.5)")

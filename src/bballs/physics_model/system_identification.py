@@ -61,7 +61,8 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
     constants = constants or WorldConstants()
     target = torch.as_tensor(frames, dtype=torch.float32)
     trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
-    for k in progress_bar(range(rounds + 1), desc="system identification", disable=not progress):
+    for k in progress_bar(range(rounds + 1), desc="system identification", unit="round",
+                          disable=not progress):
         if k == rounds and wall_spans:
             place_walls(frames, counts, constants, wall_spans)
         state, loss = fit_states(blob_state(frames, counts), target, constants)

@@ -27,8 +27,10 @@ class OneLine:
     """Progress for saved notebook outputs: nothing while running, then one line with the
     count, the time and the last postfix (``set_postfix`` as in tqdm)."""
 
-    def __init__(self, iterable, desc: str = "", unit: str = "it", **_) -> None:
+    def __init__(self, iterable, desc: str = "", unit: str = "it", disable: bool = False,
+                 **_) -> None:
         self.iterable, self.desc, self.unit, self.postfix = iterable, desc, unit, {}
+        self.disable = disable
 
     def set_postfix(self, values: dict | None = None, refresh: bool = False, **more) -> None:
         self.postfix = {**(values or {}), **more}
@@ -38,6 +40,8 @@ class OneLine:
         for item in self.iterable:
             yield item
             done += 1
+        if self.disable:
+            return
         shown = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
         print(f"{self.desc}: {done} {self.unit}s in {time.perf_counter() - start:.0f} s"
               + (f" ({shown})" if shown else ""), flush=True)
