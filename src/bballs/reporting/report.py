@@ -17,6 +17,7 @@ file and renamed, so an interrupted build never leaves a broken ``report.pdf``. 
 from __future__ import annotations
 
 import _string
+import re
 import string
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -87,7 +88,11 @@ class _TolerantFormatter(string.Formatter):
         if format_spec == "sci" and isinstance(value, (int, float)):  # 2.7×10⁻⁵, never e-05
             return format_number(float(value), 2)
         try:
-            return super().format_field(value, format_spec)
+            text = super().format_field(value, format_spec)
+            if isinstance(value, float) and re.search(r"\de[+-]\d", text):  # "g" chose e-notation
+                digits = re.search(r"\.(\d+)", format_spec)
+                return format_number(value, int(digits.group(1)) if digits else 4)
+            return text
         except (TypeError, ValueError):
             self.missing.append(f"{value!r} (cannot be formatted as {format_spec!r})")
             return MISSING

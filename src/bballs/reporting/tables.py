@@ -78,7 +78,7 @@ def procedure_rows() -> list[dict]:
     rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
     rows.append({"name": "autoencoder", "what": (
         f"FrameAutoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
-        f"training split (MSE, Adam lr 1e-3, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
+        f"training split (MSE, Adam lr 10⁻³, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
         "initialises CountNet's")})
     return rows
 
