@@ -208,8 +208,11 @@ SKIP_COLUMNS = {"task_title": "task", "skip": "skip", "metric_name": "metric",
                 "score": "test score",
                 "score_2": "test score (2nd condition)", "val_loss": "val loss",
                 "params": "params", "train_seconds": "train s", "selected": "selected"}
+SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
+               "denoise_salt_pepper": "salt-and-pepper denoising", "inpaint": "in-painting",
+               "segment_binary": "binary segmentation", "segment_instance": "instance segmentation"}
 MODEL_COLUMNS = {"skip": "skip", "widths": "widths",
-                 **{f"params_{name}": f"params {name}" for name in TASKS}}
+                 **{f"params_{name}": f"params, {SHORT_NAMES[name]}" for name in TASKS}}
 
 
 def tables(study: Study) -> dict[str, dict]:
@@ -217,7 +220,7 @@ def tables(study: Study) -> dict[str, dict]:
     return {
         "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
         "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skip_rows(study)},
-        "i2i_denoise": {"columns": {"task": "task", **RESTORE_COLUMNS},
+        "i2i_denoise": {"columns": RESTORE_COLUMNS,
                         "rows": task_rows(study, ("denoise_gaussian", "denoise_salt_pepper"))},
         "i2i_inpaint": {"columns": INPAINT_COLUMNS, "rows": task_rows(study, ("inpaint",))},
         "i2i_segment": {"columns": SEGMENT_COLUMNS,
