@@ -48,7 +48,7 @@ class PhysicsCheck:
     median_mse: float
     threshold: float
     later_start: float  # share fitted from frame 1 or 2 (a bounce between the first frames)
-    constants: dict[str, float]  # fitted, in box units
+    constants: dict[str, float | str | None]  # fitted, in box units (and the speed rule)
     generator: dict[str, float]  # the generator's, in box units
     seconds: float
 
@@ -93,8 +93,9 @@ def format_physics(check: PhysicsCheck) -> str:
         f"  {'constant (box = 10)':<22} {'fitted':>8} {'generator':>10}",
     ]
     for name, value in check.constants.items():
-        if name != "box":  # the unit of the others
+        if name != "box" and isinstance(value, float):  # box: the unit of the others
             lines.append(f"  {name:<22} {value:>8.4g} {check.generator[name]:>10.4g}")
+    lines.append(f"  speed rule: {check.constants.get('speed_hypothesis', 'shared')}")
     lines.append("  " + verdict(check))
     return "\n".join(lines)
 
