@@ -68,7 +68,7 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
 
 
 LINE_LIMIT = 350
-STILL_TO_SPLIT = {"physics_model/inverse_physics.py": 370}
+STILL_TO_SPLIT: dict[str, int] = {}  # modules allowed over the limit while being split
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),

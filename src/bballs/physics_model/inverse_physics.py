@@ -118,7 +118,8 @@ class WorldConstants(nn.Module):
         """The fitted constants in box units on one line, then the speed rule."""
         values = {k: v for k, v in self.in_box_units(box_size).items()
                   if k not in ("speed", "speed_hypothesis")}
-        return ", ".join(f"{k} {v:.4f}" for k, v in values.items()) + f"; speed {self.speed_rule()}"
+        fitted = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
+        return f"{fitted}; speed {self.speed_rule(box_size)}"
 
 
 @dataclass

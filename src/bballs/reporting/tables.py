@@ -84,7 +84,7 @@ def procedure_rows() -> list[dict]:
 
 
 def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().splitlines()[0] if doc else ""
+    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
 
 
 def plain_text(text: str) -> str:
