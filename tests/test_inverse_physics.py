@@ -58,7 +58,7 @@ def test_fitted_states_reproduce_inputs_and_predict_the_future(sequences):
 def test_system_identification_moves_wrong_constants_towards_the_generator(sequences):
     frames, labels, _ = sequences
     constants, trace = sysid.identify_constants(frames[:16], labels[:16], rounds=1, steps=40,
-                                             progress=False, wall_spans=(0.04,))
+                                             progress=False, wall_spans=(0.04,), placements=1)
     assert len(trace["radius"]) == 2
     for name in ("radius", "speed"):  # the exponent needs more rounds (it dips first)
         before = abs(ip.INITIAL_GUESS[name] - TRUE[name])
@@ -89,6 +89,30 @@ def test_the_speed_hypothesis_is_read_from_the_fitted_sequences(variant, expecte
     if expected == "shared":
         assert evidence["spread"] < 1e-3
         assert float(constants.speed.detach()) == pytest.approx(1.6, 0.01)
+
+
+@pytest.mark.parametrize("variant, expected", [("ours", 2), ("4 sub-steps per frame", 4)])
+def test_the_number_of_substeps_is_read_from_the_sequences(variant, expected):
+    frames, counts = variant_sequences(variant, 32, 10, seed=3)
+    constants = ip.WorldConstants(**TRUE, substeps=1)
+    chosen, quality = sysid.choose_substeps(frames, counts, constants, (1, 2, 4))
+    assert chosen == expected and int(constants.substeps) == expected
+    others = [q["exact"] for k, q in quality.items() if k != expected]
+    assert quality[expected]["exact"] > max(others)
+
+
+def test_walls_stay_while_no_sequence_fits_and_move_to_the_bounces_once_some_do(sequences):
+    frames, labels, _ = sequences
+    wrong = ip.WorldConstants(**{**TRUE, "radius": 3.9})  # nothing fits exactly
+    with torch.no_grad():
+        wrong.low.fill_(-0.8)
+    sysid.place_walls(frames[:16], labels[:16], wrong, spans=(0.3,))
+    assert float(wrong.low.detach()) == pytest.approx(-0.8)
+    constants = ip.WorldConstants(**TRUE)
+    with torch.no_grad():
+        constants.low.fill_(-0.7)  # 0.2 px beyond the true low wall
+    sysid.place_walls(frames, labels, constants, spans=(0.3, 0.1, 0.03))
+    assert abs(float(constants.low.detach()) + 0.5) < 0.1
 
 
 def test_state_loss_ignores_ball_order():

@@ -61,3 +61,22 @@ def test_variant_rows_report_each_path_and_the_gate_never_loses_to_the_learnt_ne
     assert row["physics_share"] == 0.0  # moving balls: the fake world never fits
     assert row["final_system"]["mse"] <= row["learnt"]["mse"] + 1e-12
     assert set(row["physics_model"]) >= {"ssim", "psnr_of_mse", "exact_share"}
+
+
+def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):
+    from bballs.core.files import output_paths
+    from bballs.physics_model.inverse_predictor import InverseConfig
+
+    def learnt(inputs):
+        return np.repeat(inputs[:, -1:], 5, axis=1)
+
+    rows = task7_variants.reidentified_benchmark(
+        learnt, output_paths(tmp_path), names=("4 sub-steps per frame",),
+        config=InverseConfig.quick(), n_train=40, progress=False, n_calibrate=8, n_eval=8)
+    assert rows[0]["training_sequences"] == 40
+    assert "sub-steps" in rows[0]["world"] and rows[0]["constants"]["substeps"] in (2, 4)
+    assert list((tmp_path / "checkpoints" / "task7" / "variants").glob("4_sub_steps*.pt"))
+    summary = task7_variants.targets(rows)
+    assert summary["inside_worst_variant"] == "4 sub-steps per frame"
+    assert summary["inside_min_psnr_of_mse"] == rows[0]["physics_model"]["psnr_of_mse"]
+    assert {"vs_learnt_ssim", "vs_physics_psnr_of_mse"} <= set(summary)

@@ -144,7 +144,8 @@ def cmd_bench_physics(args: argparse.Namespace) -> int:
 
         if args.threads:
             torch.set_num_threads(args.threads)
-        task7_variants.run(args.data, output_paths(args.output), seed=args.seeds[0])
+        task7_variants.run(args.data, output_paths(args.output), seed=args.seeds[0],
+                           reidentify=not args.no_reidentify)
         return 0
     run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
         threads=args.threads)
@@ -241,8 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     phys.add_argument("--long", type=int, default=300, help="long roll-out sequences")
     phys.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     phys.add_argument("--variants", action="store_true",
-                      help="instead: the models of the first seed, without retraining, on "
-                           "sequence files from generator variants (results/task7_variants.json)")
+                      help="instead: sequence files from generator variants, the models of the "
+                           "first seed without retraining, then the physics model identified "
+                           "again on each variant (results/task7_variants.json)")
+    phys.add_argument("--no-reidentify", action="store_true",
+                      help="with --variants: skip identifying the physics model on each variant")
     phys.set_defaults(run=cmd_bench_physics)
     return parser
 

@@ -40,7 +40,8 @@ def project_speed(theta: Tensor, present: Tensor, speed: float | None) -> Tensor
 def _track(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
     position, velocity = _split(theta, present.shape[1])
     track, _ = tp.simulate(position, velocity, present, constants["radius"], constants["high"],
-                           n_frames, low=constants["low"])
+                           n_frames, substeps=constants.get("substeps", tp.SUBSTEPS),
+                           low=constants["low"])
     return track.flatten(2)  # (N, T, 2B)
 
 
@@ -79,7 +80,7 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     """Refine parameters (N, 4B) so that rendered frames match ``target`` (N, T, H, W).
 
     ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
-    centred at i; speed None: per-ball speed). Returns the
+    centred at i; speed None: per-ball speed), optionally sub-steps per frame. Returns the
     parameters and each sequence's mean squared pixel error.
     """
     n, t = target.shape[:2]

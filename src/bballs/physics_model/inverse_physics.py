@@ -42,9 +42,10 @@ class WorldConstants(nn.Module):
     def __init__(self, radius: float = INITIAL_GUESS["radius"], box: float = INITIAL_GUESS["box"],
                  exponent: float = INITIAL_GUESS["exponent"],
                  offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"],
-                 shared_speed: bool = True):
+                 shared_speed: bool = True, substeps: int = tp.SUBSTEPS):
         super().__init__()
         self.register_buffer("shared_speed", torch.tensor(bool(shared_speed)))
+        self.register_buffer("substeps", torch.tensor(int(substeps)))
         self.log_radius = nn.Parameter(torch.tensor(math.log(radius)))
         self.low = nn.Parameter(torch.tensor(-float(offset)))
         self.high = nn.Parameter(torch.tensor(box - offset))
@@ -93,11 +94,12 @@ class WorldConstants(nn.Module):
 
     def frozen(self) -> dict[str, float]:
         """Plain numbers for :mod:`~bballs.physics_model.gauss_newton`: radius, walls, exponent,
-        speed."""
+        speed (None: per ball), sub-steps per frame."""
         with torch.no_grad():
             values = {name: float(getattr(self, name))
                       for name in ("radius", "low", "high", "exponent", "speed")}
-        return {**values, "speed": values["speed"] if bool(self.shared_speed) else None}
+        return {**values, "speed": values["speed"] if bool(self.shared_speed) else None,
+                "substeps": int(self.substeps)}
 
     def in_box_units(self, box_size: float = 10.0) -> dict[str, float]:
         """The constants with lengths rescaled so that the box measures ``box_size``."""
@@ -106,7 +108,8 @@ class WorldConstants(nn.Module):
         speed = values["speed"] / unit if bool(self.shared_speed) else None
         return {"radius": values["radius"] / unit, "box": box_size,
                 "exponent": values["exponent"], "pixel_offset": values["offset"],
-                "pixel_size": 1.0 / unit, "speed": speed, "speed_hypothesis": self.hypothesis}
+                "pixel_size": 1.0 / unit, "speed": speed, "speed_hypothesis": self.hypothesis,
+                "substeps": int(self.substeps)}
 
     def speed_rule(self, box_size: float = 10.0) -> str:
         """The speed hypothesis in words, with the speed in box units per frame if shared."""
@@ -117,9 +120,10 @@ class WorldConstants(nn.Module):
     def describe(self, box_size: float = 10.0) -> str:
         """The fitted constants in box units on one line, then the speed rule."""
         values = {k: v for k, v in self.in_box_units(box_size).items()
-                  if k not in ("speed", "speed_hypothesis")}
+                  if k not in ("speed", "speed_hypothesis", "substeps")}
         fitted = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
-        return f"{fitted}; speed {self.speed_rule(box_size)}"
+        return (f"{fitted}; {int(self.substeps)} sub-steps per frame; "
+                f"speed {self.speed_rule(box_size)}")
 
 
 @dataclass
@@ -162,7 +166,8 @@ def simulate_track(state: State, constants: WorldConstants, n_frames: int) -> Te
     """Ball centres (N, n_frames, B, 2) in pixels."""
     track, _ = tp.simulate(state.position, state.velocity(constants.speed_constraint),
                            state.present,
-                           constants.radius, constants.high, n_frames, low=constants.low)
+                           constants.radius, constants.high, n_frames,
+                           substeps=int(constants.substeps), low=constants.low)
     return track
 
 

@@ -38,16 +38,20 @@ class InverseConfig:
     sysid_steps: int = 100
     encoder_epochs: int = 15
     wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
-    # ("shared",): one total speed per sequence, assumed; with "per ball" too, the constants are
-    # fitted with free velocities and the shared rule is kept only if the data show it
-    speed_hypotheses: tuple[str, ...] = (ip.SPEED_HYPOTHESES[0],)
+    wall_placements: int = 3
+    # with "per ball", the constants are fitted with free velocities and the shared rule
+    # (one total speed per sequence) is kept only if the data show it; ("shared",) assumes it
+    speed_hypotheses: tuple[str, ...] = ip.SPEED_HYPOTHESES
+    # sub-steps per frame tried after identification; the one fitting most sequences is kept
+    substep_hypotheses: tuple[int, ...] = (1, 2, 4, 8)
     tag: str = ""
 
     @classmethod
     def quick(cls, seed: int = 0) -> InverseConfig:
         """A smoke-test budget (seconds): few sequences, one round, one encoder epoch."""
         return cls(seed=seed, sysid_sequences=32, sysid_rounds=1, sysid_steps=5,
-                   encoder_epochs=1, wall_spans=(0.24,), tag="quick")
+                   encoder_epochs=1, wall_spans=(0.24,), wall_placements=1,
+                   substep_hypotheses=(2, 4), tag="quick")
 
 
 class InversePhysicsPredictor:
@@ -120,17 +124,8 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         started = time.perf_counter()
         rows = np.random.default_rng(config.seed).choice(len(frames), config.sysid_sequences,
                                                          replace=False)
-        per_ball = ip.SPEED_HYPOTHESES[1] in config.speed_hypotheses
-        test_speed = per_ball and ip.SPEED_HYPOTHESES[0] in config.speed_hypotheses
-        constants.shared_speed.fill_(not per_ball)  # identify under the weaker assumption
-        _, trace = sysid.identify_constants(frames[rows], counts[rows], config.sysid_rounds,
-                                            config.sysid_steps, constants, progress,
-                                            config.wall_spans)
-        if test_speed:
-            hypothesis, evidence = sysid.choose_speed_hypothesis(frames[rows], counts[rows],
-                                                                 constants)
-            info.update(speed_hypothesis=hypothesis, speed_evidence=evidence)
-        info.update(trace=trace, sysid_seconds=time.perf_counter() - started)
+        info.update(identify(frames[rows], counts[rows], constants, config, progress))
+        info["sysid_seconds"] = time.perf_counter() - started
         _save(checkpoint, constants, None, info)
     if saved and saved.get("encoder"):
         encoder.load_state_dict(saved["encoder"])
@@ -144,6 +139,35 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         info["encoder_seconds"] = time.perf_counter() - started
         _save(checkpoint, constants, encoder, info)
     return InversePhysicsPredictor(constants, encoder, info)
+
+
+SUBSTEP_SEQUENCES = 128
+
+
+def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
+             config: InverseConfig, progress: bool = True) -> dict:
+    """System identification under the weakest speed hypothesis configured, then the number of
+    sub-steps and the speed rule read from the same sequences (``constants`` in place).
+    Returns the trace of the constants and the evidence for each choice."""
+    per_ball = ip.SPEED_HYPOTHESES[1] in config.speed_hypotheses
+    constants.shared_speed.fill_(not per_ball)
+    _, trace = sysid.identify_constants(frames, counts, config.sysid_rounds, config.sysid_steps,
+                                        constants, progress, config.wall_spans,
+                                        config.wall_placements)
+    info: dict = {"trace": trace}
+    if len(config.substep_hypotheses) > 1:  # judged on at most SUBSTEP_SEQUENCES sequences
+        before = int(constants.substeps)
+        substeps, quality = sysid.choose_substeps(frames[:SUBSTEP_SEQUENCES],
+                                                  counts[:SUBSTEP_SEQUENCES], constants,
+                                                  config.substep_hypotheses)
+        info["substep_evidence"] = {str(k): v for k, v in quality.items()}
+        if substeps != before:  # the walls were placed under other bounce timing
+            sysid.identify_constants(frames, counts, 0, config.sysid_steps, constants, False,
+                                     config.wall_spans, config.wall_placements)
+    if per_ball and ip.SPEED_HYPOTHESES[0] in config.speed_hypotheses:
+        hypothesis, evidence = sysid.choose_speed_hypothesis(frames, counts, constants)
+        info.update(speed_hypothesis=hypothesis, speed_evidence=evidence)
+    return info
 
 
 def load(checkpoint: str | Path) -> InversePhysicsPredictor:

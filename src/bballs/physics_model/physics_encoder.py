@@ -65,8 +65,8 @@ def render_loss(state: State, constants: WorldConstants, frames: Tensor) -> Tens
     """Mean squared error of the simulated frames against ``frames`` at three scales."""
     track, _ = tp.simulate(state.position, state.velocity(constants.speed_constraint),
                            state.present,
-                           constants.radius, constants.high, frames.shape[1], mirror=True,
-                           low=constants.low)
+                           constants.radius, constants.high, frames.shape[1],
+                           substeps=int(constants.substeps), mirror=True, low=constants.low)
     rendered = tp.render(track, state.present, constants.radius, constants.exponent, 0.0, 1.0)
     loss = F.mse_loss(rendered, frames)
     for size in (2, 4):

@@ -48,30 +48,63 @@ def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, step
 
 def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
                        steps: int = 100, constants: WorldConstants | None = None,
-                       progress: bool = True, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
-                       ) -> tuple[WorldConstants, dict[str, list[float]]]:
+                       progress: bool = True, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015),
+                       placements: int = 3) -> tuple[WorldConstants, dict[str, list[float]]]:
     """Fit the world constants to training sequences (N, T, H, W) with known ball counts.
 
-    Starting from :data:`INITIAL_GUESS` and blob centroids, each round fits the states alone
-    (Gauss-Newton), then states and constants together (Adam). The walls are then placed where
-    the most sequences are reproduced exactly (:func:`place_walls`) and a last round polishes the
-    other constants. Returns the constants and their values after every round, with the
-    fraction of exactly fitted sequences before the round's Adam steps.
+    Starting from :data:`INITIAL_GUESS` and blob centroids, each of ``rounds`` rounds fits the
+    states alone (Gauss-Newton), then states and constants together (Adam). Then, up to
+    ``placements`` times and while the share of exactly fitted sequences grows by a point or
+    more, the walls are placed where the most sequences are reproduced exactly
+    (:func:`place_walls`) and the other constants are polished with the walls fixed. Returns the
+    constants and their values after every round, with the fraction of exactly fitted
+    sequences before the round's Adam steps.
     """
     constants = constants or WorldConstants()
     target = torch.as_tensor(frames, dtype=torch.float32)
     trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
-    for k in progress_bar(range(rounds + 1), desc="system identification", unit="round",
-                          disable=not progress):
-        if k == rounds and wall_spans:
+    best = -1.0
+    placements = max(placements, 1)
+    for k in progress_bar(range(rounds + placements), desc="system identification",
+                          unit="round", disable=not progress):
+        placing = k >= rounds
+        if placing and wall_spans:
             place_walls(frames, counts, constants, wall_spans)
         state, loss = fit_states(blob_state(frames, counts), target, constants)
-        trace["exact"].append(float((loss < EXACT).float().mean()))
-        walls_lr = 0.0 if k == rounds else 0.02
-        refine_jointly(state, constants, target, steps, walls_lr=walls_lr)
+        exact = float((loss < EXACT).float().mean())
+        trace["exact"].append(exact)
+        refine_jointly(state, constants, target, steps, walls_lr=0.0 if placing else 0.02)
         for name, value in constants.as_dict().items():
             trace[name].append(value)
+        if placing and (exact < best + 0.01 or not wall_spans):
+            break
+        best = max(best, exact) if placing else best
     return constants, trace
+
+
+def fit_quality(frames: np.ndarray, counts: np.ndarray,
+                constants: WorldConstants) -> dict[str, float]:
+    """How well ``constants`` explain sequences (N, T, H, W) fitted from a blob guess: the
+    fraction reproduced exactly and the median mean squared error."""
+    _, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), constants)
+    return {"exact": float((loss < EXACT).float().mean()), "median_error": float(loss.median())}
+
+
+def choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
+                    options: tuple[int, ...]) -> tuple[int, dict[int, dict[str, float]]]:
+    """The number of sub-steps per frame (how finely bounces and collisions are timed) under
+    which the most training sequences are reproduced exactly, or, while none is, the median
+    error is lowest; set in ``constants`` (in place; a tie keeps the current number). Returns
+    it and the :func:`fit_quality` of every option."""
+    current = int(constants.substeps)
+    quality = {}
+    for substeps in options:
+        constants.substeps.fill_(substeps)
+        quality[substeps] = fit_quality(frames, counts, constants)
+    chosen = max(options, key=lambda n: (quality[n]["exact"], -quality[n]["median_error"],
+                                         n == current))
+    constants.substeps.fill_(chosen)
+    return chosen, quality
 
 
 SHARED_SPEED_SPREAD = 0.01  # relative spread of fitted total speeds that counts as one speed
@@ -110,8 +143,10 @@ def choose_speed_hypothesis(frames: np.ndarray, counts: np.ndarray,
 def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
                 spans: tuple[float, ...] = (0.24, 0.06, 0.015), candidates: int = 7) -> None:
     """Move each wall (in place) to the middle of the shifts, on a grid around it, under which
-    the most sequences are reproduced exactly: the timing of every bounce brackets the wall,
-    which a gradient cannot see inside a bounce-free piece of the error surface."""
+    the most sequences are reproduced exactly (left where it is while none is: the other
+    constants are not good enough yet, :func:`identify_constants` polishes them and places the
+    walls again): the timing of every bounce brackets the wall, which a gradient cannot see
+    inside a bounce-free piece of the error surface."""
     target = torch.as_tensor(frames, dtype=torch.float32)
     n = len(frames)
     for wall in constants.walls():
@@ -124,5 +159,7 @@ def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstant
             _, error = fit_states(guess, target.repeat(candidates, 1, 1, 1), constants,
                                   physics=physics)
             exact = (error < EXACT).view(candidates, n).sum(1)
+            if exact.max() == 0:  # nothing fits yet: no bounce timing to go by
+                break
             with torch.no_grad():
                 wall += shifts[exact == exact.max()].mean()

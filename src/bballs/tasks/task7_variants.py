@@ -2,14 +2,18 @@
 the learnt network at the Task 6 budget), applied without retraining to sequence files from
 variants of the generator (:mod:`bballs.data.variants`), alone and as the gated final system
 whose threshold is calibrated on each variant's own first sequences (inputs and the frames that
-follow, as the training split of an official file would give them)."""
+follow, as the training split of an official file would give them).
+
+With re-identification (:func:`reidentified_model`) the physics model is instead trained on the
+variant's own training sequences, as notebook 02 trains it on whatever file it is given: its
+constants, number of sub-steps and speed rule are then the variant's, read from its frames."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from bballs.core.files import OutputPaths, update_results
+from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.data.identity import data_source
 from bballs.data.variants import VARIANTS, variant_sequences
 from bballs.physics_model import inverse_predictor as ipred
@@ -18,6 +22,29 @@ from bballs.tasks.prediction import N_INPUT
 from bballs.training import experiments
 
 RESULTS_FILE = "task7_variants.json"
+
+
+#: Training sequences of a variant for re-identification, drawn apart from the scored ones.
+REIDENTIFY_SEQUENCES = 1000
+TRAIN_SEED_OFFSET = 1000
+
+
+def reidentify_config(seed: int = 0) -> ipred.InverseConfig:
+    """The physics model's configuration for re-identification on a variant: the default,
+    identified on half as many sequences and with a shorter encoder training (the encoder only
+    gives the first guess)."""
+    return ipred.InverseConfig(seed=seed, sysid_sequences=128, encoder_epochs=5, tag="variant")
+
+
+def reidentified_model(name: str, paths: OutputPaths | None, config: ipred.InverseConfig,
+                       n_train: int = REIDENTIFY_SEQUENCES, progress: bool = True):
+    """The physics model trained on ``n_train`` sequences of the variant ``name`` (with a
+    checkpoint in ``paths`` when given, reused while its data and configuration match)."""
+    frames, counts = variant_sequences(name, n_train, 2 * N_INPUT,
+                                       TRAIN_SEED_OFFSET + config.seed)
+    slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
+    checkpoint = paths.checkpoint(f"task7/variants/{slug}_seed{config.seed}") if paths else None
+    return ipred.train(frames, counts, config, checkpoint, progress)
 
 
 def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_eval: int = 1000,
@@ -38,7 +65,20 @@ def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_ev
             "learnt": part2_task7.table_metrics(final["learnt_alone"]),
             "final_system": part2_task7.table_metrics(final),
             "physics_share": final["physics_share"], "threshold": final["threshold"],
-            "seconds": time.perf_counter() - started}
+            **_world(physics_model), "seconds": time.perf_counter() - started}
+
+
+def _world(physics_model) -> dict:
+    """The world a physics model was identified with (nothing for a stand-in)."""
+    constants = getattr(physics_model, "constants", None)
+    if constants is None:
+        return {}
+    units = constants.in_box_units()
+    shared = units["speed_hypothesis"] == "shared"
+    return {"constants": units, "world": (
+        f"radius {units['radius']:.2f}, power {units['exponent']:.2f}, "
+        f"{units['substeps']} sub-steps, speed {'shared' if shared else 'per ball'}"),
+        "train_seconds": getattr(physics_model, "train_seconds", None)}
 
 
 def benchmark(physics_model, learnt, names=tuple(VARIANTS), progress: bool = True,
@@ -76,15 +116,39 @@ def trained_models(data_dir: str | Path, paths: OutputPaths, seed: int = 0):
     return physics_model, part2_recipes.rollout_predictor(variant, model)
 
 
+def reidentified_benchmark(learnt, paths: OutputPaths | None,
+                           names=tuple(VARIANTS), config: ipred.InverseConfig | None = None,
+                           n_train: int = REIDENTIFY_SEQUENCES, progress: bool = True,
+                           **options) -> list[dict]:
+    """:func:`score_variant` for every variant named with the physics model re-identified on
+    that variant's own training sequences (:func:`reidentified_model`)."""
+    config = config or reidentify_config(options.get("seed", 0))
+    rows = []
+    for name in names:
+        physics_model = reidentified_model(name, paths, config, n_train, progress)
+        row = score_variant(name, physics_model, learnt, **options)
+        rows.append({**row, "training_sequences": n_train})
+        if progress:
+            print(_line(row), f"| {row['world']}", flush=True)
+    return rows
+
+
 def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
-        names: tuple[str, ...] = tuple(VARIANTS)) -> list[dict]:
-    """Benchmark every variant and record the rows in ``results/task7_variants.json``."""
+        names: tuple[str, ...] = tuple(VARIANTS), reidentify: bool = True) -> list[dict]:
+    """Benchmark every variant and record the rows in ``results/task7_variants.json``: the
+    models trained on the files in ``data_dir`` (``rows``) and, with ``reidentify``, the
+    physics model identified again on each variant (``reidentified_rows``)."""
     physics_model, learnt = trained_models(data_dir, paths, seed)
-    rows = benchmark(physics_model, learnt, names, seed=seed)
     results = paths.results / RESULTS_FILE
     update_results(results, "data_source", data_source(data_dir))
     update_results(results, "models_seed", seed)
+    rows = benchmark(physics_model, learnt, names, seed=seed)
     update_results(results, "rows", rows)
+    if reidentify:
+        again = reidentified_benchmark(learnt, paths, names, seed=seed, n_calibrate=300,
+                                       n_eval=500)
+        update_results(results, "reidentified_rows", again)
+        update_results(results, "reidentified_summary", targets(again))
     return rows
 
 
@@ -120,3 +184,45 @@ def gate_summary(rows: list[dict]) -> dict[str, float]:
     return {f"vs_{name}_{metric}": worst(path, metric)
             for name, path in (("learnt", "learnt"), ("physics", "physics_model"))
             for metric in ("ssim", "psnr_of_mse")}
+
+
+OUTSIDE = "(outside)"  # variants the physics model cannot express carry this in their name
+
+
+def targets(rows: list[dict]) -> dict:
+    """The benchmark's targets: within the family the physics model can express, its worst
+    SSIM and PSNR of the mean MSE (and where); outside it, :func:`gate_summary`."""
+    inside = [r for r in rows if OUTSIDE not in r["variant"]] or rows
+    worst = min(inside, key=lambda r: r["physics_model"]["psnr_of_mse"])
+    return {"inside_min_ssim": min(r["physics_model"]["ssim"] for r in inside),
+            "inside_min_psnr_of_mse": worst["physics_model"]["psnr_of_mse"],
+            "inside_worst_variant": worst["variant"], **gate_summary(rows)}
+
+
+REIDENTIFIED_COLUMNS = {"variant": "generator variant", "world": "world identified",
+                        "physics_ssim": "physics SSIM",
+                        "physics_psnr_of_mse": "physics PSNR of MSE (dB)",
+                        "exact_share": "exact %", "final_ssim": "final SSIM",
+                        "final_psnr_of_mse": "final PSNR of MSE (dB)",
+                        "physics_share": "physics path %"}
+
+
+def reidentified_table_rows(rows: list[dict]) -> list[dict]:
+    """:func:`table_rows` of the re-identification benchmark, with the world each variant's
+    physics model was identified with."""
+    return [{**flat, "world": row["world"]} for flat, row in zip(table_rows(rows), rows)]
+
+
+def recorded_reidentified(paths: OutputPaths, data_dir: str | Path) -> dict:
+    """The re-identification rows and summary of ``results/task7_variants.json`` if its learnt
+    network was trained on the files in ``data_dir``, else empty (with a line saying how to
+    compute them)."""
+    results = read_results(paths.results / RESULTS_FILE)
+    same_data = results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]
+    if results.get("reidentified_rows") and same_data:
+        return {"rows": results["reidentified_rows"],
+                "table": reidentified_table_rows(results["reidentified_rows"]),
+                "summary": results["reidentified_summary"]}
+    print("no re-identification benchmark for these files yet: "
+          "python -m bballs bench-physics --variants")
+    return {}
