@@ -37,6 +37,7 @@ RESULT_KEYS = {
                                     "learnt_share", "physics_alone", "learnt_alone",
                                     "given_counts", "calibration"],
                    "task7_variants": ["rows", "table", "sequences", "summary"],
+                   "task7_reidentified": ["rows", "table", "summary", "training_sequences"],
                    "task7_table": [],
                    "long_horizon": ["curves"],
                    "data_source": ["digest", "origin", "files"]},
@@ -134,6 +135,16 @@ def test_report_has_every_value_and_figure(quick_run, report):
            f"({digest['files']['part1_bballs_training.npz']['digest'][:8]})" in text
     figures = re.findall(r"!\[\]\((figures/[^)]+)\)", text)
     assert figures and all((quick_run / f).is_file() for f in figures)
+
+
+@pytest.mark.parametrize("report", ["report", "lab3_report"])
+def test_report_figures_print_text_between_7_pt_and_the_body_size(quick_run, report):
+    from bballs.reporting.figure_text import illegible, printed_sizes
+    from bballs.reporting.report import render_markdown
+
+    text = render_markdown(quick_run, report=report)
+    assert len(printed_sizes(text, quick_run / "figures")) >= 5  # every figure is recorded
+    assert not illegible(text, quick_run / "figures")
 
 
 def test_code_zip_has_sources_and_no_data(quick_run):

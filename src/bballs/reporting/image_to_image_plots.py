@@ -35,11 +35,13 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
                  labels: Sequence[str] = (), title: str = "") -> plt.Figure:
     """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
     ``labels`` are label maps (0 black, 1..3 red, green, blue); the others grey images in
-    [0, 1]; a series whose name starts with "|" is an error map shown in [0, 1] with "magma"."""
+    [0, 1]; a series whose name starts with "|" is an error map shown in [0, 1] with "magma"
+    and a colour bar. Sized to print at 70 % of the text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
     n = min(len(v) for v in series.values())
-    fig, axes = plt.subplots(len(series), n, figsize=(0.95 * n + 1.3, 0.95 * len(series) + 0.3),
+    fig, axes = plt.subplots(len(series), n, figsize=(0.6 * n + 1.4, 0.6 * len(series) + 0.3),
                              squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
+    error_image = None
     for r, (name, frames) in enumerate(series.items()):
         for c in range(n):
             ax = axes[r, c]
@@ -49,39 +51,43 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
                 ax.imshow(frames[c], cmap=LABEL_COLOURS, vmin=0, vmax=3, interpolation="nearest")
             else:
                 cmap = "magma" if name.startswith("|") else "gray"
-                ax.imshow(frames[c], cmap=cmap, vmin=0, vmax=1)
-        axes[r, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+                image = ax.imshow(frames[c], cmap=cmap, vmin=0, vmax=1)
+                error_image = image if name.startswith("|") else error_image
+        axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
+    if error_image is not None:
+        errors = [axes[r, -1] for r, name in enumerate(series) if name.startswith("|")]
+        bar = fig.colorbar(error_image, ax=errors, fraction=0.05, pad=0.02)
+        bar.set_label("|error|", fontsize=7.5)
+        bar.ax.tick_params(labelsize=7.5)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title, fontsize=8)
     return save(fig, path)
 
 
 def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """One panel per task: the test score of each skip type (bars, labelled with the value),
-    the selected one hatched. ``rows`` are :func:`bballs.tasks.image_to_image.skip_rows`."""
+    """One panel per task: the test score of each skip type as a point labelled with its value
+    (a dot chart: its axis need not start at zero), the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
     fig, axes = _panels(len(tasks))
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
         values = np.array([row["score"] for row in mine])
-        bars = ax.bar(range(len(mine)), values, color=[f"C{i}" for i in range(len(mine))],
-                      hatch=None)
-        for bar, row in zip(bars, mine):
-            if row["selected"]:
-                bar.set_hatch("//")
-            ax.annotate(f"{bar.get_height():.3g}", (bar.get_x() + bar.get_width() / 2,
-                                                    bar.get_height()),
-                        ha="center", va="bottom", fontsize=8)
+        for x, row in enumerate(mine):
+            ax.plot(x, row["score"], "o", ms=7, color=f"C{x}",
+                    markerfacecolor=f"C{x}" if row["selected"] else "white")
+            ax.annotate(f"{row['score']:.3g}", (x, row["score"]), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=7.5)
         low, high = values.min(), values.max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
-        ax.set_ylim(low - 2 * pad, high + pad)
-        ax.set_xticks(range(len(mine)), [row["skip"] for row in mine], fontsize=8)
-        ax.set_title(i2i.task(name).title, fontsize=9)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_xlim(-0.6, len(mine) - 0.4)
+        ax.set_xticks(range(len(mine)), [row["skip"] for row in mine])
+        ax.set_title(i2i.task(name).title, fontsize=8)
         ax.set_ylabel("test PSNR (dB)" if mine[0]["metric"] == "psnr" else "test IoU",
-                      fontsize=8)
-        ax.tick_params(labelsize=8)
+                      fontsize=7.5)
+        ax.tick_params(labelsize=7.5)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle("hatched: the skip type selected by validation loss", fontsize=9)
+    fig.suptitle("filled: the skip type selected by validation loss", fontsize=8)
     fig.tight_layout()
     return save(fig, path)
 

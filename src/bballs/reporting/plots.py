@@ -7,18 +7,48 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.text import Text
+from PIL import Image
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from bballs.core.files import atomic_path
+from bballs.core.files import atomic_path, update_results
 from bballs.metrics import CLASS_LABELS, as_numpy
+
+DPI = 150  # the report prints figures at this resolution (report/style.css)
+TEXT_WIDTH_IN = 7.0  # A4 less the page margins of report/style.css
+#: font sizes of every figure: printed at its own size, its text sits between 7 pt and the
+#: report's body text (9.5 pt); figures wider than the page say so by scaling their own fonts
+plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
+                     "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "legend.fontsize": 7.5,
+                     "figure.titlesize": 9})
+TEXT_SIZES = "text_sizes.json"  # beside the figures: each figure's width and font sizes
 
 
 def save(fig: plt.Figure, path: str | Path | None) -> plt.Figure:
-    """Save ``fig`` to ``path`` (folders created) at report resolution; return it."""
+    """Save ``fig`` to ``path`` (folders created) at report resolution and record its width and
+    smallest and largest font in :data:`TEXT_SIZES` beside it; return it."""
     if path is not None:
+        path = Path(path)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=150, bbox_inches="tight")
+            fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
+            with Image.open(tmp) as image:
+                width = image.size[0] / DPI
+        update_results(path.parent / TEXT_SIZES, path.name, {"width_in": width, **_fonts(fig)})
     return fig
+
+
+def _fonts(fig: plt.Figure) -> dict[str, float]:
+    """The smallest and largest font size (pt) of the figure's visible text."""
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if _drawn(t)]
+    return {"min_pt": min(sizes, default=0.0), "max_pt": max(sizes, default=0.0)}
+
+
+def _drawn(text: Text) -> bool:
+    """Whether ``text`` shows: visible, not empty, and not a tick label of a hidden axes."""
+    if not (text.get_visible() and text.get_text().strip()):
+        return False
+    ax = text.axes
+    return ax is None or ax.axison or text in ax.texts or text is ax.title
 
 
 def show_saved(path: str | Path, width: int = 700) -> None:
@@ -104,17 +134,20 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
 
 
 def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
-                  first_frame: int = 0, column_title: str = "t={}") -> plt.Figure:
+                  first_frame: int = 0, column_title: str = "t={}",
+                  width: float = TEXT_WIDTH_IN) -> plt.Figure:
     """Frames laid out like the specification's Figure 1: one row per series, per sequence.
 
     ``rows`` maps a row label to frames (N, T, H, W); every series shows its first
     ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...);
-    ``column_title`` formats that number (e.g. "frame {}" for independent frames).
+    ``column_title`` formats that number (e.g. "frame {}" for independent frames). The frames
+    are sized so that the figure, row labels included, prints ``width`` inches wide.
     """
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
     n_cols = max(frames.shape[1] for frames in series.values())
     n_rows = n_sequences * len(series)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(0.9 * n_cols + 1.6, 0.95 * n_rows),
+    cell = min(0.9, (width - 1.9) / n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 0.1, cell * n_rows + 0.2),
                              squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
     for ax in axes.flat:
         ax.axis("off")
@@ -126,9 +159,9 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 ax = axes[row, offset + t]
                 ax.imshow(frames[seq, t], cmap="gray", vmin=0, vmax=1)
                 if row == 0 or (r == 0 and seq == 0):
-                    ax.set_title(column_title.format(first_frame + offset + t), fontsize=11)
+                    ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
             label_ax = axes[row, offset]
-            label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=11,
+            label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
                           ha="right", va="center", transform=label_ax.transAxes)
     return save(fig, path)
 
@@ -204,7 +237,8 @@ def error_maps(predictions: Mapping[str, object], target, path=None,
     truth = as_numpy(target)
     rows = {"truth": truth, **{f"|{name} - truth|": 1 - np.abs(as_numpy(p) - truth)
                                for name, p in predictions.items()}}
-    return sequence_grid(rows, path, n_sequences=len(truth), first_frame=first_frame)
+    return sequence_grid(rows, path, n_sequences=len(truth), first_frame=first_frame,
+                         width=0.7 * TEXT_WIDTH_IN)  # printed at 70 % of the text width
 
 
 def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
+from bballs.core.machine import machine_line
 from bballs.data.identity import describe_source
 from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
@@ -32,6 +33,7 @@ from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
+from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
 from bballs.reporting.tables import (
     format_number,
     markdown_table,
@@ -154,11 +156,40 @@ def _tables(part1: dict, part2: dict) -> dict[str, str]:
     if part2.get("task7_variants", {}).get("table"):
         tables["task7_variants"] = markdown_table(part2["task7_variants"]["table"],
                                                   task7_variants.COLUMNS, task7_variants.PERCENT)
+    tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
     if part2.get("task7_table"):
         tables["task7"] = markdown_table(part2["task7_table"], {
             "variant": "predictor", "epochs": "epochs", **{
                 k: v for k, v in PREDICTION_COLUMNS.items() if k != "variant"}})
     return tables
+
+
+def _reidentified(record: dict) -> str:
+    """The re-identification benchmark: a paragraph with its targets and its table, or a line
+    saying how to compute it."""
+    if not record.get("rows"):
+        return ("*Not computed for these files: `python -m bballs bench-physics --variants` "
+                "identifies the physics model on each variant; notebook 02 then shows it.*")
+    s = record["summary"]
+    text = (
+        f"Identified again on each variant's own {record['training_sequences']} training "
+        f"sequences (gate calibrated on {record['calibration_sequences']} others, all scored on "
+        f"{record['sequences']} more), the physics model reads the variant's world from its "
+        f"frames (column \"world identified\"). Within the family it can express its worst "
+        f"variant, {s['inside_worst_variant']}, scores SSIM {s['inside_min_ssim']:.4f} (worst "
+        f"over those variants) and PSNR of the mean MSE {s['inside_min_psnr_of_mse']:.1f} dB. "
+        f"Over all variants the gated system is at worst {s['vs_learnt_ssim']:+.4f} SSIM and "
+        f"{s['vs_learnt_psnr_of_mse']:+.2f} dB from the learnt network, which was not trained "
+        f"again (negative: below it).")
+    table = markdown_table(record["table"], task7_variants.REIDENTIFIED_COLUMNS,
+                           task7_variants.PERCENT)
+    return f"{text}\n\n{table}"
+
+
+def _machine(results: dict[str, dict]) -> str | _Missing:
+    """The machine the notebooks ran on (the first results file that records it)."""
+    recorded = [r["machine"] for r in results.values() if isinstance(r.get("machine"), dict)]
+    return machine_line(recorded[0]) if recorded else _Missing()
 
 
 def _data_line(results: dict[str, dict]) -> str | _Missing:
@@ -234,7 +265,7 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
     values = {**results, "author": read_author(report_dir, report), "table": tables,
-              "data_source": _data_line(results)}
+              "data_source": _data_line(results), "machine": _machine(results)}
     formatter = _TolerantFormatter()
     text = formatter.vformat(spec.text(report_dir), (), values)
     if formatter.missing and not allow_missing:
@@ -255,8 +286,11 @@ def build(root: str | Path | None = None, out: str | Path | None = None,
     root = Path(root) if root else project_root()
     report_dir = project_root() / REPORT_DIR
     out = Path(out) if out else report_dir / f"{report}.pdf"
-    body = markdown.markdown(render_markdown(root, report_dir, allow_missing, report),
-                             extensions=["tables", "attr_list", "sane_lists"])
+    text = render_markdown(root, report_dir, allow_missing, report)
+    for line in illegible(text, root / "figures"):
+        print(f"warning: {report}.pdf figure text outside {SMALLEST_PT:g}-{LARGEST_PT:g} pt: "
+              f"{line}")
+    body = markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"])
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     css += page_banner_css(read_author(report_dir, report))
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"

@@ -213,16 +213,21 @@ def reidentified_table_rows(rows: list[dict]) -> list[dict]:
     return [{**flat, "world": row["world"]} for flat, row in zip(table_rows(rows), rows)]
 
 
+def reidentified_record(rows: list[dict]) -> dict:
+    """What notebook 02 keeps of the re-identification benchmark: rows, table and targets."""
+    return {"rows": rows, "table": reidentified_table_rows(rows), "summary": targets(rows),
+            **{k: rows[0][k] for k in ("training_sequences", "calibration_sequences",
+                                       "sequences")}}
+
+
 def recorded_reidentified(paths: OutputPaths, data_dir: str | Path) -> dict:
-    """The re-identification rows and summary of ``results/task7_variants.json`` if its learnt
+    """:func:`reidentified_record` of the rows in ``results/task7_variants.json`` if its learnt
     network was trained on the files in ``data_dir``, else empty (with a line saying how to
     compute them)."""
     results = read_results(paths.results / RESULTS_FILE)
     same_data = results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]
     if results.get("reidentified_rows") and same_data:
-        return {"rows": results["reidentified_rows"],
-                "table": reidentified_table_rows(results["reidentified_rows"]),
-                "summary": results["reidentified_summary"]}
+        return reidentified_record(results["reidentified_rows"])
     print("no re-identification benchmark for these files yet: "
           "python -m bballs bench-physics --variants")
     return {}

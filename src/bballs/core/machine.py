@@ -1,0 +1,34 @@
+"""The machine a notebook ran on, recorded beside its results so that every time in a report
+says where it was measured."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what :mod:`platform` knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def describe_machine() -> dict:
+    """Processor, cores, torch threads, accelerator and library versions."""
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "gpu": gpu, "torch": torch.__version__, "python": platform.python_version()}
+
+
+def machine_line(machine: dict) -> str:
+    """One sentence-part naming the machine of :func:`describe_machine`."""
+    device = f"an {machine['gpu']} GPU" if machine.get("gpu") else "no GPU"
+    return (f"{machine['cores']} CPU cores ({machine['cpu']}), {machine['torch_threads']} "
+            f"PyTorch threads, {device}; PyTorch {machine['torch']}")

@@ -1,0 +1,33 @@
+"""Figure text sizes as printed in the report."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from bballs.reporting import figure_text, plots  # noqa: E402
+
+
+def test_saved_figures_record_width_and_fonts_and_print_scaled_to_their_slot(tmp_path):
+    fig, ax = plt.subplots(figsize=(7.0, 2.0))
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("x", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.set_title("title", fontsize=9)
+    hidden = fig.add_axes([0.8, 0.8, 0.1, 0.1])
+    hidden.axis("off")  # its default 10-pt tick labels never show
+    plots.save(fig, tmp_path / "a.png")
+    record = json.loads((tmp_path / plots.TEXT_SIZES).read_text())["a.png"]
+    assert record["min_pt"] == 8 and record["max_pt"] == 9
+    assert 5.0 < record["width_in"] < 7.5  # cropped to what is drawn
+    full = figure_text.printed_sizes("![](figures/a.png)", tmp_path)["a.png"]
+    half = figure_text.printed_sizes("![](figures/a.png){: .half}", tmp_path)["a.png"]
+    assert full["min_pt"] == pytest.approx(8 * min(1, 7.0 / record["width_in"]))
+    assert half["min_pt"] == pytest.approx(8 * 0.48 * 7.0 / record["width_in"])
+    assert figure_text.illegible("![](figures/a.png){{: .half}}", tmp_path)  # too small
+    assert not figure_text.illegible("![](figures/a.png)", tmp_path)
