@@ -54,16 +54,15 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
 
     Starting from :data:`INITIAL_GUESS` and blob centroids, each of ``rounds`` rounds fits the
     states alone (Gauss-Newton), then states and constants together (Adam). Then, up to
-    ``placements`` times and while the share of exactly fitted sequences grows by a point or
-    more, the walls are placed where the most sequences are reproduced exactly
-    (:func:`place_walls`) and the other constants are polished with the walls fixed. Returns the
+    ``placements`` times, the walls are placed where the most sequences are reproduced exactly
+    (:func:`place_walls`) and the other constants are polished with the walls fixed; the walls
+    are placed again only if the polish made a point or more of the sequences fit. Returns the
     constants and their values after every round, with the fraction of exactly fitted
     sequences before the round's Adam steps.
     """
     constants = constants or WorldConstants()
     target = torch.as_tensor(frames, dtype=torch.float32)
     trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
-    best = -1.0
     placements = max(placements, 1)
     for k in progress_bar(range(rounds + placements), desc="system identification",
                           unit="round", disable=not progress):
@@ -76,9 +75,9 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
         refine_jointly(state, constants, target, steps, walls_lr=0.0 if placing else 0.02)
         for name, value in constants.as_dict().items():
             trace[name].append(value)
-        if placing and (exact < best + 0.01 or not wall_spans):
-            break
-        best = max(best, exact) if placing else best
+        if placing and (not wall_spans or k + 1 == rounds + placements
+                        or fit_quality(frames, counts, constants)["exact"] < exact + 0.01):
+            break  # the polish fitted no more sequences: the walls need not move again
     return constants, trace
 
 
