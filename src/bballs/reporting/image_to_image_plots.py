@@ -39,7 +39,7 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
     and a colour bar. Sized to print at 70 % of the text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
     n = min(len(v) for v in series.values())
-    fig, axes = plt.subplots(len(series), n, figsize=(0.6 * n + 1.4, 0.6 * len(series) + 0.3),
+    fig, axes = plt.subplots(len(series), n, figsize=(0.55 * n + 1.0, 0.55 * len(series) + 0.3),
                              squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
     error_image = None
     for r, (name, frames) in enumerate(series.items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -108,10 +109,11 @@ def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0"
 
 def confusion(matrix, path=None, title: str = "") -> plt.Figure:
     """A 3x3 confusion matrix with counts, rows true and columns predicted ball counts."""
-    fig, ax = plt.subplots(figsize=(4, 3.6))
+    fig, ax = plt.subplots(figsize=(3.2, 3.0))  # printed at half the text width
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(CLASS_LABELS))
     display.plot(ax=ax, cmap="Blues", colorbar=False)
-    ax.set(xlabel="predicted number of balls", ylabel="true number of balls", title=title)
+    ax.set(xlabel="predicted number of balls", ylabel="true number of balls",
+           title=textwrap.fill(title, 42))
     fig.tight_layout()
     return save(fig, path)
 
@@ -288,7 +290,7 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
         if "names" in row:
             ax.set_xticks(row["levels"], row["names"])
             ax.set_xlim(-0.3, len(row["levels"]) - 0.7)
-        ax.set_title(family, fontsize=10)
+        ax.set_title(family, fontsize=9)
         ax.set_xlabel(row["unit"], fontsize=9)
         ax.set_ylim(0, 1.03)
         ax.tick_params(labelsize=8)
