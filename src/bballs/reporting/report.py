@@ -186,10 +186,12 @@ def _reidentified(record: dict) -> str:
     return f"{text}\n\n{table}"
 
 
-def _machine(results: dict[str, dict]) -> str | _Missing:
+def _machine(results: dict[str, dict]) -> str:
     """The machine the notebooks ran on (the first results file that records it)."""
     recorded = [r["machine"] for r in results.values() if isinstance(r.get("machine"), dict)]
-    return machine_line(recorded[0]) if recorded else _Missing()
+    if recorded:
+        return machine_line(recorded[0])
+    return "a machine these results do not record (run the notebooks again to record it)"
 
 
 def _data_line(results: dict[str, dict]) -> str | _Missing:
