@@ -206,7 +206,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     names = [row["variant"] for row in table]
     means = np.array([row[f"{metric}_mean"] for row in table])
     stds = np.array([row.get(f"{metric}_std") or 0.0 for row in table])
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(names) + 1.2))
     y = np.arange(len(names))
     ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
     ax.set_yticks(y, names)
