@@ -100,7 +100,8 @@ def _line(row: dict) -> str:
     return (f"{row['variant'][:44]:44}  physics {pair(row['physics_model'])} "
             f"(exact {row['physics_model']['exact_share']:.0%})  learnt "
             f"{pair(row['learnt'])}  final {pair(row['final_system'])} "
-            f"(physics path {row['physics_share']:.0%})  {row['seconds']:.0f} s")
+            f"(physics path {row['physics_share']:.0%})  {row['seconds']:.0f} s"
+            + (f" | {row['world']}" if "world" in row else ""))
 
 
 def trained_models(data_dir: str | Path, paths: OutputPaths, seed: int = 0):
@@ -123,14 +124,9 @@ def reidentified_benchmark(learnt, paths: OutputPaths | None,
     """:func:`score_variant` for every variant named with the physics model re-identified on
     that variant's own training sequences (:func:`reidentified_model`)."""
     config = config or reidentify_config(options.get("seed", 0))
-    rows = []
-    for name in names:
-        physics_model = reidentified_model(name, paths, config, n_train, progress)
-        row = score_variant(name, physics_model, learnt, **options)
-        rows.append({**row, "training_sequences": n_train})
-        if progress:
-            print(_line(row), f"| {row['world']}", flush=True)
-    return rows
+    return [{**row, "training_sequences": n_train} for name in names
+            for row in benchmark(reidentified_model(name, paths, config, n_train, progress),
+                                 learnt, (name,), progress, **options)]
 
 
 def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
