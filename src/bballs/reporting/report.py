@@ -20,7 +20,7 @@ import _string
 import re
 import string
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from bballs.data.identity import describe_source
 from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
-from bballs.physics_model.inverse_predictor import InverseConfig
+from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
@@ -122,8 +122,7 @@ def _code_tables() -> dict[str, str]:
     classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
                FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
                    UNet, FramePredictor}, StateEncoder]
-    physics = [{"setting": k, "value": str(v)} for k, v in asdict(InverseConfig()).items()
-               if k not in ("seed", "tag")]
+    physics = setting_rows(InverseConfig())
     return {
         "recipes_task4": markdown_table(recipe_rows(part1_task4.TASK4.variants), RECIPE_COLUMNS),
         "recipes_task7": markdown_table(

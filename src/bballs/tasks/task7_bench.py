@@ -4,6 +4,7 @@ scores and long roll-out quality, per seed."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,22 +49,46 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
             "train_seconds": train_seconds,
             "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
             "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units(),
-            "constants_text": predictor.constants.describe()}
+            "constants_text": predictor.constants.describe(), "config": config_key(config)}
+
+
+def config_key(config: ipred.InverseConfig) -> str:
+    """The configuration a benchmark row was trained with, as recorded in the row."""
+    return repr(asdict(config))
 
 
 RESULTS_FILE = "task7_physics.json"
 
 
-def recorded_rows(paths: OutputPaths, data_dir: str | Path) -> list[dict]:
+def recorded_rows(paths: OutputPaths, data_dir: str | Path,
+                  config: ipred.InverseConfig | None = None) -> list[dict]:
     """The benchmark rows of ``results/task7_physics.json`` if they were computed from the
-    dataset files in ``data_dir``, else none (with a line saying how to compute them)."""
+    dataset files in ``data_dir`` (and, with ``config``, with that configuration but their own
+    seed), else none (with a line saying how to compute them)."""
     results = read_results(paths.results / RESULTS_FILE)
-    if results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]:
-        return results.get("rows", [])
-    if results.get("rows"):
-        print("the recorded physics-model benchmark is of other data and is left out; "
-              "`python -m bballs bench-physics` computes it for these files")
-    return []
+    rows = results.get("rows", [])
+    if results.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]:
+        if rows:
+            print("the recorded physics-model benchmark is of other data and is left out; "
+                  "`python -m bballs bench-physics` computes it for these files")
+        return []
+    if config is not None:
+        same = [r for r in rows if r.get("config") == config_key(replace(config, seed=r["seed"]))]
+        if len(same) < len(rows):
+            print(f"{len(rows) - len(same)} recorded physics-model benchmark row(s) were trained "
+                  "with another configuration and are left out; `python -m bballs "
+                  "bench-physics` computes them again")
+        rows = same
+    return rows
+
+
+def describe_runs(rows: list[dict], seed: int) -> str:
+    """Which runs the physics model's headline numbers come from, in words."""
+    if rows:
+        seeds = ", ".join(str(r["seed"]) for r in rows)
+        return (f"mean over seeds {seeds} of `python -m bballs bench-physics`, the same "
+                "configuration as this notebook")
+    return f"seed {seed}, this notebook's run"
 
 
 def checkpoint_path(paths: OutputPaths, seed: int) -> Path:

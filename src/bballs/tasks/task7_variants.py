@@ -75,8 +75,9 @@ def _world(physics_model) -> dict:
         return {}
     units = constants.in_box_units()
     shared = units["speed_hypothesis"] == "shared"
+    radius = ("per ball, first guess " if units.get("radius_hypothesis") == "per ball" else "")
     return {"constants": units, "world": (
-        f"radius {units['radius']:.2f}, power {units['exponent']:.2f}, "
+        f"radius {radius}{units['radius']:.2f}, power {units['exponent']:.2f}, "
         f"{units['substeps']} sub-steps, speed {'shared' if shared else 'per ball'}"),
         "train_seconds": getattr(physics_model, "train_seconds", None)}
 
