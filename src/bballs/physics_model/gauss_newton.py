@@ -20,7 +20,6 @@ from torch import Tensor
 
 from bballs.physics_model import torch_physics as tp
 
-
 MIN_RADIUS = 0.3  # pixels: the smallest radius a per-ball fit may reach
 
 

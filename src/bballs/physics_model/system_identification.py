@@ -1,6 +1,6 @@
-"""System identification: the world constants (and the speed and radius hypotheses) fitted to training
-sequences with known ball counts, states and constants together, by Gauss-Newton on the states
-and Adam on both (:mod:`~bballs.physics_model.inverse_physics` holds the model)."""
+"""System identification: the world constants (and the speed and radius hypotheses) fitted to
+training sequences with known ball counts, states and constants together, by Gauss-Newton on
+the states and Adam on both (:mod:`~bballs.physics_model.inverse_physics` holds the model)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from bballs.models.improved import FramePredictor, PhysicsPriorPredictor
 from bballs.models.spec import UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import prediction, rollout
-from bballs.training.experiments import Context, Experiment, Run, Variant, build_model
+from bballs.training.experiments import Context, Experiment, RunSpec, Variant, build_model
 from bballs.training.loop import Supervised, cosine
 
 
@@ -37,9 +37,9 @@ def uses_physics_prior(variant: Variant) -> bool:
     return getattr(variant.model, "needs_physics_prior", False)
 
 
-def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> Run:
+def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> RunSpec:
     inputs = data.inputs_for(variant)
-    return Run(build_model(variant, seed), inputs.train, inputs.val, Supervised(variant.loss()),
+    return RunSpec(build_model(variant, seed), inputs.train, inputs.val, Supervised(variant.loss()),
                variant.config(seed, context.quick),
                {"augment": variant.augment,
                 "make_scheduler": cosine if variant.schedule else None})

@@ -117,7 +117,7 @@ def run(data_dir: str | Path, seeds: tuple[int, ...] = (0, 1, 2),
     return rows
 
 
-COLUMNS = (("seed", "{:>4}"), ("ssim", "{:>7.4f}"), ("psnr", "{:>8.2f}"),
+PRINT_FORMATS = (("seed", "{:>4}"), ("ssim", "{:>7.4f}"), ("psnr", "{:>8.2f}"),
            ("psnr_of_mse", "{:>8.2f}"), ("mse", "{:>9.2e}"), ("long_ssim_frame25", "{:>8.4f}"),
            ("trained_seconds", "{:>8.1f}"), ("infer_seconds", "{:>7.1f}"))
 HEADER = ("seed", "SSIM", "PSNR", "PSNR(mse)", "MSE", "SSIM@25", "train s", "infer s")
@@ -127,11 +127,12 @@ def print_table(rows: list[dict], threads: int, n_long: int) -> None:
     """The per-seed table, the mean row and the fitted constants."""
     print(f"inverse-graphics physics predictor, validation 1000 sequences, roll-out {n_long} "
           f"sequences to frame 25, {threads} CPU thread(s)")
-    print("  ".join(f"{h:>{len(f.format(rows[0][k]))}}" for h, (k, f) in zip(HEADER, COLUMNS)))
+    print("  ".join(f"{h:>{len(f.format(rows[0][k]))}}"
+                    for h, (k, f) in zip(HEADER, PRINT_FORMATS)))
     for row in rows:
-        print("  ".join(f.format(row[k]) for k, f in COLUMNS))
-    mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in COLUMNS[1:]}
-    print("  ".join(["mean"] + [f.format(mean[k]) for k, f in COLUMNS[1:]]))
+        print("  ".join(f.format(row[k]) for k, f in PRINT_FORMATS))
+    mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in PRINT_FORMATS[1:]}
+    print("  ".join(["mean"] + [f.format(mean[k]) for k, f in PRINT_FORMATS[1:]]))
     for row in rows:
         fitted = row.get("constants_text") or ", ".join(f"{k} {v}" for k, v in
                                                         row["constants"].items())
