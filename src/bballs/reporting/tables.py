@@ -6,8 +6,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
-from bballs.models.spec import count_parameters
 from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
 from bballs.training.experiments import Variant
 

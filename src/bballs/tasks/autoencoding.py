@@ -18,10 +18,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
+from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores
 from bballs.models.autoencoders import Autoencoder
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import History
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 

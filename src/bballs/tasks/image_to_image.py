@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
+from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.data.corruptions import inpaint_input, square_masks
 from bballs.data.frames import FrameSet, ball_masks, load_frames
@@ -48,7 +49,6 @@ from bballs.models.image_to_image import (
     Skip,
     build,
 )
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import History
 from bballs.training.loop import TrainConfig, cosine, fit, predict, seed_everything
 

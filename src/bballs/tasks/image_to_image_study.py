@@ -16,10 +16,10 @@ from bballs.classical.restoration import (
     nearest_fill,
     threshold_segment,
 )
+from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import frame_stack, restoration_scores, segmentation_scores
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
-from bballs.models.spec import count_parameters
 from bballs.tasks.image_to_image import (
     BATCH_SIZE,
     GAUSSIAN_SIGMA,

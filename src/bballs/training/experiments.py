@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from bballs.core.files import OutputPaths, read_results, update_results
+from bballs.core.parameters import count_parameters
 from bballs.data.identity import data_source
 from bballs.metrics import mean_by_level
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import (
     checkpoint_epochs,
     fingerprint,
