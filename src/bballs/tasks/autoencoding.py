@@ -184,8 +184,8 @@ def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[floa
     rows = []
     for level in levels:
         noisy = corrupt(test.frames, level, seed) if level else test.frames
-        row = {"sigma": float(level),
-               "input_psnr": reconstruction_scores(noisy, test.frames)["psnr"]}
+        input_psnr = reconstruction_scores(noisy, test.frames)["psnr"] if level else None
+        row = {"sigma": float(level), "input_psnr": input_psnr}  # None: the clean frame itself
         for key, run in (("plain", plain), ("denoising", denoising)):
             scores = reconstruction_scores(predict(run.model, noisy).cpu(), test.frames)
             row.update({f"{key}_psnr": scores["psnr"], f"{key}_mse": scores["mse"]})
