@@ -80,3 +80,14 @@ def test_benchmark_rows_of_another_configuration_are_left_out(dataset_dir, tmp_p
     assert task7_bench.recorded_rows(paths, dataset_dir) == rows
     assert task7_bench.describe_runs([], 3) == "seed 3, this notebook's run"
     assert "mean over seeds 0 of" in task7_bench.describe_runs(rows[:1], 0)
+
+
+def test_variant_rows_of_a_partial_run_replace_only_their_own():
+    from bballs.tasks.task7_variants import VARIANTS, merged_rows
+
+    names = list(VARIANTS)
+    recorded = [{"variant": n, "run": "old"} for n in names[:4]]
+    new = [{"variant": names[2], "run": "new"}, {"variant": names[5], "run": "new"}]
+    merged = merged_rows(recorded, new)
+    assert [r["variant"] for r in merged] == [names[i] for i in (0, 1, 2, 3, 5)]
+    assert [r["run"] for r in merged] == ["old", "old", "new", "old", "new"]
