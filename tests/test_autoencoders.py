@@ -8,6 +8,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio
 
 from bballs.core.files import output_paths
+from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet, load_frames
 from bballs.metrics import psnr_from_mse, reconstruction_scores
 from bballs.models.autoencoders import (
@@ -18,7 +19,6 @@ from bballs.models.autoencoders import (
     GaussianNoise,
     LatentClassifier,
 )
-from bballs.models.spec import count_parameters
 from bballs.tasks import autoencoding as ae
 from bballs.tasks import latent_classifiers as clf
 from bballs.tasks import latent_space as space

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.data.frames import FrameSet
 from bballs.metrics import frechet_distance
@@ -18,7 +19,6 @@ from bballs.models.generative import (
     cosine_alpha_bars,
     timestep_embedding,
 )
-from bballs.models.spec import count_parameters
 from bballs.reporting import generative_plots
 from bballs.tasks import generation
 from bballs.training.loop import TrainConfig, seed_everything

@@ -8,6 +8,7 @@ import torch
 
 from bballs import metrics
 from bballs.classical import restoration
+from bballs.core.parameters import count_parameters
 from bballs.data import corruptions, shifts
 from bballs.data.frames import ball_masks
 from bballs.metrics import dice, instance_scores, iou
@@ -17,7 +18,6 @@ from bballs.models.image_to_image import (
     build,
     matched_widths,
 )
-from bballs.models.spec import count_parameters
 from bballs.tasks import image_to_image as i2i
 from bballs.training.loop import TrainConfig, evaluate, fit, seed_everything
 

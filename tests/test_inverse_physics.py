@@ -177,3 +177,54 @@ def test_residual_separates_sequences_the_world_explains_from_ones_it_cannot(seq
     assert out.shape == (12, 5, 32, 32) and residual.shape == (12,)
     assert np.median(residual) < ip.EXACT <= np.median(wrong)
     assert np.median(wrong) > 100 * np.median(residual)
+
+
+def test_a_radius_per_ball_is_fitted_where_one_radius_cannot_explain_the_frames():
+    frames, counts = variant_sequences("radius per ball 0.9-1.5", 24, 10, seed=3)
+    inputs = torch.from_numpy(frames[:, :5])
+    shared = ip.WorldConstants(**TRUE)
+    _, _, error_shared = ip.fit_sequences(inputs, counts, shared)
+    per_ball = ip.WorldConstants(**TRUE, radius_per_ball=True)
+    state, start, error = ip.fit_sequences(inputs, counts, per_ball)
+    assert (error_shared < ip.EXACT).float().mean() < 0.3
+    assert (error < ip.EXACT).float().mean() >= 0.8
+    assert state.radius.shape == (24, 3)
+    fitted = state.radius[state.present & (error < ip.EXACT)[:, None]] / 3.2  # box units
+    assert fitted.min() > 0.85 and fitted.max() < 1.55
+    future = ip.predict_from_states(state, start, per_ball, 5, 5).numpy()
+    mse = ((future - frames[:, 5:]) ** 2).mean(axis=(1, 2, 3))
+    assert np.median(mse) < 1e-6
+    assert (ip.count_balls(frames[:, :5], per_ball) == counts).mean() >= 0.9
+
+
+@pytest.mark.parametrize("variant, expected", [("ours", "shared"),
+                                               ("radius per ball 0.9-1.5", "per ball")])
+def test_the_radius_hypothesis_is_read_from_the_sequences(variant, expected):
+    frames, counts = variant_sequences(variant, 24, 10, seed=4)
+    constants = ip.WorldConstants(**TRUE)
+    hypothesis, evidence = sysid.choose_radius_hypothesis(frames, counts, constants, steps=20,
+                                                          wall_spans=(0.06,), placements=1)
+    assert hypothesis == expected and constants.radius_hypothesis == expected
+    if expected == "per ball":
+        assert evidence["per ball"]["exact"] >= evidence["shared"]["exact"] + 0.5
+        assert evidence["per ball"]["spread"] > 0.05
+    elif "per ball" in evidence:  # tried, but the fitted radii are one radius
+        assert evidence["per ball"]["spread"] < sysid.RADIUS_SPREAD
+
+
+def test_constants_saved_before_the_radius_hypothesis_still_load():
+    saved = ip.WorldConstants(**TRUE).state_dict()
+    del saved["radius_per_ball"]
+    constants = ip.WorldConstants(radius_per_ball=True)
+    constants.load_state_dict(saved)
+    assert constants.radius_hypothesis == "shared"
+    assert constants.as_dict()["radius"] == pytest.approx(TRUE["radius"])
+
+
+def test_every_training_setting_has_a_name_in_words():
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(ipred.InverseConfig)} - {"seed", "tag"}
+    assert set(ipred.SETTING_NAMES) == fields
+    rows = ipred.setting_rows(ipred.InverseConfig())
+    assert {"setting": "sub-steps per frame tried", "value": "1, 2, 4, 8"} in rows

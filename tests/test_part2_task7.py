@@ -59,3 +59,35 @@ def test_final_system_reports_path_shares_and_is_no_worse_than_the_learnt_networ
     assert scores["mse"] <= scores["learnt_alone"]["mse"]
     assert scores["mse"] < scores["physics_alone"]["mse"]
     assert combined.shape == targets.shape
+
+
+def test_benchmark_rows_of_another_configuration_are_left_out(dataset_dir, tmp_path):
+    from dataclasses import replace
+
+    from bballs.core.files import output_paths, update_results
+    from bballs.data.identity import data_source
+    from bballs.physics_model.inverse_predictor import InverseConfig
+    from bballs.tasks import task7_bench
+
+    paths = output_paths(tmp_path)
+    config = InverseConfig()
+    rows = [{"seed": 0, "config": task7_bench.config_key(replace(config, seed=0))},
+            {"seed": 1, "config": "an older configuration"}]
+    results = paths.results / task7_bench.RESULTS_FILE
+    update_results(results, "data_source", data_source(dataset_dir))
+    update_results(results, "rows", rows)
+    assert task7_bench.recorded_rows(paths, dataset_dir, config) == rows[:1]
+    assert task7_bench.recorded_rows(paths, dataset_dir) == rows
+    assert task7_bench.describe_runs([], 3) == "seed 3, this notebook's run"
+    assert "mean over seeds 0 of" in task7_bench.describe_runs(rows[:1], 0)
+
+
+def test_variant_rows_of_a_partial_run_replace_only_their_own():
+    from bballs.tasks.task7_variants import VARIANTS, merged_rows
+
+    names = list(VARIANTS)
+    recorded = [{"variant": n, "run": "old"} for n in names[:4]]
+    new = [{"variant": names[2], "run": "new"}, {"variant": names[5], "run": "new"}]
+    merged = merged_rows(recorded, new)
+    assert [r["variant"] for r in merged] == [names[i] for i in (0, 1, 2, 3, 5)]
+    assert [r["run"] for r in merged] == ["old", "old", "new", "old", "new"]

@@ -86,3 +86,19 @@ def test_render_jacobian_matches_autograd():
     (rendered * weights).sum().backward()
     expected = (jac @ weights[..., None])[..., 0].view(2, 2, 3, 2)
     assert torch.allclose(track.grad, expected, atol=1e-10)
+
+
+def test_render_jacobian_with_respect_to_each_radius_matches_autograd():
+    torch.manual_seed(1)
+    track = torch.rand(2, 2, 3, 2, dtype=torch.float64) * 20 + 6
+    present = torch.tensor([[True, True, False], [True, True, True]])
+    radius = (torch.rand(2, 3, dtype=torch.float64) * 2 + 3).requires_grad_()
+    frames, jac = tp.render_jacobian(track, present, radius.detach(), 4.0, 0.0, 1.0,
+                                     radius_derivative=True)
+    assert jac.shape == (2, 2, 9, 32 * 32)
+    rendered = tp.render(track, present, radius, 4.0, 0.0, 1.0).reshape(2, 2, -1)
+    assert torch.allclose(frames, rendered)
+    weights = torch.randn_like(rendered)
+    (rendered * weights).sum().backward()
+    expected = (jac[:, :, 6:] @ weights[..., None])[..., 0].sum(1)  # summed over frames
+    assert torch.allclose(radius.grad, expected, atol=1e-10)

@@ -145,6 +145,7 @@ def cmd_bench_physics(args: argparse.Namespace) -> int:
         if args.threads:
             torch.set_num_threads(args.threads)
         task7_variants.run(args.data, output_paths(args.output), seed=args.seeds[0],
+                           names=tuple(args.only or task7_variants.VARIANTS),
                            reidentify=not args.no_reidentify)
         return 0
     run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
@@ -247,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "again on each variant (results/task7_variants.json)")
     phys.add_argument("--no-reidentify", action="store_true",
                       help="with --variants: skip identifying the physics model on each variant")
+    phys.add_argument("--only", nargs="+", metavar="VARIANT", default=None,
+                      help="with --variants: just these variants (their rows replace the "
+                           "recorded ones, the other rows are kept)")
     phys.set_defaults(run=cmd_bench_physics)
     return parser
 

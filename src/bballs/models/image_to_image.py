@@ -16,7 +16,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from bballs.models.spec import count_parameters
+from bballs.core.parameters import count_parameters
 
 Skip = Literal["none", "add", "concat"]
 SKIPS: tuple[Skip, ...] = ("none", "add", "concat")

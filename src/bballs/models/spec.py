@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bballs.core.parameters import count_parameters  # noqa: F401 - re-exported for notebooks
+
 N_CLASSES = 3  # one, two or three balls
 N_FRAMES_IN = 5
 N_FRAMES_OUT = 5
@@ -100,8 +102,3 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(*self.encoder(x))
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

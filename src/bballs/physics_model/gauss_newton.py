@@ -1,9 +1,10 @@
 """Batched Levenberg-Marquardt fit of initial states to observed frames (fixed constants).
 
-Each sequence has 4 * B parameters: the centres (B, 2) and velocities (B, 2) at frame 0. The
-Jacobian of the frames is the product of the renderer's analytic Jacobian with respect to the
-centres of every frame and the simulator's Jacobian (forward-mode automatic differentiation),
-so one iteration costs about two renders. A step is kept only where it lowers that sequence's
+Each sequence has 4 * B parameters: the centres (B, 2) and velocities (B, 2) at frame 0, and,
+under the *per-ball radius* hypothesis, B more: each ball's radius. The Jacobian of the frames
+is the product of the renderer's analytic Jacobian with respect to the centres (and radii) of
+every frame and the simulator's Jacobian (forward-mode automatic differentiation), so one
+iteration costs about two renders. A step is kept only where it lowers that sequence's
 error (the damping shrinks) and is otherwise retried with more damping: the error never grows,
 so a sequence never leaves the smooth piece of the error surface (same bounces and collisions)
 it has reached. After every step the velocities are rescaled to the total speed (under the
@@ -19,27 +20,42 @@ from torch import Tensor
 
 from bballs.physics_model import torch_physics as tp
 
+MIN_RADIUS = 0.3  # pixels: the smallest radius a per-ball fit may reach
+
 
 def _split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor]:
-    position, velocity = theta.view(len(theta), 2, n_balls, 2).unbind(1)
+    position, velocity = theta[:, :4 * n_balls].reshape(len(theta), 2, n_balls, 2).unbind(1)
     return position, velocity
 
 
+def per_ball_radius(theta: Tensor, n_balls: int) -> bool:
+    """Whether parameters (N, 4B or 5B) carry a radius per ball."""
+    return theta.shape[1] == 5 * n_balls
+
+
+def _radius(theta: Tensor, present: Tensor, constants: dict) -> Tensor | float:
+    """Each ball's radius (N, B) from the parameters, or the shared radius."""
+    n_balls = present.shape[1]
+    return theta[:, 4 * n_balls:] if per_ball_radius(theta, n_balls) else constants["radius"]
+
+
 def project_speed(theta: Tensor, present: Tensor, speed: float | None) -> Tensor:
-    """Parameters (N, 4B) with absent balls zeroed and velocities rescaled to norm ``speed``
-    (None: per-ball speed, velocities kept)."""
-    position, velocity = _split(theta, present.shape[1])
+    """Parameters (N, 4B[+B]) with absent balls zeroed, velocities rescaled to norm ``speed``
+    (None: per-ball speed, velocities kept) and radii (if any) kept above :data:`MIN_RADIUS`."""
+    n_balls = present.shape[1]
+    position, velocity = _split(theta, n_balls)
+    radius = theta[:, 4 * n_balls:].clamp_min(MIN_RADIUS)
     velocity = velocity * present[..., None]
-    if speed is None:
-        return torch.cat([position.flatten(1), velocity.flatten(1)], dim=1)
-    norm = velocity.flatten(1).norm(dim=1).clamp_min(1e-8)
-    velocity = velocity * (speed / norm)[:, None, None]
-    return torch.cat([position.flatten(1), velocity.flatten(1)], dim=1)
+    if speed is not None:
+        norm = velocity.flatten(1).norm(dim=1).clamp_min(1e-8)
+        velocity = velocity * (speed / norm)[:, None, None]
+    return torch.cat([position.flatten(1), velocity.flatten(1), radius], dim=1)
 
 
 def _track(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
     position, velocity = _split(theta, present.shape[1])
-    track, _ = tp.simulate(position, velocity, present, constants["radius"], constants["high"],
+    radius = _radius(theta, present, constants)
+    track, _ = tp.simulate(position, velocity, present, radius, constants["high"],
                            n_frames, substeps=constants.get("substeps", tp.SUBSTEPS),
                            low=constants["low"])
     return track.flatten(2)  # (N, T, 2B)
@@ -62,9 +78,10 @@ def track_jacobian(theta: Tensor, present: Tensor, constants: dict,
 
 
 def render(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
-    """Frames (N, n_frames, H, W) simulated and rendered from parameters (N, 4B)."""
+    """Frames (N, n_frames, H, W) simulated and rendered from parameters (N, 4B[+B])."""
     track = _track(theta, present, constants, n_frames)
-    return tp.render(track.view(*track.shape[:2], -1, 2), present, constants["radius"],
+    return tp.render(track.view(*track.shape[:2], -1, 2), present,
+                     _radius(theta, present, constants),
                      constants["exponent"], 0.0, 1.0)
 
 
@@ -77,7 +94,8 @@ def frame_errors(theta: Tensor, present: Tensor, target: Tensor, constants: dict
 @torch.no_grad()
 def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
                iterations: int = 12, damping: float = 1e-3) -> tuple[Tensor, Tensor]:
-    """Refine parameters (N, 4B) so that rendered frames match ``target`` (N, T, H, W).
+    """Refine parameters (N, 4B, or 5B with a radius per ball) so that rendered frames match
+    ``target`` (N, T, H, W).
 
     ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
     centred at i; speed None: per-ball speed), optionally sub-steps per frame. Returns the
@@ -86,6 +104,8 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     n, t = target.shape[:2]
     flat_target = target.reshape(n, t, -1)
     used = torch.cat([present[..., None].expand(-1, -1, 2).flatten(1)] * 2, dim=1)
+    if per_ball_radius(theta, present.shape[1]):
+        used = torch.cat([used, present], dim=1)
     theta = project_speed(theta, present, constants["speed"])
     error = frame_errors(theta, present, target, constants)
     lam = torch.full((n,), damping, dtype=theta.dtype)
@@ -101,10 +121,17 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
 
 def _step(theta: Tensor, present: Tensor, flat_target: Tensor, constants: dict, lam: Tensor,
           used: Tensor) -> Tensor:
-    """One damped Gauss-Newton step (N, 4B) from ``theta``."""
+    """One damped Gauss-Newton step (N, 4B[+B]) from ``theta``."""
+    n_balls = present.shape[1]
+    per_ball = per_ball_radius(theta, n_balls)
     track, sim_jac = track_jacobian(theta, present, constants, flat_target.shape[1])
-    frames, render_jac = tp.render_jacobian(track, present, constants["radius"],
-                                            constants["exponent"], 0.0, 1.0)
+    frames, render_jac = tp.render_jacobian(track, present, _radius(theta, present, constants),
+                                            constants["exponent"], 0.0, 1.0,
+                                            radius_derivative=per_ball)
+    if per_ball:  # frames depend on the radii directly as well as through the track
+        select = torch.zeros(n_balls, theta.shape[1], dtype=theta.dtype)
+        select[range(n_balls), range(4 * n_balls, 5 * n_balls)] = 1.0
+        sim_jac = torch.cat([sim_jac, select.expand(*sim_jac.shape[:2], -1, -1)], dim=2)
     residual = frames - flat_target
     normal = render_jac @ render_jac.transpose(2, 3)  # (N, T, 2B, 2B)
     gradient = (render_jac @ residual[..., None])[..., 0]  # (N, T, 2B)

@@ -7,132 +7,45 @@ both axes), the exponent p of the profile ``exp(-(d^2/r^2)^p)`` and, under the *
 hypothesis, the total speed (the norm of all velocities of a sequence, which reflections and
 elastic collisions conserve). A sequence's state is the centres of its balls at one frame and a
 direction per ball; its velocities are the directions scaled to the total speed, or, under the
-*per-ball speed* hypothesis, the directions themselves. System identification
+*per-ball speed* hypothesis, the directions themselves. Under the *per-ball radius* hypothesis
+a state also holds each ball's radius, fitted with the rest. System identification
 (:mod:`~bballs.physics_model.system_identification`) fits the constants and picks the
-hypothesis.
+hypotheses.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from itertools import permutations
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from bballs.classical.physics_predictor import detect_balls
 from bballs.data import physics
 from bballs.physics_model import gauss_newton as gn
 from bballs.physics_model import torch_physics as tp
+from bballs.physics_model.world import CONSTANT_NAMES as CONSTANT_NAMES  # re-exported
+from bballs.physics_model.world import INITIAL_GUESS as INITIAL_GUESS
+from bballs.physics_model.world import RADIUS_HYPOTHESES as RADIUS_HYPOTHESES
+from bballs.physics_model.world import SPEED_HYPOTHESES as SPEED_HYPOTHESES
+from bballs.physics_model.world import WorldConstants
 
 MAX_BALLS = tp.MAX_BALLS
-CONSTANT_NAMES = ("radius", "box", "exponent", "offset", "speed")
-SPEED_HYPOTHESES = ("shared", "per ball")  # one speed per sequence; a free velocity per ball
-#: Deliberately wrong starting values of the constants (pixels, frames); fitted from data.
-INITIAL_GUESS = {"radius": 3.0, "box": 30.0, "exponent": 2.5, "offset": 0.0, "speed": 1.0}
 EXACT = 1e-6  # mean squared pixel error below which a fit reproduces its frames
 SCHEDULE = ((2, 6), (3, 5), (None, 8))  # (frames fitted, Gauss-Newton iterations) per stage
 
 
-class WorldConstants(nn.Module):
-    """The global constants of the simulator and renderer as trainable parameters."""
-
-    def __init__(self, radius: float = INITIAL_GUESS["radius"], box: float = INITIAL_GUESS["box"],
-                 exponent: float = INITIAL_GUESS["exponent"],
-                 offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"],
-                 shared_speed: bool = True, substeps: int = tp.SUBSTEPS):
-        super().__init__()
-        self.register_buffer("shared_speed", torch.tensor(bool(shared_speed)))
-        self.register_buffer("substeps", torch.tensor(int(substeps)))
-        self.log_radius = nn.Parameter(torch.tensor(math.log(radius)))
-        self.low = nn.Parameter(torch.tensor(-float(offset)))
-        self.high = nn.Parameter(torch.tensor(box - offset))
-        self.log_exponent = nn.Parameter(torch.tensor(math.log(exponent)))
-        self.log_speed = nn.Parameter(torch.tensor(math.log(speed)))
-
-    @property
-    def radius(self) -> Tensor:
-        return self.log_radius.exp()
-
-    @property
-    def box(self) -> Tensor:
-        return self.high - self.low
-
-    @property
-    def offset(self) -> Tensor:
-        return -self.low
-
-    @property
-    def exponent(self) -> Tensor:
-        return self.log_exponent.exp()
-
-    @property
-    def speed(self) -> Tensor:
-        return self.log_speed.exp()
-
-    @property
-    def speed_constraint(self) -> Tensor | None:
-        """The total speed velocities are scaled to, or None (per-ball speed: free)."""
-        return self.speed if bool(self.shared_speed) else None
-
-    @property
-    def hypothesis(self) -> str:
-        return SPEED_HYPOTHESES[0] if bool(self.shared_speed) else SPEED_HYPOTHESES[1]
-
-    def walls(self) -> list[nn.Parameter]:
-        return [self.low, self.high]
-
-    def shape_parameters(self) -> list[nn.Parameter]:
-        return [self.log_radius, self.log_exponent, self.log_speed]
-
-    def as_dict(self) -> dict[str, float]:
-        """The constants in pixels and frames."""
-        with torch.no_grad():
-            return {name: float(getattr(self, name)) for name in CONSTANT_NAMES}
-
-    def frozen(self) -> dict[str, float]:
-        """Plain numbers for :mod:`~bballs.physics_model.gauss_newton`: radius, walls, exponent,
-        speed (None: per ball), sub-steps per frame."""
-        with torch.no_grad():
-            values = {name: float(getattr(self, name))
-                      for name in ("radius", "low", "high", "exponent", "speed")}
-        return {**values, "speed": values["speed"] if bool(self.shared_speed) else None,
-                "substeps": int(self.substeps)}
-
-    def in_box_units(self, box_size: float = 10.0) -> dict[str, float]:
-        """The constants with lengths rescaled so that the box measures ``box_size``."""
-        values = self.as_dict()
-        unit = values["box"] / box_size
-        speed = values["speed"] / unit if bool(self.shared_speed) else None
-        return {"radius": values["radius"] / unit, "box": box_size,
-                "exponent": values["exponent"], "pixel_offset": values["offset"],
-                "pixel_size": 1.0 / unit, "speed": speed, "speed_hypothesis": self.hypothesis,
-                "substeps": int(self.substeps)}
-
-    def speed_rule(self, box_size: float = 10.0) -> str:
-        """The speed hypothesis in words, with the speed in box units per frame if shared."""
-        speed = self.in_box_units(box_size)["speed"]
-        return (f"{speed:.4f} per frame, shared by the balls of a sequence" if speed is not None
-                else "set per ball (no speed shared by a sequence)")
-
-    def describe(self, box_size: float = 10.0) -> str:
-        """The fitted constants in box units on one line, then the speed rule."""
-        values = {k: v for k, v in self.in_box_units(box_size).items()
-                  if k not in ("speed", "speed_hypothesis", "substeps")}
-        fitted = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
-        return (f"{fitted}; {int(self.substeps)} sub-steps per frame; "
-                f"speed {self.speed_rule(box_size)}")
-
-
 @dataclass
 class State:
-    """States of N sequences: centres (N, B, 2), directions (N, B, 2), real ball slots (N, B)."""
+    """States of N sequences: centres (N, B, 2), directions (N, B, 2), real ball slots (N, B)
+    and, under the per-ball radius hypothesis, each ball's radius (N, B) in pixels."""
 
     position: Tensor
     direction: Tensor
     present: Tensor
+    radius: Tensor | None = None
 
     def velocity(self, speed: Tensor | float | None) -> Tensor:
         """Velocities whose norm over all real balls of a sequence is ``speed``; with ``speed``
@@ -144,16 +57,37 @@ class State:
         return direction * (speed / norm)[:, None, None]
 
     def theta(self) -> Tensor:
-        """Centres and directions as one (N, 4B) array."""
-        return torch.cat([self.position.flatten(1), self.direction.flatten(1)], dim=1)
+        """Centres, directions and radii (if per ball) as one (N, 4B[+B]) array."""
+        radius = [] if self.radius is None else [self.radius]
+        return torch.cat([self.position.flatten(1), self.direction.flatten(1), *radius], dim=1)
 
     @classmethod
     def from_theta(cls, theta: Tensor, present: Tensor) -> State:
-        position, direction = theta.view(len(theta), 2, -1, 2).unbind(1)
-        return cls(position, direction, present)
+        n_balls = present.shape[1]
+        position, direction = theta[:, :4 * n_balls].reshape(len(theta), 2, -1, 2).unbind(1)
+        radius = theta[:, 4 * n_balls:] if gn.per_ball_radius(theta, n_balls) else None
+        return cls(position, direction, present, radius)
 
     def detach(self) -> State:
-        return State(self.position.detach(), self.direction.detach(), self.present)
+        radius = None if self.radius is None else self.radius.detach()
+        return State(self.position.detach(), self.direction.detach(), self.present, radius)
+
+    def rows(self, index: Tensor) -> State:
+        """The states of the sequences ``index``."""
+        radius = None if self.radius is None else self.radius[index]
+        return State(self.position[index], self.direction[index], self.present[index], radius)
+
+    def radii(self, constants: WorldConstants) -> Tensor:
+        """Each ball's radius (N, B), or the world's radius when not fitted per ball."""
+        return self.radius if self.radius is not None else constants.radius
+
+    def with_radius(self, constants: WorldConstants) -> State:
+        """The states with a radius per ball (the world's, where none is fitted yet) when the
+        constants fit one per ball; otherwise as they are."""
+        if not bool(constants.radius_per_ball) or self.radius is not None:
+            return self
+        radius = torch.full(self.present.shape, float(constants.radius.detach()))
+        return State(self.position, self.direction, self.present, radius)
 
 
 def present_mask(counts: Tensor | np.ndarray) -> Tensor:
@@ -165,8 +99,7 @@ def present_mask(counts: Tensor | np.ndarray) -> Tensor:
 def simulate_track(state: State, constants: WorldConstants, n_frames: int) -> Tensor:
     """Ball centres (N, n_frames, B, 2) in pixels."""
     track, _ = tp.simulate(state.position, state.velocity(constants.speed_constraint),
-                           state.present,
-                           constants.radius, constants.high, n_frames,
+                           state.present, state.radii(constants), constants.high, n_frames,
                            substeps=int(constants.substeps), low=constants.low)
     return track
 
@@ -174,7 +107,7 @@ def simulate_track(state: State, constants: WorldConstants, n_frames: int) -> Te
 def simulate_render(state: State, constants: WorldConstants, n_frames: int) -> Tensor:
     """Frames (N, n_frames, 32, 32) simulated and rendered from ``state``."""
     track = simulate_track(state, constants, n_frames)
-    return tp.render(track, state.present, constants.radius, constants.exponent, 0.0, 1.0)
+    return tp.render(track, state.present, state.radii(constants), constants.exponent, 0.0, 1.0)
 
 
 def sequence_loss(state: State, constants: WorldConstants, frames: Tensor) -> Tensor:
@@ -196,7 +129,11 @@ def ball_mass(constants: WorldConstants) -> float:
 
 def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
     """Number of balls (N,) from frames (N, T, H, W): the largest total intensity of a frame in
-    units of one ball's (overlapping balls are clipped, so the largest frame counts best)."""
+    units of one ball's (overlapping balls are clipped, so the largest frame counts best); when
+    the radius varies from ball to ball (so intensity does not count them), the most blobs
+    seen apart in one frame."""
+    if bool(constants.radius_per_ball):
+        return np.clip(blob_centres(frames)[1].max(axis=1), 1, MAX_BALLS).astype(np.int64)
     mass = np.asarray(frames, dtype=np.float64).sum(axis=(2, 3)).max(axis=1)
     return np.clip(np.rint(mass / ball_mass(constants)), 1, MAX_BALLS).astype(np.int64)
 
@@ -264,7 +201,7 @@ def fit_states(state: State, frames: Tensor, constants: WorldConstants,
     collisions to be timed right. Returns the states and each sequence's mean squared error.
     ``physics`` overrides ``constants.frozen()`` (e.g. walls per sequence, shape (N, 1, 1))."""
     physics = physics or constants.frozen()
-    theta = state.theta()
+    theta = state.with_radius(constants).theta()
     error = torch.zeros(len(frames))
     for n_frames, iterations in schedule:
         n_frames = min(n_frames or frames.shape[1], frames.shape[1])
@@ -316,6 +253,8 @@ def _keep_better(best: State, error: Tensor, state: State, err: Tensor) -> tuple
 def _assign(best: State, index: Tensor, state: State, mask: Tensor) -> None:
     best.position[index] = state.position[mask]
     best.direction[index] = state.direction[mask]
+    if best.radius is not None:
+        best.radius[index] = state.radius[mask]
 
 
 def predict_from_states(state: State, start: Tensor, constants: WorldConstants, n_seen: int,
@@ -326,7 +265,6 @@ def predict_from_states(state: State, start: Tensor, constants: WorldConstants, 
     with torch.no_grad():
         for first in start.unique().tolist():
             rows = torch.nonzero(start == first).flatten()
-            sub = State(state.position[rows], state.direction[rows], state.present[rows])
-            frames = simulate_render(sub, constants, n_seen - first + horizon)
+            frames = simulate_render(state.rows(rows), constants, n_seen - first + horizon)
             out[rows] = frames[:, n_seen - first:]
     return out

@@ -44,6 +44,8 @@ class InverseConfig:
     speed_hypotheses: tuple[str, ...] = ip.SPEED_HYPOTHESES
     # sub-steps per frame tried after identification; the one fitting most sequences is kept
     substep_hypotheses: tuple[int, ...] = (1, 2, 4, 8)
+    # with "per ball", a radius per ball is tried when one radius leaves sequences unexplained
+    radius_hypotheses: tuple[str, ...] = ip.RADIUS_HYPOTHESES
     tag: str = ""
 
     @classmethod
@@ -51,7 +53,30 @@ class InverseConfig:
         """A smoke-test budget (seconds): few sequences, one round, one encoder epoch."""
         return cls(seed=seed, sysid_sequences=32, sysid_rounds=1, sysid_steps=5,
                    encoder_epochs=1, wall_spans=(0.24,), wall_placements=1,
-                   substep_hypotheses=(2, 4), tag="quick")
+                   substep_hypotheses=(2, 4), radius_hypotheses=("shared",), tag="quick")
+
+
+#: Each training setting of :class:`InverseConfig` in words (the report's settings table).
+SETTING_NAMES = {
+    "sysid_sequences": "training sequences for system identification",
+    "sysid_rounds": "rounds of joint fitting (states and constants)",
+    "sysid_steps": "Adam steps per round",
+    "encoder_epochs": "state encoder epochs",
+    "wall_spans": "wall search spans (pixels)",
+    "wall_placements": "wall placements at most",
+    "speed_hypotheses": "speed hypotheses tried",
+    "substep_hypotheses": "sub-steps per frame tried",
+    "radius_hypotheses": "radius hypotheses tried",
+}
+
+
+def setting_rows(config: InverseConfig) -> list[dict[str, str]]:
+    """The training settings of ``config`` in words, one row each (seed and tag left out)."""
+    def text(value) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    return [{"setting": name, "value": text(getattr(config, field))}
+            for field, name in SETTING_NAMES.items()]
 
 
 class InversePhysicsPredictor:
@@ -147,27 +172,46 @@ SUBSTEP_SEQUENCES = 128
 def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
              config: InverseConfig, progress: bool = True) -> dict:
     """System identification under the weakest speed hypothesis configured, then the number of
-    sub-steps and the speed rule read from the same sequences (``constants`` in place).
-    Returns the trace of the constants and the evidence for each choice."""
+    sub-steps, one radius or a radius per ball, and the speed rule read from the same sequences
+    (``constants`` in place). Returns the trace of the constants and the evidence for each
+    choice."""
     per_ball = ip.SPEED_HYPOTHESES[1] in config.speed_hypotheses
     constants.shared_speed.fill_(not per_ball)
     _, trace = sysid.identify_constants(frames, counts, config.sysid_rounds, config.sysid_steps,
                                         constants, progress, config.wall_spans,
                                         config.wall_placements)
     info: dict = {"trace": trace}
-    if len(config.substep_hypotheses) > 1:  # judged on at most SUBSTEP_SEQUENCES sequences
-        before = int(constants.substeps)
-        substeps, quality = sysid.choose_substeps(frames[:SUBSTEP_SEQUENCES],
-                                                  counts[:SUBSTEP_SEQUENCES], constants,
-                                                  config.substep_hypotheses)
-        info["substep_evidence"] = {str(k): v for k, v in quality.items()}
-        if substeps != before:  # the walls were placed under other bounce timing
-            sysid.identify_constants(frames, counts, 0, config.sysid_steps, constants, False,
-                                     config.wall_spans, config.wall_placements)
+    _choose_substeps(frames, counts, constants, config, info)
+    if ip.RADIUS_HYPOTHESES[1] in config.radius_hypotheses:  # on the same sequences
+        radius, evidence = sysid.choose_radius_hypothesis(
+            frames[:SUBSTEP_SEQUENCES], counts[:SUBSTEP_SEQUENCES], constants,
+            config.sysid_steps, config.wall_spans, config.wall_placements)
+        info.update(radius_hypothesis=radius, radius_evidence=evidence)
+        if radius == ip.RADIUS_HYPOTHESES[1]:  # the other constants were fitted to one radius
+            sysid.identify_constants(frames, counts, config.sysid_rounds, config.sysid_steps,
+                                     constants, False, config.wall_spans,
+                                     config.wall_placements)
+            _choose_substeps(frames, counts, constants, config, info)
     if per_ball and ip.SPEED_HYPOTHESES[0] in config.speed_hypotheses:
         hypothesis, evidence = sysid.choose_speed_hypothesis(frames, counts, constants)
         info.update(speed_hypothesis=hypothesis, speed_evidence=evidence)
     return info
+
+
+def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
+                     config: InverseConfig, info: dict) -> None:
+    """The number of sub-steps read from at most :data:`SUBSTEP_SEQUENCES` sequences (in
+    ``constants``), its evidence in ``info``; the walls are placed again if it changed."""
+    if len(config.substep_hypotheses) < 2:
+        return
+    before = int(constants.substeps)
+    substeps, quality = sysid.choose_substeps(frames[:SUBSTEP_SEQUENCES],
+                                              counts[:SUBSTEP_SEQUENCES], constants,
+                                              config.substep_hypotheses)
+    info["substep_evidence"] = {str(k): v for k, v in quality.items()}
+    if substeps != before:  # the walls were placed under other bounce timing
+        sysid.identify_constants(frames, counts, 0, config.sysid_steps, constants, False,
+                                 config.wall_spans, config.wall_placements)
 
 
 def load(checkpoint: str | Path) -> InversePhysicsPredictor:

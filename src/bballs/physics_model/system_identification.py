@@ -1,9 +1,10 @@
-"""System identification: the world constants (and the speed hypothesis) fitted to training
-sequences with known ball counts, states and constants together, by Gauss-Newton on the states
-and Adam on both (:mod:`~bballs.physics_model.inverse_physics` holds the model)."""
+"""System identification: the world constants (and the speed and radius hypotheses) fitted to
+training sequences with known ball counts, states and constants together, by Gauss-Newton on
+the states and Adam on both (:mod:`~bballs.physics_model.inverse_physics` holds the model)."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -29,11 +30,13 @@ def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, step
     fraction of sequences that are fitted best (the others may sit in a wrong local minimum)."""
     position = state.position.detach().clone().requires_grad_()
     direction = state.direction.detach().clone().requires_grad_()
-    optimizer = torch.optim.Adam([{"params": [position, direction], "lr": lr},
+    radius = None if state.radius is None else state.radius.detach().clone().requires_grad_()
+    per_sequence = [position, direction, *([] if radius is None else [radius])]
+    optimizer = torch.optim.Adam([{"params": per_sequence, "lr": lr},
                                   {"params": constants.shape_parameters(), "lr": constants_lr},
                                   {"params": constants.walls(), "lr": walls_lr}])
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, eta_min=lr * 0.01)
-    current = State(position, direction, state.present)
+    current = State(position, direction, state.present, radius)
     for _ in range(steps):
         loss = sequence_loss(current, constants, frames)
         weight = (loss <= loss.quantile(keep)).float().detach()
@@ -104,6 +107,53 @@ def choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: WorldCons
                                          n == current))
     constants.substeps.fill_(chosen)
     return chosen, quality
+
+
+#: Share of training sequences reproduced exactly below which a radius per ball is tried.
+RADIUS_TRIGGER = 0.9
+RADIUS_SPREAD = 0.01  # relative spread of fitted radii that still counts as one radius
+
+
+def _radius_evidence(frames: np.ndarray, counts: np.ndarray,
+                     constants: WorldConstants) -> dict[str, float | None]:
+    """:func:`fit_quality` under a radius per ball, with the relative spread of the radii of
+    the balls in exactly reproduced sequences (while fewer than 8 balls are, in the better
+    half of the fits)."""
+    state, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), constants)
+    fitted = loss < EXACT
+    if int(state.present[fitted].sum()) < 8:
+        fitted = loss <= loss.median()
+    radii = state.radius[state.present & fitted[:, None]].detach().numpy()
+    spread = float(np.std(radii) / np.median(radii)) if len(radii) >= 8 else None
+    return {"exact": float((loss < EXACT).float().mean()), "median_error": float(loss.median()),
+            "balls_measured": int(len(radii)), "spread": spread}
+
+
+def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
+                             steps: int = 100, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015),
+                             placements: int = 3) -> tuple[str, dict]:
+    """One radius for the world or a radius per ball, decided on training sequences (N, T, H,
+    W). While one radius reproduces at least :data:`RADIUS_TRIGGER` of them exactly it stays.
+    Otherwise the constants are identified again with a radius fitted per ball (two rounds of
+    joint fitting, then the walls placed again), and that is kept if the fitted radii differ
+    (relative spread at least :data:`RADIUS_SPREAD`) and a point or more of the sequences more
+    is reproduced exactly, or, while none is, the median error halves; else the constants
+    return to one radius (``constants`` in place). Returns the hypothesis and the evidence."""
+    evidence = {"shared": fit_quality(frames, counts, constants)}
+    if bool(constants.radius_per_ball) or evidence["shared"]["exact"] >= RADIUS_TRIGGER:
+        return constants.radius_hypothesis, evidence
+    saved = copy.deepcopy(constants.state_dict())
+    constants.radius_per_ball.fill_(True)
+    identify_constants(frames, counts, 2, steps, constants, False, wall_spans, placements)
+    evidence["per ball"] = per_ball = _radius_evidence(frames, counts, constants)
+    shared = evidence["shared"]
+    varies = per_ball["spread"] is not None and per_ball["spread"] >= RADIUS_SPREAD
+    better = (per_ball["exact"] >= shared["exact"] + 0.01
+              or (per_ball["exact"] >= shared["exact"]
+                  and per_ball["median_error"] < 0.5 * shared["median_error"]))
+    if not (varies and better):
+        constants.load_state_dict(saved)
+    return constants.radius_hypothesis, evidence
 
 
 SHARED_SPEED_SPREAD = 0.01  # relative spread of fitted total speeds that counts as one speed

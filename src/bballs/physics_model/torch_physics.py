@@ -159,9 +159,11 @@ def render(track: Tensor, present: Tensor, radius: Number, exponent: Number,
 @torch.no_grad()
 def render_jacobian(track: Tensor, present: Tensor, radius: Number, exponent: Number,
                     offset: Number = 0.5, scale: Number = 10.0 / RESOLUTION,
-                    resolution: int = RESOLUTION) -> tuple[Tensor, Tensor]:
+                    resolution: int = RESOLUTION, radius_derivative: bool = False
+                    ) -> tuple[Tensor, Tensor]:
     """Flat frames (N, T, P) and their derivatives (N, T, B * 2, P) with respect to every
-    centre coordinate (ball-major: x0, y0, x1, ...), P = resolution ** 2."""
+    centre coordinate (ball-major: x0, y0, x1, ...), P = resolution ** 2; with
+    ``radius_derivative``, (N, T, B * 3, P): then with respect to each ball's radius."""
     n, t, b = track.shape[:3]
     w = _windows(track, present, radius, exponent, offset, scale, resolution)
     total = _scatter(w["blobs"], w["flat"], resolution)
@@ -174,5 +176,11 @@ def render_jacobian(track: Tensor, present: Tensor, radius: Number, exponent: Nu
     flat = w["flat"][:, :, :, None].expand(-1, -1, -1, 2, -1, -1).reshape(n, t * b * 2, -1)
     jac = torch.zeros(n, t * b * 2, resolution * resolution, dtype=track.dtype)
     jac = jac.scatter_add(2, flat, grads.reshape(n, t * b * 2, -1)).reshape(n, t, b * 2, -1)
+    if radius_derivative:  # d blob / d r = blob * p * u^p * 2 / r
+        radius = w["inv_r2"].rsqrt()[..., None]
+        d_r = w["blobs"] * p * w["u"] ** p * 2 / radius
+        jac_r = torch.zeros(n, t * b, resolution * resolution, dtype=track.dtype)
+        jac_r = jac_r.scatter_add(2, w["flat"].reshape(n, t * b, -1), d_r.reshape(n, t * b, -1))
+        jac = torch.cat([jac, jac_r.reshape(n, t, b, -1)], dim=2)
     unclipped = (total < 1.0)[:, :, None, :]
     return total.clamp_max(1.0), jac * unclipped

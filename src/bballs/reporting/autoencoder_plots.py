@@ -84,7 +84,8 @@ def noise_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
     ax.plot(sigma, [r["plain_psnr"] for r in rows], "o-", label="plain AE")
     ax.plot(sigma, [r["denoising_psnr"] for r in rows], "s-", label="denoising AE")
-    ax.plot(sigma, [r["input_psnr"] for r in rows], "^:", color="grey", label="noisy input")
+    noisy = [r["input_psnr"] if r["input_psnr"] is not None else np.nan for r in rows]
+    ax.plot(sigma, noisy, "^:", color="grey", label="noisy input")
     ax.set(xlabel="test input noise std σ", ylabel="PSNR vs clean frame (dB)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

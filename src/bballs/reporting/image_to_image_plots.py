@@ -112,7 +112,8 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
     return save(fig, path)
 
 
-def example_figure(run: i2i.Run, data: i2i.Data, path=None, n: int = 6, condition: int = -1):
+def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 6,
+                   condition: int = -1):
     """The example grid of a run (see :func:`example_rows`), label maps in colour."""
     rows = i2i_study.example_rows(run, data, n, condition)
     names = list(rows)

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
-from bballs.models.spec import count_parameters
 from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
 from bballs.training.experiments import Variant
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def format_number(value: float, digits: int = 4) -> str:
+def format_number(value: float, digits: int = 4, scientific: bool = False) -> str:
     """A number for a table or a sentence: ``digits`` significant digits, and outside
-    [10⁻³, 10⁴) a power of ten written out (``2.7×10⁻⁵``), never ``e-05``; not finite: ∞ or –."""
+    [10⁻³, 10⁴) (or always, with ``scientific``) a power of ten written out (``2.7×10⁻⁵``),
+    never ``e-05``; not finite: ∞ or –."""
     if value != value:  # NaN
         return "–"
     if value in (float("inf"), float("-inf")):
         return "∞" if value > 0 else "−∞"
-    if value == 0 or 1e-3 <= abs(value) < 1e4:
+    if value == 0 or (not scientific and 1e-3 <= abs(value) < 1e4):
         text = f"{value:.{digits}g}"
         return f"{value:.0f}" if "e" in text else text
-    mantissa, exponent = f"{value:.{max(digits - 2, 1)}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
+    if scientific:  # every mantissa with the same decimals
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+    else:
+        mantissa, exponent = f"{value:.{max(digits - 2, 1)}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
@@ -34,23 +39,48 @@ def markdown_table(table: list[dict], columns: dict[str, str],
 
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
-    numbers get thousands separators, times (``*_seconds``) whole seconds, other numbers
-    :func:`format_number`.
+    numbers get thousands separators, times (``*_seconds``) whole seconds, and the other numbers
+    of a column share one format (:func:`column_format`).
     """
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    formats = {key: column_format(_column_values(table, key)) for key in columns}
     for row in table:
-        cells = [_cell(row, key, key in percent) for key in columns]
+        cells = [_cell(row, key, key in percent, formats[key]) for key in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _cell(row: dict, key: str, percent: bool) -> str:
-    def number(value: float, digits: int = 4) -> str:
-        return f"{100 * value:.1f}" if percent else format_number(value, digits)
+def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, bool], str]:
+    """One format for every number of a column (``format(value, is_std)``): fixed decimals that
+    give the largest value ``digits`` significant digits; where the values span more than two
+    orders of magnitude, whole numbers (all at least 1) or ``m.mm×10ⁿ`` for every cell."""
+    finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
+    top, bottom = (max(finite), min(finite)) if finite else (1.0, 1.0)
+    if top / bottom > 100 and bottom >= 1:
+        return lambda v, std=False: _finite(v) or f"{v:,.0f}"
+    if top / bottom > 100 or not 1e-3 <= top < 1e5:
+        return lambda v, std=False: _finite(v) or format_number(v, 2 if std else 3, True)
+    decimals = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
+    return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
+def _finite(value: float) -> str:
+    """The text of a value that is not a finite number, or "" for a finite one."""
+    return "" if math.isfinite(value) else format_number(value)
+
+
+def _column_values(table: list[dict], key: str) -> list[float]:
+    values = [row.get(f"{key}_mean", row.get(key)) for row in table]
+    return [v for v in values if isinstance(v, float)]
+
+
+def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str]) -> str:
+    def number(value: float, std: bool = False) -> str:
+        return f"{100 * value:.1f}" if percent else fmt(value, std)
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
-        return number(row[f"{key}_mean"]) + (f" ± {number(std, 2)}" if std else "")
+        return number(row[f"{key}_mean"]) + (f" ± {number(std, True)}" if std else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:.0f}" if value >= 10 else f"{value:.1f}"

@@ -18,10 +18,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
+from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores
 from bballs.models.autoencoders import Autoencoder
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import History
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
@@ -184,8 +184,8 @@ def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[floa
     rows = []
     for level in levels:
         noisy = corrupt(test.frames, level, seed) if level else test.frames
-        row = {"sigma": float(level),
-               "input_psnr": reconstruction_scores(noisy, test.frames)["psnr"]}
+        input_psnr = reconstruction_scores(noisy, test.frames)["psnr"] if level else None
+        row = {"sigma": float(level), "input_psnr": input_psnr}  # None: the clean frame itself
         for key, run in (("plain", plain), ("denoising", denoising)):
             scores = reconstruction_scores(predict(run.model, noisy).cpu(), test.frames)
             row.update({f"{key}_psnr": scores["psnr"], f"{key}_mse": scores["mse"]})

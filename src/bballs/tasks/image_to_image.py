@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
+from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.data.corruptions import inpaint_input, square_masks
 from bballs.data.frames import FrameSet, ball_masks, load_frames
@@ -48,7 +49,6 @@ from bballs.models.image_to_image import (
     Skip,
     build,
 )
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import History
 from bballs.training.loop import TrainConfig, cosine, fit, predict, seed_everything
 
@@ -223,7 +223,7 @@ METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "
 # --- training -----------------------------------------------------------------------------------
 
 @dataclass
-class Run:
+class TrainedNetwork:
     """A trained network of one task and skip type, with its history."""
 
     task: str
@@ -262,7 +262,7 @@ def config(quick: bool, seed: int = 0, kind: str = "restore") -> TrainConfig:
 
 
 def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
-          device: torch.device | str | None = None, seed: int = 0) -> Run:
+          device: torch.device | str | None = None, seed: int = 0) -> TrainedNetwork:
     """Train (or reuse the checkpoint of) the ``skip`` network on task ``name``."""
     seed_everything(seed)
     model = build_model(name, skip)
@@ -271,18 +271,19 @@ def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
     history = fit(model, *splits, ImageTaskStep(name), config(quick, seed, task(name).kind),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc=f"{name} ({skip})")
-    return Run(name, skip, model, history, checkpoint)
+    return TrainedNetwork(name, skip, model, history, checkpoint)
 
 
 def train_all(data: Data, paths: OutputPaths, quick: bool,
               device: torch.device | str | None = None, tasks: tuple[str, ...] = tuple(TASKS),
-              skips: tuple[Skip, ...] = SKIPS, seed: int = 0) -> dict[str, dict[str, Run]]:
+              skips: tuple[Skip, ...] = SKIPS, seed: int = 0
+              ) -> dict[str, dict[str, TrainedNetwork]]:
     """Every task with every skip type: ``runs[task][skip]``."""
     return {name: {skip: train(name, skip, data, paths, quick, device, seed) for skip in skips}
             for name in tasks}
 
 
-def network_output(run: Run, condition: Condition) -> np.ndarray:
+def network_output(run: TrainedNetwork, condition: Condition) -> np.ndarray:
     """The network's output for a condition: an image (N, H, W) or a label map (N, H, W)."""
     out = predict(run.model, condition.inputs)
     if task(run.task).kind == "segment":
@@ -290,7 +291,7 @@ def network_output(run: Run, condition: Condition) -> np.ndarray:
     return out[:, 0].cpu().numpy()
 
 
-def score_network(run: Run, split: Split) -> dict[str, dict[str, float]]:
+def score_network(run: TrainedNetwork, split: Split) -> dict[str, dict[str, float]]:
     """The network's scores on every condition of its task on ``split``."""
     spec = task(run.task)
     out = {}

@@ -16,10 +16,10 @@ from bballs.classical.restoration import (
     nearest_fill,
     threshold_segment,
 )
+from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import frame_stack, restoration_scores, segmentation_scores
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
-from bballs.models.spec import count_parameters
 from bballs.tasks.image_to_image import (
     BATCH_SIZE,
     GAUSSIAN_SIGMA,
@@ -35,8 +35,8 @@ from bballs.tasks.image_to_image import (
     TASKS,
     Condition,
     Data,
-    Run,
     Split,
+    TrainedNetwork,
     build_model,
     conditions,
     config,
@@ -132,12 +132,12 @@ class Study:
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def select_skip(runs: dict[str, Run]) -> str:
+def select_skip(runs: dict[str, TrainedNetwork]) -> str:
     """The skip type with the lowest final validation loss."""
     return min(runs, key=lambda skip: runs[skip].history.val_loss[-1])
 
 
-def evaluate_study(runs: dict[str, dict[str, Run]], data: Data) -> Study:
+def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data) -> Study:
     """Test scores of every network (per skip type) and, per task, of the selected network
     against the baselines."""
     study = Study()
@@ -280,7 +280,8 @@ def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
 
 # --- example grids ------------------------------------------------------------------------------
 
-def example_rows(run: Run, data: Data, n: int = 6, condition: int = -1) -> dict[str, np.ndarray]:
+def example_rows(run: TrainedNetwork, data: Data, n: int = 6,
+                 condition: int = -1) -> dict[str, np.ndarray]:
     """Rows of an example grid for a run on the first ``n`` test frames of one condition:
     input, network output, the classical baseline (median filter, nearest known pixel or
     smoothed threshold), truth and the network's error (|output - truth|, or label != truth)."""
@@ -302,7 +303,8 @@ def example_rows(run: Run, data: Data, n: int = 6, condition: int = -1) -> dict[
             error_name: error}
 
 
-def validation_losses(runs: dict[str, dict[str, Run]]) -> dict[str, dict[str, list[float]]]:
+def validation_losses(runs: dict[str, dict[str, TrainedNetwork]]
+                      ) -> dict[str, dict[str, list[float]]]:
     """``losses[task][skip]``: the validation loss per epoch of every run."""
     return {name: {skip: run.history.val_loss for skip, run in by_skip.items()}
             for name, by_skip in runs.items()}

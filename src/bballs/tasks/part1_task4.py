@@ -21,7 +21,14 @@ from bballs.models.improved import (
 )
 from bballs.models.spec import BallCounter
 from bballs.tasks import counting, robustness
-from bballs.training.experiments import Context, Experiment, Run, Variant, build_model, by_variant
+from bballs.training.experiments import (
+    Context,
+    Experiment,
+    RunSpec,
+    Variant,
+    build_model,
+    by_variant,
+)
 from bballs.training.loop import Supervised, TrainConfig, cosine, fit, seed_everything
 
 AE_EPOCHS, AE_FRAMES, AE_BATCH = 3, 12_000, 64
@@ -47,7 +54,7 @@ def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
 
 
 def _prepare_counter(variant: Variant, seed: int, data: counting.CountingData,
-                     context: Context) -> Run:
+                     context: Context) -> RunSpec:
     n_labels = max(8, int(round(len(data.x_train) * variant.label_fraction)))
 
     def load_pretrained_encoder(model: nn.Module) -> None:
@@ -57,7 +64,7 @@ def _prepare_counter(variant: Variant, seed: int, data: counting.CountingData,
     if variant.pretrained:  # the encoder's training frames are part of what the run saw
         part2 = data_source(context.data_dir)["files"][PART2_SEQUENCES]["digest"]
         config = replace(config, tag=f"{config.tag},encoder_data={part2}")
-    return Run(build_model(variant, seed), (data.x_train[:n_labels], data.y_train[:n_labels]),
+    return RunSpec(build_model(variant, seed), (data.x_train[:n_labels], data.y_train[:n_labels]),
                data.val, Supervised(variant.loss(), classification=True), config,
                {"augment": variant.augment,
                 "make_scheduler": cosine if variant.schedule else None},

@@ -14,7 +14,7 @@ from bballs.models.improved import FramePredictor, PhysicsPriorPredictor
 from bballs.models.spec import UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import prediction, rollout
-from bballs.training.experiments import Context, Experiment, Run, Variant, build_model
+from bballs.training.experiments import Context, Experiment, RunSpec, Variant, build_model
 from bballs.training.loop import Supervised, cosine
 
 
@@ -37,9 +37,9 @@ def uses_physics_prior(variant: Variant) -> bool:
     return getattr(variant.model, "needs_physics_prior", False)
 
 
-def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> Run:
+def _prepare_predictor(variant: Variant, seed: int, data: Task7Data, context: Context) -> RunSpec:
     inputs = data.inputs_for(variant)
-    return Run(build_model(variant, seed), inputs.train, inputs.val, Supervised(variant.loss()),
+    return RunSpec(build_model(variant, seed), inputs.train, inputs.val, Supervised(variant.loss()),
                variant.config(seed, context.quick),
                {"augment": variant.augment,
                 "make_scheduler": cosine if variant.schedule else None})
@@ -54,7 +54,7 @@ def _score_predictor(model: nn.Module, variant: Variant, data: Task7Data) -> dic
 
 
 _PREDICTOR = {"epochs": 10, "batch_size": 16, "lr": 2e-3, "schedule": True}
-TASK7_VARIANTS = (
+_TASK7_ABLATION = (
     Variant("unet+bs16+cosine", "Table 3 U-Net, batch 16, lr 2e-3, cosine decay (optimisation "
             "only)", UNet, **_PREDICTOR),
     Variant("predictor", "FramePredictor: residual blocks, coordinates, sigmoid(change from last "
@@ -69,12 +69,12 @@ TASK7_VARIANTS = (
             "the network corrects it (symmetries; no time reversal, the forecast is one-way)",
             PhysicsPriorPredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
 )
-TASK7_FINAL = {v.name: v for v in TASK7_VARIANTS}["predictor+sym+time+bce"]
+TASK7_FINAL = {v.name: v for v in _TASK7_ABLATION}["predictor+sym+time+bce"]
 TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
                      change="the same recipe for 20 epochs of batch 4 (20 000 optimiser steps, as "
                             "many as the Task 6 U-Net), learning rate 1e-3", epochs=20,
                      batch_size=4, lr=1e-3, study="budget")
-TASK7_VARIANTS = (*TASK7_VARIANTS, TASK7_LONG)
+TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG)
 TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 
 

@@ -4,6 +4,7 @@ scores and long roll-out quality, per seed."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,22 +49,46 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
             "train_seconds": train_seconds,
             "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
             "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units(),
-            "constants_text": predictor.constants.describe()}
+            "constants_text": predictor.constants.describe(), "config": config_key(config)}
+
+
+def config_key(config: ipred.InverseConfig) -> str:
+    """The configuration a benchmark row was trained with, as recorded in the row."""
+    return repr(asdict(config))
 
 
 RESULTS_FILE = "task7_physics.json"
 
 
-def recorded_rows(paths: OutputPaths, data_dir: str | Path) -> list[dict]:
+def recorded_rows(paths: OutputPaths, data_dir: str | Path,
+                  config: ipred.InverseConfig | None = None) -> list[dict]:
     """The benchmark rows of ``results/task7_physics.json`` if they were computed from the
-    dataset files in ``data_dir``, else none (with a line saying how to compute them)."""
+    dataset files in ``data_dir`` (and, with ``config``, with that configuration but their own
+    seed), else none (with a line saying how to compute them)."""
     results = read_results(paths.results / RESULTS_FILE)
-    if results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]:
-        return results.get("rows", [])
-    if results.get("rows"):
-        print("the recorded physics-model benchmark is of other data and is left out; "
-              "`python -m bballs bench-physics` computes it for these files")
-    return []
+    rows = results.get("rows", [])
+    if results.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]:
+        if rows:
+            print("the recorded physics-model benchmark is of other data and is left out; "
+                  "`python -m bballs bench-physics` computes it for these files")
+        return []
+    if config is not None:
+        same = [r for r in rows if r.get("config") == config_key(replace(config, seed=r["seed"]))]
+        if len(same) < len(rows):
+            print(f"{len(rows) - len(same)} recorded physics-model benchmark row(s) were trained "
+                  "with another configuration and are left out; `python -m bballs "
+                  "bench-physics` computes them again")
+        rows = same
+    return rows
+
+
+def describe_runs(rows: list[dict], seed: int) -> str:
+    """Which runs the physics model's headline numbers come from, in words."""
+    if rows:
+        seeds = ", ".join(str(r["seed"]) for r in rows)
+        return (f"mean over seeds {seeds} of `python -m bballs bench-physics`, the same "
+                "configuration as this notebook")
+    return f"seed {seed}, this notebook's run"
 
 
 def checkpoint_path(paths: OutputPaths, seed: int) -> Path:
@@ -92,7 +117,7 @@ def run(data_dir: str | Path, seeds: tuple[int, ...] = (0, 1, 2),
     return rows
 
 
-COLUMNS = (("seed", "{:>4}"), ("ssim", "{:>7.4f}"), ("psnr", "{:>8.2f}"),
+PRINT_FORMATS = (("seed", "{:>4}"), ("ssim", "{:>7.4f}"), ("psnr", "{:>8.2f}"),
            ("psnr_of_mse", "{:>8.2f}"), ("mse", "{:>9.2e}"), ("long_ssim_frame25", "{:>8.4f}"),
            ("trained_seconds", "{:>8.1f}"), ("infer_seconds", "{:>7.1f}"))
 HEADER = ("seed", "SSIM", "PSNR", "PSNR(mse)", "MSE", "SSIM@25", "train s", "infer s")
@@ -102,11 +127,12 @@ def print_table(rows: list[dict], threads: int, n_long: int) -> None:
     """The per-seed table, the mean row and the fitted constants."""
     print(f"inverse-graphics physics predictor, validation 1000 sequences, roll-out {n_long} "
           f"sequences to frame 25, {threads} CPU thread(s)")
-    print("  ".join(f"{h:>{len(f.format(rows[0][k]))}}" for h, (k, f) in zip(HEADER, COLUMNS)))
+    print("  ".join(f"{h:>{len(f.format(rows[0][k]))}}"
+                    for h, (k, f) in zip(HEADER, PRINT_FORMATS)))
     for row in rows:
-        print("  ".join(f.format(row[k]) for k, f in COLUMNS))
-    mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in COLUMNS[1:]}
-    print("  ".join(["mean"] + [f.format(mean[k]) for k, f in COLUMNS[1:]]))
+        print("  ".join(f.format(row[k]) for k, f in PRINT_FORMATS))
+    mean = {k: float(np.mean([r[k] for r in rows])) for k, _ in PRINT_FORMATS[1:]}
+    print("  ".join(["mean"] + [f.format(mean[k]) for k, f in PRINT_FORMATS[1:]]))
     for row in rows:
         fitted = row.get("constants_text") or ", ".join(f"{k} {v}" for k, v in
                                                         row["constants"].items())

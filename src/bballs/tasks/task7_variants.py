@@ -75,8 +75,9 @@ def _world(physics_model) -> dict:
         return {}
     units = constants.in_box_units()
     shared = units["speed_hypothesis"] == "shared"
+    radius = ("per ball, first guess " if units.get("radius_hypothesis") == "per ball" else "")
     return {"constants": units, "world": (
-        f"radius {units['radius']:.2f}, power {units['exponent']:.2f}, "
+        f"radius {radius}{units['radius']:.2f}, power {units['exponent']:.2f}, "
         f"{units['substeps']} sub-steps, speed {'shared' if shared else 'per ball'}"),
         "train_seconds": getattr(physics_model, "train_seconds", None)}
 
@@ -131,21 +132,36 @@ def reidentified_benchmark(learnt, paths: OutputPaths | None,
 
 def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
         names: tuple[str, ...] = tuple(VARIANTS), reidentify: bool = True) -> list[dict]:
-    """Benchmark every variant and record the rows in ``results/task7_variants.json``: the
-    models trained on the files in ``data_dir`` (``rows``) and, with ``reidentify``, the
-    physics model identified again on each variant (``reidentified_rows``)."""
+    """Benchmark the variants ``names`` and record the rows in ``results/task7_variants.json``:
+    the models trained on the files in ``data_dir`` (``rows``) and, with ``reidentify``, the
+    physics model identified again on each variant (``reidentified_rows``). Rows of other
+    variants already recorded for the same files are kept."""
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown generator variant(s) {unknown}; known: {sorted(VARIANTS)}")
     physics_model, learnt = trained_models(data_dir, paths, seed)
     results = paths.results / RESULTS_FILE
+    recorded = read_results(results)
+    if recorded.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]:
+        recorded = {}  # rows of other files are not kept
     update_results(results, "data_source", data_source(data_dir))
     update_results(results, "models_seed", seed)
-    rows = benchmark(physics_model, learnt, names, seed=seed)
+    rows = merged_rows(recorded.get("rows", []), benchmark(physics_model, learnt, names,
+                                                           seed=seed))
     update_results(results, "rows", rows)
     if reidentify:
-        again = reidentified_benchmark(learnt, paths, names, seed=seed, n_calibrate=300,
-                                       n_eval=500)
+        again = merged_rows(recorded.get("reidentified_rows", []), reidentified_benchmark(
+            learnt, paths, names, seed=seed, n_calibrate=300, n_eval=500))
         update_results(results, "reidentified_rows", again)
         update_results(results, "reidentified_summary", targets(again))
     return rows
+
+
+def merged_rows(recorded: list[dict], new: list[dict]) -> list[dict]:
+    """``new`` rows replacing the recorded rows of the same variants, in :data:`VARIANTS`
+    order."""
+    by_name = {r["variant"]: r for r in recorded} | {r["variant"]: r for r in new}
+    return [by_name[name] for name in VARIANTS if name in by_name]
 
 
 COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from bballs.core.files import atomic_path
 from bballs.data.identity import array_digest
 
 if TYPE_CHECKING:
@@ -76,14 +76,11 @@ class CheckpointError(RuntimeError):
 def save_checkpoint(path: str | Path, run_id: dict, history: History, **states) -> None:
     """Write ``states`` (modules, optimisers, schedulers; None is kept as None) with the run's
     fingerprint and history to a temporary file, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {"fingerprint": run_id, "history": history.to_dict(),
              **{name: obj.state_dict() if obj is not None else None
                 for name, obj in states.items()}}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | None:

@@ -3,7 +3,7 @@
 
 An experiment (Task 4's counters, Task 5's skips, Task 7's predictors; their recipes live with
 their task in :mod:`bballs.tasks`) supplies two functions: ``prepare`` turns a (variant, seed)
-into a :class:`Run` (model, data, configuration) and ``score`` evaluates a trained model. The
+into a :class:`RunSpec` (model, data, configuration) and ``score`` evaluates a trained model. The
 engine trains every run with :func:`bballs.training.loop.fit` (checkpointed as
 ``checkpoints/<name>/<variant>_seed<k>.pt``) and keeps one row per (variant, seed) in
 ``results/<name>_ablation.json``. A row is reused only while its checkpoint exists, trained every
@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from bballs.core.files import OutputPaths, read_results, update_results
+from bballs.core.parameters import count_parameters
 from bballs.data.identity import data_source
 from bballs.metrics import mean_by_level
-from bballs.models.spec import count_parameters
 from bballs.training.checkpoints import (
     checkpoint_epochs,
     fingerprint,
@@ -81,7 +81,7 @@ class Variant:
 
 
 @dataclass
-class Run:
+class RunSpec:
     """Everything :func:`bballs.training.loop.fit` needs for one (variant, seed)."""
 
     model: nn.Module
@@ -113,7 +113,7 @@ class Experiment:
 
     name: str
     load_data: Callable[[Context], Any]
-    prepare: Callable[[Variant, int, Any, Context], Run]
+    prepare: Callable[[Variant, int, Any, Context], RunSpec]
     score: Callable[[nn.Module, Variant, Any], dict]
     variants: tuple[Variant, ...]  # every recipe of the sweep, in table order
     final: Variant | None  # the recipe the notebook reports, if the task has one
