@@ -141,12 +141,13 @@ def test_summarise_and_markdown_table():
     assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
     assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
     text = tables.markdown_table(table, {"variant": "v", "acc": "accuracy"})
-    assert "| a | 0.7500 ± 0.2500 |" in text and "| b | 0.5000 |" in text  # one seed: no "± 0"
+    assert "| a | 0.75 ± 0.25 |" in text and "| b | 0.50 |" in text  # one seed: no "± 0"
 
 
 @pytest.mark.parametrize("values, texts", [
     ((0.9994, 0.672), ("0.9994", "0.6720")),  # fixed decimals from the largest value
     ((79.42, 13.0), ("79.42", "13.00")),
+    ((0.0, 0.1, 0.5), ("0.0", "0.1", "0.5")),  # settings keep the decimals they have
     ((0.0517, 8.4e-6), ("5.17×10⁻²", "8.40×10⁻⁶")),  # wide span: a power of ten everywhere
     ((2515.0, 1.0, 17900.0), ("2,515", "1", "17,900")),  # wide span of numbers at least 1
 ])

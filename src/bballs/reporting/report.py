@@ -106,8 +106,8 @@ COUNTING_COLUMNS = {"variant": "variant", "change": "change",
                     "val_accuracy": "val. acc. %", "test_accuracy": "test acc. %",
                     "seeds": "seeds", "parameters": "params", "train_seconds": "train s"}
 ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "test_accuracy")
-PREDICTION_COLUMNS = {"variant": "predictor", "ssim": "SSIM", "psnr": "PSNR (dB)",
-                      "psnr_of_mse": "PSNR of MSE (dB)", "mse": "MSE", "seeds": "seeds",
+PREDICTION_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
+                      "psnr": "PSNR (dB)", "mse": "MSE", "seeds": "seeds",
                       "parameters": "params", "train_seconds": "train s"}
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
                   "lr": "lr", "schedule": "schedule", "loss": "loss",

@@ -51,8 +51,9 @@ def markdown_table(table: list[dict], columns: dict[str, str],
 
 
 def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, bool], str]:
-    """One format for every number of a column (``format(value, is_std)``): fixed decimals that
-    give the largest value ``digits`` significant digits; where the values span more than two
+    """One format for every number of a column (``format(value, is_std)``): fixed decimals, as
+    many as the values need but no more than give the largest value ``digits`` significant
+    digits (0.1, 0.2 stay one decimal; 0.9994, 0.672 get four); where the values span more than two
     orders of magnitude, whole numbers (all at least 1) or ``m.mm×10ⁿ`` for every cell."""
     finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
     top, bottom = (max(finite), min(finite)) if finite else (1.0, 1.0)
@@ -60,8 +61,14 @@ def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, 
         return lambda v, std=False: _finite(v) or f"{v:,.0f}"
     if top / bottom > 100 or not 1e-3 <= top < 1e5:
         return lambda v, std=False: _finite(v) or format_number(v, 2 if std else 3, True)
-    decimals = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
+    cap = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
+    decimals = max(_decimals_needed(v, cap) for v in values if math.isfinite(v)) if finite else 0
     return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
+def _decimals_needed(value: float, cap: int) -> int:
+    """The fewest decimals that show ``value`` as it is shown with ``cap`` decimals."""
+    return next(d for d in range(cap + 1) if round(value, d) == round(value, cap))
 
 
 def _finite(value: float) -> str:
