@@ -86,9 +86,15 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def require_known(names) -> None:
+    """Raise a clear error if a name is not one of :data:`VARIANTS`."""
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown generator variant(s) {unknown}; known: {sorted(VARIANTS)}")
+
+
 def variant_sequences(name: str, n: int, n_frames: int = 10, seed: int = 0) -> Frames:
     """``n`` sequences of ``n_frames`` from the variant ``name`` of :data:`VARIANTS`."""
-    if name not in VARIANTS:
-        raise ValueError(f"unknown generator variant {name!r}; known: {sorted(VARIANTS)}")
+    require_known((name,))
     rng = np.random.default_rng([seed, sorted(VARIANTS).index(name)])
     return VARIANTS[name](n, n_frames, rng)

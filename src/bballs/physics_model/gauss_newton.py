@@ -23,9 +23,11 @@ from bballs.physics_model import torch_physics as tp
 MIN_RADIUS = 0.3  # pixels: the smallest radius a per-ball fit may reach
 
 
-def _split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor]:
+def split(theta: Tensor, n_balls: int) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Centres (N, B, 2), velocities (N, B, 2) and radii (N, B; None unless fitted per ball)
+    of parameters (N, 4B[+B])."""
     position, velocity = theta[:, :4 * n_balls].reshape(len(theta), 2, n_balls, 2).unbind(1)
-    return position, velocity
+    return position, velocity, theta[:, 4 * n_balls:] if per_ball_radius(theta, n_balls) else None
 
 
 def per_ball_radius(theta: Tensor, n_balls: int) -> bool:
@@ -35,25 +37,25 @@ def per_ball_radius(theta: Tensor, n_balls: int) -> bool:
 
 def _radius(theta: Tensor, present: Tensor, constants: dict) -> Tensor | float:
     """Each ball's radius (N, B) from the parameters, or the shared radius."""
-    n_balls = present.shape[1]
-    return theta[:, 4 * n_balls:] if per_ball_radius(theta, n_balls) else constants["radius"]
+    radius = split(theta, present.shape[1])[2]
+    return constants["radius"] if radius is None else radius
 
 
 def project_speed(theta: Tensor, present: Tensor, speed: float | None) -> Tensor:
     """Parameters (N, 4B[+B]) with absent balls zeroed, velocities rescaled to norm ``speed``
     (None: per-ball speed, velocities kept) and radii (if any) kept above :data:`MIN_RADIUS`."""
     n_balls = present.shape[1]
-    position, velocity = _split(theta, n_balls)
-    radius = theta[:, 4 * n_balls:].clamp_min(MIN_RADIUS)
+    position, velocity, radius = split(theta, n_balls)
+    radius = [] if radius is None else [radius.clamp_min(MIN_RADIUS)]
     velocity = velocity * present[..., None]
     if speed is not None:
         norm = velocity.flatten(1).norm(dim=1).clamp_min(1e-8)
         velocity = velocity * (speed / norm)[:, None, None]
-    return torch.cat([position.flatten(1), velocity.flatten(1), radius], dim=1)
+    return torch.cat([position.flatten(1), velocity.flatten(1), *radius], dim=1)
 
 
 def _track(theta: Tensor, present: Tensor, constants: dict, n_frames: int) -> Tensor:
-    position, velocity = _split(theta, present.shape[1])
+    position, velocity, _ = split(theta, present.shape[1])
     radius = _radius(theta, present, constants)
     track, _ = tp.simulate(position, velocity, present, radius, constants["high"],
                            n_frames, substeps=constants.get("substeps", tp.SUBSTEPS),

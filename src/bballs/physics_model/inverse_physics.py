@@ -63,9 +63,7 @@ class State:
 
     @classmethod
     def from_theta(cls, theta: Tensor, present: Tensor) -> State:
-        n_balls = present.shape[1]
-        position, direction = theta[:, :4 * n_balls].reshape(len(theta), 2, -1, 2).unbind(1)
-        radius = theta[:, 4 * n_balls:] if gn.per_ball_radius(theta, n_balls) else None
+        position, direction, radius = gn.split(theta, present.shape[1])
         return cls(position, direction, present, radius)
 
     def detach(self) -> State:

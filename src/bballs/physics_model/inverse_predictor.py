@@ -181,11 +181,11 @@ def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstant
                                         constants, progress, config.wall_spans,
                                         config.wall_placements)
     info: dict = {"trace": trace}
-    _choose_substeps(frames, counts, constants, config, info)
+    quality = _choose_substeps(frames, counts, constants, config, info)
     if ip.RADIUS_HYPOTHESES[1] in config.radius_hypotheses:  # on the same sequences
         radius, evidence = sysid.choose_radius_hypothesis(
             frames[:SUBSTEP_SEQUENCES], counts[:SUBSTEP_SEQUENCES], constants,
-            config.sysid_steps, config.wall_spans, config.wall_placements)
+            config.sysid_steps, config.wall_spans, config.wall_placements, quality)
         info.update(radius_hypothesis=radius, radius_evidence=evidence)
         if radius == ip.RADIUS_HYPOTHESES[1]:  # the other constants were fitted to one radius
             sysid.identify_constants(frames, counts, config.sysid_rounds, config.sysid_steps,
@@ -199,11 +199,12 @@ def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstant
 
 
 def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
-                     config: InverseConfig, info: dict) -> None:
+                     config: InverseConfig, info: dict) -> dict[str, float] | None:
     """The number of sub-steps read from at most :data:`SUBSTEP_SEQUENCES` sequences (in
-    ``constants``), its evidence in ``info``; the walls are placed again if it changed."""
+    ``constants``), its evidence in ``info``; the walls are placed again if it changed.
+    Returns the fit quality of the constants as they stand, if no wall moved since."""
     if len(config.substep_hypotheses) < 2:
-        return
+        return None
     before = int(constants.substeps)
     substeps, quality = sysid.choose_substeps(frames[:SUBSTEP_SEQUENCES],
                                               counts[:SUBSTEP_SEQUENCES], constants,
@@ -212,6 +213,8 @@ def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.World
     if substeps != before:  # the walls were placed under other bounce timing
         sysid.identify_constants(frames, counts, 0, config.sysid_steps, constants, False,
                                  config.wall_spans, config.wall_placements)
+        return None
+    return quality[substeps]
 
 
 def load(checkpoint: str | Path) -> InversePhysicsPredictor:

@@ -89,6 +89,11 @@ def fit_quality(frames: np.ndarray, counts: np.ndarray,
     """How well ``constants`` explain sequences (N, T, H, W) fitted from a blob guess: the
     fraction reproduced exactly and the median mean squared error."""
     _, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), constants)
+    return _quality(loss)
+
+
+def _quality(loss: Tensor) -> dict[str, float]:
+    """The fraction of sequences reproduced exactly and the median error, of errors (N,)."""
     return {"exact": float((loss < EXACT).float().mean()), "median_error": float(loss.median())}
 
 
@@ -125,21 +130,22 @@ def _radius_evidence(frames: np.ndarray, counts: np.ndarray,
         fitted = loss <= loss.median()
     radii = state.radius[state.present & fitted[:, None]].detach().numpy()
     spread = float(np.std(radii) / np.median(radii)) if len(radii) >= 8 else None
-    return {"exact": float((loss < EXACT).float().mean()), "median_error": float(loss.median()),
-            "balls_measured": int(len(radii)), "spread": spread}
+    return {**_quality(loss), "balls_measured": int(len(radii)), "spread": spread}
 
 
 def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
                              steps: int = 100, wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015),
-                             placements: int = 3) -> tuple[str, dict]:
+                             placements: int = 3, shared: dict[str, float] | None = None
+                             ) -> tuple[str, dict]:
     """One radius for the world or a radius per ball, decided on training sequences (N, T, H,
     W). While one radius reproduces at least :data:`RADIUS_TRIGGER` of them exactly it stays.
     Otherwise the constants are identified again with a radius fitted per ball (two rounds of
     joint fitting, then the walls placed again), and that is kept if the fitted radii differ
     (relative spread at least :data:`RADIUS_SPREAD`) and a point or more of the sequences more
     is reproduced exactly, or, while none is, the median error halves; else the constants
-    return to one radius (``constants`` in place). Returns the hypothesis and the evidence."""
-    evidence = {"shared": fit_quality(frames, counts, constants)}
+    return to one radius (``constants`` in place). ``shared``: the :func:`fit_quality` of the
+    constants as they are, if already measured. Returns the hypothesis and the evidence."""
+    evidence = {"shared": shared or fit_quality(frames, counts, constants)}
     if bool(constants.radius_per_ball) or evidence["shared"]["exact"] >= RADIUS_TRIGGER:
         return constants.radius_hypothesis, evidence
     saved = copy.deepcopy(constants.state_dict())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.data.identity import data_source
-from bballs.data.variants import VARIANTS, variant_sequences
+from bballs.data.variants import VARIANTS, require_known, variant_sequences
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks import part2_recipes, part2_task7, task7_bench
 from bballs.tasks.prediction import N_INPUT
@@ -136,9 +136,7 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     the models trained on the files in ``data_dir`` (``rows``) and, with ``reidentify``, the
     physics model identified again on each variant (``reidentified_rows``). Rows of other
     variants already recorded for the same files are kept."""
-    unknown = sorted(set(names) - set(VARIANTS))
-    if unknown:
-        raise ValueError(f"unknown generator variant(s) {unknown}; known: {sorted(VARIANTS)}")
+    require_known(names)
     physics_model, learnt = trained_models(data_dir, paths, seed)
     results = paths.results / RESULTS_FILE
     recorded = read_results(results)
