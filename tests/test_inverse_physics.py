@@ -228,3 +228,32 @@ def test_every_training_setting_has_a_name_in_words():
     assert set(ipred.SETTING_NAMES) == fields
     rows = ipred.setting_rows(ipred.InverseConfig())
     assert {"setting": "sub-steps per frame tried", "value": "1, 2, 4, 8"} in rows
+
+
+def test_noisy_frames_are_counted_and_fitted_above_their_noise_floor():
+    clean, counts = variant_sequences("noise sigma 0.02", 24, 10, seed=3, observed=False)
+    noisy, _ = variant_sequences("noise sigma 0.02", 24, 10, seed=3)
+    assert ip.noise_floor(clean).max() < 1e-12  # nothing where no ball is
+    floor = ip.noise_floor(noisy)
+    assert floor.min() > 1e-4 and floor.max() < 4e-4  # clipped noise of std 0.02: ~2e-4
+    constants = ip.WorldConstants(**TRUE)
+    assert (ip.count_balls(noisy[:, :5], constants) == counts).mean() >= 0.95
+    _, _, error = ip.fit_sequences(torch.from_numpy(noisy[:, :5]), counts, constants)
+    assert (error < ip.EXACT).float().mean() == 0  # no fit reaches a noise-free error
+    assert (error < ip.exact_threshold(noisy[:, :5])).float().mean() >= 0.8
+
+
+def test_balls_never_seen_apart_start_on_their_blobs_and_are_split_again_until_they_fit():
+    frames, counts = variant_sequences("ours", 1500, 10, seed=0)
+    inputs = frames[:, :5]
+    hidden = ip.blob_centres(inputs)[1].max(axis=1) < counts  # two balls overlap throughout
+    assert 5 <= hidden.sum() <= 30
+    sub, k = torch.from_numpy(inputs[hidden]), counts[hidden]
+    constants = ip.WorldConstants(**TRUE)
+    guess = ip.blob_state(sub.numpy(), k)
+    apart = torch.cdist(guess.position, guess.position)[:, 0, 1]
+    assert (apart < 2.0).any() and (apart > 0).all()  # stacked on one blob, then split
+    _, _, once = ip.fit_sequences(sub, k, constants, restarts=0)
+    _, _, again = ip.fit_sequences(sub, k, constants, restarts=4)
+    assert (again <= once).all()
+    assert (again < ip.EXACT).all() and (once >= ip.EXACT).any()

@@ -85,3 +85,14 @@ def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):
     section = _reidentified(task7_variants.reidentified_record(rows))
     assert "world identified" in section and "4 sub-steps per frame" in section
     assert "bench-physics --variants" in _reidentified({})  # not run: says how
+
+
+def test_variants_that_lose_information_have_a_ceiling_below_a_perfect_score():
+    stored, _ = variants.variant_sequences("noise sigma 0.02", 30, 10)
+    rendered, _ = variants.variant_sequences("noise sigma 0.02", 30, 10, observed=False)
+    assert 1e-4 < ((stored - rendered) ** 2).mean() < 4e-4
+    ceiling = task7_variants._ceiling("noise sigma 0.02", stored[10:, 5:], 30, 0)["ceiling"]
+    assert 0.5 < ceiling["ssim"] < 0.9 and 33 < ceiling["psnr_of_mse"] < 40
+    ours, _ = variants.variant_sequences("ours", 5, 4)
+    assert np.array_equal(ours, variants.variant_sequences("ours", 5, 4, observed=False)[0])
+    assert task7_variants._ceiling("ours", ours, 5, 0) == {}

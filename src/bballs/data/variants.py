@@ -59,13 +59,13 @@ def _make(n: int, n_frames: int, rng: np.random.Generator, radius_range=None,
     return _render(track, radii, power, supersample), counts
 
 
-def _stored_as_8_bit(frames: Frames) -> Frames:
-    return np.round(frames[0] * 255) / 255, frames[1]
+def _stored_as_8_bit(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return (np.round(frames * 255) / 255).astype(np.float32)
 
 
-def _noisy(frames: Frames, rng: np.random.Generator, sigma: float = 0.02) -> Frames:
-    noisy = frames[0] + sigma * rng.standard_normal(frames[0].shape)
-    return np.clip(noisy, 0, 1).astype(np.float32), frames[1]
+def _noisy(frames: np.ndarray, rng: np.random.Generator, sigma: float = 0.02) -> np.ndarray:
+    noisy = frames + sigma * rng.standard_normal(frames.shape)
+    return np.clip(noisy, 0, 1).astype(np.float32)
 
 
 Variant = Callable[[int, int, np.random.Generator], Frames]
@@ -77,13 +77,18 @@ VARIANTS: dict[str, Variant] = {
     "4 sub-steps per frame": lambda n, t, rng: _make(n, t, rng, substeps=4),
     "speed per ball": lambda n, t, rng: _make(n, t, rng, per_ball_speed=True),
     "radius per ball 0.9-1.5": lambda n, t, rng: _make(n, t, rng, (0.9, 1.5)),
-    "8-bit frames": lambda n, t, rng: _stored_as_8_bit(_make(n, t, rng)),
-    "noise sigma 0.02": lambda n, t, rng: _noisy(_make(n, t, rng), rng),
+    "8-bit frames": lambda n, t, rng: _make(n, t, rng),
+    "noise sigma 0.02": lambda n, t, rng: _make(n, t, rng),
     "rendered at 4x and averaged down (outside)":
         lambda n, t, rng: _make(n, t, rng, supersample=4),
     "bounces keep 80 % of the speed (outside)":
         lambda n, t, rng: _make(n, t, rng, wall_restitution=0.8),
 }
+
+Observation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+#: How a variant's stored frames differ from the frames its world renders (information lost).
+OBSERVATIONS: dict[str, Observation] = {"8-bit frames": _stored_as_8_bit,
+                                        "noise sigma 0.02": _noisy}
 
 
 def require_known(names) -> None:
@@ -93,8 +98,13 @@ def require_known(names) -> None:
         raise ValueError(f"unknown generator variant(s) {unknown}; known: {sorted(VARIANTS)}")
 
 
-def variant_sequences(name: str, n: int, n_frames: int = 10, seed: int = 0) -> Frames:
-    """``n`` sequences of ``n_frames`` from the variant ``name`` of :data:`VARIANTS`."""
+def variant_sequences(name: str, n: int, n_frames: int = 10, seed: int = 0,
+                      observed: bool = True) -> Frames:
+    """``n`` sequences of ``n_frames`` from the variant ``name`` of :data:`VARIANTS`, as stored
+    (or, with ``observed`` False, as rendered, before :data:`OBSERVATIONS` loses anything)."""
     require_known((name,))
     rng = np.random.default_rng([seed, sorted(VARIANTS).index(name)])
-    return VARIANTS[name](n, n_frames, rng)
+    frames, counts = VARIANTS[name](n, n_frames, rng)
+    if observed and name in OBSERVATIONS:
+        frames = OBSERVATIONS[name](frames, rng)
+    return frames, counts

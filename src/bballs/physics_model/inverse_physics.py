@@ -33,8 +33,41 @@ from bballs.physics_model.world import SPEED_HYPOTHESES as SPEED_HYPOTHESES
 from bballs.physics_model.world import WorldConstants
 
 MAX_BALLS = tp.MAX_BALLS
-EXACT = 1e-6  # mean squared pixel error below which a fit reproduces its frames
+EXACT = 1e-6  # mean squared pixel error below which a fit reproduces noise-free frames
+NOISE_MARGIN = 1.5  # a fit to noisy frames is exact below this many times their noise floor
+BACKGROUND_LEVEL = 0.1  # pixels whose 5 x 5 neighbourhood stays below this are background
 SCHEDULE = ((2, 6), (3, 5), (None, 8))  # (frames fitted, Gauss-Newton iterations) per stage
+
+
+def _background(frames: Tensor | np.ndarray) -> tuple[Tensor, Tensor]:
+    """Frames (N, T, H, W) as a float tensor and the mask of their background pixels, those
+    whose 5 x 5 neighbourhood stays below :data:`BACKGROUND_LEVEL`, both flattened to (N, -1)."""
+    frames = torch.as_tensor(frames, dtype=torch.float32)
+    flat = frames.reshape(-1, 1, *frames.shape[-2:])
+    near_ball = torch.nn.functional.max_pool2d(flat, 5, stride=1, padding=2)
+    background = (near_ball < BACKGROUND_LEVEL).reshape(frames.shape).flatten(1).float()
+    return frames.flatten(1), background
+
+
+def background_mean(frames: Tensor | np.ndarray, power: int = 1) -> Tensor:
+    """The mean of the background pixels' values (raised to ``power``) of each sequence (N,) of
+    frames (N, T, H, W): 0 for noise-free frames, the level noise adds where no ball is."""
+    values, background = _background(frames)
+    return (values ** power * background).sum(1) / background.sum(1).clamp_min(1.0)
+
+
+def noise_floor(frames: Tensor | np.ndarray) -> Tensor:
+    """The mean squared value of each sequence's background pixels (N,) in frames (N, T, H,
+    W): the error that even the right state leaves where the renderer draws nothing (0 for
+    noise-free frames)."""
+    return background_mean(frames, power=2)
+
+
+def exact_threshold(frames: Tensor | np.ndarray) -> Tensor:
+    """The mean squared error (N,) below which a fit reproduces each sequence of frames (N, T,
+    H, W): :data:`EXACT` above :data:`NOISE_MARGIN` times its :func:`noise_floor`, so noisy
+    frames that the model explains count as reproduced too."""
+    return EXACT + NOISE_MARGIN * noise_floor(frames)
 
 
 @dataclass
@@ -126,13 +159,16 @@ def ball_mass(constants: WorldConstants) -> float:
 
 
 def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
-    """Number of balls (N,) from frames (N, T, H, W): the largest total intensity of a frame in
-    units of one ball's (overlapping balls are clipped, so the largest frame counts best); when
+    """Number of balls (N,) from frames (N, T, H, W): the largest total intensity of a frame
+    above the background level in units of one ball's (overlapping balls are clipped, so the
+    largest frame counts best); when
     the radius varies from ball to ball (so intensity does not count them), the most blobs
     seen apart in one frame."""
     if bool(constants.radius_per_ball):
         return np.clip(blob_centres(frames)[1].max(axis=1), 1, MAX_BALLS).astype(np.int64)
-    mass = np.asarray(frames, dtype=np.float64).sum(axis=(2, 3)).max(axis=1)
+    frames = np.asarray(frames, dtype=np.float64)
+    level = background_mean(frames).double().numpy()[:, None]  # what noise adds per pixel
+    mass = (frames.sum(axis=(2, 3)) - level * frames[0, 0].size).max(axis=1)
     return np.clip(np.rint(mass / ball_mass(constants)), 1, MAX_BALLS).astype(np.int64)
 
 
@@ -154,37 +190,41 @@ def _matched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def blob_state(frames: np.ndarray, counts: np.ndarray, seed: int = 0) -> State:
     """A guess of the state at the first of ``frames`` (N, T, H, W) from blob centroids: centres
     from the first frame that shows every ball, moved back along velocities from the next such
-    frame (no bounce assumed); balls never seen apart start at their blob with a random
-    direction."""
+    frame (no bounce assumed). Balls never seen apart start on the blobs of the first frame that
+    shows the most, moving with them, shifted at random (``seed``) so that they can part."""
     centres, n_blobs = blob_centres(frames)
     n = len(frames)
     position = np.full((n, MAX_BALLS, 2), 15.5)
     direction = np.zeros((n, MAX_BALLS, 2))
+    stacked = np.zeros((n, MAX_BALLS), dtype=bool)
     for i in range(n):
         k = int(counts[i])
-        full = np.flatnonzero(n_blobs[i] == k)
-        if full.size == 0:
-            seen = np.flatnonzero(n_blobs[i] > 0)
-            if seen.size:
-                position[i, :k] = np.nanmean(centres[i, seen[0]], axis=0)
+        seen = min(k, int(n_blobs[i].max()))
+        if seen == 0:
             continue
-        first = centres[i, full[0], :k]
-        position[i, :k] = first
+        full = np.flatnonzero(n_blobs[i] == seen)
+        slot = np.arange(k) % seen  # a ball never seen apart shares a blob
+        stacked[i, seen:k] = True
+        first = centres[i, full[0], :seen]
+        position[i, :k] = first[slot]
         if full.size > 1:
-            later = _matched(first, centres[i, full[1], :k])
-            direction[i, :k] = (later - first) / (full[1] - full[0])
+            later = _matched(first, centres[i, full[1], :seen])
+            direction[i, :k] = ((later - first) / (full[1] - full[0]))[slot]
             position[i, :k] -= full[0] * direction[i, :k]
-    return _as_state(position, direction, counts, seed)
+    return _as_state(position, direction, counts, stacked, seed)
 
 
 def _as_state(position: np.ndarray, direction: np.ndarray, counts: np.ndarray,
-              seed: int) -> State:
+              stacked: np.ndarray, seed: int) -> State:
+    """States from centres and directions (N, B, 2); balls ``stacked`` (N, B) on another are
+    moved by a random 0.3 pixels and nudged, balls without a direction get a random one."""
     present = present_mask(counts)
     generator = torch.Generator().manual_seed(seed)
+    stacked = torch.as_tensor(stacked)[..., None]
     position = torch.as_tensor(position, dtype=torch.float32)
-    position = position + 0.3 * torch.randn(position.shape, generator=generator) * (
-        position[..., :1] == position[:, :1, :1]).all(1, keepdim=True)  # split stacked balls
+    position = position + 0.3 * torch.randn(position.shape, generator=generator) * stacked
     direction = torch.as_tensor(direction, dtype=torch.float32)
+    direction = direction + 0.1 * torch.randn(direction.shape, generator=generator) * stacked
     still = (direction.abs().sum(-1) == 0) & present
     random = torch.randn(direction.shape, generator=generator)
     return State(position, torch.where(still[..., None], random, direction), present)
@@ -211,11 +251,13 @@ def fit_states(state: State, frames: Tensor, constants: WorldConstants,
 # --- inference: several guesses, later start frames for what stays unexplained ------------------
 
 def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
-                  guesses: tuple[State, ...] = (), max_start: int = 2
+                  guesses: tuple[State, ...] = (), max_start: int = 2, restarts: int = 4
                   ) -> tuple[State, Tensor, Tensor]:
     """Fit every sequence's state to its frames (N, T, H, W).
 
     Each guess (states at frame 0) and the blob guess is fitted and the lowest error kept. A
+    sequence not reproduced exactly (:func:`exact_threshold`) whose balls are never all seen
+    apart is fitted again from up to ``restarts`` other random splits of its stacked balls. A
     sequence that is still not reproduced exactly (a bounce or collision between the first
     frames spoils the first stages) is fitted again from a blob guess at frame 1, then 2, and
     keeps the first exact fit. Returns the states, the frame each state belongs to (N,) and the
@@ -228,18 +270,43 @@ def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
         state, err = fit_states(guess, frames, constants)
         best, error = (state, err) if best is None else _keep_better(best, error, state, err)
     start = torch.zeros(len(frames), dtype=torch.long)
-    todo = torch.nonzero(error >= EXACT).flatten()
+    threshold = exact_threshold(frames)
+    _restart_stacked(best, error, threshold, frames, counts, constants, restarts)
+    todo = torch.nonzero(error >= threshold).flatten()
     for first in range(1, max_start + 1):
         if len(todo) == 0:
             break
         sub = todo.numpy()
         state, err = fit_states(blob_state(numpy_frames[sub, first:], counts[sub]),
                                 frames[todo, first:], constants)
-        exact = err < EXACT
+        exact = err < threshold[todo]
         _assign(best, todo[exact], state, exact)
         error[todo[exact]], start[todo[exact]] = err[exact], first
         todo = todo[~exact]
     return best, start, error
+
+
+def _restart_stacked(best: State, error: Tensor, threshold: Tensor, frames: Tensor,
+                     counts: np.ndarray, constants: WorldConstants, restarts: int) -> None:
+    """Fit the sequences not reproduced whose balls are never all seen apart again from other
+    random splits of the stacked balls (:func:`blob_state` seeds 1 .. ``restarts``), keeping
+    (in place) each one's best fit until one is exact."""
+    todo = torch.nonzero(error >= threshold).flatten()
+    if len(todo) == 0:
+        return
+    sub = todo.numpy()
+    hidden = blob_centres(frames[todo].numpy())[1].max(axis=1) < counts[sub]
+    todo = todo[torch.as_tensor(hidden)]
+    for seed in range(1, restarts + 1):
+        if len(todo) == 0:
+            return
+        sub = todo.numpy()
+        state, err = fit_states(blob_state(frames[todo].numpy(), counts[sub], seed), frames[todo],
+                                constants)
+        better = err < error[todo]
+        _assign(best, todo[better], state, better)
+        error[todo[better]] = err[better]
+        todo = todo[error[todo] >= threshold[todo]]
 
 
 def _keep_better(best: State, error: Tensor, state: State, err: Tensor) -> tuple[State, Tensor]:

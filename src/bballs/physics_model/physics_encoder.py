@@ -25,6 +25,7 @@ from bballs.physics_model.inverse_physics import (
     MAX_BALLS,
     State,
     WorldConstants,
+    exact_threshold,
     fit_sequences,
     present_mask,
 )
@@ -81,7 +82,8 @@ def pseudo_labels(frames: Tensor, counts: Tensor, constants: WorldConstants
     state, start, error = fit_sequences(frames, counts.numpy(), constants)
     speed = constants.speed_constraint
     velocity = state.velocity(speed.detach() if speed is not None else None)
-    return State(state.position, velocity, state.present), (start == 0) & (error < 1e-6)
+    return (State(state.position, velocity, state.present),
+            (start == 0) & (error < exact_threshold(frames)))
 
 
 _PERMUTATIONS = torch.tensor(list(permutations(range(MAX_BALLS))))

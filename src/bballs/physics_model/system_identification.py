@@ -13,10 +13,10 @@ from torch import Tensor
 
 from bballs.physics_model.inverse_physics import (
     CONSTANT_NAMES,
-    EXACT,
     State,
     WorldConstants,
     blob_state,
+    exact_threshold,
     fit_states,
     sequence_loss,
 )
@@ -65,6 +65,7 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
     """
     constants = constants or WorldConstants()
     target = torch.as_tensor(frames, dtype=torch.float32)
+    threshold = exact_threshold(target)
     trace: dict[str, list[float]] = {name: [] for name in [*CONSTANT_NAMES, "exact"]}
     placements = max(placements, 1)
     for k in progress_bar(range(rounds + placements), desc="system identification",
@@ -73,7 +74,7 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
         if placing and wall_spans:
             place_walls(frames, counts, constants, wall_spans)
         state, loss = fit_states(blob_state(frames, counts), target, constants)
-        exact = float((loss < EXACT).float().mean())
+        exact = float((loss < threshold).float().mean())
         trace["exact"].append(exact)
         refine_jointly(state, constants, target, steps, walls_lr=0.0 if placing else 0.02)
         for name, value in constants.as_dict().items():
@@ -89,12 +90,14 @@ def fit_quality(frames: np.ndarray, counts: np.ndarray,
     """How well ``constants`` explain sequences (N, T, H, W) fitted from a blob guess: the
     fraction reproduced exactly and the median mean squared error."""
     _, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), constants)
-    return _quality(loss)
+    return _quality(loss, frames)
 
 
-def _quality(loss: Tensor) -> dict[str, float]:
-    """The fraction of sequences reproduced exactly and the median error, of errors (N,)."""
-    return {"exact": float((loss < EXACT).float().mean()), "median_error": float(loss.median())}
+def _quality(loss: Tensor, frames: np.ndarray) -> dict[str, float]:
+    """The fraction of sequences (N, T, H, W) reproduced exactly and the median error, of
+    their errors (N,)."""
+    exact = loss < exact_threshold(frames)
+    return {"exact": float(exact.float().mean()), "median_error": float(loss.median())}
 
 
 def choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
@@ -125,12 +128,12 @@ def _radius_evidence(frames: np.ndarray, counts: np.ndarray,
     the balls in exactly reproduced sequences (while fewer than 8 balls are, in the better
     half of the fits)."""
     state, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), constants)
-    fitted = loss < EXACT
+    fitted = loss < exact_threshold(frames)
     if int(state.present[fitted].sum()) < 8:
         fitted = loss <= loss.median()
     radii = state.radius[state.present & fitted[:, None]].detach().numpy()
     spread = float(np.std(radii) / np.median(radii)) if len(radii) >= 8 else None
-    return {**_quality(loss), "balls_measured": int(len(radii)), "spread": spread}
+    return {**_quality(loss, frames), "balls_measured": int(len(radii)), "spread": spread}
 
 
 def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
@@ -172,7 +175,7 @@ def total_speeds(frames: np.ndarray, counts: np.ndarray, constants: WorldConstan
     free.load_state_dict({**constants.state_dict(), "shared_speed": torch.tensor(False)})
     state, loss = fit_states(blob_state(frames, counts), torch.as_tensor(frames), free)
     speeds = state.velocity(None).flatten(1).norm(dim=1)
-    return speeds[loss < EXACT].numpy()
+    return speeds[loss < exact_threshold(frames)].numpy()
 
 
 def choose_speed_hypothesis(frames: np.ndarray, counts: np.ndarray,
@@ -204,6 +207,7 @@ def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstant
     inside a bounce-free piece of the error surface."""
     target = torch.as_tensor(frames, dtype=torch.float32)
     n = len(frames)
+    threshold = exact_threshold(target).repeat(candidates)
     for wall in constants.walls():
         for span in spans:
             shifts = torch.linspace(-span, span, candidates)
@@ -213,7 +217,7 @@ def place_walls(frames: np.ndarray, counts: np.ndarray, constants: WorldConstant
             guess = blob_state(np.tile(frames, (candidates, 1, 1, 1)), np.tile(counts, candidates))
             _, error = fit_states(guess, target.repeat(candidates, 1, 1, 1), constants,
                                   physics=physics)
-            exact = (error < EXACT).view(candidates, n).sum(1)
+            exact = (error < threshold).view(candidates, n).sum(1)
             if exact.max() == 0:  # nothing fits yet: no bounce timing to go by
                 break
             with torch.no_grad():

@@ -177,7 +177,8 @@ def _reidentified(record: dict) -> str:
         f"{record['sequences']} more), the physics model reads the variant's world from its "
         f"frames (column \"world identified\"). Within the family it can express its worst "
         f"variant, {s['inside_worst_variant']}, scores SSIM {s['inside_min_ssim']:.4f} (worst "
-        f"over those variants) and PSNR of the mean MSE {s['inside_min_psnr_of_mse']:.1f} dB. "
+        f"over those variants) and PSNR of the mean MSE {s['inside_min_psnr_of_mse']:.1f} dB"
+        f"{_met(s)}{_ceilings(s)}"
         f"Over all variants the gated system is at worst {s['vs_learnt_ssim']:+.4f} SSIM and "
         f"{s['vs_learnt_psnr_of_mse']:+.2f} dB from the learnt network, which was not trained "
         f"again (negative: below it). The budget is smaller than the headline model's "
@@ -188,6 +189,25 @@ def _reidentified(record: dict) -> str:
     table = markdown_table(record["table"], task7_variants.REIDENTIFIED_COLUMNS,
                            task7_variants.PERCENT)
     return f"{text}\n\n{table}"
+
+
+def _met(summary: dict) -> str:
+    """How many variants within the family meet the targets (older records: nothing)."""
+    if "inside_met" not in summary:
+        return ". "
+    return (f"; {summary['inside_met']} of its {summary['inside_variants']} variants reach SSIM "
+            f"{task7_variants.TARGET_SSIM} and {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB "
+            f"(or a perfect forecast's score where noise makes that lower). ")
+
+
+def _ceilings(summary: dict) -> str:
+    """A sentence on what a perfect forecast scores where stored frames lose information."""
+    parts = [f"{c['variant']}: SSIM {c['ssim']:.3f}, {c['psnr_of_mse']:.1f} dB"
+             for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
+    if not parts:
+        return ""
+    return ("A perfect forecast, the frames as rendered before noise, scored against the "
+            f"frames as stored, sets a ceiling ({'; '.join(parts)}). ")
 
 
 def _machine(results: dict[str, dict]) -> str:
