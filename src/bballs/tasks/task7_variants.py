@@ -176,10 +176,10 @@ def merged_rows(recorded: list[dict], new: list[dict]) -> list[dict]:
 
 
 COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",
-           "physics_psnr_of_mse": "physics PSNR of MSE (dB)", "exact_share": "exact %",
-           "learnt_ssim": "learnt SSIM", "learnt_psnr_of_mse": "learnt PSNR of MSE (dB)",
-           "final_ssim": "final SSIM", "final_psnr_of_mse": "final PSNR of MSE (dB)",
-           "physics_share": "physics path %"}
+           "physics_psnr_of_mse": "physics dB", "exact_share": "exact %",
+           "learnt_ssim": "learnt SSIM", "learnt_psnr_of_mse": "learnt dB",
+           "final_ssim": "final SSIM", "final_psnr_of_mse": "final dB",
+           "physics_share": "physics path %"}  # dB: PSNR of the mean MSE
 PERCENT = ("exact_share", "physics_share")
 
 
@@ -242,11 +242,7 @@ def targets(rows: list[dict]) -> dict:
 
 
 REIDENTIFIED_COLUMNS = {"variant": "generator variant", "world": "world identified",
-                        "physics_ssim": "physics SSIM",
-                        "physics_psnr_of_mse": "physics PSNR of MSE (dB)",
-                        "exact_share": "exact %", "final_ssim": "final SSIM",
-                        "final_psnr_of_mse": "final PSNR of MSE (dB)",
-                        "physics_share": "physics path %"}
+                        **{k: v for k, v in COLUMNS.items() if k != "variant"}}
 
 
 def reidentified_table_rows(rows: list[dict]) -> list[dict]:
