@@ -257,3 +257,10 @@ def test_balls_never_seen_apart_start_on_their_blobs_and_are_split_again_until_t
     _, _, again = ip.fit_sequences(sub, k, constants, restarts=4)
     assert (again <= once).all()
     assert (again < ip.EXACT).all() and (once >= ip.EXACT).any()
+
+
+def test_a_guess_is_made_where_every_frame_shows_more_blobs_than_balls():
+    frames, counts = variant_sequences("ours", 6, 5, seed=2)
+    two = np.clip(frames + frames[:, :, ::-1], 0, 1)  # mirrored copies: more blobs than counted
+    guess = ip.blob_state(two, counts)
+    assert guess.position.shape == (6, 3, 2) and torch.isfinite(guess.position).all()

@@ -203,6 +203,8 @@ def blob_state(frames: np.ndarray, counts: np.ndarray, seed: int = 0) -> State:
         if seen == 0:
             continue
         full = np.flatnonzero(n_blobs[i] == seen)
+        if full.size == 0:  # more blobs than balls in every frame: the largest ones
+            full = np.flatnonzero(n_blobs[i] >= seen)
         slot = np.arange(k) % seen  # a ball never seen apart shares a blob
         stacked[i, seen:k] = True
         first = centres[i, full[0], :seen]
