@@ -89,9 +89,10 @@ def _world(physics_model) -> dict:
     units = constants.in_box_units()
     shared = units["speed_hypothesis"] == "shared"
     radius = ("per ball, first guess " if units.get("radius_hypothesis") == "per ball" else "")
+    bright = f", brightness {units['peak']:.2f}" if units.get("peak", 1.0) != 1.0 else ""
     return {"constants": units, "world": (
         f"radius {radius}{units['radius']:.2f}, power {units['exponent']:.2f}, "
-        f"{units['substeps']} sub-steps, speed {'shared' if shared else 'per ball'}"),
+        f"{units['substeps']} sub-steps, speed {'shared' if shared else 'per ball'}{bright}"),
         "train_seconds": getattr(physics_model, "train_seconds", None)}
 
 
