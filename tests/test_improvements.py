@@ -164,6 +164,8 @@ def test_tables_name_recipes_in_words_and_dash_empty_cells():
     ((0.0, 0.1, 0.5), ("0.0", "0.1", "0.5")),  # settings keep the decimals they have
     ((0.0517, 8.4e-6), ("5.17×10⁻²", "8.40×10⁻⁶")),  # wide span: a power of ten everywhere
     ((2515.0, 1.0, 17900.0), ("2,515", "1", "17,900")),  # wide span of numbers at least 1
+    ((0.00748, 1.132, 2.404), ("0.00748", "1.13", "2.40")),  # wide span: 3 digits, no 10ⁿ
+    ((10.0, 0.001), ("10.0", "0.00100")),
 ])
 def test_every_number_of_a_column_has_one_format(values, texts):
     text = tables.markdown_table([{"x": v} for v in values], {"x": "x"})

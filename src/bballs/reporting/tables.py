@@ -84,17 +84,27 @@ def _numeric(table: list[dict], key: str) -> bool:
 def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, bool], str]:
     """One format for every number of a column (``format(value, is_std)``): fixed decimals, as
     many as the values need but no more than give the largest value ``digits`` significant
-    digits (0.1, 0.2 stay one decimal; 0.9994, 0.672 get four); where the values span more than two
-    orders of magnitude, whole numbers (all at least 1) or ``m.mm×10ⁿ`` for every cell."""
+    digits (0.1, 0.2 stay one decimal; 0.9994, 0.672 get four); where the values span more
+    than two orders of magnitude, whole numbers (all at least 1), plain decimals with three
+    significant digits (all in [10⁻⁴, 10⁴)) or ``m.mm×10ⁿ`` for every cell."""
     finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
     top, bottom = (max(finite), min(finite)) if finite else (1.0, 1.0)
     if top / bottom > 100 and bottom >= 1:
         return lambda v, std=False: _finite(v) or f"{v:,.0f}"
+    if top / bottom > 100 and bottom >= 1e-4 and top < 1e4:  # plain decimals, 3 digits each
+        return lambda v, std=False: _finite(v) or _significant(v, 2 if std else 3)
     if top / bottom > 100 or not 1e-3 <= top < 1e5:
         return lambda v, std=False: _finite(v) or format_number(v, 2 if std else 3, True)
     cap = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
     decimals = max(_decimals_needed(v, cap) for v in values if math.isfinite(v)) if finite else 0
     return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
+def _significant(value: float, digits: int) -> str:
+    """``value`` in plain decimals with ``digits`` significant digits (0.000395, 1.13, 10.0)."""
+    if value == 0:
+        return "0"
+    return f"{value:,.{max(digits - 1 - math.floor(math.log10(abs(value))), 0)}f}"
 
 
 def _decimals_needed(value: float, cap: int) -> int:
