@@ -141,7 +141,21 @@ def test_summarise_and_markdown_table():
     assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
     assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
     text = tables.markdown_table(table, {"variant": "v", "acc": "accuracy"})
-    assert "| a | 0.75 ± 0.25 |" in text and "| b | 0.50 |" in text  # one seed: no "± 0"
+    assert "| a | 0.75\u00a0±\u00a00.25 |" in text and "| b | 0.50 |" in text  # one seed: no ±
+    assert text.splitlines()[1] == "|---|---:|"  # numbers right-aligned, words left
+
+
+def test_tables_name_recipes_in_words_and_dash_empty_cells():
+    rows = [{"variant": "countnet+sym+scale+looks", "change": "old words", "n": None},
+            {"variant": "not a recipe", "change": "kept", "n": 2}]
+    text = tables.markdown_table(rows, {"variant": "variant", "change": "change", "n": "n"})
+    recipe = part1_task4.TASK4_BY_NAME["countnet+sym+scale+looks"]
+    assert f"| {recipe.title} | {recipe.change} | — |" in text
+    assert "| not a recipe | kept | 2 |" in text and "countnet+" not in text
+    assert recipe.title != recipe.name and " " in recipe.title
+    every = (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
+             *part2_recipes.TASK7.variants)
+    assert all("+" not in v.title.replace(" + ", "") for v in every)  # words, no identifiers
 
 
 @pytest.mark.parametrize("values, texts", [
@@ -150,6 +164,8 @@ def test_summarise_and_markdown_table():
     ((0.0, 0.1, 0.5), ("0.0", "0.1", "0.5")),  # settings keep the decimals they have
     ((0.0517, 8.4e-6), ("5.17×10⁻²", "8.40×10⁻⁶")),  # wide span: a power of ten everywhere
     ((2515.0, 1.0, 17900.0), ("2,515", "1", "17,900")),  # wide span of numbers at least 1
+    ((0.00748, 1.132, 2.404), ("0.00748", "1.13", "2.40")),  # wide span: 3 digits, no 10ⁿ
+    ((10.0, 0.001), ("10.0", "0.00100")),
 ])
 def test_every_number_of_a_column_has_one_format(values, texts):
     text = tables.markdown_table([{"x": v} for v in values], {"x": "x"})

@@ -264,3 +264,21 @@ def test_a_guess_is_made_where_every_frame_shows_more_blobs_than_balls():
     two = np.clip(frames + frames[:, :, ::-1], 0, 1)  # mirrored copies: more blobs than counted
     guess = ip.blob_state(two, counts)
     assert guess.position.shape == (6, 3, 2) and torch.isfinite(guess.position).all()
+
+
+def test_the_brightness_of_the_balls_is_read_from_the_frames_and_ours_stays_exactly_one():
+    for name in ("ours", "noise sigma 0.02", "8-bit frames", "softer profile (power 2)",
+                 "rendered at 4x and averaged down (outside)"):
+        assert ip.intensity_peak(variant_sequences(name, 40, 5)[0]) == 1.0, name
+    dim, counts = variant_sequences("dimmer balls (peak 0.8)", 40, 10, seed=3)
+    assert ip.intensity_peak(dim) == pytest.approx(0.8, abs=0.01)
+    constants = ip.WorldConstants(**TRUE, peak=0.8)
+    predictor = ipred.InversePhysicsPredictor(constants, pe.StateEncoder())
+    out, residual = predictor.predict_with_residual(dim[:, :5], horizon=5)
+    assert (predictor.counts(dim[:, :5]) == counts).mean() >= 0.95
+    assert np.median(residual) < ip.EXACT and out.max() <= 0.8 + 1e-6
+    assert np.median(((out - dim[:, 5:]) ** 2).mean(axis=(1, 2, 3))) < 1e-6
+    old = {k: v for k, v in constants.state_dict().items() if k != "peak"}
+    again = ip.WorldConstants()
+    again.load_state_dict(old)  # constants saved before the brightness was read: 1
+    assert float(again.peak) == 1.0

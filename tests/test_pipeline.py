@@ -102,7 +102,9 @@ def test_lab3_report_pdf_has_every_proposal(quick_run):
 
 
 TABLE_PLACEHOLDER = re.compile(r"\{table\[\w+\]\}")
-IDENTIFIER = re.compile(r"\b(?:ae_l\d+\w*|denoise_\w+|segment_(?:binary|instance)|psnr|ssim)\b")
+IDENTIFIER = re.compile(r"\b(?:ae_l\d+\w*|denoise_\w+|segment_(?:binary|instance)|psnr|ssim)\b"
+                        r"|\b[a-z-]+(?:\+(?:sym|long|size|scale|looks|walls|time|bce|cosine|bs16"
+                        r"|ae|norm))+\b|\bunet-(?:no|concat)-skips\b")  # recipes: spec+long, ...
 
 
 @pytest.mark.parametrize("report", ["report", "lab3_report"])
@@ -131,8 +133,10 @@ def test_report_has_every_value_and_figure(quick_run, report):
     text = render_markdown(quick_run, report=report)  # raises on any missing value
     assert MISSING not in text and not re.search(r"\{[a-z_0-9]+\[", text)
     digest = json.loads((quick_run / "results" / "part1.json").read_text())["data_source"]
-    assert f"Data: generated with seed 0; part1_bballs_training.npz " \
-           f"({digest['files']['part1_bballs_training.npz']['digest'][:8]})" in text
+    used = "part1_bballs_training.npz" if report == "report" else "part2_bballs_sequence.npz"
+    assert f"Data: generated with seed 0; {used} " \
+           f"({digest['files'][used]['digest'][:8]})" in text
+    assert (report == "report") == ("part1_bballs_test.npz" in text)  # only the files it uses
     figures = re.findall(r"!\[\]\((figures/[^)]+)\)", text)
     assert figures and all((quick_run / f).is_file() for f in figures)
 

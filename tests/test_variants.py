@@ -96,3 +96,17 @@ def test_variants_that_lose_information_have_a_ceiling_below_a_perfect_score():
     ours, _ = variants.variant_sequences("ours", 5, 4)
     assert np.array_equal(ours, variants.variant_sequences("ours", 5, 4, observed=False)[0])
     assert task7_variants._ceiling("ours", ours, 5, 0) == {}
+
+
+def test_targets_count_what_the_model_adds_beyond_a_perfect_forecast():
+    def row(ssim, mse, ceiling=None):
+        return {"physics_model": {"ssim": ssim, "mse": mse},
+                **({"ceiling": ceiling} if ceiling else {})}
+
+    assert task7_variants.met_target(row(0.995, 2e-4))
+    assert not task7_variants.met_target(row(0.985, 2e-4))  # SSIM below 0.99
+    assert not task7_variants.met_target(row(0.995, 4e-4))  # below 35 dB
+    noisy = {"ssim": 0.72, "mse": 2.2e-4}  # a perfect forecast of noisy frames
+    assert task7_variants.met_target(row(0.715, 2.2e-4 + 2e-4, noisy))
+    assert not task7_variants.met_target(row(0.70, 2.2e-4 + 2e-4, noisy))
+    assert not task7_variants.met_target(row(0.715, 2.2e-4 + 4e-4, noisy))

@@ -63,6 +63,17 @@ def noise_floor(frames: Tensor | np.ndarray) -> Tensor:
     return background_mean(frames, power=2)
 
 
+PEAK_TOLERANCE = 0.01  # a brightest value within this of 1 is the renderer's own
+
+
+def intensity_peak(frames: np.ndarray) -> float:
+    """The brightness of a ball's centre in frames (N, T, H, W): the median over frames of their
+    brightest pixel, or exactly 1 (the renderer's) when within :data:`PEAK_TOLERANCE` of it."""
+    brightest = np.asarray(frames, dtype=np.float32).reshape(-1, np.shape(frames)[-1] ** 2)
+    peak = float(np.median(brightest.max(axis=1)))
+    return 1.0 if abs(peak - 1.0) <= PEAK_TOLERANCE or peak <= 0 else peak
+
+
 def exact_threshold(frames: Tensor | np.ndarray) -> Tensor:
     """The mean squared error (N,) below which a fit reproduces each sequence of frames (N, T,
     H, W): :data:`EXACT` above :data:`NOISE_MARGIN` times its :func:`noise_floor`, so noisy

@@ -99,18 +99,24 @@ class InversePhysicsPredictor:
         """Training time recorded in the checkpoint (system identification + encoder)."""
         return float(self.info.get("sysid_seconds", 0.0) + self.info.get("encoder_seconds", 0.0))
 
+    @property
+    def peak(self) -> float:
+        """The brightness of a ball's centre in the files (the simulator renders 1)."""
+        return float(self.constants.peak)
+
     def fit(self, inputs, counts=None) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
-        """States (at the frame given per sequence) fitted to inputs (N, T, 32, 32), and each
-        sequence's mean squared error on the frames it was fitted to."""
-        frames = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
-        counts = self.counts(frames.numpy(), counts)
+        """States (at the frame given per sequence) fitted to inputs (N, T, 32, 32) brought to
+        the renderer's brightness, and each sequence's mean squared error on the frames it was
+        fitted to (at that brightness)."""
+        frames = torch.as_tensor(np.asarray(inputs, dtype=np.float32) / self.peak)
+        counts = self.counts(np.asarray(inputs), counts)
         guess = pe.encode(self.encoder, frames, torch.as_tensor(counts))
         return ip.fit_sequences(frames, counts, self.constants, guesses=(guess,))
 
     def counts(self, inputs: np.ndarray, counts=None) -> np.ndarray:
         """The given ball counts, or counts read from the frames' total intensity."""
         if counts is None:
-            return ip.count_balls(inputs, self.constants)
+            return ip.count_balls(np.asarray(inputs) / self.peak, self.constants)
         return np.asarray(counts, dtype=np.int64)
 
     def predict(self, inputs, horizon: int = 5, counts=None) -> np.ndarray:
@@ -123,14 +129,15 @@ class InversePhysicsPredictor:
         the fitted world on the input frames (small where the world model explains them)."""
         state, start, error = self.fit(inputs, counts)
         frames = ip.predict_from_states(state, start, self.constants, len(inputs[0]), horizon)
-        return frames.numpy(), error.numpy()
+        return self.peak * frames.numpy(), self.peak ** 2 * error.numpy()
 
     __call__ = predict
 
 
 def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = InverseConfig(),
           checkpoint: str | Path | None = None, progress: bool = True) -> InversePhysicsPredictor:
-    """System identification, then encoder training, on training sequences (N, 10, 32, 32).
+    """System identification, then encoder training, on training sequences (N, 10, 32, 32),
+    brought to the renderer's brightness (:func:`~ip.intensity_peak`, kept in the constants).
 
     With ``checkpoint`` each stage is saved atomically when done and a checkpoint of the same
     configuration and training data (size and content digest) is reused (a finished one
@@ -145,11 +152,14 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
     if saved:
         constants.load_state_dict(saved["constants"])
         info.update(saved["info"])
+    peak = ip.intensity_peak(frames)  # the world is identified at the renderer's brightness
+    frames = frames / peak if peak != 1.0 else frames
     if not saved:
         started = time.perf_counter()
         rows = np.random.default_rng(config.seed).choice(len(frames), config.sysid_sequences,
                                                          replace=False)
         info.update(identify(frames[rows], counts[rows], constants, config, progress))
+        constants.peak.fill_(peak)
         info["sysid_seconds"] = time.perf_counter() - started
         _save(checkpoint, constants, None, info)
     if saved and saved.get("encoder"):

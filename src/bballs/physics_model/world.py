@@ -1,5 +1,6 @@
 """The world of the physics model: its global constants (radius, walls, profile exponent,
-speed) as trainable parameters, and the structural hypotheses system identification chooses
+speed) as trainable parameters, the brightness of a ball's centre read from the frames, and the
+structural hypotheses system identification chooses
 among (sub-steps per frame, shared or per-ball speed, one radius or a radius per ball). Lengths
 are in pixels, pixel ``i`` centred at coordinate ``i``."""
 
@@ -26,11 +27,12 @@ class WorldConstants(nn.Module):
                  exponent: float = INITIAL_GUESS["exponent"],
                  offset: float = INITIAL_GUESS["offset"], speed: float = INITIAL_GUESS["speed"],
                  shared_speed: bool = True, substeps: int = tp.SUBSTEPS,
-                 radius_per_ball: bool = False):
+                 radius_per_ball: bool = False, peak: float = 1.0):
         super().__init__()
         self.register_buffer("shared_speed", torch.tensor(bool(shared_speed)))
         self.register_buffer("radius_per_ball", torch.tensor(bool(radius_per_ball)))
         self.register_buffer("substeps", torch.tensor(int(substeps)))
+        self.register_buffer("peak", torch.tensor(float(peak)))
         self.log_radius = nn.Parameter(torch.tensor(math.log(radius)))
         self.low = nn.Parameter(torch.tensor(-float(offset)))
         self.high = nn.Parameter(torch.tensor(box - offset))
@@ -40,6 +42,7 @@ class WorldConstants(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # constants saved before the radius hypothesis existed had one radius for the world
         state_dict.setdefault(prefix + "radius_per_ball", torch.tensor(False))
+        state_dict.setdefault(prefix + "peak", torch.tensor(1.0))  # and balls of brightness 1
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @property
@@ -104,7 +107,8 @@ class WorldConstants(nn.Module):
         return {"radius": values["radius"] / unit, "box": box_size,
                 "exponent": values["exponent"], "pixel_offset": values["offset"],
                 "pixel_size": 1.0 / unit, "speed": speed, "speed_hypothesis": self.hypothesis,
-                "substeps": int(self.substeps), "radius_hypothesis": self.radius_hypothesis}
+                "substeps": int(self.substeps), "radius_hypothesis": self.radius_hypothesis,
+                "peak": float(self.peak)}
 
     def speed_rule(self, box_size: float = 10.0) -> str:
         """The speed hypothesis in words, with the speed in box units per frame if shared."""
@@ -115,8 +119,10 @@ class WorldConstants(nn.Module):
     def describe(self, box_size: float = 10.0) -> str:
         """The fitted constants in box units on one line, then the speed rule."""
         values = {k: v for k, v in self.in_box_units(box_size).items()
-                  if k not in ("speed", "speed_hypothesis", "substeps", "radius_hypothesis")}
+                  if k not in ("speed", "speed_hypothesis", "substeps", "radius_hypothesis",
+                               "peak")}
         fitted = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
         radius = "; radius fitted per ball" if bool(self.radius_per_ball) else ""
+        radius += f"; balls of brightness {float(self.peak):.3f}" if float(self.peak) != 1 else ""
         return (f"{fitted}{radius}; {int(self.substeps)} sub-steps per frame; "
                 f"speed {self.speed_rule(box_size)}")

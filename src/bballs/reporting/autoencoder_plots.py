@@ -65,14 +65,14 @@ def image_rows(rows: Mapping[str, object], path=None, n: int = 8,
 
 def design_curves(histories: Mapping[str, Sequence[float]], path=None) -> plt.Figure:
     """Validation MSE over epochs of the design variants (one line each)."""
-    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    fig, ax = plt.subplots(figsize=(5.6, 2.8))
     for i, (name, values) in enumerate(histories.items()):
         ax.plot(np.arange(1, len(values) + 1), values, "o-" if "transposed" in name else "s--",
                 color=f"C{i // 2}", alpha=1.0 if "transposed" in name else 0.7, label=name)
     ax.set(xlabel="epoch", ylabel="validation MSE", yscale="log")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.tight_layout()
     return save(fig, path)
 
@@ -134,8 +134,9 @@ def scatter_by_count(points, counts, path=None, xlabel: str = "z1", ylabel: str 
         ax.scatter(points[chosen, 0], points[chosen, 1], s=5, alpha=0.6, color=colour,
                    label=f"{count} ball{'s' if count > 1 else ''}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8, markerscale=2)
-    fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, markerscale=2, ncol=3,
+               loc="lower center", frameon=False)  # below the axes, off the points
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return save(fig, path)
 
 

@@ -116,15 +116,22 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
 
 
 def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """Horizontal bars of the Frechet distance of every set (log scale)."""
+    """The Fréchet distance of every set as a dot on a log axis (a dot chart: lengths of bars
+    would mean nothing on a log scale), with its value."""
     fig, ax = plt.subplots(figsize=(4.5, 0.25 * len(rows) + 0.8))
     names = [row["set"] for row in rows]
-    values = [max(row["fd"], 1e-6) for row in rows]
-    ax.barh(np.arange(len(rows)), values, color="C0")
-    ax.set_yticks(np.arange(len(rows)), names, fontsize=8)
+    values = np.array([max(row["fd"], 1e-6) for row in rows])
+    y = np.arange(len(rows))
+    ax.hlines(y, values.min() / 3, values, color="0.8", lw=1)
+    ax.plot(values, y, "o", color="C0", ms=4)
+    for value, row_y in zip(values, y):
+        ax.annotate(f"{value:.3g}", (value, row_y), textcoords="offset points", xytext=(5, -3),
+                    fontsize=7)
+    ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("Frechet distance to the test frames (our features)", fontsize=8)
+    ax.set_xlim(values.min() / 3, values.max() * 6)
+    ax.set_xlabel("Fréchet distance to the test frames (our features, log scale)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()

@@ -35,13 +35,16 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
                  labels: Sequence[str] = (), title: str = "") -> plt.Figure:
     """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
     ``labels`` are label maps (0 black, 1..3 red, green, blue); the others grey images in
-    [0, 1]; a series whose name starts with "|" is an error map shown in [0, 1] with "magma"
-    and a colour bar. Sized to print at 70 % of the text width with 7.5-pt labels."""
+    [0, 1]; a series whose name starts with "|" is an error map, white for no error and dark
+    red for the largest error of the figure, with a colour bar. Sized to print at 70 % of the
+    text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
     n = min(len(v) for v in series.values())
     fig, axes = plt.subplots(len(series), n, figsize=(0.55 * n + 1.0, 0.55 * len(series) + 0.3),
                              squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
     error_image = None
+    errors_max = max([float(np.max(v)) for name, v in series.items() if name.startswith("|")]
+                     or [1.0])
     for r, (name, frames) in enumerate(series.items()):
         for c in range(n):
             ax = axes[r, c]
@@ -50,13 +53,14 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
             if name in labels:
                 ax.imshow(frames[c], cmap=LABEL_COLOURS, vmin=0, vmax=3, interpolation="nearest")
             else:
-                cmap = "magma" if name.startswith("|") else "gray"
-                image = ax.imshow(frames[c], cmap=cmap, vmin=0, vmax=1)
+                error = name.startswith("|")
+                image = ax.imshow(frames[c], cmap="Reds" if error else "gray", vmin=0,
+                                  vmax=max(errors_max, 0.05) if error else 1)
                 error_image = image if name.startswith("|") else error_image
         axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
     if error_image is not None:
         errors = [axes[r, -1] for r, name in enumerate(series) if name.startswith("|")]
-        bar = fig.colorbar(error_image, ax=errors, fraction=0.05, pad=0.02)
+        bar = fig.colorbar(error_image, ax=errors, fraction=0.12, pad=0.03, aspect=6)
         bar.set_label("|error|", fontsize=7.5)
         bar.ax.tick_params(labelsize=7.5)
     if title:
@@ -119,7 +123,9 @@ def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 
     names = list(rows)
     labels = names[1:4] if i2i.task(run.task).kind == "segment" else ()
     cond = i2i.conditions(run.task, data.val)[condition].title
-    title = f"{i2i.task(run.task).title}, {cond}: network with {run.skip} skips"
+    kind = i2i.task(run.task).kind
+    where = f", {cond}" if kind == "segment" else ""  # restoration titles name the corruption
+    title = f"{i2i.task(run.task).title}{where}: network with {run.skip} skips"
     return example_grid(rows, path, n, labels=labels, title=title)
 
 

@@ -14,6 +14,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.core.files import atomic_path, update_results
 from bballs.metrics import CLASS_LABELS, as_numpy
+from bballs.reporting.tables import recipe_title
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
 TEXT_WIDTH_IN = 7.0  # A4 less the page margins of report/style.css
@@ -109,9 +110,9 @@ def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0"
 
 def confusion(matrix, path=None, title: str = "") -> plt.Figure:
     """A 3x3 confusion matrix with counts, rows true and columns predicted ball counts."""
-    fig, ax = plt.subplots(figsize=(3.2, 3.0))  # printed at half the text width
+    fig, ax = plt.subplots(figsize=(3.6, 3.0))  # printed at half the text width
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(CLASS_LABELS))
-    display.plot(ax=ax, cmap="Blues", colorbar=False)
+    display.plot(ax=ax, cmap="Blues", colorbar=True)
     ax.set(xlabel="predicted number of balls", ylabel="true number of balls",
            title=textwrap.fill(title, 42))
     fig.tight_layout()
@@ -124,11 +125,12 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
     centres = (np.asarray(bins[:-1]) + np.asarray(bins[1:])) / 2
     fig, ax = plt.subplots(figsize=(3.6, 3.0))
     for name, values in accuracies.items():
-        ax.plot(centres, values, "o-", label=name)
+        ax.plot(centres, 100 * np.asarray(values, dtype=float), "o-", label=name)
     ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
     for x, n in zip(centres, counts):
-        ax.annotate(f"n={n}", (x, 1.08), ha="center", fontsize=8, color="grey")
-    ax.set(xlabel="mean ball radius in the frame", ylabel="test accuracy", ylim=(0, 1.15))
+        ax.annotate(f"n={n}", (x, 108), ha="center", fontsize=7, color="grey")
+    ax.margins(x=0.1)
+    ax.set(xlabel="mean ball radius in the frame", ylabel="test accuracy (%)", ylim=(0, 115))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
@@ -175,7 +177,7 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
                     path, first_frame: int, trained_horizon: int | None, style: str,
                     width: float) -> plt.Figure:
     """One panel per metric, one line per predictor, against the predicted frame's number."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 2.9))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.3))
     for ax, metric in zip(axes, metrics):
         for name, per_metric in curves.items():
             values = np.asarray(per_metric[metric], dtype=float)
@@ -188,8 +190,11 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
         ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7.5)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=7.5,
+               frameon=False)  # below the panels, off the data
+    rows = -(-len(labels) // 3)
+    fig.tight_layout(rect=(0, 0.07 * rows, 1, 1))
     return save(fig, path)
 
 
@@ -202,22 +207,28 @@ def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
                   reference: Mapping[str, float] | None = None) -> plt.Figure:
     """Mean +- std over seeds of ``metric`` per variant (rows of ``experiments.summarise``),
-    as points with error bars (the axis need not start at zero)."""
-    names = [row["variant"] for row in table]
-    means = np.array([row[f"{metric}_mean"] for row in table])
-    stds = np.array([row.get(f"{metric}_std") or 0.0 for row in table])
+    as points with error bars (the axis need not start at zero); recipes by their names in
+    words, accuracies in percent."""
+    scale = 100.0 if "accuracy" in metric else 1.0
+    names = [recipe_title(row["variant"]) for row in table]
+    means = scale * np.array([row[f"{metric}_mean"] for row in table])
+    stds = scale * np.array([row.get(f"{metric}_std") or 0.0 for row in table])
+    reference = {name: scale * value for name, value in (reference or {}).items()}
     fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(names) + 1.2))
     y = np.arange(len(names))
     ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
     ax.set_yticks(y, names)
     for row_y, (m, row) in enumerate(zip(means, table)):
-        ax.annotate(f"{m:.3f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
+        ax.annotate(f"{m:.1f} (n={row['seeds']})" if scale > 1 else
+                    f"{m:.3f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
                     xytext=(0, 6), ha="center", fontsize=8)
     for i, (name, value) in enumerate((reference or {}).items()):
-        ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.3f}")
+        ax.axvline(value, color=f"C{i + 1}", ls="--",
+                   label=f"{name} {value:.1f}" if scale > 1 else f"{name} {value:.3f}")
     low = min([*(means - stds), *(reference or {}).values()])
-    high = max(1.0, float((means + stds).max()))
-    ax.set(xlabel=label, xlim=(max(0.0, low - 0.03), high + 0.02), ylim=(len(names) - 0.5, -0.7))
+    high = max(scale, float((means + stds).max()))
+    ax.set(xlabel=label, xlim=(max(0.0, low - 0.03 * scale), high + 0.02 * scale),
+           ylim=(len(names) - 0.5, -0.7))
     if reference:
         ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3, axis="x")
@@ -237,7 +248,7 @@ def error_maps(predictions: Mapping[str, object], target, path=None,
     """Per sequence: the true frames, then each predictor's |prediction - truth| (white = 0,
     black = 1), frames numbered t = first_frame, ..."""
     truth = as_numpy(target)
-    rows = {"truth": truth, **{f"|{name} - truth|": 1 - np.abs(as_numpy(p) - truth)
+    rows = {"truth": truth, **{f"error, {name}": 1 - np.abs(as_numpy(p) - truth)
                                for name, p in predictions.items()}}
     return sequence_grid(rows, path, n_sequences=len(truth), first_frame=first_frame,
                          width=0.7 * TEXT_WIDTH_IN)  # printed at 70 % of the text width

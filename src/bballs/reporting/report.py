@@ -8,9 +8,11 @@ and ``results/lab3.json``).
 The Markdown source holds placeholders in Python's format syntax, e.g.
 ``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
 A value that is not there stops the build with the list of missing fields (``allow_missing``
-prints them as "n/a" instead). Tables are generated from the same files (``{table[task4]}``,
-...). The author block is read from ``report/author.ini``. The PDF is written to a temporary
-file and renamed, so an interrupted build never leaves a broken ``report.pdf``. Until
+prints them as "n/a" instead); ``{...:title}`` prints a recipe's identifier as its name in words
+and ``{...:sci}`` a number with its power of ten written out. Tables are generated from the
+same files (``{table[task4]}``, ...). The author block is read from ``report/author.ini``. The
+PDF is written to a temporary file and renamed, so an interrupted build never leaves a broken
+``report.pdf``. Until
 ``report/author.ini`` is filled (``python -m bballs author``), every page carries a banner.
 """
 
@@ -40,6 +42,7 @@ from bballs.reporting.tables import (
     model_rows,
     procedure_rows,
     recipe_rows,
+    recipe_title,
 )
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
 
@@ -89,6 +92,8 @@ class _TolerantFormatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "sci" and isinstance(value, (int, float)):  # 2.7×10⁻⁵, never e-05
             return format_number(float(value), 2)
+        if format_spec == "title" and isinstance(value, str):  # a recipe's name in words
+            return recipe_title(value)
         try:
             text = super().format_field(value, format_spec)
             if isinstance(value, float) and re.search(r"\de[+-]\d", text):  # "g" chose e-notation
@@ -196,8 +201,10 @@ def _met(summary: dict) -> str:
     if "inside_met" not in summary:
         return ". "
     return (f"; {summary['inside_met']} of its {summary['inside_variants']} variants reach SSIM "
-            f"{task7_variants.TARGET_SSIM} and {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB "
-            f"(or a perfect forecast's score where noise makes that lower). ")
+            f"{task7_variants.TARGET_SSIM} and {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB (where "
+            f"the stored frames lose information, counted beyond what a perfect forecast scores: "
+            f"SSIM within {1 - task7_variants.TARGET_SSIM:.2f} of it, and the mean squared error "
+            f"added to it at most that of {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB). ")
 
 
 def _ceilings(summary: dict) -> str:
@@ -218,12 +225,17 @@ def _machine(results: dict[str, dict]) -> str:
     return "a machine these results do not record (run the notebooks again to record it)"
 
 
-def _data_line(results: dict[str, dict]) -> str | _Missing:
-    """Which data the results came from (origin and digests), once per distinct source; if a
-    results file does not say, the value is missing."""
+def _data_line(results: dict[str, dict], used: tuple[str, ...] | None = None
+               ) -> str | _Missing:
+    """Which data the results came from (origin and digests), once per distinct source, listing
+    only the ``used`` files if given; if a results file does not say, the value is missing."""
     sources = [r.get("data_source") for r in results.values()]
     if not sources or not all(isinstance(source, dict) for source in sources):
         return _Missing()
+    if used is not None:
+        sources = [{**source, "files": {name: entry for name, entry in
+                                        source.get("files", {}).items() if name in used}}
+                   for source in sources]
     return "<br>".join(dict.fromkeys(describe_source(source) for source in sources))
 
 
@@ -243,6 +255,7 @@ class ReportSpec:
     sources: tuple[str, ...]
     tables: Callable[..., dict[str, str]]
     sections: str | None = None  # a folder of report/ whose *.md follow the template
+    data_files: tuple[str, ...] | None = None  # the data files it uses (None: all)
 
     def text(self, report_dir: Path) -> str:
         parts = [report_dir / self.template]
@@ -266,7 +279,8 @@ def _lab3_tables(lab3: dict) -> dict[str, str]:
 
 REPORTS = {
     "report": ReportSpec("report", "report.md", ("part1", "part2"), _tables),
-    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), _lab3_tables, "lab3"),
+    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), _lab3_tables, "lab3",
+                              ("part2_bballs_sequence.npz",)),
 }
 
 
@@ -291,7 +305,7 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
     values = {**results, "author": read_author(report_dir, report), "table": tables,
-              "data_source": _data_line(results), "machine": _machine(results)}
+              "data_source": _data_line(results, spec.data_files), "machine": _machine(results)}
     formatter = _TolerantFormatter()
     text = formatter.vformat(spec.text(report_dir), (), values)
     if formatter.missing and not allow_missing:

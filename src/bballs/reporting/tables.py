@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
+from bballs.tasks import part1_task4, part2_recipes
 from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
 from bballs.training.experiments import Variant
 
@@ -40,9 +42,13 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
     numbers get thousands separators, times (``*_seconds``) whole seconds, and the other numbers
-    of a column share one format (:func:`column_format`).
+    of a column share one format (:func:`column_format`); columns of numbers are right-aligned,
+    a cell with no value shows a dash. A recipe's identifier in the ``variant`` column is shown
+    as its name in words (:func:`recipe_title`), with its ``change`` as the code states it.
     """
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
+    table = [_titled(row) for row in table]
+    align = ["---:" if _numeric(table, key) else "---" for key in columns]
+    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
     formats = {key: column_format(_column_values(table, key)) for key in columns}
     for row in table:
         cells = [_cell(row, key, key in percent, formats[key]) for key in columns]
@@ -50,20 +56,55 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     return "\n".join(lines)
 
 
+@cache
+def _recipes() -> dict[str, Variant]:
+    return {v.name: v for v in (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
+                                *part2_recipes.TASK7.variants)}
+
+
+def recipe_title(name: str) -> str:
+    """A recipe's name in words (:attr:`Variant.title`), or ``name`` if it is no recipe."""
+    recipe = _recipes().get(name)
+    return recipe.title if recipe else name
+
+
+def _titled(row: dict) -> dict:
+    recipe = _recipes().get(row.get("variant"))
+    if recipe is None:
+        return row
+    return {**row, "variant": recipe.title, **({"change": recipe.change} if "change" in row
+                                               else {})}
+
+
+def _numeric(table: list[dict], key: str) -> bool:
+    values = [row.get(f"{key}_mean", row.get(key)) for row in table]
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
 def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, bool], str]:
     """One format for every number of a column (``format(value, is_std)``): fixed decimals, as
     many as the values need but no more than give the largest value ``digits`` significant
-    digits (0.1, 0.2 stay one decimal; 0.9994, 0.672 get four); where the values span more than two
-    orders of magnitude, whole numbers (all at least 1) or ``m.mm×10ⁿ`` for every cell."""
+    digits (0.1, 0.2 stay one decimal; 0.9994, 0.672 get four); where the values span more
+    than two orders of magnitude, whole numbers (all at least 1), plain decimals with three
+    significant digits (all in [10⁻⁴, 10⁴)) or ``m.mm×10ⁿ`` for every cell."""
     finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
     top, bottom = (max(finite), min(finite)) if finite else (1.0, 1.0)
     if top / bottom > 100 and bottom >= 1:
         return lambda v, std=False: _finite(v) or f"{v:,.0f}"
+    if top / bottom > 100 and bottom >= 1e-4 and top < 1e4:  # plain decimals, 3 digits each
+        return lambda v, std=False: _finite(v) or _significant(v, 2 if std else 3)
     if top / bottom > 100 or not 1e-3 <= top < 1e5:
         return lambda v, std=False: _finite(v) or format_number(v, 2 if std else 3, True)
     cap = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
     decimals = max(_decimals_needed(v, cap) for v in values if math.isfinite(v)) if finite else 0
     return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
+def _significant(value: float, digits: int) -> str:
+    """``value`` in plain decimals with ``digits`` significant digits (0.000395, 1.13, 10.0)."""
+    if value == 0:
+        return "0"
+    return f"{value:,.{max(digits - 1 - math.floor(math.log10(abs(value))), 0)}f}"
 
 
 def _decimals_needed(value: float, cap: int) -> int:
@@ -87,12 +128,12 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
-        return number(row[f"{key}_mean"]) + (f" ± {number(std, True)}" if std else "")
+        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{number(std, True)}" if std else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
+    if isinstance(value, bool) or value is None or value == "":
+        return "—" if value in (None, "") else str(value)
     if isinstance(value, int):
         return f"{value:,}"
     return number(value) if isinstance(value, float) else str(value)
@@ -101,13 +142,25 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
     replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
-    return [{"variant": v.name, "model": v.model.__name__, "epochs": v.epochs,
+    return [{"variant": v.title, "model": model_title(v.model), "epochs": v.epochs,
              "batch": v.batch_size, "lr": f"{v.lr:g}",
              "schedule": "cosine" if v.schedule else "constant",
              "loss": v.loss.__name__.replace("Loss", ""),
              "augmentation": aug.short_name(v.augment),
              "pre-training": "autoencoder" if v.pretrained else "none",
              "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
+                "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
+                "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
+                "FramePredictor": "frame predictor",
+                "PhysicsPriorPredictor": "physics-prior predictor"}
+
+
+def model_title(model: type) -> str:
+    """A model class's name in words (the class name where it is already a word)."""
+    return MODEL_TITLES.get(model.__name__, model.__name__)
 
 
 def procedure_rows() -> list[dict]:

@@ -3,14 +3,14 @@
 ==============================  =====================  ============================================
 Task (notebook)                 module                 main functions
 ==============================  =====================  ============================================
-Tasks 1-3: Table 2 CNN (01)     counting               load_counting_data, spec_config,
+Tasks 1-3: baseline CNN (01)     counting               load_counting_data, spec_config,
                                                        train_counter, evaluate_counter,
                                                        accuracy_by_radius
 Task 4: a better counter (01)   part1_task4            TASK4 (recipes), selected_recipe,
                                                        pretrain_autoencoder, label_study_summary
                                 robustness             heldout_validation, shift_families,
                                                        robustness_rows
-Tasks 5-6: Table 3 U-Net (02)   prediction             load_prediction_data, spec_config,
+Tasks 5-6: baseline U-Net (02)   prediction             load_prediction_data, spec_config,
                                                        train_predictor, evaluate_predictor
                                 part2_recipes          TASK5 (the skip study)
 Task 7: beyond the U-Net (02)   part2_task7            calibrate, final_system, score_gate

@@ -181,6 +181,7 @@ def skip_rows(study: Study) -> list[dict]:
                          "metric": metric, "metric_name": METRIC_NAMES[metric],
                          "score": entry["scores"][conds[0]][metric],
                          "score_2": entry["scores"][conds[-1]][metric] if len(conds) > 1 else None,
+                         "hole_mse": entry["scores"][conds[0]].get("hole_mse"),
                          "val_loss": entry["val_loss"], "params": entry["params"],
                          "train_seconds": entry["train_seconds"],
                          "selected": "yes" if study.selected[name] == skip else ""})
@@ -211,6 +212,13 @@ SKIP_COLUMNS = {"task_title": "task", "skip": "skip", "metric_name": "metric",
 SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
                "denoise_salt_pepper": "salt-and-pepper denoising", "inpaint": "in-painting",
                "segment_binary": "binary segmentation", "segment_instance": "instance segmentation"}
+SKIP_RESTORE_COLUMNS = {"task_title": "task", "skip": "skip", "score": "PSNR (dB)",
+                        "score_2": "PSNR, random hole (dB)", "hole_mse": "MSE in hole",
+                        "val_loss": "val loss", "params": "params", "train_seconds": "train s",
+                        "selected": "selected"}
+SKIP_SEGMENT_COLUMNS = {"task_title": "task", "skip": "skip", "score": "IoU, clean",
+                        "score_2": "IoU, noisy", "val_loss": "val loss", "params": "params",
+                        "train_seconds": "train s", "selected": "selected"}
 MODEL_COLUMNS = {"skip": "skip", "widths": "widths",
                  **{f"params_{name}": f"params, {SHORT_NAMES[name]}" for name in TASKS}}
 
@@ -220,6 +228,10 @@ def tables(study: Study) -> dict[str, dict]:
     return {
         "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
         "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skip_rows(study)},
+        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, "rows": [
+            r for r in skip_rows(study) if r["metric"] == "psnr"]},
+        "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS, "rows": [
+            r for r in skip_rows(study) if r["metric"] == "iou"]},
         "i2i_denoise": {"columns": RESTORE_COLUMNS,
                         "rows": task_rows(study, ("denoise_gaussian", "denoise_salt_pepper"))},
         "i2i_inpaint": {"columns": INPAINT_COLUMNS, "rows": task_rows(study, ("inpaint",))},

@@ -1,5 +1,5 @@
 """Training-loop overhead (:func:`bballs.training.loop.fit` against a bare PyTorch loop) and the
-Table 3 U-Net's training step against the machine's practical limit (a large matrix multiply)."""
+baseline U-Net's training step against the machine's practical limit (a large matrix multiply)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1) -> d
           f"(validation on {result['validation_samples']} sequences)")
     print(f"  ratio fit/bare = {result['fit_seconds'] / result['bare_seconds']:.3f} "
           f"(overhead {result['overhead']:+.1%})")
-    print(f"  Table 3 U-Net training step: {result['step_gflop']:.3f} GFLOP per batch of "
+    print(f"  baseline U-Net training step: {result['step_gflop']:.3f} GFLOP per batch of "
           f"{result['batch_size']}, {result['achieved_gflops']:.1f} GFLOP/s achieved against "
           f"{result['matmul_gflops']:.1f} GFLOP/s for a 1024x1024 matrix multiply "
           f"({result['share_of_limit']:.0%} of the limit, {result['threads']} threads)")

@@ -125,35 +125,40 @@ def selected_recipe(table: list[dict]) -> tuple[Variant, str]:
 _COUNTER = {"epochs": 30, "batch_size": 16, "schedule": True, "loss": nn.CrossEntropyLoss}
 _ROBUST = {**_COUNTER, "epochs": 80, "batch_size": 32}  # stronger augmentation: more epochs
 TASK4_VARIANTS = (
-    Variant("spec", "Table 2 CNN, Task 2 recipe (5 epochs, batch 4)", BallCounter, 5,
-            loss=nn.CrossEntropyLoss),
+    Variant("spec", "the baseline CNN, Task 2 recipe (5 epochs, batch 4)", BallCounter, 5,
+            loss=nn.CrossEntropyLoss, label="baseline CNN, Task 2 recipe"),
     Variant("spec+long", "30 epochs, batch 16, cosine learning-rate decay", BallCounter,
-            **_COUNTER),
+            **_COUNTER, label="baseline CNN, longer training"),
     Variant("spec+long+sym", "+ random flips / transposes (8 symmetries)", BallCounter,
-            augment=aug.symmetry_augment, **_COUNTER),
+            augment=aug.symmetry_augment, **_COUNTER, label="baseline CNN + symmetries"),
     Variant("spec+long+sym+size", "+ ball-size jitter (grey dilation/erosion by 1 px)",
-            BallCounter, augment=aug.counting_augment, **_COUNTER),
+            BallCounter, augment=aug.counting_augment, **_COUNTER,
+            label="baseline CNN + symmetries + size jitter"),
     Variant("countnet+long", "CountNet (batch norm, global average pooling), no augmentation",
-            CountNet, **_COUNTER),
+            CountNet, **_COUNTER, label="CountNet"),
     Variant("countnet+long+sym+size", "CountNet + symmetries + ball-size jitter", CountNet,
-            augment=aug.counting_augment, **_COUNTER),
+            augment=aug.counting_augment, **_COUNTER, label="CountNet + symmetries + size jitter"),
     Variant("countnet+long+sym+size+ae", "+ encoder pre-trained as an autoencoder on Part 2 "
-            "frames", CountNet, augment=aug.counting_augment, pretrained=True, **_COUNTER),
+            "frames", CountNet, augment=aug.counting_augment, pretrained=True, **_COUNTER,
+            label="CountNet + symmetries + size jitter, pre-trained"),
     Variant("countnet+norm+sym+scale", "input divided by its brightest pixel; ball scale by "
             "resampling instead of size jitter", NormalisedCountNet, augment=aug.scale_augment,
-            **_ROBUST),
+            **_ROBUST, label="normalised CountNet + scale"),
     Variant("countnet+sym+scale+looks", "ball scale, pasted balls, blur, contrast, noise, "
             "salt-and-pepper, 8-bit (input not standardised)", CountNet,
-            augment=aug.robust_counting_augment, **_ROBUST),
+            augment=aug.robust_counting_augment, **_ROBUST, label="CountNet + scale + looks"),
     Variant("countnet+sym+scale+walls+looks", "+ content shifted by whole pixels, often to a "
             "wall, after the change of scale (small balls next to the walls)", CountNet,
-            augment=aug.walls_counting_augment, **_ROBUST),
+            augment=aug.walls_counting_augment, **_ROBUST,
+            label="CountNet + scale + walls + looks"),
     Variant("countnet+norm+sym+scale+looks", "input standardised + ball scale, pasted balls, "
             "blur, contrast, noise, salt-and-pepper, 8-bit", NormalisedCountNet,
-            augment=aug.robust_counting_augment, **_ROBUST),
+            augment=aug.robust_counting_augment, **_ROBUST,
+            label="normalised CountNet + scale + looks"),
     Variant("density+sym+scale+looks", "count = sum of a density map that sees about 16 px "
-            "(blobs, not the frame's layout); augmentation as countnet+sym+scale+looks",
-            DensityCountNet, augment=aug.robust_counting_augment, **_ROBUST),
+            "(blobs, not the frame's layout); augmentation as CountNet + scale + looks",
+            DensityCountNet, augment=aug.robust_counting_augment, **_ROBUST,
+            label="density counter + scale + looks"),
 )
 TASK4_BY_NAME = {v.name: v for v in TASK4_VARIANTS}
 TASK4_FINAL = TASK4_BY_NAME["countnet+sym+scale+looks"]  # the notebook reports what
@@ -165,6 +170,7 @@ def task4_label_variants() -> tuple[Variant, ...]:
     """CountNet with ball-size jitter from scratch and with pre-training, on 10 %, 25 % and
     50 % of the labels."""
     return tuple(replace(base, name=f"{base.name} ({fraction:.0%} labels)",
+                         label=f"{base.title} ({fraction:.0%} labels)",
                          change=f"{fraction:.0%} of the 400 labels", label_fraction=fraction,
                          study="labels")
                  for fraction in LABEL_FRACTIONS for base in (TASK4_LABEL_BASE, TASK4_PRETRAINED))

@@ -55,25 +55,31 @@ def _score_predictor(model: nn.Module, variant: Variant, data: Task7Data) -> dic
 
 _PREDICTOR = {"epochs": 10, "batch_size": 16, "lr": 2e-3, "schedule": True}
 _TASK7_ABLATION = (
-    Variant("unet+bs16+cosine", "Table 3 U-Net, batch 16, lr 2e-3, cosine decay (optimisation "
-            "only)", UNet, **_PREDICTOR),
+    Variant("unet+bs16+cosine", "the baseline U-Net, batch 16, lr 2e-3, cosine decay "
+            "(optimisation only)", UNet, **_PREDICTOR,
+            label="baseline U-Net, batch 16, cosine decay"),
     Variant("predictor", "FramePredictor: residual blocks, coordinates, sigmoid(change from last "
-            "frame)", FramePredictor, **_PREDICTOR),
+            "frame)", FramePredictor, **_PREDICTOR, label="frame predictor"),
     Variant("predictor+sym", "+ the 8 symmetries of the square on whole sequences",
-            FramePredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
+            FramePredictor, augment=aug.sequence_symmetries, **_PREDICTOR,
+            label="frame predictor + symmetries"),
     Variant("predictor+sym+time", "+ time reversal of whole sequences", FramePredictor,
-            augment=aug.sequence_augment, **_PREDICTOR),
+            augment=aug.sequence_augment, **_PREDICTOR,
+            label="frame predictor + symmetries + time reversal"),
     Variant("predictor+sym+time+bce", "binary cross-entropy loss instead of MSE",
-            FramePredictor, augment=aug.sequence_augment, loss=nn.BCELoss, **_PREDICTOR),
+            FramePredictor, augment=aug.sequence_augment, loss=nn.BCELoss, **_PREDICTOR,
+            label="frame predictor + symmetries + time reversal + BCE"),
     Variant("physics-prior+sym", "the physics predictor's forecast as 5 more input channels; "
             "the network corrects it (symmetries; no time reversal, the forecast is one-way)",
-            PhysicsPriorPredictor, augment=aug.sequence_symmetries, **_PREDICTOR),
+            PhysicsPriorPredictor, augment=aug.sequence_symmetries, **_PREDICTOR,
+            label="physics-prior predictor + symmetries"),
 )
 TASK7_FINAL = {v.name: v for v in _TASK7_ABLATION}["predictor+sym+time+bce"]
 TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
                      change="the same recipe for 20 epochs of batch 4 (20 000 optimiser steps, as "
                             "many as the Task 6 U-Net), learning rate 1e-3", epochs=20,
-                     batch_size=4, lr=1e-3, study="budget")
+                     batch_size=4, lr=1e-3, study="budget",
+                     label="learnt network (Task 6 budget)")
 TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG)
 TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 
@@ -84,10 +90,11 @@ TASK7 = Experiment("task7",
                    PREDICTION_SCORES, ablation_seeds=1)  # minutes per run on a CPU: extra seeds
 _SPEC_UNET = {"epochs": 20, "batch_size": 4, "lr": 1e-3, "study": "skips"}  # for the final only
 TASK5_VARIANTS = (
-    Variant("unet-no-skips", "Table 3 U-Net without skip connections (Task 6 recipe)",
-            UNetNoSkip, **_SPEC_UNET),
-    Variant("unet-concat-skips", "Table 3 U-Net with concatenation skips instead of addition "
-            "(Task 6 recipe)", UNetConcat, **_SPEC_UNET),
+    Variant("unet-no-skips", "the baseline U-Net without skip connections (Task 6 recipe)",
+            UNetNoSkip, **_SPEC_UNET, label="baseline U-Net without skips"),
+    Variant("unet-concat-skips", "the baseline U-Net with concatenation skips instead of "
+            "addition (Task 6 recipe)", UNetConcat, **_SPEC_UNET,
+            label="baseline U-Net with concatenation skips"),
 )
 # compared in the notebook with the Task 6 U-Net (addition skips, the same recipe)
 TASK5 = Experiment("task5", TASK7.load_data, _prepare_predictor, _score_predictor,

@@ -58,6 +58,12 @@ class Variant:
     pretrained: bool = False
     label_fraction: float = 1.0
     study: str = "ablation"
+    label: str = ""  # the recipe's name in words, for tables and figures (default: ``name``)
+
+    @property
+    def title(self) -> str:
+        """The recipe's name in words (its identifier ``name`` if it has no ``label``)."""
+        return self.label or self.name
 
     def config(self, seed: int, quick: bool) -> TrainConfig:
         return TrainConfig(epochs=1 if quick else self.epochs, batch_size=self.batch_size,
