@@ -118,32 +118,3 @@ def test_saved_notebook_progress_is_one_line_per_loop(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("demo: 4 epochs in ")
     assert lines[0].endswith("(loss=0.5)")
-
-
-def test_gan_moving_average_follows_the_generator_and_resumes_exactly(tmp_path):
-    from bballs.training.gan import moving_average
-
-    frames, config = _frames(64), TrainConfig(epochs=2, batch_size=16, lr=2e-4)
-    seed_everything(0)
-    g, d = TinyGenerator(), _critic()
-    start = [p.detach().clone() for p in g.parameters()]
-    ema = moving_average(g, 0.9)
-    fit_gan(g, d, frames, config, latent_dim=4, ema=ema, checkpoint=tmp_path / "e.pt")
-    assert int(ema.n_averaged) == 8  # one update per generator step
-    for averaged, trained, first in zip(ema.module.parameters(), g.parameters(), start):
-        assert not torch.equal(averaged, trained)  # lags behind the trained weights
-        assert (averaged - trained).abs().sum() < (first - trained).abs().sum()
-    assert read_checkpoint(tmp_path / "e.pt")["fingerprint"]["ema_decay"] == 0.9
-
-    seed_everything(0)
-    g1, d1 = TinyGenerator(), _critic()
-    fit_gan(g1, d1, frames, TrainConfig(epochs=1, batch_size=16, lr=2e-4), latent_dim=4,
-            ema=moving_average(g1, 0.9), checkpoint=tmp_path / "f.pt")
-    state = read_checkpoint(tmp_path / "f.pt")
-    state["fingerprint"]["epochs"] = 2
-    torch.save(state, tmp_path / "f.pt")
-    g2, d2 = TinyGenerator(), _critic()
-    resumed = moving_average(g2, 0.9)
-    fit_gan(g2, d2, frames, config, latent_dim=4, ema=resumed, checkpoint=tmp_path / "f.pt")
-    for a, b in zip(ema.module.state_dict().values(), resumed.module.state_dict().values()):
-        torch.testing.assert_close(a, b)

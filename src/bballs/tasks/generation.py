@@ -27,7 +27,7 @@ from bballs.models.generative import (
 )
 from bballs.models.improved import CountNet
 from bballs.training.checkpoints import History
-from bballs.training.gan import fit_gan, moving_average
+from bballs.training.gan import fit_gan
 from bballs.training.loop import (
     Supervised,
     TrainConfig,
@@ -43,7 +43,6 @@ GAN_WIDTH = 32
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
 FEATURE_WIDTH = 16
-GAN_EMA_DECAY = 0.999  # the sampled generator averages the weights of about the last 1000 steps
 RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
 MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
 COUNT_BINS = ("0", "1", "2", "3", "4+")
@@ -85,24 +84,21 @@ def feature_config(epochs: int, seed: int) -> TrainConfig:
 
 @dataclass
 class GanRun:
-    generator: DCGANGenerator  # the moving average of the trained weights (what is sampled)
+    generator: DCGANGenerator
     discriminator: DCGANDiscriminator
     history: History
 
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
-              device: torch.device | str | None = None, ema_decay: float = GAN_EMA_DECAY
-              ) -> GanRun:
-    """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; its generator
-    is the exponential moving average of the trained weights (``ema_decay`` per step)."""
+              device: torch.device | str | None = None) -> GanRun:
+    """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`."""
     seed_everything(config.seed)
     generator, discriminator = DCGANGenerator(LATENT_DIM, GAN_WIDTH), DCGANDiscriminator(GAN_WIDTH)
     dcgan_init(generator)
     dcgan_init(discriminator)
-    ema = moving_average(generator, ema_decay)
-    history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM, ema=ema,
+    history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
                       checkpoint=checkpoint, device=device, desc="dcgan")
-    return GanRun(ema.module.eval(), discriminator.eval(), history)
+    return GanRun(generator.eval(), discriminator.eval(), history)
 
 
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,

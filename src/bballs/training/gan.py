@@ -10,20 +10,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from bballs.training.checkpoints import History, fingerprint, save_checkpoint
 from bballs.training.loop import TrainConfig, epoch_generator, pick_device, start_or_resume
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
-
-
-def moving_average(generator: nn.Module, decay: float) -> AveragedModel:
-    """An exponential moving average of ``generator``'s weights and batch-norm statistics
-    (``decay`` per step), for :func:`fit_gan` to update; sample from its ``module``."""
-    ema = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-    ema.decay = decay
-    return ema
 
 
 def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
@@ -43,7 +34,6 @@ def fit_gan(
     *,
     latent_dim: int,
     real_label: float = 1.0,
-    ema: nn.Module | None = None,
     checkpoint: str | Path | None = None,
     device: torch.device | str | None = None,
     desc: str = "gan",
@@ -51,27 +41,22 @@ def fit_gan(
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
     whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
     loss and its mean output on real and generated frames. ``real_label`` < 1 is one-sided
-    label smoothing. ``ema`` (a :class:`torch.optim.swa_utils.AveragedModel` of the generator)
-    is updated after every generator step and checkpointed with the rest. Checkpointed every
-    epoch and resumed exactly, like :func:`fit`."""
+    label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`."""
     device = pick_device(str(device) if device else None)
     generator.to(device)
     discriminator.to(device)
-    if ema is not None:
-        ema.to(device)
     frames = frames.to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
     run_id = {**gan_fingerprint(generator, discriminator, config, frames),
-              "latent_dim": latent_dim, "real_label": real_label,
-              **({"ema_decay": ema.decay} if ema is not None else {})}
+              "latent_dim": latent_dim, "real_label": real_label}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
-              "optimizer_d": opt_d, **({"ema": ema} if ema is not None else {})}
+              "optimizer_d": opt_d}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
     for epoch in epochs:
         started = time.perf_counter()
         means = _gan_epoch(generator, discriminator, frames, opt_g, opt_d, config.batch_size,
-                           epoch_generator(config.seed, epoch), latent_dim, real_label, ema)
+                           epoch_generator(config.seed, epoch), latent_dim, real_label)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
@@ -82,7 +67,7 @@ def fit_gan(
 
 
 def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order_generator,
-               latent_dim, real_label, ema=None) -> dict[str, float]:
+               latent_dim, real_label) -> dict[str, float]:
     generator.train()
     discriminator.train()
     order = torch.randperm(len(frames), generator=order_generator).to(frames.device)
@@ -103,8 +88,6 @@ def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        if ema is not None:
-            ema.update_parameters(generator)
         for name, value in (("generator_loss", g_loss), ("discriminator_loss", d_loss),
                             ("d_real", torch.sigmoid(real_logits).mean()),
                             ("d_fake", torch.sigmoid(fake_logits).mean())):
