@@ -128,7 +128,7 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
         ax.plot(centres, 100 * np.asarray(values, dtype=float), "o-", label=name)
     ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
     for x, n in zip(centres, counts):
-        ax.annotate(f"n={n}", (x, 108), ha="center", fontsize=7, color="grey")
+        ax.annotate(f"n={n}", (x, 108), ha="center", fontsize=8, color="grey")
     ax.margins(x=0.1)
     ax.set(xlabel="mean ball radius in the frame", ylabel="test accuracy (%)", ylim=(0, 115))
     ax.grid(alpha=0.3)
