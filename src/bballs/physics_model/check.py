@@ -75,12 +75,12 @@ def check_physics(frames: np.ndarray, counts: np.ndarray, n_sequences: int = 64,
                                          wall_spans=())
     _, start, error = ip.fit_sequences(torch.from_numpy(sample), sample_counts, constants)
     error = error.numpy()
-    floor = ip.noise_floor(sample).numpy()
+    exact = error < ip.exact_threshold(sample, threshold).numpy()
     return PhysicsCheck(
         n_sequences=len(rows), n_frames=sample.shape[1], seed=seed,
-        exact_share=float((error < threshold + ip.NOISE_MARGIN * floor).mean()),
-        median_mse=float(np.median(error)), threshold=threshold,
-        noise_floor=float(np.median(floor)), later_start=float((start > 0).float().mean()),
+        exact_share=float(exact.mean()), median_mse=float(np.median(error)), threshold=threshold,
+        noise_floor=float(np.median(ip.noise_floor(sample).numpy())),
+        later_start=float((start > 0).float().mean()),
         constants=constants.in_box_units(), generator=generator_constants().in_box_units(),
         seconds=time.perf_counter() - started)
 

@@ -74,11 +74,11 @@ def intensity_peak(frames: np.ndarray) -> float:
     return 1.0 if abs(peak - 1.0) <= PEAK_TOLERANCE or peak <= 0 else peak
 
 
-def exact_threshold(frames: Tensor | np.ndarray) -> Tensor:
+def exact_threshold(frames: Tensor | np.ndarray, tolerance: float = EXACT) -> Tensor:
     """The mean squared error (N,) below which a fit reproduces each sequence of frames (N, T,
-    H, W): :data:`EXACT` above :data:`NOISE_MARGIN` times its :func:`noise_floor`, so noisy
+    H, W): ``tolerance`` above :data:`NOISE_MARGIN` times its :func:`noise_floor`, so noisy
     frames that the model explains count as reproduced too."""
-    return EXACT + NOISE_MARGIN * noise_floor(frames)
+    return tolerance + NOISE_MARGIN * noise_floor(frames)
 
 
 @dataclass
@@ -172,9 +172,8 @@ def ball_mass(constants: WorldConstants) -> float:
 def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
     """Number of balls (N,) from frames (N, T, H, W): the largest total intensity of a frame
     above the background level in units of one ball's (overlapping balls are clipped, so the
-    largest frame counts best); when
-    the radius varies from ball to ball (so intensity does not count them), the most blobs
-    seen apart in one frame."""
+    largest frame counts best); when the radius varies from ball to ball (so intensity does not
+    count them), the most blobs seen apart in one frame."""
     if bool(constants.radius_per_ball):
         return np.clip(blob_centres(frames)[1].max(axis=1), 1, MAX_BALLS).astype(np.int64)
     frames = np.asarray(frames, dtype=np.float64)

@@ -1,8 +1,8 @@
 """The world of the physics model: its global constants (radius, walls, profile exponent,
 speed) as trainable parameters, the brightness of a ball's centre read from the frames, and the
-structural hypotheses system identification chooses
-among (sub-steps per frame, shared or per-ball speed, one radius or a radius per ball). Lengths
-are in pixels, pixel ``i`` centred at coordinate ``i``."""
+structural hypotheses system identification chooses among (sub-steps per frame, shared or
+per-ball speed, one radius or a radius per ball). Lengths are in pixels, pixel ``i`` centred at
+coordinate ``i``."""
 
 from __future__ import annotations
 

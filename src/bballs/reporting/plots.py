@@ -210,6 +210,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     as points with error bars (the axis need not start at zero); recipes by their names in
     words, accuracies in percent."""
     scale = 100.0 if "accuracy" in metric else 1.0
+    digits = 1 if scale > 1 else 3
     names = [recipe_title(row["variant"]) for row in table]
     means = scale * np.array([row[f"{metric}_mean"] for row in table])
     stds = scale * np.array([row.get(f"{metric}_std") or 0.0 for row in table])
@@ -219,12 +220,10 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
     ax.set_yticks(y, names)
     for row_y, (m, row) in enumerate(zip(means, table)):
-        ax.annotate(f"{m:.1f} (n={row['seeds']})" if scale > 1 else
-                    f"{m:.3f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
+        ax.annotate(f"{m:.{digits}f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
                     xytext=(0, 6), ha="center", fontsize=8)
     for i, (name, value) in enumerate((reference or {}).items()):
-        ax.axvline(value, color=f"C{i + 1}", ls="--",
-                   label=f"{name} {value:.1f}" if scale > 1 else f"{name} {value:.3f}")
+        ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.{digits}f}")
     low = min([*(means - stds), *(reference or {}).values()])
     high = max(scale, float((means + stds).max()))
     ax.set(xlabel=label, xlim=(max(0.0, low - 0.03 * scale), high + 0.02 * scale),

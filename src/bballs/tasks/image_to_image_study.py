@@ -225,13 +225,14 @@ MODEL_COLUMNS = {"skip": "skip", "widths": "widths",
 
 def tables(study: Study) -> dict[str, dict]:
     """The section's tables in the report's format (columns, rows)."""
+    skips = skip_rows(study)
     return {
         "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
-        "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skip_rows(study)},
-        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, "rows": [
-            r for r in skip_rows(study) if r["metric"] == "psnr"]},
-        "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS, "rows": [
-            r for r in skip_rows(study) if r["metric"] == "iou"]},
+        "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skips},
+        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS,
+                              "rows": [r for r in skips if r["metric"] == "psnr"]},
+        "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS,
+                              "rows": [r for r in skips if r["metric"] == "iou"]},
         "i2i_denoise": {"columns": RESTORE_COLUMNS,
                         "rows": task_rows(study, ("denoise_gaussian", "denoise_salt_pepper"))},
         "i2i_inpaint": {"columns": INPAINT_COLUMNS, "rows": task_rows(study, ("inpaint",))},
