@@ -216,3 +216,34 @@ def test_fine_tuning_points_average_over_seeds(monkeypatch):
     heads = clf.head_rows(run, None, None, quick=True)
     assert [h["head"] for h in heads] == ["batch norm + linear", "linear only"]
     assert all(h["seeds"] == 1 for h in heads)
+
+
+def test_report_tables_merge_mean_and_std_and_count_steps():
+    assert clf.finetune_steps(80, 40) == 80 and clf.finetune_steps(400, 40) == 280
+    assert clf.finetune_steps(8000, 4) == 500  # the last partial batch is a step
+    row = {"fraction": 0.01, "labels": 80, "steps": 80, "seeds": 3,
+           "scratch_test_accuracy": 0.686, "scratch_test_std": 0.051,
+           "pretrained_test_accuracy": 0.803, "pretrained_test_std": 0.0,
+           "gain": 0.117, "gain_std": 0.065}
+    from bballs.reporting.tables import markdown_table
+
+    text = markdown_table(*ae.table("ae_pretraining", [row]))
+    assert "68.6\u00a0±\u00a05.1" in text and "11.7\u00a0±\u00a06.5" in text
+    assert "| 80.3\u00a0±\u00a00.0 |" in text  # all seeds agreed: a spread of 0, shown
+    probe = ae.table_rows("ae_probe", [{"position_alpha": 0.001, "occupancy_alpha": 10.0}])
+    assert probe[0]["position_ridge"] == "0.001" and probe[0]["occupancy_ridge"] == "10"
+
+
+def test_noise_rows_hold_both_psnr_conventions(dataset_dir, tmp_path):
+    data = load_frames(dataset_dir, quick=True)
+    test = data.test.subset(16)
+    scores = ae.input_scores(test, 0.3, seed=0)
+    assert scores["psnr_of_mse"] == pytest.approx(psnr_from_mse(scores["mse"]))
+    assert ae.input_scores(test, 0.0) is None
+    model = Autoencoder(16)
+    run = ae.TrainedAE(ae.ae_name(16), model, None)
+    runs = {ae.ae_name(16): run, ae.ae_name(16, noise_std=ae.TRAIN_NOISE): run}
+    rows = ae.noise_rows(runs, test, levels=(0.0, 0.3))
+    assert rows[0]["input_psnr_of_mse"] is None
+    assert rows[1]["input_psnr_of_mse"] == pytest.approx(scores["psnr_of_mse"])
+    assert rows[1]["plain_psnr_of_mse"] == pytest.approx(psnr_from_mse(rows[1]["plain_mse"]))

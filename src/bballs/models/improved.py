@@ -105,7 +105,7 @@ class NormalisedCountNet(CountNet):
 
 
 class FrameAutoencoder(nn.Module):
-    """Convolutional autoencoder whose encoder is a :class:`CountingEncoder` (for pre-training)."""
+    """Convolutional autoencoder whose encoder is CountNet's convolutional part (pre-training)."""
 
     def __init__(self, width: int = 32) -> None:
         super().__init__()
@@ -191,7 +191,7 @@ class FramePredictor(nn.Module):
 
 
 class PhysicsPriorPredictor(FramePredictor):
-    """A FramePredictor that corrects the physics predictor's forecast.
+    """A frame predictor that corrects the physics predictor's forecast.
 
     Its input is 10 channels: the 5 observed frames, then the physics predictor's 5 forecast
     frames (see :func:`bballs.tasks.prediction.with_physics_prior`).

@@ -35,7 +35,7 @@ CENTRE = (tp.RESOLUTION - 1) / 2
 
 
 class StateEncoder(nn.Module):
-    """Frames (N, T, 32, 32) and ball counts (N,) -> states at frame 0 (centres in pixels)."""
+    """A CNN from 5 frames and the ball count to each ball's centre and velocity at frame 0."""
 
     def __init__(self, n_frames: int = 5, width: int = 32):
         super().__init__()

@@ -30,11 +30,11 @@ def _log2_axis(ax, values: Sequence[int]) -> None:
 
 
 def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """Test PSNR (mean per frame, and of the mean MSE) and MSE against the latent size."""
+    """Test PSNR (of the mean MSE, and mean per frame) and MSE against the latent size."""
     latents = [r["latent"] for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8))
-    left.plot(latents, [r["psnr"] for r in rows], "o-", label="mean per-frame PSNR")
-    left.plot(latents, [r["psnr_of_mse"] for r in rows], "s--", label="PSNR of mean MSE")
+    left.plot(latents, [r["psnr_of_mse"] for r in rows], "o-", label="PSNR of the mean MSE")
+    left.plot(latents, [r["psnr"] for r in rows], "s--", label="mean per-frame PSNR")
     left.set(xlabel="latent size l", ylabel="test PSNR (dB)")
     left.legend(fontsize=8)
     right.plot(latents, [r["mse"] for r in rows], "o-", color="C3")
@@ -78,29 +78,35 @@ def design_curves(histories: Mapping[str, Sequence[float]], path=None) -> plt.Fi
 
 
 def noise_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """PSNR against the clean test frames vs the input noise std: noisy input, plain AE,
-    denoising AE."""
+    """PSNR of the mean MSE against the clean test frames vs the input noise std: noisy input,
+    plain AE, denoising AE."""
     sigma = [r["sigma"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
-    ax.plot(sigma, [r["plain_psnr"] for r in rows], "o-", label="plain AE")
-    ax.plot(sigma, [r["denoising_psnr"] for r in rows], "s-", label="denoising AE")
-    noisy = [r["input_psnr"] if r["input_psnr"] is not None else np.nan for r in rows]
+    ax.plot(sigma, [r["plain_psnr_of_mse"] for r in rows], "o-", label="plain AE")
+    ax.plot(sigma, [r["denoising_psnr_of_mse"] for r in rows], "s-", label="denoising AE")
+    noisy = [np.nan if r.get("input_psnr_of_mse") is None else r["input_psnr_of_mse"]
+             for r in rows]
     ax.plot(sigma, noisy, "^:", color="grey", label="noisy input")
-    ax.set(xlabel="test input noise std σ", ylabel="PSNR vs clean frame (dB)")
+    ax.set(xlabel="test input noise std σ", ylabel="PSNR of the mean MSE (dB)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)
 
 
+def _percent(values) -> list[float]:
+    return [100 * v for v in values]
+
+
 def accuracy_vs_latent(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """Test accuracy of the linear and MLP classifiers on frozen latents vs latent size."""
     latents = [r["latent"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
-    ax.plot(latents, [r["linear_test_accuracy"] for r in rows], "o-", label="linear layer")
-    ax.plot(latents, [r["mlp_test_accuracy"] for r in rows], "s-", label="MLP (64-64)")
-    ax.axhline(1 / 3, color="grey", ls=":", label="chance")
-    ax.set(xlabel="latent size l", ylabel="test accuracy (ball count)", ylim=(0, 1.02))
+    ax.plot(latents, _percent(r["linear_test_accuracy"] for r in rows), "o-",
+            label="linear layer")
+    ax.plot(latents, _percent(r["mlp_test_accuracy"] for r in rows), "s-", label="MLP (64-64)")
+    ax.axhline(100 / 3, color="grey", ls=":", label="chance")
+    ax.set(xlabel="latent size l", ylabel="test accuracy, ball count (%)", ylim=(0, 102))
     _log2_axis(ax, latents)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -114,10 +120,11 @@ def pretraining_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
     for init, marker, name in (("scratch", "o-", "from scratch"),
                                ("pretrained", "s-", "AE pre-trained")):
-        ax.errorbar(labels, [r[f"{init}_test_accuracy"] for r in rows],
-                    yerr=[r.get(f"{init}_test_std", 0.0) for r in rows], fmt=marker, capsize=3,
-                    label=name)
-    ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy", ylim=(0, 1.02))
+        ax.errorbar(labels, _percent(r[f"{init}_test_accuracy"] for r in rows),
+                    yerr=_percent(r.get(f"{init}_test_std", 0.0) for r in rows), fmt=marker,
+                    capsize=3, label=name)
+    ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy (%)",
+           ylim=(0, 102))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

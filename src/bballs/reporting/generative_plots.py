@@ -3,6 +3,7 @@ given a path (through :func:`bballs.reporting.plots.save`, which writes atomical
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -115,6 +116,17 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
     return save(fig, path)
 
 
+def plain_number(value: float) -> str:
+    """Three significant digits in plain decimals, whole numbers from 100 on with a thousands
+    separator: 0.0564, 4.84, 142, 1,009 (never 1.01e+03)."""
+    rounded = float(f"{value:.3g}")
+    if abs(rounded) >= 100:
+        return f"{value:,.0f}"
+    if rounded == 0:
+        return "0"
+    return f"{rounded:.{max(2 - math.floor(math.log10(abs(rounded))), 0)}f}"
+
+
 def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """The Fréchet distance of every set as a dot on a log axis (a dot chart: lengths of bars
     would mean nothing on a log scale), with its value."""
@@ -125,8 +137,8 @@ def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.hlines(y, values.min() / 3, values, color="0.8", lw=1)
     ax.plot(values, y, "o", color="C0", ms=4)
     for value, row_y in zip(values, y):
-        ax.annotate(f"{value:.3g}", (value, row_y), textcoords="offset points", xytext=(5, -3),
-                    fontsize=7)
+        ax.annotate(plain_number(value), (value, row_y), textcoords="offset points",
+                    xytext=(5, -3), fontsize=7)
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")

@@ -14,6 +14,7 @@ from bballs.tasks import image_to_image as i2i
 from bballs.tasks import image_to_image_study as i2i_study
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
+WRONG_COLOURS = ListedColormap(["white", "darkred"])
 
 
 def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -32,18 +33,20 @@ def _frames(array) -> np.ndarray:
 
 
 def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
-                 labels: Sequence[str] = (), title: str = "") -> plt.Figure:
+                 labels: Sequence[str] = (), errors: Sequence[str] = (),
+                 wrong: Sequence[str] = ()) -> plt.Figure:
     """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
-    ``labels`` are label maps (0 black, 1..3 red, green, blue); the others grey images in
-    [0, 1]; a series whose name starts with "|" is an error map, white for no error and dark
-    red for the largest error of the figure, with a colour bar. Sized to print at 70 % of the
-    text width with 7.5-pt labels."""
+    ``labels`` are label maps (0 black, 1..3 red, green, blue); series named in ``errors`` are
+    error maps, white for no error and dark red for the largest error of the figure, with a
+    colour bar; series named in ``wrong`` are 0/1 maps of wrong pixels (white / dark red, no
+    colour bar: two colours need no scale); the others grey images in [0, 1]. Sized to print
+    at 70 % of the text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
     n = min(len(v) for v in series.values())
     fig, axes = plt.subplots(len(series), n, figsize=(0.55 * n + 1.0, 0.55 * len(series) + 0.3),
                              squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
     error_image = None
-    errors_max = max([float(np.max(v)) for name, v in series.items() if name.startswith("|")]
+    errors_max = max([float(np.max(v)) for name, v in series.items() if name in errors]
                      or [1.0])
     for r, (name, frames) in enumerate(series.items()):
         for c in range(n):
@@ -52,25 +55,27 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
             ax.set_yticks([])
             if name in labels:
                 ax.imshow(frames[c], cmap=LABEL_COLOURS, vmin=0, vmax=3, interpolation="nearest")
+            elif name in wrong:
+                ax.imshow(frames[c], cmap=WRONG_COLOURS, vmin=0, vmax=1, interpolation="nearest")
+            elif name in errors:
+                error_image = ax.imshow(frames[c], cmap="Reds", vmin=0,
+                                        vmax=max(errors_max, 0.05))
             else:
-                error = name.startswith("|")
-                image = ax.imshow(frames[c], cmap="Reds" if error else "gray", vmin=0,
-                                  vmax=max(errors_max, 0.05) if error else 1)
-                error_image = image if name.startswith("|") else error_image
+                ax.imshow(frames[c], cmap="gray", vmin=0, vmax=1)
         axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
-    if error_image is not None:
-        errors = [axes[r, -1] for r, name in enumerate(series) if name.startswith("|")]
-        bar = fig.colorbar(error_image, ax=errors, fraction=0.12, pad=0.03, aspect=6)
-        bar.set_label("|error|", fontsize=7.5)
+    if error_image is not None:  # one bar as tall as the grid, named after its row(s)
+        bar = fig.colorbar(error_image, ax=list(axes[:, -1]), fraction=0.08, pad=0.03,
+                           aspect=20)
+        bar.set_label(f"{', '.join(name for name in series if name in errors)} (red row)",
+                      fontsize=7.5)
         bar.ax.tick_params(labelsize=7.5)
-    if title:
-        fig.suptitle(title, fontsize=8)
     return save(fig, path)
 
 
 def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """One panel per task: the test score of each skip type as a point labelled with its value
-    (a dot chart: its axis need not start at zero), the selected one filled."""
+    """One panel per task: the test score of each skip type (on the task's first condition,
+    named under the title where a task has several) as a point labelled with its value (a dot
+    chart: its axis need not start at zero), the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
     fig, axes = _panels(len(tasks))
     for ax, name in zip(axes, tasks):
@@ -79,19 +84,22 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
         for x, row in enumerate(mine):
             ax.plot(x, row["score"], "o", ms=7, color=f"C{x}",
                     markerfacecolor=f"C{x}" if row["selected"] else "white")
-            ax.annotate(f"{row['score']:.3g}", (x, row["score"]), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=7.5)
+            ax.annotate(f"{row['score']:.{2 if row['metric'] == 'psnr' else 3}f}",
+                        (x, row["score"]), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=7.5)
         low, high = values.min(), values.max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
         ax.set_xlim(-0.6, len(mine) - 0.4)
-        ax.set_xticks(range(len(mine)), [row["skip"] for row in mine])
-        ax.set_title(i2i.task(name).title, fontsize=8)
-        ax.set_ylabel("test PSNR (dB)" if mine[0]["metric"] == "psnr" else "test IoU",
-                      fontsize=7.5)
+        ax.set_xticks(range(len(mine)), [i2i.SKIP_TITLES[row["skip"]] for row in mine],
+                      rotation=20, ha="right", rotation_mode="anchor")
+        conditions = list(i2i.condition_titles(name).values())
+        where = f"\n{conditions[0]}" if len(conditions) > 1 else ""  # the condition scored
+        ax.set_title(f"{i2i.task(name).title}{where}", fontsize=8)
+        ax.set_ylabel("test PSNR of the mean MSE (dB)" if mine[0]["metric"] == "psnr"
+                      else "test IoU", fontsize=7.5)
         ax.tick_params(labelsize=7.5)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle("filled: the skip type selected by validation loss", fontsize=8)
     fig.tight_layout()
     return save(fig, path)
 
@@ -103,7 +111,8 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
     fig, axes = _panels(len(histories))
     for ax, (name, by_skip) in zip(axes, histories.items()):
         for skip, values in by_skip.items():
-            ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=skip)
+            ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3,
+                    label=i2i.SKIP_TITLES.get(skip, skip))
         ax.set_yscale("log")
         ax.set_title(i2i.task(name).title, fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
@@ -118,15 +127,14 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
 
 def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 6,
                    condition: int = -1):
-    """The example grid of a run (see :func:`example_rows`), label maps in colour."""
+    """The example grid of a run (see :func:`example_rows`), label maps in colour; no title:
+    the report's caption says what it shows."""
     rows = i2i_study.example_rows(run, data, n, condition)
     names = list(rows)
-    labels = names[1:4] if i2i.task(run.task).kind == "segment" else ()
-    cond = i2i.conditions(run.task, data.val)[condition].title
-    kind = i2i.task(run.task).kind
-    where = f", {cond}" if kind == "segment" else ""  # restoration titles name the corruption
-    title = f"{i2i.task(run.task).title}{where}: network with {run.skip} skips"
-    return example_grid(rows, path, n, labels=labels, title=title)
+    segment = i2i.task(run.task).kind == "segment"
+    error = i2i_study.ERROR_NAMES[i2i.task(run.task).kind]
+    return example_grid(rows, path, n, labels=names[1:4] if segment else (),
+                        errors=() if segment else (error,), wrong=(error,) if segment else ())
 
 
 def task_examples(data: i2i.Data, path=None, n: int = 6):

@@ -101,7 +101,7 @@ def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0"
     """One loss series over epochs (the specification asks for separate plots)."""
     fig, ax = plt.subplots(figsize=(3.5, 2.6))
     ax.plot(_epochs(values), values, "o-", color=color)
-    ax.set(xlabel="epoch", ylabel="MSE loss", title=label)
+    ax.set(xlabel="epoch", ylabel=label)  # the label says which loss: no title repeats it
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -128,7 +128,7 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
         ax.plot(centres, 100 * np.asarray(values, dtype=float), "o-", label=name)
     ax.axvline(train_radius, color="grey", ls=":", label=f"training radius {train_radius}")
     for x, n in zip(centres, counts):
-        ax.annotate(f"n={n}", (x, 108), ha="center", fontsize=8, color="grey")
+        ax.annotate(f"n={n}", (x, 108), ha="center", fontsize=9, color="grey")
     ax.margins(x=0.1)
     ax.set(xlabel="mean ball radius in the frame", ylabel="test accuracy (%)", ylim=(0, 115))
     ax.grid(alpha=0.3)
@@ -139,15 +139,19 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
 
 def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                   first_frame: int = 0, column_title: str = "t={}",
-                  width: float = TEXT_WIDTH_IN) -> plt.Figure:
+                  width: float = TEXT_WIDTH_IN, error_rows: Sequence[str] = ()) -> plt.Figure:
     """Frames laid out like the specification's Figure 1: one row per series, per sequence.
 
     ``rows`` maps a row label to frames (N, T, H, W); every series shows its first
     ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...);
     ``column_title`` formats that number (e.g. "frame {}" for independent frames). The frames
-    are sized so that the figure, row labels included, prints ``width`` inches wide.
+    are sized so that the figure, row labels included, prints ``width`` inches wide. The
+    ``error_rows`` are drawn white (0) to red on one scale, with a colour bar.
     """
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
+    top = max([float(series[name].max()) for name in error_rows] + [1e-3])
+    error_max = float(np.ceil(round(top * 10, 6)) / 10) if top > 0.1 else top
+    error_image = None
     n_cols = max(frames.shape[1] for frames in series.values())
     n_rows = n_sequences * len(series)
     cell = min(0.9, (width - 1.9) / n_cols)
@@ -161,16 +165,33 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
             offset = n_cols - frames.shape[1]
             for t in range(frames.shape[1]):
                 ax = axes[row, offset + t]
-                ax.imshow(frames[seq, t], cmap="gray", vmin=0, vmax=1)
+                error = name in error_rows
+                image = ax.imshow(frames[seq, t], cmap="Reds" if error else "gray", vmin=0,
+                                  vmax=error_max if error else 1)
+                error_image = image if error else error_image
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
             label_ax = axes[row, offset]
             label_ax.text(-0.08, 0.5, f"#{seq + 1} {name}" if r == 0 else name, fontsize=8,
                           ha="right", va="center", transform=label_ax.transAxes)
+    if error_image is not None:
+        bar = fig.colorbar(error_image, ax=axes.ravel().tolist(), fraction=0.04, pad=0.02,
+                           aspect=30)
+        bar.set_label("|prediction − truth|", fontsize=8)
+        bar.ax.tick_params(labelsize=8)
     return save(fig, path)
 
 
-_HORIZON_METRICS = {"mse": "MSE (lower is better)", "ssim": "SSIM", "psnr": "PSNR (dB)"}
+_HORIZON_METRICS = {"mse": "MSE (lower is better)", "ssim": "SSIM", "psnr": "PSNR (dB)",
+                    "psnr_of_mse": "PSNR of the mean MSE (dB)"}
+
+
+def _curve(per_metric: Mapping[str, Sequence[float]], metric: str) -> np.ndarray:
+    """One metric's values per horizon; the PSNR of the mean MSE is computed from the MSE."""
+    if metric == "psnr_of_mse":
+        with np.errstate(divide="ignore"):
+            return 10 * np.log10(1 / np.asarray(per_metric["mse"], dtype=float))
+    return np.asarray(per_metric[metric], dtype=float)
 
 
 def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str],
@@ -180,7 +201,7 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
     fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.3))
     for ax, metric in zip(axes, metrics):
         for name, per_metric in curves.items():
-            values = np.asarray(per_metric[metric], dtype=float)
+            values = _curve(per_metric, metric)
             ax.plot(np.arange(first_frame, first_frame + len(values)), values, style, label=name)
         if trained_horizon:
             ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
@@ -200,8 +221,10 @@ def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics
 
 def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
                 first_frame: int = 5) -> plt.Figure:
-    """MSE, SSIM and PSNR per predicted frame (t = 5-9) for several predictors."""
-    return _horizon_panels(scores, ("mse", "ssim", "psnr"), path, first_frame, None, "o-", 7.4)
+    """MSE, SSIM and the PSNR of the mean MSE per predicted frame (t = 5-9) for several
+    predictors (``scores``: each predictor's ``per_horizon`` MSE and SSIM)."""
+    return _horizon_panels(scores, ("mse", "ssim", "psnr_of_mse"), path, first_frame, None,
+                           "o-", 7.4)
 
 
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
@@ -237,20 +260,22 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
 
 def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=None,
                    first_frame: int = 5, trained_horizon: int = 5) -> plt.Figure:
-    """SSIM and PSNR against prediction horizon for several predictors (long roll-outs)."""
-    return _horizon_panels(curves, ("ssim", "psnr"), path, first_frame, trained_horizon, ".-",
-                           7.4)
+    """SSIM and the PSNR of the mean MSE against prediction horizon for several predictors
+    (long roll-outs)."""
+    return _horizon_panels(curves, ("ssim", "psnr_of_mse"), path, first_frame, trained_horizon,
+                           ".-", 7.4)
 
 
 def error_maps(predictions: Mapping[str, object], target, path=None,
                first_frame: int = 5) -> plt.Figure:
     """Per sequence: the true frames, then each predictor's |prediction - truth| (white = 0,
-    black = 1), frames numbered t = first_frame, ..."""
+    red: larger, one scale with a colour bar), frames numbered t = first_frame, ..."""
     truth = as_numpy(target)
-    rows = {"truth": truth, **{f"error, {name}": 1 - np.abs(as_numpy(p) - truth)
-                               for name, p in predictions.items()}}
-    return sequence_grid(rows, path, n_sequences=len(truth), first_frame=first_frame,
-                         width=0.7 * TEXT_WIDTH_IN)  # printed at 70 % of the text width
+    errors = {f"error, {name}": np.abs(np.clip(as_numpy(p), 0, 1) - truth)
+              for name, p in predictions.items()}
+    return sequence_grid({"truth": truth, **errors}, path, n_sequences=len(truth),
+                         first_frame=first_frame, width=0.8 * TEXT_WIDTH_IN,
+                         error_rows=list(errors))  # printed at 80 % of the text width
 
 
 def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4,

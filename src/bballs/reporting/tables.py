@@ -56,6 +56,35 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     return "\n".join(lines)
 
 
+def scaled(table: list[dict], keys: Sequence[str], factor: float) -> list[dict]:
+    """Rows with each metric in ``keys`` (and its ``_mean`` and ``_std``) multiplied by
+    ``factor``: a column shown in a unit such as ×10⁻³ (``MSE_UNIT``)."""
+    fields = {f"{k}{suffix}" for k in keys for suffix in ("", "_mean", "_std")}
+    return [{k: v * factor if k in fields and isinstance(v, (int, float))
+             and not isinstance(v, bool) else v for k, v in row.items()} for row in table]
+
+
+MSE_UNIT, MSE_FACTOR = "×10⁻³", 1e3  # every MSE of the reports is shown in thousandths
+
+
+def in_mse_unit(value: float) -> str:
+    """An MSE in :data:`MSE_UNIT` with three significant digits (2.98, 0.0344)."""
+    return _significant(value * MSE_FACTOR, 3)
+
+
+PREDICTION_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
+                      "psnr": "PSNR (dB)", "mse": f"MSE ({MSE_UNIT})", "seeds": "seeds",
+                      "parameters": "params", "train_seconds": "train\u00a0s"}
+#: The Task 7 table (notebook 02 and the report): every predictor against both baselines.
+TASK7_COLUMNS = {"variant": "predictor", "epochs": "epochs",
+                 **{k: v for k, v in PREDICTION_COLUMNS.items() if k != "variant"}}
+
+
+def prediction_table(table: list[dict], columns: dict[str, str] = PREDICTION_COLUMNS) -> str:
+    """:func:`markdown_table` of frame-prediction rows, the MSE in :data:`MSE_UNIT`."""
+    return markdown_table(scaled(table, ["mse"], MSE_FACTOR), columns)
+
+
 @cache
 def _recipes() -> dict[str, Variant]:
     return {v.name: v for v in (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
@@ -128,7 +157,9 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
-        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{number(std, True)}" if std else "")
+        spread = std is not None and row.get("seeds", 2) > 1  # 0.0 shown for several seeds
+        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{number(std, True)}" if spread
+                                              else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
@@ -155,7 +186,12 @@ MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
                 "FramePredictor": "frame predictor",
-                "PhysicsPriorPredictor": "physics-prior predictor"}
+                "PhysicsPriorPredictor": "physics-prior predictor",
+                "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder"}
+#: A model's constructor arguments in words (the report's model table).
+SETTING_WORDS = {"n_classes": "classes", "in_frames": "input frames",
+                 "out_frames": "output frames", "n_frames": "input frames", "width": "width",
+                 "widths": "widths", "prior": "physics prior"}
 
 
 def model_title(model: type) -> str:
@@ -178,9 +214,23 @@ def _first_line(doc: str | None) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Docstring markup as plain words: ``:class:`~a.b.Name``` -> Name, ````x```` -> x."""
-    text = re.sub(r":\w+:`~?(?:[\w]+\.)*([^`]+)`", r"\1", text)
-    return text.replace("``", "")
+    """Docstring markup as plain words: ``:class:`~a.b.Name``` -> the model's name in words,
+    ````x```` -> x, and the specification's tables as the assignment's ("Table 2" -> "the
+    assignment's Table 2"), so they are not read as the report's own."""
+    text = re.sub(r":\w+:`~?(?:[\w]+\.)*([^`]+)`",
+                  lambda m: MODEL_TITLES.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"\bTable (\d+)'s\b", r"the assignment's Table \1", text.replace("``", ""))
+    text = re.sub(r"^Table (\d)", r"the assignment's Table \1", text)
+    return text[:1].upper() + text[1:]
+
+
+def _setting(name: str, value) -> str:
+    """A constructor argument in words: ``in_frames=5`` -> "input frames 5"."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    elif isinstance(value, tuple):
+        value = ", ".join(map(str, value))
+    return f"{SETTING_WORDS.get(name, name.replace('_', ' '))} {value}"
 
 
 def model_rows(classes: Sequence[type]) -> list[dict]:
@@ -190,9 +240,9 @@ def model_rows(classes: Sequence[type]) -> list[dict]:
 
     rows = []
     for cls in classes:
-        defaults = ", ".join(f"{name}={p.default}" for name, p in
+        defaults = "; ".join(_setting(name, p.default) for name, p in
                              inspect.signature(cls).parameters.items()
                              if p.default is not inspect.Parameter.empty)
-        rows.append({"model": cls.__name__, "what": plain_text(_first_line(cls.__doc__)),
+        rows.append({"model": model_title(cls), "what": plain_text(_first_line(cls.__doc__)),
                      "settings": defaults or "-", "parameters": count_parameters(cls())})
     return rows

@@ -26,7 +26,7 @@ Lab 3 autoencoders (03)         autoencoding           train_all, sweep, section
 Lab 3 image-to-image (04)       image_to_image         load_data, train_all, score_network
                                 image_to_image_study   score_baselines, evaluate_study, section
 Lab 3 generative models (05)    generation             train_gan, train_diffusion, validity,
-                                                       frechet_rows
+                                                       frechet_rows, tables
 Training loop speed (bench)     loop_benchmark         run
 ==============================  =====================  ============================================
 

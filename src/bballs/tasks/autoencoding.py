@@ -176,21 +176,34 @@ def design_rows(runs: dict[str, TrainedAE], test: FrameSet) -> list[dict]:
     return rows
 
 
+def input_scores(test: FrameSet, level: float, seed: int = 0) -> dict[str, float] | None:
+    """Scores of the noisy input itself against the clean test frames (``None`` at level 0:
+    the input is then the clean frame)."""
+    if not level:
+        return None
+    return reconstruction_scores(corrupt(test.frames, level, seed), test.frames)
+
+
 def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[float] = NOISE_LEVELS,
                seed: int = 0) -> list[dict]:
-    """PSNR against the clean test frames of the noisy input itself, the plain AE and the
-    denoising AE, for inputs corrupted at each noise level (the same noise for all)."""
+    """MSE, PSNR of the mean MSE and mean per-frame PSNR against the clean test frames of the
+    noisy input itself, the plain AE and the denoising AE, for inputs corrupted at each noise
+    level (the same noise for all); the input's scores are ``None`` at level 0."""
     plain, denoising = runs[ae_name(BASE_LATENT)], runs[ae_name(BASE_LATENT, noise_std=TRAIN_NOISE)]
     rows = []
     for level in levels:
         noisy = corrupt(test.frames, level, seed) if level else test.frames
-        input_psnr = reconstruction_scores(noisy, test.frames)["psnr"] if level else None
-        row = {"sigma": float(level), "input_psnr": input_psnr}  # None: the clean frame itself
+        row = {"sigma": float(level), **_input_fields(input_scores(test, level, seed))}
         for key, run in (("plain", plain), ("denoising", denoising)):
             scores = reconstruction_scores(predict(run.model, noisy).cpu(), test.frames)
-            row.update({f"{key}_psnr": scores["psnr"], f"{key}_mse": scores["mse"]})
+            row.update({f"{key}_{name}": value for name, value in scores.items()})
         rows.append(row)
     return rows
+
+
+def _input_fields(scores: dict[str, float] | None) -> dict[str, float | None]:
+    return {f"input_{name}": scores[name] if scores else None
+            for name in ("psnr", "psnr_of_mse", "mse")}
 
 
 def run_rows(runs: dict[str, TrainedAE]) -> list[dict]:
@@ -207,39 +220,57 @@ def describe_run(run: TrainedAE) -> str:
     return f"l = {model.latent}, {model.upsampling}{noise}"
 
 
+PSNR_OF_MSE = "PSNR of the mean MSE (dB)"
+FRAME_PSNR = "mean per-frame PSNR (dB)"
 TABLE_COLUMNS = {
     "ae_runs": {"autoencoder": "autoencoder", "parameters": "parameters", "epochs": "epochs",
                 "train_seconds": "training (s)", "val_mse": "val. MSE"},
     "ae_sweep": {"latent": "latent l", "parameters": "parameters", "mse": "test MSE",
-                 "psnr": "PSNR (dB, mean per frame)", "psnr_of_mse": "PSNR of mean MSE (dB)"},
+                 "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR},
     "ae_design": {"latent": "latent l", "upsampling": "upsampling", "parameters": "parameters",
-                  "mse": "test MSE", "psnr": "PSNR (dB)", "train_seconds": "training (s)"},
-    "ae_noise": {"sigma": "test noise σ", "input_psnr": "noisy input (dB)",
-                 "plain_psnr": "plain AE (dB)", "denoising_psnr": "denoising AE (dB)"},
+                  "mse": "test MSE", "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR,
+                  "train_seconds": "training (s)"},
+    "ae_noise": {"sigma": "test noise σ", "input_psnr_of_mse": "noisy input (dB)",
+                 "plain_psnr_of_mse": "plain AE (dB)",
+                 "denoising_psnr_of_mse": "denoising AE (dB)"},
     "ae_classification": {"latent": "latent l", "linear_val_accuracy": "linear val. (%)",
                           "linear_test_accuracy": "linear test (%)",
                           "mlp_val_accuracy": "MLP val. (%)", "mlp_test_accuracy": "MLP test (%)"},
-    "ae_pretraining": {"fraction": "labels (%)", "labels": "labels", "seeds": "seeds",
-                       "scratch_test_accuracy": "scratch test (%)",
-                       "scratch_test_std": "± std",
-                       "pretrained_test_accuracy": "pre-trained test (%)",
-                       "pretrained_test_std": "± std",
-                       "gain": "gain (points)", "gain_std": "± std"},
-    "ae_head": {"head": "head", "labels": "labels", "seeds": "seeds",
-                "scratch_test_accuracy": "scratch test (%)", "scratch_test_std": "± std",
-                "pretrained_test_accuracy": "pre-trained test (%)",
-                "pretrained_test_std": "± std", "gain": "gain (points)", "gain_std": "± std"},
+    "ae_pretraining": {"fraction": "labels (%)", "labels": "labels", "steps": "gradient steps",
+                       "seeds": "seeds", "scratch_test": "from scratch, test (%)",
+                       "pretrained_test": "pre-trained, test (%)", "gain": "gain (points)"},
+    "ae_head": {"head": "head", "labels": "labels", "steps": "gradient steps", "seeds": "seeds",
+                "scratch_test": "from scratch, test (%)",
+                "pretrained_test": "pre-trained, test (%)", "gain": "gain (points)"},
     "ae_probe": {"features": "features", "dims": "dims", "position_test_r2": "1-ball (x, y) R²",
-                 "occupancy_test_r2": "4×4 occupancy R²", "position_alpha": "alpha (x, y)",
-                 "occupancy_alpha": "alpha (occ.)"},
+                 "occupancy_test_r2": "4×4 occupancy R²",
+                 "position_ridge": "ridge strength, (x, y)",
+                 "occupancy_ridge": "ridge strength, occupancy"},
 }
 PERCENT = {"ae_classification": ["linear_val_accuracy", "linear_test_accuracy",
                                  "mlp_val_accuracy", "mlp_test_accuracy"],
-           "ae_pretraining": ["fraction", "scratch_test_accuracy", "scratch_test_std",
-                              "pretrained_test_accuracy", "pretrained_test_std", "gain",
-                              "gain_std"],
-           "ae_head": ["scratch_test_accuracy", "scratch_test_std", "pretrained_test_accuracy",
-                       "pretrained_test_std", "gain", "gain_std"]}
+           "ae_pretraining": ["fraction", "scratch_test", "pretrained_test", "gain"],
+           "ae_head": ["scratch_test", "pretrained_test", "gain"]}
+
+
+def table_rows(name: str, rows: list[dict]) -> list[dict]:
+    """The rows of table ``name`` as the report shows them: a mean and its std over the seeds
+    in one cell (``mean ± std``, from ``<metric>_mean`` and ``<metric>_std``), the ridge
+    strength of a probe as written in the code (0.001, not 0.00100); other fields unchanged."""
+    if name in ("ae_pretraining", "ae_head"):
+        return [{**row, "scratch_test_mean": row["scratch_test_accuracy"],
+                 "pretrained_test_mean": row["pretrained_test_accuracy"],
+                 "gain_mean": row["gain"]} for row in rows]
+    if name == "ae_probe":
+        return [{**row, **{f"{key}_ridge": f"{row[f'{key}_alpha']:g}"
+                           for key in ("position", "occupancy")}} for row in rows]
+    return rows
+
+
+def table(name: str, rows: list[dict]) -> tuple[list[dict], dict[str, str], list[str]]:
+    """Rows, columns and percent fields of table ``name``, the arguments of
+    :func:`bballs.reporting.tables.markdown_table`."""
+    return table_rows(name, rows), TABLE_COLUMNS[name], PERCENT.get(name, [])
 
 
 def _keyed(rows: list[dict], key) -> dict[str, dict]:
@@ -253,6 +284,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     by_latent = _keyed(rows["ae_sweep"], lambda r: f"l{r['latent']}")
     classification = _keyed(rows["ae_classification"], lambda r: f"l{r['latent']}")
     best = max(rows["ae_sweep"], key=lambda r: r["psnr"])
+    best_of_mse = max(rows["ae_sweep"], key=lambda r: r["psnr_of_mse"])
     pretraining = _keyed(rows["ae_pretraining"], lambda r: f"pct{round(100 * r['fraction'])}")
     gains = [r["gain"] for r in rows["ae_pretraining"]]
     return {
@@ -265,6 +297,8 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "tsne_latent": TSNE_LATENT,
         "sweep": by_latent,
         "best_psnr": {"latent": best["latent"], "psnr": best["psnr"]},
+        "best_psnr_of_mse": {"latent": best_of_mse["latent"],
+                             "psnr_of_mse": best_of_mse["psnr_of_mse"]},
         "design": _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}"),
         "noise": _keyed(rows["ae_noise"], lambda r: f"sigma{round(100 * r['sigma'])}"),
         "classification": classification,
@@ -272,12 +306,15 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "best_mlp": max(rows["ae_classification"], key=lambda r: r["mlp_test_accuracy"]),
         "pretraining_latent": chosen_latent,
         "pretraining": pretraining,
-        "pretraining_gain": {"max": max(gains), "min": min(gains), "mean": float(np.mean(gains))},
+        "pretraining_gain": {"max": max(gains), "min": min(gains), "mean": float(np.mean(gains)),
+                             "max_points": 100 * max(gains)},
+        "pretraining_points": {key: {"gain": 100 * row["gain"], "gain_std": 100 * row["gain_std"]}
+                               for key, row in pretraining.items()},  # accuracy points
         "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
                        else "plain"),
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),
         "probe_available": bool(rows["ae_probe"]),
         "seconds": seconds,
-        "tables": {name: {"columns": TABLE_COLUMNS[name], "rows": table,
-                          "percent": PERCENT.get(name, [])} for name, table in rows.items()},
+        "tables": {name: dict(zip(("rows", "columns", "percent"), table(name, named)))
+                   for name, named in rows.items()},
     }

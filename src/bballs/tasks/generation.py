@@ -177,6 +177,22 @@ def interpolate(generator: DCGANGenerator, n_rows: int = 4, n_steps: int = 8, se
     return frames.reshape(n_rows, n_steps, *frames.shape[-2:]), alphas.numpy()
 
 
+def degradation_key(kind: str, level: float) -> str:
+    """The results key of a degraded real set, e.g. ``radius_1.15``."""
+    return f"{kind}_{level:g}"
+
+
+def degradation_label(kind: str, level: float) -> str:
+    """A degraded real set in words; the radius level is a factor on the true radius."""
+    if kind == "noise":
+        return f"real + noise, std {level:g}"
+    if kind == "blur":
+        return f"real + blur, std {level:g} px"
+    if kind == "radius":
+        return f"real + radius ×{level:g}"
+    raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
+
+
 def degrade(frame_set: FrameSet, kind: str, level: float, seed: int = 0) -> torch.Tensor:
     """Real frames made worse: ``noise`` adds Gaussian noise of std ``level`` (clipped to
     [0, 1]); ``blur`` applies a Gaussian blur of ``level`` pixels; ``radius`` re-renders the
@@ -284,3 +300,30 @@ def frechet_rows(encoder: CountNet, reference: torch.Tensor,
              "fd": frechet_distance(encoder_features(encoder, frames), ref),
              "valid": float(validity(frames)["valid"].mean())}
             for key, frames in candidates.items()]
+
+
+# --- the section's tables -----------------------------------------------------------------------
+
+SAMPLING_COLUMNS = {"model": "sampler", "steps": "network calls", "eta": "DDIM η",
+                    "seconds_per_100": "s per 100 samples"}
+FRECHET_COLUMNS = {"set": "frames vs test frames", "n": "n", "fd": "Fréchet distance",
+                   "fd_over_floor": "× floor", "valid": "valid (%)"}
+VALIDITY_COLUMNS = {"set": "frames", "valid": "valid", "count_ok": "1-3 blobs",
+                    "radius_ok": "radius ok", "round_ok": "round",
+                    **{f"blobs_{b}": f"{b} blob{'' if b == '1' else 's'}" for b in COUNT_BINS}}
+
+
+def tables(section: dict) -> dict[str, dict]:
+    """The tables of the ``generative`` section of ``lab3.json`` from its keyed rows
+    (``sampling``, ``frechet``, ``validity``); a degraded real set is labelled in words by its
+    key (:func:`degradation_label`)."""
+    labels = {degradation_key(kind, level): degradation_label(kind, level)
+              for kind, levels in DEGRADATIONS.items() for level in levels}
+    frechet = [{**row, "set": labels.get(row["key"], row["set"])}
+               for row in section["frechet"].values()]
+    return {"gen_sampling": {"columns": SAMPLING_COLUMNS,
+                             "rows": list(section["sampling"].values())},
+            "gen_frechet": {"columns": FRECHET_COLUMNS, "rows": frechet, "percent": ["valid"]},
+            "gen_validity": {"columns": VALIDITY_COLUMNS,
+                             "rows": list(section["validity"].values()),
+                             "percent": [k for k in VALIDITY_COLUMNS if k != "set"]}}

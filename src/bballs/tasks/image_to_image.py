@@ -214,7 +214,24 @@ def conditions(name: str, split: Split, seed: int = EVAL_SEED) -> list[Condition
             Condition("noisy", f"noisy (std {GAUSSIAN_SIGMA})", noisy, noisy)]
 
 
+def condition_titles(name: str) -> dict[str, str]:
+    """The titles of task ``name``'s evaluation conditions by key (they do not depend on the
+    frames)."""
+    size = physics.RESOLUTION
+    empty = Split(torch.zeros(1, 1, size, size), torch.zeros(1, size, size, dtype=torch.int64),
+                  torch.zeros(1, size, size, dtype=torch.int64))
+    return {c.name: c.title for c in conditions(name, empty)}
+
+
 PRIMARY = {"restore": "psnr", "segment": "iou"}
+SKIP_TITLES = {"none": "no skips", "add": "additive", "concat": "concatenation"}
+
+
+def skip_phrase(skip: str) -> str:
+    """A skip type in words for a sentence or a table cell: "no skips", "additive skips"."""
+    return "no skips" if skip == "none" else f"{SKIP_TITLES[skip]} skips"
+
+
 METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
                  "gaussian": "Gaussian filter", "nearest": "nearest known pixel",
                  "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}

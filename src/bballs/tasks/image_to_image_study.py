@@ -31,6 +31,7 @@ from bballs.tasks.image_to_image import (
     PRIMARY,
     SALT_PEPPER,
     SEGMENT_NOISE_MAX,
+    SKIP_TITLES,
     SMOOTHING_SIGMAS,
     TASKS,
     Condition,
@@ -38,10 +39,12 @@ from bballs.tasks.image_to_image import (
     Split,
     TrainedNetwork,
     build_model,
+    condition_titles,
     conditions,
     config,
     network_output,
     score_network,
+    skip_phrase,
     task,
 )
 
@@ -151,9 +154,9 @@ def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data) -> St
         best = study.selected[name] = select_skip(by_skip)
         baselines = score_baselines(name, data)
         study.tasks[name] = {cond: {"network": {**study.skips[name][best]["scores"][cond],
-                                                "parameter": f"{best} skips"}, **methods}
+                                                "parameter": skip_phrase(best)}, **methods}
                              for cond, methods in baselines.items()}
-        study.titles[name] = {c.name: c.title for c in conditions(name, data.val)}
+        study.titles[name] = condition_titles(name)
     return study
 
 
@@ -163,7 +166,8 @@ def model_rows(reference_task: str = "denoise_gaussian") -> list[dict]:
     """Widths and parameter counts of the three skip variants for every task."""
     rows = []
     for skip in SKIPS:
-        row = {"skip": skip, "widths": "-".join(map(str, matched_widths(skip)))}
+        row = {"skip": skip, "skip_title": SKIP_TITLES[skip],
+               "widths": "-".join(map(str, matched_widths(skip)))}
         for name in TASKS:
             row[f"params_{name}"] = count_parameters(build_model(name, skip))
         rows.append(row)
@@ -177,8 +181,10 @@ def skip_rows(study: Study) -> list[dict]:
         metric = PRIMARY[task(name).kind]
         for skip, entry in by_skip.items():
             conds = list(entry["scores"])
-            rows.append({"task": name, "task_title": task(name).title, "skip": skip,
-                         "metric": metric, "metric_name": METRIC_NAMES[metric],
+            rows.append({"task": name, "task_title": task(name).title,
+                         "task_short": SHORT_NAMES[name], "skip": skip,
+                         "skip_title": SKIP_TITLES[skip], "metric": metric,
+                         "metric_name": METRIC_NAMES[metric],
                          "score": entry["scores"][conds[0]][metric],
                          "score_2": entry["scores"][conds[-1]][metric] if len(conds) > 1 else None,
                          "hole_mse": entry["scores"][conds[0]].get("hole_mse"),
@@ -189,38 +195,52 @@ def skip_rows(study: Study) -> list[dict]:
 
 
 def task_rows(study: Study, names: tuple[str, ...]) -> list[dict]:
-    """Rows task x condition x method with every score of those methods."""
+    """Rows task x condition x method with every score of those methods; the network's
+    parameter is its skip type in words."""
     return [{"task": name, "task_title": task(name).title, "condition": study.titles[name][cond],
              "method": METHOD_TITLES[method],
              **{k: v for k, v in scores.items() if k != "parameter"},
-             "parameter": scores.get("parameter", "")}
+             **({"background_text": background_text(scores["background"])}
+                if "background" in scores else {}),
+             "parameter": (skip_phrase(study.selected[name]) if method == "network"
+                           else scores.get("parameter", ""))}
             for name in names for cond, methods in study.tasks[name].items()
             for method, scores in methods.items()]
 
 
+def background_text(value: float) -> str:
+    """The mean output on background pixels for a table: four decimals, "< 0.0001" below
+    that, "0" when exact (one plain format for values from 10⁻⁷ to 0.1)."""
+    if value == 0:
+        return "0"
+    return "<\u00a00.0001" if abs(value) < 1e-4 else f"{value:.4f}"
+
+
 RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "parameter",
-                   "psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE",
-                   "background": "mean on black"}
+                   "psnr": "PSNR of the mean MSE (dB)", "ssim": "SSIM", "mse": "MSE",
+                   "background_text": "mean on background"}
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole"}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
 SEGMENT_COLUMNS = {"task_title": "task", "condition": "input", "method": "method",
                    "parameter": "parameter", "iou": "IoU", "dice": "Dice"}
-SKIP_COLUMNS = {"task_title": "task", "skip": "skip", "metric_name": "metric",
-                "score": "test score",
-                "score_2": "test score (2nd condition)", "val_loss": "val loss",
-                "params": "params", "train_seconds": "train s", "selected": "selected"}
+SKIP_COLUMNS = {"task_short": "task", "skip_title": "skip connections", "metric_name": "metric",
+                "score": "test score", "score_2": "test score (2nd condition)",
+                "val_loss": "val. loss", "params": "params", "train_seconds": "training (s)",
+                "selected": "selected"}
 SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
                "denoise_salt_pepper": "salt-and-pepper denoising", "inpaint": "in-painting",
                "segment_binary": "binary segmentation", "segment_instance": "instance segmentation"}
-SKIP_RESTORE_COLUMNS = {"task_title": "task", "skip": "skip", "score": "PSNR (dB)",
-                        "score_2": "PSNR, random hole (dB)", "hole_mse": "MSE in hole",
-                        "val_loss": "val loss", "params": "params", "train_seconds": "train s",
+SKIP_RESTORE_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
+                        "score": "PSNR of the mean MSE (dB)",
+                        "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole",
+                        "val_loss": "val. loss", "params": "params",
+                        "train_seconds": "training (s)", "selected": "selected"}
+SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
+                        "score": "IoU, clean", "score_2": "IoU, noisy", "val_loss": "val. loss",
+                        "params": "params", "train_seconds": "training (s)",
                         "selected": "selected"}
-SKIP_SEGMENT_COLUMNS = {"task_title": "task", "skip": "skip", "score": "IoU, clean",
-                        "score_2": "IoU, noisy", "val_loss": "val loss", "params": "params",
-                        "train_seconds": "train s", "selected": "selected"}
-MODEL_COLUMNS = {"skip": "skip", "widths": "widths",
-                 **{f"params_{name}": f"params, {SHORT_NAMES[name]}" for name in TASKS}}
+MODEL_COLUMNS = {"skip_title": "skip connections", "widths": "widths",
+                 **{f"params_{name}": SHORT_NAMES[name] for name in TASKS}}
 
 
 def tables(study: Study) -> dict[str, dict]:
@@ -286,12 +306,17 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
 
 def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
     """The ``image_to_image`` section of ``lab3.json``."""
-    return {"settings": settings(data, quick), "selected": study.selected, "skips": study.skips,
+    return {"settings": settings(data, quick), "selected": study.selected,
+            "selected_titles": {name: skip_phrase(skip) for name, skip in study.selected.items()},
+            "skips": study.skips,
             "tasks": study.tasks, "headline": headline(study), "wall_seconds": wall_seconds,
             "tables": tables(study)}
 
 
 # --- example grids ------------------------------------------------------------------------------
+
+ERROR_NAMES = {"restore": "absolute error", "segment": "wrong pixels"}
+
 
 def example_rows(run: TrainedNetwork, data: Data, n: int = 6,
                  condition: int = -1) -> dict[str, np.ndarray]:
@@ -310,7 +335,7 @@ def example_rows(run: TrainedNetwork, data: Data, n: int = 6,
         baseline = segmentation_baselines(run.task, data.val)[cond.name][-1]
         truth = test.target(run.task).numpy()
         error = (output != truth).astype(float)
-    error_name = "|network - truth|" if task(run.task).kind == "restore" else "|network != truth|"
+    error_name = ERROR_NAMES[task(run.task).kind]
     return {"input": frame_stack(cond.corrupted), "network": output,
             METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
             error_name: error}

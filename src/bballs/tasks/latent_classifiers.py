@@ -90,6 +90,12 @@ def finetune_epochs(n_labels: int, quick: bool) -> int:
     return max(2, min(FINETUNE_RECIPE.epochs, math.ceil(FINETUNE_STEPS / batches)))
 
 
+def finetune_steps(n_labels: int, epochs: int) -> int:
+    """Gradient steps of a fine-tuning run: one per batch (the last one may be partial) and
+    epoch."""
+    return epochs * math.ceil(n_labels / FINETUNE_RECIPE.batch_size)
+
+
 def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData,
                              paths: OutputPaths, fraction: float, *, normalise: bool = True,
                              quick: bool = False, seed: int = 0, device=None) -> dict:
@@ -129,6 +135,7 @@ def _compare(run: TrainedAE, data: FrameData, paths: OutputPaths, fraction: floa
         results = [train_encoder_classifier(source, run.model.latent, data, paths, fraction,
                                             seed=seed, **options) for seed in seeds]
         row["labels"], row["epochs"] = results[0]["labels"], results[0]["epochs"]
+        row["steps"] = finetune_steps(row["labels"], row["epochs"])
         tests[init] = np.array([r["test_accuracy"] for r in results])
         for key in ("val_accuracy", "test_accuracy", "train_seconds"):
             row[f"{init}_{key}"] = float(np.mean([r[key] for r in results]))

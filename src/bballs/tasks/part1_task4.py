@@ -146,19 +146,19 @@ TASK4_VARIANTS = (
             **_ROBUST, label="normalised CountNet + scale"),
     Variant("countnet+sym+scale+looks", "ball scale, pasted balls, blur, contrast, noise, "
             "salt-and-pepper, 8-bit (input not standardised)", CountNet,
-            augment=aug.robust_counting_augment, **_ROBUST, label="CountNet + scale + looks"),
+            augment=aug.robust_counting_augment, **_ROBUST, label="CountNet + scale + appearance"),
     Variant("countnet+sym+scale+walls+looks", "+ content shifted by whole pixels, often to a "
             "wall, after the change of scale (small balls next to the walls)", CountNet,
             augment=aug.walls_counting_augment, **_ROBUST,
-            label="CountNet + scale + walls + looks"),
+            label="CountNet + scale + walls + appearance"),
     Variant("countnet+norm+sym+scale+looks", "input standardised + ball scale, pasted balls, "
             "blur, contrast, noise, salt-and-pepper, 8-bit", NormalisedCountNet,
             augment=aug.robust_counting_augment, **_ROBUST,
-            label="normalised CountNet + scale + looks"),
+            label="normalised CountNet + scale + appearance"),
     Variant("density+sym+scale+looks", "count = sum of a density map that sees about 16 px "
-            "(blobs, not the frame's layout); augmentation as CountNet + scale + looks",
+            "(blobs, not the frame's layout); augmentation as CountNet + scale + appearance",
             DensityCountNet, augment=aug.robust_counting_augment, **_ROBUST,
-            label="density counter + scale + looks"),
+            label="density counter + scale + appearance"),
 )
 TASK4_BY_NAME = {v.name: v for v in TASK4_VARIANTS}
 TASK4_FINAL = TASK4_BY_NAME["countnet+sym+scale+looks"]  # the notebook reports what

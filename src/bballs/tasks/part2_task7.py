@@ -114,3 +114,29 @@ def system_rows(physics_scores: dict, final_scores: dict, seed: int) -> list[dic
             table_row("final system (gated)",
                       f"physics model where its fit explains the inputs ({share:.0%} of the "
                       f"sequences), else the learnt network (seed {seed})", final_scores)]
+
+
+PHYSICS_CHANGE = "learnt world constants + state encoder, fitted state simulated and rendered"
+
+
+def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
+                 physics_scores: dict, final_scores: dict, seed: int) -> list[dict]:
+    """The Task 7 table's physics-model rows: given the file's ball counts, as the mean over
+    the seeds of ``bench_rows`` (``python -m bballs bench-physics``) and for ``seed``; then
+    :func:`system_rows`. Without benchmark rows only ``seed``'s run is shown."""
+    extra = {"parameters": physics_model.parameters}
+    seeded = table_row("physics model, file's ball counts", f"{PHYSICS_CHANGE} (seed {seed})",
+                       given_counts, **extra, train_seconds=physics_model.train_seconds)
+    rows = [seeded]
+    if bench_rows:
+        mean = {"variant": "physics model, file's ball counts (mean of seeds)",
+                "change": f"the same, mean ± std over seeds "
+                          f"{', '.join(str(r['seed']) for r in bench_rows)}",
+                "seeds": len(bench_rows), **extra,
+                "train_seconds": float(np.mean([r["trained_seconds"] for r in bench_rows]))}
+        for m in TABLE_METRICS:
+            values = [r[m] for r in bench_rows]
+            mean |= {f"{m}_mean": float(np.mean(values)),
+                     f"{m}_std": float(np.std(values)) if len(values) > 1 else None}
+        rows.insert(0, mean)
+    return [*rows, *system_rows(physics_scores, final_scores, seed)]

@@ -1,0 +1,107 @@
+"""Report tables and figures: one unit per quantity, plain names, like-for-like rows."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from bballs.models.spec import BallCounter, UNet
+from bballs.reporting import plots
+from bballs.reporting.report import _against_learnt, _reidentified
+from bballs.reporting.tables import (
+    TASK7_COLUMNS,
+    model_rows,
+    plain_text,
+    prediction_table,
+    scaled,
+)
+from bballs.tasks import part2_task7, task7_variants
+
+matplotlib.use("Agg")
+
+
+def test_mse_is_shown_in_thousandths_with_its_std():
+    rows = [{"variant": "a", "mse_mean": 2.975e-3, "mse_std": None, "seeds": 1},
+            {"variant": "b", "mse_mean": 3.44e-5, "mse_std": 7.6e-6, "seeds": 3},
+            {"variant": "c", "mse_mean": 0.05176}]
+    assert scaled(rows, ["mse"], 1e3)[1]["mse_std"] == pytest.approx(7.6e-3)
+    assert rows[1]["mse_mean"] == 3.44e-5  # the rows given are not changed
+    table = prediction_table(rows)
+    assert "MSE (×10⁻³)" in table
+    assert "| 2.98 |" in table and "| 51.8 |" in table
+    assert "0.0344\u00a0±\u00a00.0076" in table
+    assert "×10⁻⁵" not in table and "e-0" not in table
+
+
+def test_model_table_speaks_of_the_assignments_tables_in_words():
+    rows = {row["model"]: row for row in model_rows([BallCounter, UNet])}
+    assert set(rows) == {"baseline CNN", "baseline U-Net"}
+    assert rows["baseline CNN"]["what"].startswith("The assignment's Table 2:")
+    assert rows["baseline CNN"]["settings"] == "classes 3"
+    assert rows["baseline U-Net"]["settings"] == "input frames 5; output frames 5"
+    assert plain_text("Table 3's U-Net with :class:`~a.b.FramePredictor` inside") == (
+        "The assignment's Table 3 U-Net with frame predictor inside")
+
+
+class _Physics:
+    parameters, train_seconds = 10, 5.0
+
+
+def _scores(value: float) -> dict:
+    return {"ssim": value, "psnr": 10 * value, "psnr_of_mse": 5 * value, "mse": value / 100}
+
+
+def test_physics_rows_show_one_seed_beside_the_mean_of_the_benchmark_seeds():
+    bench = [{"seed": s, "trained_seconds": 100.0 + s, **_scores(0.9 + s / 100)}
+             for s in (0, 1, 2)]
+    final = {**_scores(0.95), "physics_share": 1.0}
+    rows = part2_task7.physics_rows(_Physics(), bench, _scores(0.9), _scores(0.91), final, 0)
+    assert [r["seeds"] for r in rows] == [3, 1, 1, 1]
+    assert rows[0]["ssim_mean"] == pytest.approx(0.91) and rows[0]["ssim_std"] > 0
+    assert rows[1]["ssim_mean"] == 0.9 and "(seed 0)" in rows[1]["change"]
+    assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
+    alone = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.91), final, 0)
+    assert [r["seeds"] for r in alone] == [1, 1, 1]
+    assert "| physics model, file's ball counts | — |" in prediction_table(alone, TASK7_COLUMNS)
+
+
+def _variant_row(name: str, ssim: float, db: float) -> dict:
+    scores = {"ssim": ssim, "psnr_of_mse": db, "mse": 10 ** (-db / 10), "psnr": db}
+    return {"variant": name, "physics_model": {**scores, "exact_share": 1.0},
+            "learnt": scores, "final_system": scores, "physics_share": 1.0}
+
+
+def test_worst_ssim_and_worst_psnr_are_named_separately():
+    rows = [_variant_row("noisy", 0.72, 36.0), _variant_row("radius", 0.998, 33.9)]
+    summary = task7_variants.targets(rows)
+    assert summary["inside_worst_variant"] == "radius"
+    assert summary["inside_min_ssim_variant"] == "noisy"
+    record = {"rows": rows, "summary": summary, "table": task7_variants.table_rows(rows),
+              "training_sequences": 10, "calibration_sequences": 5, "sequences": 5}
+    text = _reidentified(record)
+    assert "33.9 dB (radius)" in text and "0.7200 (noisy)" in text
+
+
+def test_gains_over_the_learnt_network_are_worded_by_their_sign():
+    assert "at least as well" in _against_learnt({"vs_learnt_ssim": 0.001,
+                                                  "vs_learnt_psnr_of_mse": 0.5})
+    assert "falls below" in _against_learnt({"vs_learnt_ssim": -0.01,
+                                             "vs_learnt_psnr_of_mse": 0.5})
+
+
+def test_error_maps_draw_errors_on_one_colour_scale_with_a_bar(tmp_path):
+    truth = np.zeros((2, 5, 32, 32), dtype=np.float32)
+    guess = truth.copy()
+    guess[0, 0, :4, :4] = 0.3
+    fig = plots.error_maps({"model": guess}, truth, tmp_path / "e.png")
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    errors = [im for im in images if im.get_cmap().name == "Reds"]
+    assert len(errors) == 10 and {im.get_clim() for im in errors} == {(0.0, 0.3)}
+    assert any(ax.get_ylabel() == "|prediction − truth|" for ax in fig.axes)
+
+
+def test_horizon_panels_plot_the_psnr_of_the_mean_mse():
+    curves = {"model": {"mse": [1e-2, 1e-3], "ssim": [0.9, 0.95], "psnr": [99.0, 99.0]}}
+    fig = plots.horizon_curves(curves, None, trained_horizon=1)
+    psnr_axis = next(ax for ax in fig.axes if "PSNR" in ax.get_ylabel())
+    assert psnr_axis.get_ylabel() == "PSNR of the mean MSE (dB)"
+    assert psnr_axis.lines[0].get_ydata().tolist() == pytest.approx([20.0, 30.0])
