@@ -36,11 +36,12 @@ def format_number(value: float, digits: int = 4, scientific: bool = False) -> st
 
 
 def markdown_table(table: list[dict], columns: dict[str, str],
-                   percent: Sequence[str] = ()) -> str:
+                   percent: Sequence[str] = (), significant: Sequence[str] = ()) -> str:
     """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
 
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
-    single seed); metrics named in ``percent`` are shown in percent with one decimal. Whole
+    single seed); metrics named in ``percent`` are shown in percent with one decimal, those in
+    ``significant`` with three significant digits (2.98, 0.0344) whatever their spread. Whole
     numbers get thousands separators, times (``*_seconds``) whole seconds, and the other numbers
     of a column share one format (:func:`column_format`); columns of numbers are right-aligned,
     a cell with no value shows a dash. A recipe's identifier in the ``variant`` column is shown
@@ -49,7 +50,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     table = [_titled(row) for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
-    formats = {key: column_format(_column_values(table, key)) for key in columns}
+    formats = {key: _three_digits if key in significant else
+               column_format(_column_values(table, key)) for key in columns}
     for row in table:
         cells = [_cell(row, key, key in percent, formats[key]) for key in columns]
         lines.append("| " + " | ".join(cells) + " |")
@@ -82,7 +84,7 @@ TASK7_COLUMNS = {"variant": "predictor", "epochs": "epochs",
 
 def prediction_table(table: list[dict], columns: dict[str, str] = PREDICTION_COLUMNS) -> str:
     """:func:`markdown_table` of frame-prediction rows, the MSE in :data:`MSE_UNIT`."""
-    return markdown_table(scaled(table, ["mse"], MSE_FACTOR), columns)
+    return markdown_table(scaled(table, ["mse"], MSE_FACTOR), columns, significant=["mse"])
 
 
 @cache
@@ -125,8 +127,14 @@ def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, 
     if top / bottom > 100 or not 1e-3 <= top < 1e5:
         return lambda v, std=False: _finite(v) or format_number(v, 2 if std else 3, True)
     cap = min(max(digits - 1 - math.floor(math.log10(top)), 0), 6)
+    if top <= 1:  # scores such as SSIM: 1.0 and 0.9843 alike with four decimals
+        cap = max(cap, digits)
     decimals = max(_decimals_needed(v, cap) for v in values if math.isfinite(v)) if finite else 0
     return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
+def _three_digits(value: float, std: bool = False) -> str:
+    return _finite(value) or _significant(value, 2 if std else 3)
 
 
 def _significant(value: float, digits: int) -> str:
