@@ -13,7 +13,7 @@ from PIL import Image
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.core.files import atomic_path, update_results
-from bballs.metrics import CLASS_LABELS, as_numpy
+from bballs.metrics import CLASS_LABELS, as_numpy, psnr_from_mse
 from bballs.reporting.tables import recipe_title
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
@@ -189,8 +189,7 @@ _HORIZON_METRICS = {"mse": "MSE (lower is better)", "ssim": "SSIM", "psnr": "PSN
 def _curve(per_metric: Mapping[str, Sequence[float]], metric: str) -> np.ndarray:
     """One metric's values per horizon; the PSNR of the mean MSE is computed from the MSE."""
     if metric == "psnr_of_mse":
-        with np.errstate(divide="ignore"):
-            return 10 * np.log10(1 / np.asarray(per_metric["mse"], dtype=float))
+        return np.array([psnr_from_mse(float(mse)) for mse in per_metric["mse"]])
     return np.asarray(per_metric[metric], dtype=float)
 
 

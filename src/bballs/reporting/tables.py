@@ -71,7 +71,7 @@ MSE_UNIT, MSE_FACTOR = "×10⁻³", 1e3  # every MSE of the reports is shown in 
 
 def in_mse_unit(value: float) -> str:
     """An MSE in :data:`MSE_UNIT` with three significant digits (2.98, 0.0344)."""
-    return _significant(value * MSE_FACTOR, 3)
+    return _three_digits(value * MSE_FACTOR)
 
 
 PREDICTION_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
