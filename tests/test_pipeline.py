@@ -104,7 +104,8 @@ def test_lab3_report_pdf_has_every_proposal(quick_run):
 TABLE_PLACEHOLDER = re.compile(r"\{table\[\w+\]\}")
 IDENTIFIER = re.compile(r"\b(?:ae_l\d+\w*|denoise_\w+|segment_(?:binary|instance)|psnr|ssim)\b"
                         r"|\b[a-z-]+(?:\+(?:sym|long|size|scale|looks|walls|time|bce|cosine|bs16"
-                        r"|ae|norm))+\b|\bunet-(?:no|concat)-skips\b")  # recipes: spec+long, ...
+                        r"|ae|norm))+\b|\bunet-(?:no|concat)-skips\b"  # recipes: spec+long, ...
+                        r"|CrossEntropy|\b[A-Z]\w*Loss\b|\bFrameAutoencoder\b")  # torch names
 
 
 @pytest.mark.parametrize("report", ["report", "lab3_report"])

@@ -1,5 +1,7 @@
 """Report tables and figures: one unit per quantity, plain names, like-for-like rows."""
 
+from pathlib import Path
+
 import matplotlib
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from bballs.reporting import plots
 from bballs.reporting.report import _against_learnt, _reidentified
 from bballs.reporting.tables import (
     TASK7_COLUMNS,
+    mark_long_tables,
     model_rows,
     plain_text,
     prediction_table,
@@ -105,3 +108,17 @@ def test_horizon_panels_plot_the_psnr_of_the_mean_mse():
     psnr_axis = next(ax for ax in fig.axes if "PSNR" in ax.get_ylabel())
     assert psnr_axis.get_ylabel() == "PSNR of the mean MSE (dB)"
     assert psnr_axis.lines[0].get_ydata().tolist() == pytest.approx([20.0, 30.0])
+
+
+def test_only_tables_longer_than_the_limit_may_break_across_pages():
+    def table(rows):
+        body = "".join(f"<tr><td>{i}</td></tr>" for i in range(rows))
+        return f"<table>\n<thead><tr><th>h</th></tr></thead><tbody>{body}</tbody></table>"
+
+    html = f"<p>x</p>{table(3)}<p>y</p>{table(9)}"
+    marked = mark_long_tables(html, rows=8)
+    assert marked.count('<table class="long">') == 1 and marked.count("<table>") == 1
+    assert marked.index("<table>") < marked.index('<table class="long">')
+    assert mark_long_tables(marked, rows=8) == marked
+    css = (Path(__file__).parents[1] / "report" / "style.css").read_text()
+    assert "table.long" in css

@@ -41,6 +41,7 @@ from bballs.reporting.tables import (
     TASK7_COLUMNS,
     format_number,
     in_mse_unit,
+    mark_long_tables,
     markdown_table,
     model_rows,
     prediction_table,
@@ -338,7 +339,8 @@ def build(root: str | Path | None = None, out: str | Path | None = None,
     for line in illegible(text, root / "figures"):
         print(f"warning: {report}.pdf figure text outside {SMALLEST_PT:g}-{LARGEST_PT:g} pt: "
               f"{line}")
-    body = markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"])
+    body = mark_long_tables(markdown.markdown(text, extensions=["tables", "attr_list",
+                                                                 "sane_lists"]))
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     css += page_banner_css(read_author(report_dir, report))
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"

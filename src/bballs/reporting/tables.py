@@ -184,12 +184,15 @@ def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     return [{"variant": v.title, "model": model_title(v.model), "epochs": v.epochs,
              "batch": v.batch_size, "lr": f"{v.lr:g}",
              "schedule": "cosine" if v.schedule else "constant",
-             "loss": v.loss.__name__.replace("Loss", ""),
+             "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
              "augmentation": aug.short_name(v.augment),
              "pre-training": "autoencoder" if v.pretrained else "none",
              "labels": f"{v.label_fraction:.0%}"} for v in variants]
 
 
+#: A recipe's loss class in words.
+LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entropy",
+              "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
 MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
@@ -211,7 +214,7 @@ def procedure_rows() -> list[dict]:
     """What each augmentation and the autoencoder pre-training do, with their settings."""
     rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
     rows.append({"name": "autoencoder", "what": (
-        f"FrameAutoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
+        f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
         f"training split (MSE, Adam lr 10⁻³, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
         "initialises CountNet's")})
     return rows
@@ -254,3 +257,16 @@ def model_rows(classes: Sequence[type]) -> list[dict]:
         rows.append({"model": model_title(cls), "what": plain_text(_first_line(cls.__doc__)),
                      "settings": defaults or "-", "parameters": count_parameters(cls())})
     return rows
+
+
+LONG_TABLE_ROWS = 8  # body rows above which a table may break across pages
+
+
+def mark_long_tables(html: str, rows: int = LONG_TABLE_ROWS) -> str:
+    """``html`` with ``class="long"`` on every table of more than ``rows`` body rows: the style
+    sheet keeps shorter tables whole on one page and lets long ones break between rows."""
+    def mark(match: re.Match) -> str:
+        table = match.group(0)
+        return table.replace("<table>", '<table class="long">', 1) if (
+            table.count("<tr") - 1 > rows) else table
+    return re.sub(r"<table>.*?</table>", mark, html, flags=re.S)
