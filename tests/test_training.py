@@ -59,7 +59,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(counting_data, t
     assert all(torch.allclose(state[k], expected[k], atol=0, rtol=0) for k in state)
 
 
-def _train_until(model, data, config, checkpoint, stop_after):
+def _train_until(model, data, config, checkpoint, stop_after, **fit_options):
     """Run ``fit`` but crash right after the ``stop_after``-th checkpoint's temporary file."""
 
     class Crash(Exception):
@@ -77,7 +77,7 @@ def _train_until(model, data, config, checkpoint, stop_after):
     torch.save = save_then_maybe_crash
     try:
         with pytest.raises(Crash):
-            counting.train_counter(model, data, config, checkpoint=checkpoint)
+            counting.train_counter(model, data, config, checkpoint=checkpoint, **fit_options)
     finally:
         torch.save = original
 
@@ -150,3 +150,27 @@ def test_checkpoint_of_other_data_is_retrained(counting_data, tmp_path, capsys):
     assert "c.pt: data changed: train digest " in capsys.readouterr().out
     assert not all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
                                                      again.state_dict().values()))
+
+
+def test_weight_average_is_kept_every_step_resumed_and_loaded_at_the_end(counting_data,
+                                                                         tmp_path):
+    config = TrainConfig(epochs=2, seed=3)
+    raw = _model(3)
+    counting.train_counter(raw, counting_data, config)
+    averaged = _model(3)
+    counting.train_counter(averaged, counting_data, config, checkpoint=tmp_path / "ema.pt",
+                           ema_decay=0.9)
+    saved = torch.load(tmp_path / "ema.pt", weights_only=True)
+    # the average only watches: the raw weights follow the same path as without it
+    assert all(torch.equal(saved["model"][k], v) for k, v in raw.state_dict().items())
+    assert not all(torch.equal(a, b) for a, b in zip(averaged.parameters(), raw.parameters()))
+    assert saved["fingerprint"]["ema_decay"] == 0.9
+
+    checkpoint = tmp_path / "resumed.pt"
+    _train_until(_model(3), counting_data, config, checkpoint, stop_after=2, ema_decay=0.9)
+    resumed = _model(98)
+    counting.train_counter(resumed, counting_data, config, checkpoint=checkpoint, ema_decay=0.9)
+    expected = averaged.state_dict()
+    assert all(torch.equal(v, expected[k]) for k, v in resumed.state_dict().items())
+    with pytest.raises(ValueError, match="ema_decay"):
+        counting.train_counter(_model(), counting_data, config, ema_decay=1.0)

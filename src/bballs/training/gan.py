@@ -12,7 +12,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.training.checkpoints import History, fingerprint, save_checkpoint
-from bballs.training.loop import TrainConfig, epoch_generator, pick_device, start_or_resume
+from bballs.training.loop import (
+    TrainConfig,
+    epoch_generator,
+    pick_device,
+    start_or_resume,
+    use_average,
+    weight_average,
+)
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 
@@ -37,37 +44,43 @@ def fit_gan(
     checkpoint: str | Path | None = None,
     device: torch.device | str | None = None,
     desc: str = "gan",
+    ema_decay: float | None = None,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
     whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
     loss and its mean output on real and generated frames. ``real_label`` < 1 is one-sided
-    label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`."""
+    label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`; with
+    ``ema_decay`` the generator ends with the moving average of its weights, as in :func:`fit`
+    (the discriminator always plays against the raw generator)."""
     device = pick_device(str(device) if device else None)
     generator.to(device)
     discriminator.to(device)
     frames = frames.to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
+    average = weight_average(generator, ema_decay)
     run_id = {**gan_fingerprint(generator, discriminator, config, frames),
-              "latent_dim": latent_dim, "real_label": real_label}
+              "latent_dim": latent_dim, "real_label": real_label,
+              **({"ema_decay": ema_decay} if average else {})}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
-              "optimizer_d": opt_d}
+              "optimizer_d": opt_d, "average": average}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
     for epoch in epochs:
         started = time.perf_counter()
         means = _gan_epoch(generator, discriminator, frames, opt_g, opt_d, config.batch_size,
-                           epoch_generator(config.seed, epoch), latent_dim, real_label)
+                           epoch_generator(config.seed, epoch), latent_dim, real_label, average)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
                             "d_loss": f"{means['discriminator_loss']:.3f}"}, refresh=False)
         if checkpoint:
             save_checkpoint(checkpoint, run_id, history, **states)
+    use_average(generator, average)
     return history
 
 
 def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order_generator,
-               latent_dim, real_label) -> dict[str, float]:
+               latent_dim, real_label, average=None) -> dict[str, float]:
     generator.train()
     discriminator.train()
     order = torch.randperm(len(frames), generator=order_generator).to(frames.device)
@@ -88,6 +101,8 @@ def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
+        if average is not None:
+            average.update_parameters(generator)
         for name, value in (("generator_loss", g_loss), ("discriminator_loss", d_loss),
                             ("d_real", torch.sigmoid(real_logits).mean()),
                             ("d_fake", torch.sigmoid(fake_logits).mean())):

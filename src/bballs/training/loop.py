@@ -13,6 +13,7 @@ from typing import Union
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from bballs.training.checkpoints import History, fingerprint, resume_checkpoint, save_checkpoint
 
@@ -143,6 +144,7 @@ def fit(
     make_optimizer: OptimizerFactory = adam,
     device: torch.device | str | None = None,
     desc: str = "train",
+    ema_decay: float | None = None,
 ) -> History:
     """Train ``model`` in place and return its history.
 
@@ -154,20 +156,24 @@ def fit(
     them every epoch. Validation runs after every epoch. With ``checkpoint`` the state is
     written atomically after every epoch and a matching checkpoint is resumed (a finished one
     returns at once), so an interrupted run ends with the same weights as an uninterrupted one.
+    With ``ema_decay`` an exponential moving average of the weights is kept after every step
+    (:func:`weight_average`) and loaded into ``model`` at the end; validation during training
+    scores the raw weights.
     """
     device = pick_device(str(device) if device else None)
     model.to(device)
     train, val = _on(train, device), _on(val, device)
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
-    run_id = fingerprint(model, config, train)
+    average = weight_average(model, ema_decay)
+    run_id = {**fingerprint(model, config, train), **({"ema_decay": ema_decay} if average else {})}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, model=model,
-                                      optimizer=optimizer, scheduler=scheduler)
+                                      optimizer=optimizer, scheduler=scheduler, average=average)
     for epoch in epochs:
         started = time.perf_counter()
         generator = epoch_generator(config.seed, epoch)
         history.record("train", *_train_epoch(model, train, step, optimizer, config.batch_size,
-                                              generator, augment))
+                                              generator, augment, average))
         if scheduler:
             scheduler.step()
         history.record("val", *evaluate(model, val, step))
@@ -175,8 +181,25 @@ def fit(
         epochs.set_postfix(_postfix(history), refresh=False)
         if checkpoint:
             save_checkpoint(checkpoint, run_id, history, model=model, optimizer=optimizer,
-                            scheduler=scheduler)
+                            scheduler=scheduler, average=average)
+    use_average(model, average)
     return history
+
+
+def weight_average(model: nn.Module, decay: float | None) -> AveragedModel | None:
+    """An exponential moving average of ``model``'s weights and buffers (``decay`` per step,
+    as torch's ``AveragedModel`` keeps it), or None without a decay."""
+    if decay is None:
+        return None
+    if not 0 < decay < 1:
+        raise ValueError(f"ema_decay must be in (0, 1), got {decay}")
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def use_average(model: nn.Module, average: AveragedModel | None) -> None:
+    """Load the averaged weights into ``model`` (nothing without an average)."""
+    if average is not None:
+        model.load_state_dict(average.module.state_dict())
 
 
 def start_or_resume(checkpoint: str | Path | None, run_id: dict, epochs: int, desc: str,
@@ -224,7 +247,7 @@ def _split_result(result: StepResult) -> tuple[torch.Tensor, dict[str, torch.Ten
     return result if isinstance(result, tuple) else (result, {})
 
 
-def _train_epoch(model, data, step, optimizer, batch_size, generator, augment):
+def _train_epoch(model, data, step, optimizer, batch_size, generator, augment, average=None):
     model.train()
     n = len(data[0])
     order = torch.randperm(n, generator=generator).to(data[0].device)
@@ -238,6 +261,8 @@ def _train_epoch(model, data, step, optimizer, batch_size, generator, augment):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update_parameters(model)
         _accumulate(sums, {"loss": loss, **metrics}, len(index))
     means = {name: (total / n).item() for name, total in sums.items()}
     return means.pop("loss"), means
