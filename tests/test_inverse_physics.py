@@ -282,3 +282,15 @@ def test_the_brightness_of_the_balls_is_read_from_the_frames_and_ours_stays_exac
     again = ip.WorldConstants()
     again.load_state_dict(old)  # constants saved before the brightness was read: 1
     assert float(again.peak) == 1.0
+
+
+def test_identification_moves_to_a_radius_per_ball_and_rereads_the_sub_steps_under_it():
+    frames, counts = variant_sequences("radius per ball 0.9-1.5", 24, 10, seed=4)
+    constants = ip.WorldConstants(**TRUE)
+    config = ipred.InverseConfig(sysid_sequences=24, sysid_rounds=1, sysid_steps=20,
+                                 wall_spans=(0.06,), wall_placements=1,
+                                 substep_hypotheses=(2, 4), speed_hypotheses=("shared",))
+    info = ipred.identify(frames, counts, constants, config, progress=False)
+    assert info["radius_hypothesis"] == "per ball" and bool(constants.radius_per_ball)
+    assert int(constants.substeps) == 2 and set(info["substep_evidence"]) == {"2", "4"}
+    assert sysid.fit_quality(frames, counts, constants)["exact"] >= 0.5

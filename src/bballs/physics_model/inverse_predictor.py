@@ -177,6 +177,9 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
 
 
 SUBSTEP_SEQUENCES = 128
+#: Rounds of joint fitting saved when the constants are identified again under a radius per
+#: ball: the trial identification that chose that hypothesis has already run two.
+PER_BALL_HEAD_START = 2
 
 
 def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
@@ -198,10 +201,10 @@ def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstant
             config.sysid_steps, config.wall_spans, config.wall_placements, quality)
         info.update(radius_hypothesis=radius, radius_evidence=evidence)
         if radius == ip.RADIUS_HYPOTHESES[1]:  # the other constants were fitted to one radius
-            sysid.identify_constants(frames, counts, config.sysid_rounds, config.sysid_steps,
-                                     constants, False, config.wall_spans,
-                                     config.wall_placements)
-            _choose_substeps(frames, counts, constants, config, info)
+            _choose_substeps(frames, counts, constants, config, info, replace_walls=False)
+            rounds = max(config.sysid_rounds - PER_BALL_HEAD_START, 1)
+            sysid.identify_constants(frames, counts, rounds, config.sysid_steps, constants,
+                                     False, config.wall_spans, config.wall_placements)
     if per_ball and ip.SPEED_HYPOTHESES[0] in config.speed_hypotheses:
         hypothesis, evidence = sysid.choose_speed_hypothesis(frames, counts, constants)
         info.update(speed_hypothesis=hypothesis, speed_evidence=evidence)
@@ -209,10 +212,12 @@ def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstant
 
 
 def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstants,
-                     config: InverseConfig, info: dict) -> dict[str, float] | None:
+                     config: InverseConfig, info: dict,
+                     replace_walls: bool = True) -> dict[str, float] | None:
     """The number of sub-steps read from at most :data:`SUBSTEP_SEQUENCES` sequences (in
-    ``constants``), its evidence in ``info``; the walls are placed again if it changed.
-    Returns the fit quality of the constants as they stand, if no wall moved since."""
+    ``constants``), its evidence in ``info``; with ``replace_walls`` the walls are placed
+    again if it changed. Returns the fit quality of the constants as they stand, if no wall
+    moved since (or none was to be placed)."""
     if len(config.substep_hypotheses) < 2:
         return None
     before = int(constants.substeps)
@@ -220,7 +225,7 @@ def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.World
                                               counts[:SUBSTEP_SEQUENCES], constants,
                                               config.substep_hypotheses)
     info["substep_evidence"] = {str(k): v for k, v in quality.items()}
-    if substeps != before:  # the walls were placed under other bounce timing
+    if substeps != before and replace_walls:  # the walls were placed under other timing
         sysid.identify_constants(frames, counts, 0, config.sysid_steps, constants, False,
                                  config.wall_spans, config.wall_placements)
         return None
