@@ -14,6 +14,7 @@ from torch import nn
 from bballs.training.checkpoints import History, fingerprint, save_checkpoint
 from bballs.training.loop import (
     TrainConfig,
+    average_fingerprint,
     epoch_generator,
     pick_device,
     start_or_resume,
@@ -61,7 +62,7 @@ def fit_gan(
     average = weight_average(generator, ema_decay)
     run_id = {**gan_fingerprint(generator, discriminator, config, frames),
               "latent_dim": latent_dim, "real_label": real_label,
-              **({"ema_decay": ema_decay} if average else {})}
+              **average_fingerprint(ema_decay)}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)

@@ -166,7 +166,7 @@ def fit(
     optimizer = make_optimizer(model.parameters(), config)
     scheduler = make_scheduler(optimizer, config.epochs) if make_scheduler else None
     average = weight_average(model, ema_decay)
-    run_id = {**fingerprint(model, config, train), **({"ema_decay": ema_decay} if average else {})}
+    run_id = {**fingerprint(model, config, train), **average_fingerprint(ema_decay)}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, model=model,
                                       optimizer=optimizer, scheduler=scheduler, average=average)
     for epoch in epochs:
@@ -194,6 +194,11 @@ def weight_average(model: nn.Module, decay: float | None) -> AveragedModel | Non
     if not 0 < decay < 1:
         raise ValueError(f"ema_decay must be in (0, 1), got {decay}")
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def average_fingerprint(decay: float | None) -> dict:
+    """What a weight average adds to a run's fingerprint: its decay (nothing without one)."""
+    return {} if decay is None else {"ema_decay": decay}
 
 
 def use_average(model: nn.Module, average: AveragedModel | None) -> None:
