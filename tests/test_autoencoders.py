@@ -196,6 +196,45 @@ def test_pipeline_runs_on_a_tiny_subset(dataset_dir, tmp_path):
     assert result["labels"] == 32 and 0 <= result["test_accuracy"] <= 1
 
 
+def test_sweep_rows_average_the_seeds_of_repeated_runs(dataset_dir, tmp_path):
+    data = load_frames(dataset_dir, quick=True)
+    small = FrameData(data.train.subset(64), data.val.subset(32), data.test.subset(32))
+    paths = output_paths(tmp_path)
+    by_seed = [{ae.ae_name(2): ae.train_autoencoder(small, paths, 2, quick=True, seed=seed)}
+               for seed in (0, 1)]
+    assert by_seed[1][ae.ae_name(2)].name == "ae_l2_transposed_seed1"
+    assert paths.checkpoint("lab3/ae_l2_transposed_seed1").is_file()
+    single = ae.sweep_rows(by_seed[0], small.test)[0]
+    other = ae.sweep_rows(by_seed[1], small.test)[0]
+    assert single["psnr"] != other["psnr"]  # another seed, another network
+    row = ae.sweep_rows(by_seed[0], small.test, by_seed[1:])[0]
+    assert row["seeds"] == 2 and row["latent"] == 2
+    for metric in ("mse", "psnr_of_mse"):
+        values = [single[metric], other[metric]]
+        assert row[metric] == row[f"{metric}_mean"] == pytest.approx(np.mean(values))
+        assert row[f"{metric}_std"] == pytest.approx(np.std(values))
+    assert single["seeds"] == 1 and single["mse_std"] is None
+    assert ae.train_repeats(small, paths, quick=True) == []  # quick mode: one seed
+
+
+def test_latent_classifiers_are_averaged_over_the_autoencoders_seeds(monkeypatch):
+    calls = []
+
+    def fake(run, data, paths, *, hidden=(), quick=False, seed=0, device=None):
+        calls.append((run, seed))
+        accuracy = 0.5 + 0.1 * seed + (0.05 if hidden else 0.0)
+        return None, {"val": accuracy, "test": accuracy}
+
+    monkeypatch.setattr(clf, "train_latent_classifier", fake)
+    runs = [{ae.ae_name(4): f"ae{seed}"} for seed in range(3)]
+    rows = clf.classification_rows(runs[0], None, None, seed=0, repeats=runs[1:])
+    assert [(run, seed) for run, seed in calls[::2]] == [("ae0", 0), ("ae1", 1), ("ae2", 2)]
+    (row,) = rows
+    assert row["seeds"] == 3 and row["linear_test_accuracy"] == pytest.approx(0.6)
+    assert row["mlp_val_accuracy_mean"] == pytest.approx(0.65)
+    assert row["linear_test_accuracy_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
+
+
 def test_fine_tuning_points_average_over_seeds(monkeypatch):
     def fake(source, latent, data, paths, fraction, *, seed=0, **options):
         accuracy = 0.5 + 0.1 * seed + (0.2 if source is not None else 0.0)

@@ -75,11 +75,23 @@ def test_cosine_schedule_is_decreasing_from_one_to_zero():
         cosine_alpha_bars(0)
 
 
-def test_diffusion_loss_and_sampler():
+@pytest.mark.parametrize("prediction, expected", [("noise", 1.0), ("frame", 1 / 3)])
+def test_diffusion_loss_compares_the_chosen_target(prediction, expected):
+    """An untrained net outputs about 0: the loss is then the target's mean square, 1 for unit
+    noise and 1/3 for uniform frames scaled to [-1, 1]."""
+    seed_everything(0)
+    model = Diffusion(NoiseUNet(8, time_dim=16), steps=50, prediction=prediction)
+    torch.nn.init.zeros_(model.net.out[-1].weight)
+    torch.nn.init.zeros_(model.net.out[-1].bias)
+    loss = model(torch.rand(64, 1, 32, 32))
+    assert loss.ndim == 0 and loss.item() == pytest.approx(expected, rel=0.05)
+    with pytest.raises(ValueError, match="prediction"):
+        Diffusion(NoiseUNet(8, time_dim=16), steps=50, prediction="velocity")
+
+
+def test_diffusion_sampler():
     seed_everything(0)
     model = Diffusion(NoiseUNet(8, time_dim=16), steps=50)
-    loss = model(torch.rand(4, 1, 32, 32))
-    assert loss.ndim == 0 and 0.5 < loss.item() < 2.0  # an untrained net predicts ~0: MSE ~1
     samples = model.sample(5, 3, generator=torch.Generator().manual_seed(0), batch_size=2)
     assert samples.shape == (5, 1, 32, 32)
     assert samples.min() >= 0 and samples.max() <= 1
@@ -94,19 +106,24 @@ def test_diffusion_loss_and_sampler():
     assert torch.allclose(noisy, again, atol=1e-3) and not torch.allclose(noisy, samples[:4])
 
 
-def test_ddim_recovers_a_perfect_noise_predictor():
-    """With the true noise of a fixed clean frame, DDIM must land on that frame."""
+@pytest.mark.parametrize("prediction", ["noise", "frame"])
+@pytest.mark.parametrize("eta", [0.0, 1.0])
+def test_ddim_recovers_a_perfect_denoiser(prediction, eta):
+    """With the true noise (or the true clean frame) of a fixed frame, DDIM must land on that
+    frame, deterministic or ancestral."""
     target = torch.zeros(1, 1, 32, 32)
     target[..., 10:20, 10:20] = 1.0
-    model = Diffusion(NoiseUNet(8, time_dim=16), steps=100)
+    model = Diffusion(NoiseUNet(8, time_dim=16), steps=100, prediction=prediction)
 
     class Oracle(torch.nn.Module):
         def forward(self, x, t):
+            if prediction == "frame":
+                return (2 * target - 1).expand_as(x)
             a = model.alpha_bars[t][:, None, None, None]
             return (x - a.sqrt() * (2 * target - 1)) / (1 - a).sqrt()
 
     model.net = Oracle()
-    samples = model.sample(2, 10, generator=torch.Generator().manual_seed(1))
+    samples = model.sample(2, 10, generator=torch.Generator().manual_seed(1), eta=eta)
     assert torch.allclose(samples, target.expand(2, -1, -1, -1), atol=1e-4)
 
 

@@ -207,3 +207,38 @@ def test_a_short_training_lowers_the_loss(dataset_dir):
         torch.manual_seed(0)
         after, _ = evaluate(model, val, step)
         assert after < 0.8 * before, name
+
+
+def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
+    """Selection by the mean validation loss over seeds; the skip table's scores are means ± std
+    over the seeds; the verdict names a winner only beyond twice the seed spread."""
+    from types import SimpleNamespace
+
+    from bballs.tasks import image_to_image_study as study_module
+
+    def run(val_loss, psnr):
+        history = SimpleNamespace(val_loss=[val_loss], epochs_done=1, epoch_seconds=[1.0])
+        return SimpleNamespace(history=history, params=10, train_seconds=1.0, psnr=psnr)
+
+    # seed 0 alone would pick "add" (lowest loss); over three seeds "concat" is lower on average
+    losses = {"none": (0.5, 0.5, 0.5), "add": (0.1, 0.9, 0.9), "concat": (0.2, 0.2, 0.2)}
+    psnrs = {"none": (20.0, 20.2, 19.8), "add": (20.0, 20.1, 19.9), "concat": (30.0, 30.1, 29.9)}
+    seeds = [{"denoise_gaussian": {skip: run(losses[skip][s], psnrs[skip][s]) for skip in losses}}
+             for s in range(3)]
+    monkeypatch.setattr(study_module, "score_network",
+                        lambda r, split: {"noisy": {"psnr": r.psnr, "ssim": 1.0, "mse": 0.0}})
+    monkeypatch.setattr(study_module, "score_baselines",
+                        lambda name, data: {"noisy": {"input": {"psnr": 10.0},
+                                                            "median": {"psnr": 12.0}}})
+    data = SimpleNamespace(test=None)
+    study = study_module.evaluate_study(seeds[0], data, seeds[1:])
+    assert study.selected == {"denoise_gaussian": "concat"}
+    assert study_module.evaluate_study(seeds[0], data).selected["denoise_gaussian"] == "add"
+    rows = {r["skip"]: r for r in study_module.skip_rows(study)}
+    assert rows["none"]["seeds"] == 3 and rows["none"]["score"] == pytest.approx(20.0)
+    assert rows["none"]["score_std"] == pytest.approx(np.std([20.0, 20.2, 19.8]))
+    assert rows["add"]["val_loss"] == pytest.approx(np.mean(losses["add"]))
+    assert rows["none"]["score_2"] is None and rows["concat"]["selected"] == "yes"
+    headline = study_module.headline(study)["denoise_gaussian"]
+    assert headline["skip_spread"] == pytest.approx(10.0)
+    assert headline["skip_verdict"].startswith("concatenation")

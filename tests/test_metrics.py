@@ -12,6 +12,8 @@ from bballs.metrics import (
     frame_scores,
     last_frame_baseline,
     psnr_from_mse,
+    seed_difference,
+    seed_row,
     sequence_psnr,
     video_scores,
 )
@@ -95,3 +97,22 @@ def test_classification_scores():
     scores = classification_scores([1, 2, 3, 3], [1, 2, 2, 3])
     assert scores["accuracy"] == 0.75
     assert scores["confusion_matrix"] == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+def test_seed_rows_average_and_rank_only_beyond_twice_the_seed_spread():
+    wide = seed_row([{"name": "a", "m": 1.0}, {"name": "a", "m": 1.4}, {"name": "a", "m": 1.2}],
+                    ["m"])
+    assert wide["name"] == "a" and wide["seeds"] == 3
+    assert wide["m"] == wide["m_mean"] == pytest.approx(1.2)
+    assert wide["m_std"] == pytest.approx(np.std([1.0, 1.4, 1.2]))
+    narrow = seed_row([{"m": v} for v in (0.9, 0.9, 0.9)], ["m"])
+    close = seed_difference(wide, narrow, "m", ("wide", "narrow"))
+    assert close["gap"] == pytest.approx(0.3) and close["spread"] == pytest.approx(wide["m_std"])
+    assert close["verdict"] == "within seed noise"  # 0.3 < 2 x 0.163
+    far = seed_row([{"m": v} for v in (0.1, 0.1, 0.1)], ["m"])
+    assert seed_difference(far, wide, "m", ("far", "wide"))["verdict"].startswith("wide better")
+    one = seed_row([{"m": 5.0}], ["m"])
+    assert one["m_std"] is None
+    assert seed_difference(one, far, "m", ("one", "far"))["verdict"].startswith("not established")
+    with pytest.raises(ValueError):
+        seed_row([], ["m"])

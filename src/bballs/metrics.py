@@ -9,6 +9,7 @@ the range of the data, so every metric sees valid images.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.linalg
@@ -187,6 +188,46 @@ def reconstruction_scores(predicted, target) -> dict[str, float]:
                          for t, p in zip(target, predicted)])
     mse = float(((predicted - target) ** 2).mean())
     return {"mse": mse, "psnr": float(psnr.mean()), "psnr_of_mse": psnr_from_mse(mse)}
+
+
+def seed_summary(rows: Sequence[Mapping], metrics: Sequence[str]) -> dict[str, float | None]:
+    """``<metric>_mean`` and ``<metric>_std`` of each of ``metrics`` over ``rows`` measured once
+    per seed (population std; None for a single seed)."""
+    summary: dict[str, float | None] = {}
+    for metric in metrics:
+        values = np.array([row[metric] for row in rows], dtype=float)
+        summary[f"{metric}_mean"] = float(values.mean())
+        summary[f"{metric}_std"] = float(values.std()) if len(values) > 1 else None
+    return summary
+
+
+def seed_row(rows: Sequence[Mapping], metrics: Sequence[str]) -> dict:
+    """One row from the same row measured once per seed: the first row's fields, ``seeds``, and
+    each of ``metrics`` as its mean (under its own name too) and std (:func:`seed_summary`)."""
+    if not rows:
+        raise ValueError("no rows to average")
+    summary = seed_summary(rows, metrics)
+    return {**rows[0], "seeds": len(rows), **summary,
+            **{metric: summary[f"{metric}_mean"] for metric in metrics}}
+
+
+MIN_SEEDS = 3  # fewer seeds than this rank nothing
+
+
+def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str]) -> dict:
+    """``a`` minus ``b`` in ``metric`` (higher is better; rows of :func:`seed_row`), the larger
+    of their two seed stds, and the verdict in words: the better one named where the gap
+    exceeds twice that spread, else "within seed noise" ("not established" under
+    :data:`MIN_SEEDS` seeds)."""
+    gap = a[metric] - b[metric]
+    spread = max(a.get(f"{metric}_std") or 0.0, b.get(f"{metric}_std") or 0.0)
+    if min(a.get("seeds", 1), b.get("seeds", 1)) < MIN_SEEDS:
+        verdict = f"not established (fewer than {MIN_SEEDS} seeds)"
+    elif abs(gap) > 2 * spread:
+        verdict = f"{names[0] if gap > 0 else names[1]} better by more than twice the seed std"
+    else:
+        verdict = "within seed noise"
+    return {"gap": gap, "spread": spread, "verdict": verdict}
 
 
 def mean_by_level(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:

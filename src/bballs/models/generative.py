@@ -5,10 +5,11 @@
   times with stride-2 transposed convolutions (batch norm, ReLU) and ends in a sigmoid; the
   discriminator halves it three times with stride-2 convolutions (LeakyReLU 0.2, batch norm
   after the first) and ends in one logit. Trained with :func:`bballs.training.gan.fit_gan`.
-* :class:`NoiseUNet` predicts the noise of a noised frame at step t (a two-level U-Net with
-  residual blocks, group norm and a sinusoidal time embedding added in every block);
-  :class:`Diffusion` wraps it with a cosine noise schedule (Nichol & Dhariwal, 2021): its
-  ``forward`` returns the DDPM noise-prediction loss, so it trains with
+* :class:`NoiseUNet` reads a noised frame at step t (a two-level U-Net with residual blocks,
+  group norm and a sinusoidal time embedding added in every block) and predicts its clean frame
+  (or, as in the DDPM paper, its noise); :class:`Diffusion` wraps it with a cosine noise
+  schedule (Nichol & Dhariwal, 2021): its ``forward`` returns the DDPM training loss, so it
+  trains with
   :func:`bballs.training.loop.fit` and :func:`~bballs.training.loop.model_loss`, and
   :meth:`Diffusion.sample` draws frames with the deterministic DDIM sampler (Song et al., 2021)
   in a few steps.
@@ -115,7 +116,8 @@ class ResBlock(nn.Module):
 
 
 class NoiseUNet(nn.Module):
-    """Noise predictor eps(x_t, t): (B, 1, 32, 32), (B,) -> (B, 1, 32, 32).
+    """Denoiser f(x_t, t): (B, 1, 32, 32), (B,) -> (B, 1, 32, 32), the clean frame or the noise
+    of x_t (see :class:`Diffusion`).
 
     Resolutions 32 -> 16 -> 8 and back, ``width`` channels at 32x32 and ``2 * width`` below,
     concatenation skips, one residual block per level and two at the bottom.
@@ -165,14 +167,26 @@ def cosine_alpha_bars(steps: int, offset: float = 0.008, max_beta: float = 0.999
     return torch.cumprod(1 - betas, dim=0).float()
 
 
+PREDICTIONS = ("frame", "noise")
+
+
 class Diffusion(nn.Module):
     """A DDPM on frames in [0, 1] (scaled to [-1, 1] inside): ``forward(x0)`` is the training
-    loss E||eps - eps_theta(sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, t)||^2 with t uniform in
-    0..T-1; :meth:`sample` runs DDIM with a chosen number of steps."""
+    loss at a step t uniform in 0..T-1 of x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps;
+    :meth:`sample` runs DDIM with a chosen number of steps.
 
-    def __init__(self, net: nn.Module, steps: int = 1000) -> None:
+    ``prediction`` is what the network outputs and the loss compares: ``"frame"`` the clean
+    frame x0 (loss ||x0 - f(x_t, t)||^2), ``"noise"`` the noise eps (the DDPM paper's loss
+    ||eps - f(x_t, t)||^2). Our frames are mostly an exactly black background: a predicted frame
+    reaches it (and is clipped to it), whereas a frame recovered from predicted noise keeps the
+    network's error scaled by sqrt(1 - abar_t) / sqrt(abar_t) as a faint grey haze.
+    """
+
+    def __init__(self, net: nn.Module, steps: int = 1000, prediction: str = "frame") -> None:
         super().__init__()
-        self.net, self.steps = net, steps
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+        self.net, self.steps, self.prediction = net, steps, prediction
         self.register_buffer("alpha_bars", cosine_alpha_bars(steps))
 
     def forward(self, x0: torch.Tensor) -> torch.Tensor:
@@ -181,7 +195,15 @@ class Diffusion(nn.Module):
         noise = torch.randn_like(x0)
         a = self.alpha_bars[t][:, None, None, None]
         noisy = a.sqrt() * x0 + (1 - a).sqrt() * noise
-        return F.mse_loss(self.net(noisy, t), noise)
+        return F.mse_loss(self.net(noisy, t), x0 if self.prediction == "frame" else noise)
+
+    def clean_frame(self, x: torch.Tensor, t: int) -> torch.Tensor:
+        """The network's clean frame (in [-1, 1]) of x_t at step ``t``."""
+        out = self.net(x, torch.full((len(x),), t, device=x.device))
+        if self.prediction == "noise":
+            a = self.alpha_bars[t]
+            out = (x - (1 - a).sqrt() * out) / a.sqrt()
+        return out.clamp(-1, 1)
 
     @torch.no_grad()
     def sample(self, n: int, sampling_steps: int = 25, generator: torch.Generator | None = None,
@@ -207,9 +229,8 @@ class Diffusion(nn.Module):
         for i, t in enumerate(times):
             a = self.alpha_bars[t]
             a_next = self.alpha_bars[times[i + 1]] if i + 1 < len(times) else a.new_tensor(1.0)
-            eps = self.net(x, torch.full((len(x),), t, device=x.device))
-            x0 = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1)
-            eps = (x - a.sqrt() * x0) / (1 - a).sqrt()  # consistent with the clipped x0
+            x0 = self.clean_frame(x, t)
+            eps = (x - a.sqrt() * x0) / (1 - a).sqrt()  # the noise of x_t given that frame
             sigma = eta * ((1 - a_next) / (1 - a) * (1 - a / a_next)).sqrt()
             x = a_next.sqrt() * x0 + (1 - a_next - sigma**2).clamp(min=0).sqrt() * eps
             if eta > 0:

@@ -48,7 +48,7 @@ def _epochs(values: Sequence[float]) -> np.ndarray:
 def training_curves(gan: Mapping[str, Sequence[float]],
                     diffusion: Mapping[str, Sequence[float]], path=None) -> plt.Figure:
     """GAN losses, the discriminator's mean output on real and generated frames, and the
-    diffusion model's noise-prediction loss, per epoch."""
+    diffusion model's loss (MSE of the predicted clean frame), per epoch."""
     fig, axes = plt.subplots(1, 3, figsize=(7, 2.4))
     panels = [
         (axes[0], {"generator": gan["train_loss"],
@@ -57,7 +57,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
         (axes[1], {"D(real)": gan["metrics"]["train_d_real"],
                    "D(fake)": gan["metrics"]["train_d_fake"]}, "mean D output"),
         (axes[2], {"training": diffusion["train_loss"], "validation": diffusion["val_loss"]},
-         "DDPM loss (noise MSE, log)"),
+         "DDPM loss (frame MSE, log)"),
     ]
     axes[2].set_yscale("log")
     for ax, series, label in panels:

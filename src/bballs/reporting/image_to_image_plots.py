@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from bballs.metrics import as_numpy
+from bballs.metrics import as_numpy, frame_stack
 from bballs.reporting.plots import save
 from bballs.tasks import image_to_image as i2i
 from bballs.tasks import image_to_image_study as i2i_study
@@ -74,20 +74,22 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
 
 def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """One panel per task: the test score of each skip type (on the task's first condition,
-    named under the title where a task has several) as a point labelled with its value (a dot
-    chart: its axis need not start at zero), the selected one filled."""
+    named under the title where a task has several) as a point labelled with its value, with
+    ± one seed std as an error bar where the rows have one (a dot chart: its axis need not
+    start at zero); the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
     fig, axes = _panels(len(tasks))
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
         values = np.array([row["score"] for row in mine])
+        spreads = np.array([row.get("score_std") or 0.0 for row in mine])
         for x, row in enumerate(mine):
-            ax.plot(x, row["score"], "o", ms=7, color=f"C{x}",
-                    markerfacecolor=f"C{x}" if row["selected"] else "white")
+            ax.errorbar(x, row["score"], yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
+                        capsize=3, markerfacecolor=f"C{x}" if row["selected"] else "white")
             ax.annotate(f"{row['score']:.{2 if row['metric'] == 'psnr' else 3}f}",
                         (x, row["score"]), textcoords="offset points", xytext=(0, 6),
                         ha="center", fontsize=7.5)
-        low, high = values.min(), values.max()
+        low, high = (values - spreads).min(), (values + spreads).max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
         ax.set_xlim(-0.6, len(mine) - 0.4)
@@ -125,14 +127,40 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
     return save(fig, path)
 
 
+ERROR_NAMES = {"restore": "absolute error", "segment": "wrong pixels"}
+
+
+def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
+                 condition: int = -1) -> dict[str, np.ndarray]:
+    """Rows of an example grid for a run on the first ``n`` test frames of one condition:
+    input, network output, the classical baseline (median filter, nearest known pixel or
+    smoothed threshold), truth and the network's error (|output - truth|, or label != truth)."""
+    test = i2i.Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
+    cond = i2i.conditions(run.task, test)[condition]
+    output = i2i.network_output(run, cond)
+    if i2i.task(run.task).kind == "restore":
+        methods = i2i_study.restoration_baselines(run.task, data.val)
+        baseline = methods[-1] if run.task == "inpaint" else methods[1]
+        truth = frame_stack(test.frames)
+        error = np.abs(np.clip(output, 0, 1) - truth)
+    else:
+        baseline = i2i_study.segmentation_baselines(run.task, data.val)[cond.name][-1]
+        truth = test.target(run.task).numpy()
+        error = (output != truth).astype(float)
+    error_name = ERROR_NAMES[i2i.task(run.task).kind]
+    return {"input": frame_stack(cond.corrupted), "network": output,
+            i2i.METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
+            error_name: error}
+
+
 def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 6,
                    condition: int = -1):
     """The example grid of a run (see :func:`example_rows`), label maps in colour; no title:
     the report's caption says what it shows."""
-    rows = i2i_study.example_rows(run, data, n, condition)
+    rows = example_rows(run, data, n, condition)
     names = list(rows)
     segment = i2i.task(run.task).kind == "segment"
-    error = i2i_study.ERROR_NAMES[i2i.task(run.task).kind]
+    error = ERROR_NAMES[i2i.task(run.task).kind]
     return example_grid(rows, path, n, labels=names[1:4] if segment else (),
                         errors=() if segment else (error,), wrong=(error,) if segment else ())
 

@@ -20,13 +20,14 @@ from torch import nn
 from bballs.core.files import OutputPaths
 from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet
-from bballs.metrics import reconstruction_scores
+from bballs.metrics import reconstruction_scores, seed_difference, seed_row
 from bballs.models.autoencoders import Autoencoder
 from bballs.training.checkpoints import History
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
 LATENT_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 DESIGN_LATENTS = (16, 64)  # transposed vs bilinear upsampling at these sizes
+SEEDS = 3  # seeds of the latent sweep, the upsampling study and their classifiers (quick: 1)
 BASE_LATENT = 16  # the shared design point (transposed, no noise)
 TRAIN_NOISE = 0.2  # std of the denoising AE's input noise
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -81,8 +82,9 @@ class TrainedAE:
 def train_autoencoder(data: FrameData, paths: OutputPaths, latent: int, *,
                       upsampling: str = "transposed", noise_std: float = 0.0, quick: bool = False,
                       seed: int = 0, device=None) -> TrainedAE:
-    """Train (or reuse the checkpoint of) one autoencoder on the training frames."""
-    name = ae_name(latent, upsampling, noise_std)
+    """Train (or reuse the checkpoint of) one autoencoder on the training frames; the run name
+    carries the seed when it is not 0 (``ae_l16_transposed_seed1``)."""
+    name = ae_name(latent, upsampling, noise_std) + (f"_seed{seed}" if seed else "")
     seed_everything(seed)
     model = Autoencoder(latent, upsampling, noise_std)
     tag = f"{upsampling},noise{noise_std:g}"
@@ -92,23 +94,29 @@ def train_autoencoder(data: FrameData, paths: OutputPaths, latent: int, *,
     return TrainedAE(name, model.eval(), history)
 
 
-def run_specs(latents: Sequence[int] = LATENT_SIZES) -> list[tuple[int, str, float]]:
+def run_specs(latents: Sequence[int] = LATENT_SIZES, denoising: bool = True
+              ) -> list[tuple[int, str, float]]:
     """Every (latent, upsampling, noise std) trained: the sweep, the bilinear design points and
-    the denoising AE, each once."""
+    (with ``denoising``) the denoising AE, each once."""
     specs = [(latent, "transposed", 0.0) for latent in latents]
     specs += [(latent, "bilinear", 0.0) for latent in DESIGN_LATENTS]
-    return specs + [(BASE_LATENT, "transposed", TRAIN_NOISE)]
+    return specs + ([(BASE_LATENT, "transposed", TRAIN_NOISE)] if denoising else [])
 
 
 def train_all(data: FrameData, paths: OutputPaths, *, quick: bool = False, seed: int = 0,
-              device=None) -> dict[str, TrainedAE]:
-    """Train every autoencoder of the notebook; returns them by run name."""
-    runs = {}
-    for latent, upsampling, noise in run_specs():
-        run = train_autoencoder(data, paths, latent, upsampling=upsampling, noise_std=noise,
-                                quick=quick, seed=seed, device=device)
-        runs[run.name] = run
-    return runs
+              device=None, denoising: bool = True) -> dict[str, TrainedAE]:
+    """Train every autoencoder of the notebook; returns them by :func:`ae_name`."""
+    return {ae_name(latent, upsampling, noise): train_autoencoder(
+                data, paths, latent, upsampling=upsampling, noise_std=noise, quick=quick,
+                seed=seed, device=device)
+            for latent, upsampling, noise in run_specs(denoising=denoising)}
+
+
+def train_repeats(data: FrameData, paths: OutputPaths, *, quick: bool = False, seed: int = 0,
+                  device=None) -> list[dict[str, TrainedAE]]:
+    """The sweep's and upsampling study's autoencoders for seeds ``seed + 1`` .. (quick: none)."""
+    return [train_all(data, paths, quick=quick, seed=extra, device=device, denoising=False)
+            for extra in range(seed + 1, seed + (1 if quick else SEEDS))]
 
 
 def sweep(runs: dict[str, TrainedAE]) -> dict[int, TrainedAE]:
@@ -159,20 +167,32 @@ def _run_row(run: TrainedAE) -> dict:
             "train_seconds": run.seconds, "val_mse": run.history.val_loss[-1]}
 
 
-def sweep_rows(runs: dict[str, TrainedAE], test: FrameSet) -> list[dict]:
-    """One row per latent size: test MSE / PSNR, validation MSE, parameters, training time."""
-    return [{"latent": latent, **score(run.model, test.frames), **_run_row(run)}
-            for latent, run in sweep(runs).items()]
+SCORES = ("mse", "psnr", "psnr_of_mse", "val_mse", "train_seconds")
 
 
-def design_rows(runs: dict[str, TrainedAE], test: FrameSet) -> list[dict]:
-    """Transposed convolution vs bilinear upsampling + convolution at the design latent sizes."""
+def sweep_rows(runs: dict[str, TrainedAE], test: FrameSet,
+               repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
+    """One row per latent size: test MSE / PSNR, validation MSE, parameters, training time;
+    with ``repeats`` (the runs of further seeds) each score is a mean ± std over the seeds."""
+    return [seed_row([{"latent": latent, **score(seed_runs[ae_name(latent)].model,
+                                                   test.frames),
+                         **_run_row(seed_runs[ae_name(latent)])}
+                        for seed_runs in (runs, *repeats)], SCORES)
+            for latent in sweep(runs)]
+
+
+def design_rows(runs: dict[str, TrainedAE], test: FrameSet,
+                repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
+    """Transposed convolution vs bilinear upsampling + convolution at the design latent sizes,
+    over the seeds of ``runs`` and ``repeats`` like :func:`sweep_rows`."""
     rows = []
     for latent in DESIGN_LATENTS:
         for upsampling in ("transposed", "bilinear"):
-            run = runs[ae_name(latent, upsampling)]
-            rows.append({"latent": latent, "upsampling": upsampling,
-                         **score(run.model, test.frames), **_run_row(run)})
+            name = ae_name(latent, upsampling)
+            rows.append(seed_row([{"latent": latent, "upsampling": upsampling,
+                                     **score(seed_runs[name].model, test.frames),
+                                     **_run_row(seed_runs[name])}
+                                    for seed_runs in (runs, *repeats)], SCORES))
     return rows
 
 
@@ -287,6 +307,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     best_of_mse = max(rows["ae_sweep"], key=lambda r: r["psnr_of_mse"])
     pretraining = _keyed(rows["ae_pretraining"], lambda r: f"pct{round(100 * r['fraction'])}")
     gains = [r["gain"] for r in rows["ae_pretraining"]]
+    design = _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}")
     return {
         "quick": quick,
         "n_autoencoders": len(rows["ae_runs"]),
@@ -296,10 +317,15 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "train_noise": TRAIN_NOISE,
         "tsne_latent": TSNE_LATENT,
         "sweep": by_latent,
+        "sweep_spread": max(r.get("psnr_of_mse_std") or 0.0 for r in rows["ae_sweep"]),
         "best_psnr": {"latent": best["latent"], "psnr": best["psnr"]},
         "best_psnr_of_mse": {"latent": best_of_mse["latent"],
                              "psnr_of_mse": best_of_mse["psnr_of_mse"]},
-        "design": _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}"),
+        "design": design,
+        "design_gap": {f"l{latent}": seed_difference(design[f"l{latent}_bilinear"],
+                                                     design[f"l{latent}_transposed"],
+                                                     "psnr_of_mse", ("bilinear", "transposed"))
+                       for latent in DESIGN_LATENTS},
         "noise": _keyed(rows["ae_noise"], lambda r: f"sigma{round(100 * r['sigma'])}"),
         "classification": classification,
         "best_linear": max(rows["ae_classification"], key=lambda r: r["linear_test_accuracy"]),

@@ -42,6 +42,7 @@ LATENT_DIM = 64
 GAN_WIDTH = 32
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
+DIFFUSION_PREDICTION = "frame"  # the denoiser predicts the clean frame (see Diffusion)
 FEATURE_WIDTH = 16
 RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
 MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
@@ -75,7 +76,7 @@ def gan_config(epochs: int, seed: int) -> TrainConfig:
 
 def diffusion_config(epochs: int, seed: int) -> TrainConfig:
     return TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed,
-                       tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr")
+                       tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr-predict-{DIFFUSION_PREDICTION}")
 
 
 def feature_config(epochs: int, seed: int) -> TrainConfig:
@@ -104,10 +105,10 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
                     checkpoint: str | Path | None = None,
                     device: torch.device | str | None = None) -> tuple[Diffusion, History]:
-    """A DDPM with a :class:`NoiseUNet`, trained by :func:`fit` on its own loss with a cosine
-    learning-rate decay (a cheap stand-in for weight averaging)."""
+    """A DDPM with a :class:`NoiseUNet` that predicts clean frames, trained by :func:`fit` on
+    its own loss with a cosine learning-rate decay (a cheap stand-in for weight averaging)."""
     seed_everything(config.seed)
-    model = Diffusion(NoiseUNet(UNET_WIDTH), DIFFUSION_STEPS)
+    model = Diffusion(NoiseUNet(UNET_WIDTH), DIFFUSION_STEPS, prediction=DIFFUSION_PREDICTION)
     history = fit(model, (data.frames,), (val.frames,), model_loss, config,
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc="diffusion")

@@ -58,6 +58,7 @@ HOLE = 8
 SEGMENT_NOISE_MAX = 0.3
 EPOCHS = 4
 BATCH_SIZE = 64
+SEEDS = 3  # seeds of every network of the skip study (quick mode: 1)
 LR = 2e-3
 MEDIAN_SIZES = (3, 5)
 GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -280,10 +281,11 @@ def config(quick: bool, seed: int = 0, kind: str = "restore") -> TrainConfig:
 
 def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
           device: torch.device | str | None = None, seed: int = 0) -> TrainedNetwork:
-    """Train (or reuse the checkpoint of) the ``skip`` network on task ``name``."""
+    """Train (or reuse the checkpoint of) the ``skip`` network on task ``name`` (checkpoint
+    ``lab3/i2i_<task>_<skip>``, with ``_seed<seed>`` for a seed other than 0)."""
     seed_everything(seed)
     model = build_model(name, skip)
-    checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}")
+    checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}" + (f"_seed{seed}" if seed else ""))
     splits = [(s.frames, s.target(name)) for s in (data.train, data.val)]
     history = fit(model, *splits, ImageTaskStep(name), config(quick, seed, task(name).kind),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
@@ -298,6 +300,14 @@ def train_all(data: Data, paths: OutputPaths, quick: bool,
     """Every task with every skip type: ``runs[task][skip]``."""
     return {name: {skip: train(name, skip, data, paths, quick, device, seed) for skip in skips}
             for name in tasks}
+
+
+def train_repeats(data: Data, paths: OutputPaths, quick: bool,
+                  device: torch.device | str | None = None, seed: int = 0
+                  ) -> list[dict[str, dict[str, TrainedNetwork]]]:
+    """:func:`train_all` again for seeds ``seed + 1`` .. (:data:`SEEDS` in all; quick: none)."""
+    return [train_all(data, paths, quick, device, seed=extra)
+            for extra in range(seed + 1, seed + (1 if quick else SEEDS))]
 
 
 def network_output(run: TrainedNetwork, condition: Condition) -> np.ndarray:

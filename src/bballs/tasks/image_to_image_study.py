@@ -4,7 +4,7 @@ scores, and the tables, headline numbers and example grids of the results sectio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +18,13 @@ from bballs.classical.restoration import (
 )
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
-from bballs.metrics import frame_stack, restoration_scores, segmentation_scores
+from bballs.metrics import (
+    frame_stack,
+    restoration_scores,
+    seed_difference,
+    seed_row,
+    segmentation_scores,
+)
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
 from bballs.tasks.image_to_image import (
     BATCH_SIZE,
@@ -30,6 +36,7 @@ from bballs.tasks.image_to_image import (
     METHOD_TITLES,
     PRIMARY,
     SALT_PEPPER,
+    SEEDS,
     SEGMENT_NOISE_MAX,
     SKIP_TITLES,
     SMOOTHING_SIGMAS,
@@ -42,7 +49,6 @@ from bballs.tasks.image_to_image import (
     condition_titles,
     conditions,
     config,
-    network_output,
     score_network,
     skip_phrase,
     task,
@@ -135,23 +141,31 @@ class Study:
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def select_skip(runs: dict[str, TrainedNetwork]) -> str:
-    """The skip type with the lowest final validation loss."""
-    return min(runs, key=lambda skip: runs[skip].history.val_loss[-1])
+def select_skip(runs: dict[str, TrainedNetwork],
+                repeats: Sequence[dict[str, TrainedNetwork]] = ()) -> str:
+    """The skip type with the lowest final validation loss (mean over the seeds of ``runs`` and
+    ``repeats``)."""
+    return min(runs, key=lambda skip: np.mean([by_skip[skip].history.val_loss[-1]
+                                               for by_skip in (runs, *repeats)]))
 
 
-def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data) -> Study:
-    """Test scores of every network (per skip type) and, per task, of the selected network
-    against the baselines."""
+def _run_entry(run: TrainedNetwork, data: Data) -> dict:
+    return {"scores": score_network(run, data.test), "val_loss": run.history.val_loss[-1],
+            "params": run.params, "train_seconds": run.train_seconds,
+            "epochs": run.history.epochs_done}
+
+
+def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
+                   repeats: Sequence[dict[str, dict[str, TrainedNetwork]]] = ()) -> Study:
+    """Test scores of every network (per skip type; those of further seeds, ``repeats``, under
+    ``repeats``) and, per task, of the selected network (first seed) against the baselines."""
     study = Study()
     for name, by_skip in runs.items():
         study.skips[name] = {}
         for skip, run in by_skip.items():
-            study.skips[name][skip] = {"scores": score_network(run, data.test),
-                                       "val_loss": run.history.val_loss[-1],
-                                       "params": run.params, "train_seconds": run.train_seconds,
-                                       "epochs": run.history.epochs_done}
-        best = study.selected[name] = select_skip(by_skip)
+            study.skips[name][skip] = {**_run_entry(run, data), "repeats": [
+                _run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
+        best = study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
         baselines = score_baselines(name, data)
         study.tasks[name] = {cond: {"network": {**study.skips[name][best]["scores"][cond],
                                                 "parameter": skip_phrase(best)}, **methods}
@@ -175,21 +189,26 @@ def model_rows(reference_task: str = "denoise_gaussian") -> list[dict]:
 
 
 def skip_rows(study: Study) -> list[dict]:
-    """Rows task x skip: the primary test metric (first condition), params, train seconds."""
+    """Rows task x skip: the primary test metric (first and last condition), validation loss,
+    params, train seconds; each a mean ± std over the seeds (:func:`seed_row`)."""
     rows = []
     for name, by_skip in study.skips.items():
         metric = PRIMARY[task(name).kind]
         for skip, entry in by_skip.items():
             conds = list(entry["scores"])
-            rows.append({"task": name, "task_title": task(name).title,
-                         "task_short": SHORT_NAMES[name], "skip": skip,
-                         "skip_title": SKIP_TITLES[skip], "metric": metric,
-                         "metric_name": METRIC_NAMES[metric],
-                         "score": entry["scores"][conds[0]][metric],
-                         "score_2": entry["scores"][conds[-1]][metric] if len(conds) > 1 else None,
-                         "hole_mse": entry["scores"][conds[0]].get("hole_mse"),
-                         "val_loss": entry["val_loss"], "params": entry["params"],
-                         "train_seconds": entry["train_seconds"],
+            per_seed = [{"score": run["scores"][conds[0]][metric],
+                         "score_2": run["scores"][conds[-1]][metric],
+                         "hole_mse": run["scores"][conds[0]].get("hole_mse"),
+                         "val_loss": run["val_loss"], "train_seconds": run["train_seconds"]}
+                        for run in (entry, *entry.get("repeats", []))]
+            metrics = ["score", "val_loss", "train_seconds", *(["score_2"] if len(conds) > 1
+                                                              else []),
+                       *(["hole_mse"] if per_seed[0]["hole_mse"] is not None else [])]
+            rows.append({**seed_row(per_seed, metrics), "task": name,
+                         "task_title": task(name).title, "task_short": SHORT_NAMES[name],
+                         "skip": skip, "skip_title": SKIP_TITLES[skip], "metric": metric,
+                         "metric_name": METRIC_NAMES[metric], "params": entry["params"],
+                         **({} if len(conds) > 1 else {"score_2": None}),
                          "selected": "yes" if study.selected[name] == skip else ""})
     return rows
 
@@ -233,11 +252,9 @@ SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
 SKIP_RESTORE_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "PSNR of the mean MSE (dB)",
                         "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole",
-                        "val_loss": "val. loss", "params": "params",
-                        "train_seconds": "training (s)", "selected": "selected"}
+                        "val_loss": "val. loss", "selected": "selected"}
 SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "IoU, clean", "score_2": "IoU, noisy", "val_loss": "val. loss",
-                        "params": "params", "train_seconds": "training (s)",
                         "selected": "selected"}
 MODEL_COLUMNS = {"skip_title": "skip connections", "widths": "widths",
                  **{f"params_{name}": SHORT_NAMES[name] for name in TASKS}}
@@ -265,7 +282,8 @@ def settings(data: Data, quick: bool) -> dict:
     """Every fixed choice of the study, for the report."""
     return {"gaussian_sigma": GAUSSIAN_SIGMA, "salt_pepper": SALT_PEPPER, "hole": HOLE,
             "segment_noise_max": SEGMENT_NOISE_MAX, "epochs": config(quick).epochs,
-            "batch_size": BATCH_SIZE, "lr": LR, "n_train": len(data.train.frames),
+            "batch_size": BATCH_SIZE, "lr": LR, "seeds": 1 if quick else SEEDS,
+            "n_train": len(data.train.frames),
             "n_val": len(data.val.frames), "n_test": len(data.test.frames), "quick": quick,
             "median_sizes": list(MEDIAN_SIZES), "gaussian_sigmas": list(GAUSSIAN_SIGMAS),
             "smoothing_sigmas": list(SMOOTHING_SIGMAS),
@@ -299,8 +317,11 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
             out[name][cond] = {"metric": metric, "network": net, "baseline": best,
                                "baseline_title": METHOD_TITLES[best],
                                "baseline_score": classical[best], "margin": net - classical[best]}
-        scores = [row["score"] for row in skip_rows(study) if row["task"] == name]
-        out[name]["skip_spread"] = max(scores) - min(scores)
+        rows = sorted((row for row in skip_rows(study) if row["task"] == name),
+                      key=lambda row: row["score"])
+        out[name]["skip_spread"] = rows[-1]["score"] - rows[0]["score"]
+        out[name]["skip_verdict"] = seed_difference(rows[-1], rows[0], "score", (
+            rows[-1]["skip_title"], rows[0]["skip_title"]))["verdict"]
     return out
 
 
@@ -314,32 +335,6 @@ def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
 
 
 # --- example grids ------------------------------------------------------------------------------
-
-ERROR_NAMES = {"restore": "absolute error", "segment": "wrong pixels"}
-
-
-def example_rows(run: TrainedNetwork, data: Data, n: int = 6,
-                 condition: int = -1) -> dict[str, np.ndarray]:
-    """Rows of an example grid for a run on the first ``n`` test frames of one condition:
-    input, network output, the classical baseline (median filter, nearest known pixel or
-    smoothed threshold), truth and the network's error (|output - truth|, or label != truth)."""
-    test = Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
-    cond = conditions(run.task, test)[condition]
-    output = network_output(run, cond)
-    if task(run.task).kind == "restore":
-        methods = restoration_baselines(run.task, data.val)
-        baseline = methods[-1] if run.task == "inpaint" else methods[1]
-        truth = frame_stack(test.frames)
-        error = np.abs(np.clip(output, 0, 1) - truth)
-    else:
-        baseline = segmentation_baselines(run.task, data.val)[cond.name][-1]
-        truth = test.target(run.task).numpy()
-        error = (output != truth).astype(float)
-    error_name = ERROR_NAMES[task(run.task).kind]
-    return {"input": frame_stack(cond.corrupted), "network": output,
-            METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
-            error_name: error}
-
 
 def validation_losses(runs: dict[str, dict[str, TrainedNetwork]]
                       ) -> dict[str, dict[str, list[float]]]:

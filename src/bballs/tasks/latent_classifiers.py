@@ -13,8 +13,15 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
+from bballs.metrics import seed_row
 from bballs.models.autoencoders import EncoderClassifier, LatentClassifier
-from bballs.tasks.autoencoding import Recipe, TrainedAE, split_codes, sweep
+from bballs.tasks.autoencoding import (
+    Recipe,
+    TrainedAE,
+    ae_name,
+    split_codes,
+    sweep,
+)
 from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_everything
 
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -49,18 +56,29 @@ def train_latent_classifier(run: TrainedAE, data: FrameData, paths: OutputPaths,
     return model, accuracy
 
 
+ACCURACIES = tuple(f"{kind}_{split}_accuracy" for kind in ("linear", "mlp")
+                   for split in ("val", "test"))
+
+
 def classification_rows(runs: dict[str, TrainedAE], data: FrameData, paths: OutputPaths, *,
-                        quick: bool = False, seed: int = 0, device=None) -> list[dict]:
-    """Linear layer vs MLP on frozen latents, per latent size: validation and test accuracy."""
+                        quick: bool = False, seed: int = 0, device=None,
+                        repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
+    """Linear layer vs MLP on frozen latents, per latent size: validation and test accuracy;
+    with ``repeats`` (the autoencoders of seeds ``seed + 1``, ...) a mean ± std over the seeds,
+    each classifier trained with its autoencoder's seed."""
     rows = []
-    for latent, run in sweep(runs).items():
-        row = {"latent": latent}
-        for kind, hidden in (("linear", ()), ("mlp", MLP_HIDDEN)):
-            _, accuracy = train_latent_classifier(run, data, paths, hidden=hidden, quick=quick,
-                                                  seed=seed, device=device)
-            row.update({f"{kind}_val_accuracy": accuracy["val"],
-                        f"{kind}_test_accuracy": accuracy["test"]})
-        rows.append(row)
+    for latent in sweep(runs):
+        per_seed = []
+        for offset, seed_runs in enumerate((runs, *repeats)):
+            row = {"latent": latent}
+            for kind, hidden in (("linear", ()), ("mlp", MLP_HIDDEN)):
+                _, accuracy = train_latent_classifier(seed_runs[ae_name(latent)], data, paths,
+                                                      hidden=hidden, quick=quick,
+                                                      seed=seed + offset, device=device)
+                row.update({f"{kind}_val_accuracy": accuracy["val"],
+                            f"{kind}_test_accuracy": accuracy["test"]})
+            per_seed.append(row)
+        rows.append(seed_row(per_seed, ACCURACIES))
     return rows
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from bballs.metrics import as_numpy, frame_scores, video_scores
+from bballs.metrics import as_numpy, frame_scores, seed_summary, video_scores
 
 EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
@@ -134,9 +134,6 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
                           f"{', '.join(str(r['seed']) for r in bench_rows)}",
                 "seeds": len(bench_rows), **extra,
                 "train_seconds": float(np.mean([r["trained_seconds"] for r in bench_rows]))}
-        for m in TABLE_METRICS:
-            values = [r[m] for r in bench_rows]
-            mean |= {f"{m}_mean": float(np.mean(values)),
-                     f"{m}_std": float(np.std(values)) if len(values) > 1 else None}
+        mean |= seed_summary(bench_rows, TABLE_METRICS)
         rows.insert(0, mean)
     return [*rows, *system_rows(physics_scores, final_scores, seed)]

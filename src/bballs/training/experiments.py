@@ -25,7 +25,7 @@ from torch import nn
 from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.core.parameters import count_parameters
 from bballs.data.identity import data_source
-from bballs.metrics import mean_by_level
+from bballs.metrics import mean_by_level, seed_summary
 from bballs.training.checkpoints import (
     checkpoint_epochs,
     fingerprint,
@@ -250,10 +250,7 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
             entry["change"] = order[known.index(name)].change
         entry.update(seeds=len(group),
                      train_seconds=float(np.mean([r["train_seconds"] for r in group])))
-        for metric in metrics:
-            values = np.array([r[metric] for r in group], dtype=float)
-            entry[f"{metric}_mean"] = float(values.mean())
-            entry[f"{metric}_std"] = float(values.std()) if len(values) > 1 else None
+        entry.update(seed_summary(group, metrics))
         if all("families" in r for r in group):
             entry["families"] = mean_by_level([r["families"] for r in group])
         table.append(entry)

@@ -116,7 +116,7 @@ class Supervised:
 
 def model_loss(model: nn.Module, batch: Batch) -> StepResult:
     """The step of a model whose ``forward(*batch)`` returns its own loss (an autoencoder with
-    its reconstruction loss, a diffusion model with its noise-prediction loss)."""
+    its reconstruction loss, a diffusion model with its denoising loss)."""
     return model(*batch)
 
 
