@@ -10,6 +10,7 @@ import numpy as np
 
 from bballs.metrics import as_numpy
 from bballs.reporting.plots import save as _save
+from bballs.reporting.plots import seed_std
 
 COUNT_COLOURS = {1: "C0", 2: "C1", 3: "C2"}
 
@@ -29,24 +30,19 @@ def _log2_axis(ax, values: Sequence[int]) -> None:
     ax.grid(alpha=0.3)
 
 
-def _std(rows: Sequence[Mapping], key: str, scale: float = 1.0) -> np.ndarray:
-    """The seed std of ``key`` per row (0 where a row has none), times ``scale``."""
-    return scale * np.array([r.get(f"{key}_std") or 0.0 for r in rows])
-
-
 def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """Test PSNR (of the mean MSE, and mean per frame) and MSE against the latent size, with
     ± one seed std as error bars where the rows hold one."""
     latents = [r["latent"] for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8))
-    left.errorbar(latents, [r["psnr_of_mse"] for r in rows], _std(rows, "psnr_of_mse"),
+    left.errorbar(latents, [r["psnr_of_mse"] for r in rows], seed_std(rows, "psnr_of_mse"),
                   fmt="o-", capsize=2, label="PSNR of the mean MSE")
-    left.errorbar(latents, [r["psnr"] for r in rows], _std(rows, "psnr"), fmt="s--", capsize=2,
-                  label="mean per-frame PSNR")
+    left.errorbar(latents, [r["psnr"] for r in rows], seed_std(rows, "psnr"), fmt="s--",
+                  capsize=2, label="mean per-frame PSNR")
     left.set(xlabel="latent size l", ylabel="test PSNR (dB)")
     left.legend(fontsize=8)
-    right.errorbar(latents, [r["mse"] for r in rows], _std(rows, "mse"), fmt="o-", capsize=2,
-                   color="C3")
+    right.errorbar(latents, [r["mse"] for r in rows], seed_std(rows, "mse"), fmt="o-",
+                   capsize=2, color="C3")
     right.set(xlabel="latent size l", ylabel="test MSE", yscale="log")
     for ax in (left, right):
         _log2_axis(ax, latents)
@@ -113,10 +109,11 @@ def accuracy_vs_latent(rows: Sequence[Mapping], path=None) -> plt.Figure:
     latents = [r["latent"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
     ax.errorbar(latents, _percent(r["linear_test_accuracy"] for r in rows),
-                _std(rows, "linear_test_accuracy", 100), fmt="o-", capsize=2,
+                seed_std(rows, "linear_test_accuracy", 100), fmt="o-", capsize=2,
                 label="linear layer")
     ax.errorbar(latents, _percent(r["mlp_test_accuracy"] for r in rows),
-                _std(rows, "mlp_test_accuracy", 100), fmt="s-", capsize=2, label="MLP (64-64)")
+                seed_std(rows, "mlp_test_accuracy", 100), fmt="s-", capsize=2,
+                label="MLP (64-64)")
     ax.axhline(100 / 3, color="grey", ls=":", label="chance")
     ax.set(xlabel="latent size l", ylabel="test accuracy, ball count (%)", ylim=(0, 102))
     _log2_axis(ax, latents)

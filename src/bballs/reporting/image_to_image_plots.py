@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from bballs.metrics import as_numpy, frame_stack
-from bballs.reporting.plots import save
+from bballs.reporting.plots import save, seed_std
 from bballs.tasks import image_to_image as i2i
 from bballs.tasks import image_to_image_study as i2i_study
 
@@ -82,7 +82,7 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
         values = np.array([row["score"] for row in mine])
-        spreads = np.array([row.get("score_std") or 0.0 for row in mine])
+        spreads = seed_std(mine, "score")
         for x, row in enumerate(mine):
             ax.errorbar(x, row["score"], yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
                         capsize=3, markerfacecolor=f"C{x}" if row["selected"] else "white")

@@ -226,6 +226,12 @@ def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
                            "o-", 7.4)
 
 
+def seed_std(rows: Sequence[Mapping], metric: str, scale: float = 1.0) -> np.ndarray:
+    """The seed std of ``metric`` per row (0 where a row has none: a single seed), times
+    ``scale``: the error bars of a mean ± std plot."""
+    return scale * np.array([row.get(f"{metric}_std") or 0.0 for row in rows])
+
+
 def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
                   reference: Mapping[str, float] | None = None) -> plt.Figure:
     """Mean +- std over seeds of ``metric`` per variant (rows of ``experiments.summarise``),
@@ -235,7 +241,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     digits = 1 if scale > 1 else 3
     names = [recipe_title(row["variant"]) for row in table]
     means = scale * np.array([row[f"{metric}_mean"] for row in table])
-    stds = scale * np.array([row.get(f"{metric}_std") or 0.0 for row in table])
+    stds = seed_std(table, metric, scale)
     reference = {name: scale * value for name, value in (reference or {}).items()}
     fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(names) + 1.2))
     y = np.arange(len(names))

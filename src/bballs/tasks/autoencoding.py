@@ -174,10 +174,7 @@ def sweep_rows(runs: dict[str, TrainedAE], test: FrameSet,
                repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
     """One row per latent size: test MSE / PSNR, validation MSE, parameters, training time;
     with ``repeats`` (the runs of further seeds) each score is a mean ± std over the seeds."""
-    return [seed_row([{"latent": latent, **score(seed_runs[ae_name(latent)].model,
-                                                   test.frames),
-                         **_run_row(seed_runs[ae_name(latent)])}
-                        for seed_runs in (runs, *repeats)], SCORES)
+    return [_over_seeds(ae_name(latent), runs, repeats, test, latent=latent)
             for latent in sweep(runs)]
 
 
@@ -185,15 +182,17 @@ def design_rows(runs: dict[str, TrainedAE], test: FrameSet,
                 repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
     """Transposed convolution vs bilinear upsampling + convolution at the design latent sizes,
     over the seeds of ``runs`` and ``repeats`` like :func:`sweep_rows`."""
-    rows = []
-    for latent in DESIGN_LATENTS:
-        for upsampling in ("transposed", "bilinear"):
-            name = ae_name(latent, upsampling)
-            rows.append(seed_row([{"latent": latent, "upsampling": upsampling,
-                                     **score(seed_runs[name].model, test.frames),
-                                     **_run_row(seed_runs[name])}
-                                    for seed_runs in (runs, *repeats)], SCORES))
-    return rows
+    return [_over_seeds(ae_name(latent, upsampling), runs, repeats, test, latent=latent,
+                        upsampling=upsampling)
+            for latent in DESIGN_LATENTS for upsampling in ("transposed", "bilinear")]
+
+
+def _over_seeds(name: str, runs: dict[str, TrainedAE], repeats: Sequence[dict[str, TrainedAE]],
+                test: FrameSet, **fields) -> dict:
+    """``fields`` and the test scores and run record of autoencoder ``name``, mean ± std over
+    the seeds of ``runs`` and ``repeats``."""
+    return seed_row([{**fields, **score(seed_runs[name].model, test.frames),
+                      **_run_row(seed_runs[name])} for seed_runs in (runs, *repeats)], SCORES)
 
 
 def input_scores(test: FrameSet, level: float, seed: int = 0) -> dict[str, float] | None:

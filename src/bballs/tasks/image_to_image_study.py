@@ -1,6 +1,6 @@
 """Notebook 04's study: classical baselines with their parameters picked on the validation
 split, every network and baseline scored on the test split, the skip type chosen on validation
-scores, and the tables, headline numbers and example grids of the results section."""
+scores, and the tables, headline numbers and curves of the results section."""
 
 from __future__ import annotations
 
@@ -195,22 +195,28 @@ def skip_rows(study: Study) -> list[dict]:
     for name, by_skip in study.skips.items():
         metric = PRIMARY[task(name).kind]
         for skip, entry in by_skip.items():
-            conds = list(entry["scores"])
-            per_seed = [{"score": run["scores"][conds[0]][metric],
-                         "score_2": run["scores"][conds[-1]][metric],
-                         "hole_mse": run["scores"][conds[0]].get("hole_mse"),
-                         "val_loss": run["val_loss"], "train_seconds": run["train_seconds"]}
-                        for run in (entry, *entry.get("repeats", []))]
-            metrics = ["score", "val_loss", "train_seconds", *(["score_2"] if len(conds) > 1
-                                                              else []),
-                       *(["hole_mse"] if per_seed[0]["hole_mse"] is not None else [])]
-            rows.append({**seed_row(per_seed, metrics), "task": name,
+            per_seed = [_primary_scores(run, metric) for run in (entry, *entry.get("repeats", []))]
+            rows.append({"score_2": None, "hole_mse": None,
+                         **seed_row(per_seed, list(per_seed[0])), "task": name,
                          "task_title": task(name).title, "task_short": SHORT_NAMES[name],
                          "skip": skip, "skip_title": SKIP_TITLES[skip], "metric": metric,
                          "metric_name": METRIC_NAMES[metric], "params": entry["params"],
-                         **({} if len(conds) > 1 else {"score_2": None}),
                          "selected": "yes" if study.selected[name] == skip else ""})
     return rows
+
+
+def _primary_scores(run: dict, metric: str) -> dict[str, float]:
+    """One run's ``metric`` on its first (``score``) and last (``score_2``) condition, hole MSE,
+    validation loss and training time (fields a task lacks are left out)."""
+    conds = list(run["scores"])
+    first = run["scores"][conds[0]]
+    scores = {"score": first[metric], "val_loss": run["val_loss"],
+              "train_seconds": run["train_seconds"]}
+    if len(conds) > 1:
+        scores["score_2"] = run["scores"][conds[-1]][metric]
+    if first.get("hole_mse") is not None:
+        scores["hole_mse"] = first["hole_mse"]
+    return scores
 
 
 def task_rows(study: Study, names: tuple[str, ...]) -> list[dict]:
@@ -307,6 +313,7 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
     baseline's (not "input") and the margin network - baseline (positive: network better);
     per task also the spread of the primary score over the skip types (max - min)."""
     out: dict[str, dict[str, dict]] = {}
+    all_skip_rows = skip_rows(study)
     for name, by_cond in study.tasks.items():
         metric = PRIMARY[task(name).kind]
         out[name] = {}
@@ -317,7 +324,7 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
             out[name][cond] = {"metric": metric, "network": net, "baseline": best,
                                "baseline_title": METHOD_TITLES[best],
                                "baseline_score": classical[best], "margin": net - classical[best]}
-        rows = sorted((row for row in skip_rows(study) if row["task"] == name),
+        rows = sorted((row for row in all_skip_rows if row["task"] == name),
                       key=lambda row: row["score"])
         out[name]["skip_spread"] = rows[-1]["score"] - rows[0]["score"]
         out[name]["skip_verdict"] = seed_difference(rows[-1], rows[0], "score", (
@@ -334,7 +341,7 @@ def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
             "tables": tables(study)}
 
 
-# --- example grids ------------------------------------------------------------------------------
+# --- figure data ----------------------------------------------------------------------------------
 
 def validation_losses(runs: dict[str, dict[str, TrainedNetwork]]
                       ) -> dict[str, dict[str, list[float]]]:
