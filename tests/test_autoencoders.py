@@ -235,9 +235,12 @@ def test_latent_classifiers_are_averaged_over_the_autoencoders_seeds(monkeypatch
     assert row["linear_test_accuracy_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
 
 
-def test_fine_tuning_points_average_over_seeds(monkeypatch):
-    def fake(source, latent, data, paths, fraction, *, seed=0, **options):
-        accuracy = 0.5 + 0.1 * seed + (0.2 if source is not None else 0.0)
+def test_fine_tuning_points_average_over_seeds_with_each_init_s_best_head(monkeypatch):
+    def fake(source, latent, data, paths, fraction, *, seed=0, normalise=True, **options):
+        pretrained = source is not None
+        accuracy = 0.5 + 0.1 * seed + (0.2 if pretrained else 0.0)
+        if normalise != pretrained:  # scratch does best with the plain head, pre-trained with norm
+            accuracy -= 0.3
         return {"labels": 10, "epochs": 2, "val_accuracy": accuracy, "test_accuracy": accuracy,
                 "train_seconds": 1.0}
 
@@ -252,9 +255,11 @@ def test_fine_tuning_points_average_over_seeds(monkeypatch):
     assert row["scratch_test_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
     assert row["gain"] == pytest.approx(0.2) and row["gain_std"] == pytest.approx(0.0)
     assert row["scratch_train_seconds"] == 3.0
+    assert (row["scratch_head"], row["pretrained_head"]) == ("linear only", "batch norm + linear")
     heads = clf.head_rows(run, None, None, quick=True)
     assert [h["head"] for h in heads] == ["batch norm + linear", "linear only"]
     assert all(h["seeds"] == 1 for h in heads)
+    assert heads[0]["scratch_test_accuracy"] == pytest.approx(0.2)  # the head it was given
 
 
 def test_report_tables_merge_mean_and_std_and_count_steps():
@@ -269,6 +274,7 @@ def test_report_tables_merge_mean_and_std_and_count_steps():
     text = markdown_table(*ae.table("ae_pretraining", [row]))
     assert "68.6\u00a0±\u00a05.1" in text and "11.7\u00a0±\u00a06.5" in text
     assert "| 80.3\u00a0±\u00a00.0 |" in text  # all seeds agreed: a spread of 0, shown
+    assert text.splitlines()[2].startswith("| 1 | 80 |")  # labels in whole percent
     probe = ae.table_rows("ae_probe", [{"position_alpha": 0.001, "occupancy_alpha": 10.0}])
     assert probe[0]["position_ridge"] == "0.001" and probe[0]["occupancy_ridge"] == "10"
 
@@ -286,3 +292,12 @@ def test_noise_rows_hold_both_psnr_conventions(dataset_dir, tmp_path):
     assert rows[0]["input_psnr_of_mse"] is None
     assert rows[1]["input_psnr_of_mse"] == pytest.approx(scores["psnr_of_mse"])
     assert rows[1]["plain_psnr_of_mse"] == pytest.approx(psnr_from_mse(rows[1]["plain_mse"]))
+
+
+def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
+    row = {"seeds": 3, "pretrained_test_accuracy": 0.79, "pretrained_test_std": 0.04,
+           "scratch_test_accuracy": 0.96, "scratch_test_std": 0.02}
+    assert ae._pretraining_verdict(row).startswith("training from scratch better")
+    close = {**row, "pretrained_test_accuracy": 0.93}
+    assert ae._pretraining_verdict(close) == "within seed noise"
+    assert "not established" in ae._pretraining_verdict({**row, "seeds": 1})

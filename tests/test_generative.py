@@ -52,6 +52,15 @@ def test_dcgan_shapes_and_parameters():
     assert count_parameters(generator) == g
     d = (16 + 1) * 32 + 32 * 64 * 16 + 2 * 64 + 64 * 128 * 16 + 2 * 128 + 128 * 16 + 1
     assert count_parameters(discriminator) == d
+    resized = DCGANGenerator(64, 32, upsampling="bilinear", refine=16)
+    assert resized(torch.randn(5, 64)).shape == (5, 1, 32, 32)
+    # the same dense layer; 3x3 convs 128->64->32 (no bias) + BN; transposed 32->16 (no bias)
+    # + BN at 32x32; a 3x3 conv 16->1 draws the frame
+    g = (64 * 2048 + 2 * 2048 + 128 * 64 * 9 + 2 * 64 + 64 * 32 * 9 + 2 * 32
+         + 32 * 16 * 16 + 2 * 16 + 16 * 9 + 1)
+    assert count_parameters(resized) == g
+    with pytest.raises(ValueError, match="upsampling"):
+        DCGANGenerator(upsampling="nearest")
 
 
 def test_unet_shapes_and_errors():

@@ -242,3 +242,17 @@ def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
     headline = study_module.headline(study)["denoise_gaussian"]
     assert headline["skip_spread"] == pytest.approx(10.0)
     assert headline["skip_verdict"].startswith("concatenation")
+
+
+def test_error_rows_use_a_visible_scale_and_curves_keep_the_legend_off_the_data():
+    from bballs.reporting import image_to_image_plots as i2i_plots
+
+    truth = np.zeros((3, 32, 32), dtype=np.float32)
+    error = truth.copy()
+    error[0, :4, :4] = 0.9
+    fig = i2i_plots.example_grid({"truth": truth, "absolute error": error}, n_examples=3,
+                                 errors=["absolute error"])
+    maps = [im for ax in fig.axes for im in ax.get_images() if im.get_cmap().name == "magma"]
+    assert len(maps) == 3 and {im.get_clim() for im in maps} == {(0.0, i2i_plots.ERROR_CLIP)}
+    curves = i2i_plots.validation_curves({"inpaint": {"none": [0.3, 0.2], "add": [0.2, 0.1]}})
+    assert not any(ax.get_legend() for ax in curves.axes) and curves.legends

@@ -64,7 +64,9 @@ def test_physics_rows_show_one_seed_beside_the_mean_of_the_benchmark_seeds():
     assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
     alone = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.91), final, 0)
     assert [r["seeds"] for r in alone] == [1, 1, 1]
-    assert "| physics model, file's ball counts | — |" in prediction_table(alone, TASK7_COLUMNS)
+    table = prediction_table(alone, TASK7_COLUMNS)
+    assert "| physics model, file's ball counts | — |" in table
+    assert "| 10 | 5.0 |" in table  # parameters, then seconds with one decimal like every time
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:
@@ -121,4 +123,11 @@ def test_only_tables_longer_than_the_limit_may_break_across_pages():
     assert marked.index("<table>") < marked.index('<table class="long">')
     assert mark_long_tables(marked, rows=8) == marked
     css = (Path(__file__).parents[1] / "report" / "style.css").read_text()
-    assert "table.long" in css
+    assert "table.long" in css and "p.lead" in css
+
+
+def test_a_paragraph_right_before_a_table_is_kept_with_it():
+    html = "<p>intro</p>\n<p>Lead-in:</p>\n<table>\n<tr><td>1</td></tr></table><p>after</p>"
+    marked = mark_long_tables(html)
+    assert marked.count('<p class="lead">') == 1
+    assert '<p class="lead">Lead-in:</p>' in marked and "<p>intro</p>" in marked

@@ -2,7 +2,8 @@
 
 * :class:`DCGANGenerator` / :class:`DCGANDiscriminator` follow Radford et al. (2016): the
   generator maps z to a 4x4 feature map with a dense layer, then doubles the resolution three
-  times with stride-2 transposed convolutions (batch norm, ReLU) and ends in a sigmoid; the
+  times (stride-2 transposed convolutions, or bilinear resizes and convolutions; batch norm,
+  ReLU) and ends in a sigmoid; the
   discriminator halves it three times with stride-2 convolutions (LeakyReLU 0.2, batch norm
   after the first) and ends in one logit. Trained with :func:`bballs.training.gan.fit_gan`.
 * :class:`NoiseUNet` reads a noised frame at step t (a two-level U-Net with residual blocks,
@@ -27,19 +28,33 @@ SIZE = 32  # frame side in pixels
 
 
 class DCGANGenerator(nn.Module):
-    """z (B, latent_dim) -> frames (B, 1, 32, 32) in [0, 1]."""
+    """z (B, latent_dim) -> frames (B, 1, 32, 32) in [0, 1].
 
-    def __init__(self, latent_dim: int = 64, width: int = 32) -> None:
+    ``upsampling="transposed"`` is Radford et al.'s generator: three stride-2 transposed
+    convolutions, the last one straight to the frame. ``"bilinear"`` is the variant the
+    notebook trains: the first two doublings are bilinear resizes followed by 3x3 convolutions
+    (no checkerboard, Odena et al., 2016), the last is a transposed convolution to ``refine``
+    channels at 32x32, and a 3x3 convolution there draws the frame, so every output pixel is
+    made by one filter whatever its position on the pixel grid: round blobs come easier.
+    """
+
+    def __init__(self, latent_dim: int = 64, width: int = 32, upsampling: str = "transposed",
+                 refine: int = 16) -> None:
         super().__init__()
-        if latent_dim < 1 or width < 1:
-            raise ValueError(f"latent_dim and width must be positive, got {latent_dim}, {width}")
-        self.latent_dim, self.width = latent_dim, width
+        if latent_dim < 1 or width < 1 or refine < 1:
+            raise ValueError(f"latent_dim, width and refine must be positive, got "
+                             f"{latent_dim}, {width}, {refine}")
+        if upsampling not in ("transposed", "bilinear"):
+            raise ValueError(f"upsampling must be 'transposed' or 'bilinear', got {upsampling!r}")
+        self.latent_dim, self.width, self.upsampling = latent_dim, width, upsampling
         self.project = nn.Sequential(nn.Linear(latent_dim, 4 * width * 16, bias=False),
                                      nn.BatchNorm1d(4 * width * 16), nn.ReLU(inplace=True))
-        self.upsample = nn.Sequential(
-            _up(4 * width, 2 * width), _up(2 * width, width),  # 4 -> 8 -> 16
-            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid(),  # 16 -> 32
-        )
+        up = _up if upsampling == "transposed" else _resize_up
+        last = ([nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1)]
+                if upsampling == "transposed" else
+                [*_up(width, refine), nn.Conv2d(refine, 1, 3, padding=1)])
+        self.upsample = nn.Sequential(up(4 * width, 2 * width), up(2 * width, width),  # 4->8->16
+                                      *last, nn.Sigmoid())  # 16 -> 32
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.upsample(self.project(z).view(len(z), 4 * self.width, 4, 4))
@@ -48,6 +63,12 @@ class DCGANGenerator(nn.Module):
 def _up(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1,
                                             bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+def _resize_up(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"),
+                         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
                          nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
 

@@ -1,10 +1,14 @@
 """Text sizes of the report's figures as printed: each figure's fonts (recorded by
-:func:`bballs.reporting.plots.save`) scaled by the width the report gives it."""
+:func:`bballs.reporting.plots.save`) scaled by the width the report gives it; and plain tick
+labels for log axes."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 from bballs.core.files import read_results
 from bballs.reporting.plots import TEXT_SIZES, TEXT_WIDTH_IN
@@ -36,3 +40,12 @@ def illegible(markdown: str, figures: str | Path) -> list[str]:
     return [f"{name}: {s['min_pt']:.1f}-{s['max_pt']:.1f} pt printed"
             for name, s in printed_sizes(markdown, figures).items()
             if s["min_pt"] < SMALLEST_PT - 0.05 or s["max_pt"] > LARGEST_PT + 0.05]
+
+
+def plain_log_ticks(ax: plt.Axes) -> None:
+    """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis: decades, and 2 and 5 times a
+    decade where matplotlib labels the minor ticks."""
+    minor = ax.yaxis.get_minor_formatter()
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(
+        lambda v, pos: f"{v:g}" if minor(v, pos) and f"{v:.0e}"[0] in "25" else ""))

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bballs.metrics import as_numpy
+from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import save
 
 
@@ -49,7 +50,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
                     diffusion: Mapping[str, Sequence[float]], path=None) -> plt.Figure:
     """GAN losses, the discriminator's mean output on real and generated frames, and the
     diffusion model's loss (MSE of the predicted clean frame), per epoch."""
-    fig, axes = plt.subplots(1, 3, figsize=(7, 2.4))
+    fig, axes = plt.subplots(1, 3, figsize=(6.8, 2.4))
     panels = [
         (axes[0], {"generator": gan["train_loss"],
                    "discriminator": gan["metrics"]["train_discriminator_loss"]},
@@ -60,6 +61,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
          "DDPM loss (frame MSE, log)"),
     ]
     axes[2].set_yscale("log")
+    plain_log_ticks(axes[2])
     for ax, series, label in panels:
         for (name, values), style in zip(series.items(), ("o-", "s--")):
             ax.plot(_epochs(values), values, style, markersize=3, label=name)
@@ -68,7 +70,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
         ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7.5)
     fig.tight_layout()
     return save(fig, path)
 

@@ -9,18 +9,20 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from bballs.metrics import as_numpy, frame_stack
+from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import save, seed_std
 from bballs.tasks import image_to_image as i2i
 from bballs.tasks import image_to_image_study as i2i_study
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
 WRONG_COLOURS = ListedColormap(["white", "darkred"])
+ERROR_CLIP = 0.2  # error maps saturate here (the colour bar says so), so small errors show
 
 
 def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
     """A grid of ``n`` panels, ``columns`` a row, for an A4 column; unused axes hidden."""
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(7.0, 2.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(6.8, 2.3 * rows), squeeze=False)
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.axis("off")
@@ -37,10 +39,10 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
                  wrong: Sequence[str] = ()) -> plt.Figure:
     """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
     ``labels`` are label maps (0 black, 1..3 red, green, blue); series named in ``errors`` are
-    error maps, white for no error and dark red for the largest error of the figure, with a
-    colour bar; series named in ``wrong`` are 0/1 maps of wrong pixels (white / dark red, no
-    colour bar: two colours need no scale); the others grey images in [0, 1]. Sized to print
-    at 70 % of the text width with 7.5-pt labels."""
+    error maps on the magma scale (black: no error) up to the figure's largest error or
+    :data:`ERROR_CLIP`, with a colour bar; series named in ``wrong`` are 0/1 maps of wrong
+    pixels (white / dark red, no colour bar: two colours need no scale); the others grey
+    images in [0, 1]. Sized to print at 70 % of the text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
     n = min(len(v) for v in series.values())
     fig, axes = plt.subplots(len(series), n, figsize=(0.55 * n + 1.0, 0.55 * len(series) + 0.3),
@@ -58,16 +60,15 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
             elif name in wrong:
                 ax.imshow(frames[c], cmap=WRONG_COLOURS, vmin=0, vmax=1, interpolation="nearest")
             elif name in errors:
-                error_image = ax.imshow(frames[c], cmap="Reds", vmin=0,
-                                        vmax=max(errors_max, 0.05))
+                error_image = ax.imshow(frames[c], cmap="magma", vmin=0,
+                                        vmax=float(np.clip(errors_max, 0.05, ERROR_CLIP)))
             else:
                 ax.imshow(frames[c], cmap="gray", vmin=0, vmax=1)
         axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
     if error_image is not None:  # one bar as tall as the grid, named after its row(s)
         bar = fig.colorbar(error_image, ax=list(axes[:, -1]), fraction=0.08, pad=0.03,
-                           aspect=20)
-        bar.set_label(f"{', '.join(name for name in series if name in errors)} (red row)",
-                      fontsize=7.5)
+                           aspect=15, extend="max" if errors_max > ERROR_CLIP else "neither")
+        bar.set_label(", ".join(name for name in series if name in errors), fontsize=7.5)
         bar.ax.tick_params(labelsize=7.5)
     return save(fig, path)
 
@@ -87,12 +88,12 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
             ax.errorbar(x, row["score"], yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
                         capsize=3, markerfacecolor=f"C{x}" if row["selected"] else "white")
             ax.annotate(f"{row['score']:.{2 if row['metric'] == 'psnr' else 3}f}",
-                        (x, row["score"]), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=7.5)
+                        (x, row["score"]), textcoords="offset points", xytext=(7, 0),
+                        ha="left", va="center", fontsize=7.5)  # beside the error bar
         low, high = (values - spreads).min(), (values + spreads).max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
-        ax.set_xlim(-0.6, len(mine) - 0.4)
+        ax.set_xlim(-0.6, len(mine) - 0.1)
         ax.set_xticks(range(len(mine)), [i2i.SKIP_TITLES[row["skip"]] for row in mine],
                       rotation=20, ha="right", rotation_mode="anchor")
         conditions = list(i2i.condition_titles(name).values())
@@ -116,14 +117,16 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
             ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3,
                     label=i2i.SKIP_TITLES.get(skip, skip))
         ax.set_yscale("log")
-        ax.set_title(i2i.task(name).title, fontsize=9)
+        plain_log_ticks(ax)
+        ax.set_title(i2i.task(name).title, fontsize=8)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("validation loss", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8,
+               frameon=False)  # below the panels, off the data
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return save(fig, path)
 
 

@@ -54,8 +54,8 @@ def _drawn(text: Text) -> bool:
 
 
 def show_saved(path: str | Path, width: int = 700) -> None:
-    """Show a saved figure once in a notebook: the open matplotlib figures are closed first (the
-    notebook would draw them again at the end of the cell), then the file is displayed."""
+    """Show a saved figure once in a notebook (open figures closed first, else the notebook
+    draws them again at the end of the cell)."""
     from IPython.display import Image, display
 
     plt.close("all")
@@ -63,8 +63,7 @@ def show_saved(path: str | Path, width: int = 700) -> None:
 
 
 def placeholder(message: str, path=None) -> plt.Figure:
-    """A figure that only says why the real one is missing (so a report never shows a figure
-    made from other data)."""
+    """A figure that only says why the real one is missing (never one made from other data)."""
     fig, ax = plt.subplots(figsize=(5, 1.2))
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, wrap=True)
     ax.axis("off")
@@ -83,16 +82,14 @@ def training_curves(history: Mapping[str, Sequence[float]], path=None,
         panels.append(("accuracy", "Accuracy"))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.8), squeeze=False)
     for ax, (metric, label) in zip(axes[0], panels):
-        for split, style in (("train", "o-"), ("val", "s--")):
-            values = history[f"{split}_{metric}"]
-            ax.plot(_epochs(values), values, style, label="training" if split == "train"
-                    else "validation")
+        for split, style, name in (("train", "o-", "training"), ("val", "s--", "validation")):
+            ax.plot(_epochs(history[f"{split}_{metric}"]), history[f"{split}_{metric}"], style,
+                    label=name)
         ax.set(xlabel="epoch", ylabel=label)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend()
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title)  # none when empty
     fig.tight_layout()
     return save(fig, path)
 

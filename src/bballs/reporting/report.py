@@ -39,6 +39,7 @@ from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
 from bballs.reporting.tables import (
     PREDICTION_COLUMNS,
     TASK7_COLUMNS,
+    declared_tables,
     format_number,
     in_mse_unit,
     mark_long_tables,
@@ -273,22 +274,9 @@ class ReportSpec:
         return "\n\n".join(part.read_text(encoding="utf-8") for part in parts)
 
 
-def _lab3_tables(lab3: dict) -> dict[str, str]:
-    """Every table a section of ``lab3.json`` declares under ``tables``: ``{"columns":
-    {field: header}, "rows": [...], "percent": [fields shown in %]}``."""
-    tables = {}
-    for section in lab3.values():
-        if not isinstance(section, dict):
-            continue
-        for name, table in section.get("tables", {}).items():
-            tables[name] = markdown_table(table["rows"], table["columns"],
-                                          table.get("percent", ()))
-    return tables
-
-
 REPORTS = {
     "report": ReportSpec("report", "report.md", ("part1", "part2"), _tables),
-    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), _lab3_tables, "lab3",
+    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), declared_tables, "lab3",
                               ("part2_bballs_sequence.npz",)),
 }
 
@@ -340,7 +328,7 @@ def build(root: str | Path | None = None, out: str | Path | None = None,
         print(f"warning: {report}.pdf figure text outside {SMALLEST_PT:g}-{LARGEST_PT:g} pt: "
               f"{line}")
     body = mark_long_tables(markdown.markdown(text, extensions=["tables", "attr_list",
-                                                                 "sane_lists"]))
+                                                                 "sane_lists", "md_in_html"]))
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     css += page_banner_css(read_author(report_dir, report))
     html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"

@@ -42,10 +42,11 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal, those in
     ``significant`` with three significant digits (2.98, 0.0344) whatever their spread. Whole
-    numbers get thousands separators, times (``*_seconds``) whole seconds, and the other numbers
-    of a column share one format (:func:`column_format`); columns of numbers are right-aligned,
-    a cell with no value shows a dash. A recipe's identifier in the ``variant`` column is shown
-    as its name in words (:func:`recipe_title`), with its ``change`` as the code states it.
+    numbers get thousands separators, times (``*_seconds``) one decimal, and the other
+    numbers of a column share one format (:func:`column_format`); columns of numbers are
+    right-aligned, a cell with no value shows a dash. A recipe's identifier in the ``variant``
+    column is shown as its name in words (:func:`recipe_title`), with its ``change`` as the
+    code states it.
     """
     table = [_titled(row) for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
@@ -170,7 +171,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
                                               else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
-        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+        return f"{value:,.1f}"  # one format for every time
     if isinstance(value, bool) or value is None or value == "":
         return "—" if value in (None, "") else str(value)
     if isinstance(value, int):
@@ -259,14 +260,36 @@ def model_rows(classes: Sequence[type]) -> list[dict]:
     return rows
 
 
-LONG_TABLE_ROWS = 8  # body rows above which a table may break across pages
+LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages
+
+
+def declared_table(table: dict) -> str:
+    """A table declared in a results file: ``{"columns": {field: header}, "rows": [...]}`` with
+    optional ``percent`` and ``significant`` field lists (see :func:`markdown_table`) and
+    ``scale`` ({field: factor}, for a unit in the header) as Markdown."""
+    rows = table["rows"]
+    for field, factor in table.get("scale", {}).items():
+        rows = scaled(rows, [field], factor)
+    return markdown_table(rows, table["columns"], table.get("percent", ()),
+                          table.get("significant", ()))
+
+
+def declared_tables(results: dict) -> dict[str, str]:
+    """Every table a section of ``results`` declares under ``tables`` (:func:`declared_table`),
+    by name."""
+    return {name: declared_table(table) for section in results.values()
+            if isinstance(section, dict) for name, table in section.get("tables", {}).items()}
 
 
 def mark_long_tables(html: str, rows: int = LONG_TABLE_ROWS) -> str:
     """``html`` with ``class="long"`` on every table of more than ``rows`` body rows: the style
-    sheet keeps shorter tables whole on one page and lets long ones break between rows."""
+    sheet keeps shorter tables whole on one page and lets long ones break between rows; and
+    with ``class="lead"`` on a paragraph right before a table, which the style sheet keeps on
+    the table's page."""
     def mark(match: re.Match) -> str:
         table = match.group(0)
         return table.replace("<table>", '<table class="long">', 1) if (
             table.count("<tr") - 1 > rows) else table
+    before_table = r"<p>((?:(?!</p>).)*)</p>(\s*(?:<div[^>]*>\s*)?<table)"
+    html = re.sub(before_table, r'<p class="lead">\1</p>\2', html, flags=re.S)
     return re.sub(r"<table>.*?</table>", mark, html, flags=re.S)

@@ -255,8 +255,9 @@ TABLE_COLUMNS = {
     "ae_classification": {"latent": "latent l", "linear_val_accuracy": "linear val. (%)",
                           "linear_test_accuracy": "linear test (%)",
                           "mlp_val_accuracy": "MLP val. (%)", "mlp_test_accuracy": "MLP test (%)"},
-    "ae_pretraining": {"fraction": "labels (%)", "labels": "labels", "steps": "gradient steps",
-                       "seeds": "seeds", "scratch_test": "from scratch, test (%)",
+    "ae_pretraining": {"percent_labels": "labels (%)", "labels": "labels", "steps": "steps",
+                       "scratch_head": "head, scratch", "scratch_test": "scratch, test (%)",
+                       "pretrained_head": "head, pre-trained",
                        "pretrained_test": "pre-trained, test (%)", "gain": "gain (points)"},
     "ae_head": {"head": "head", "labels": "labels", "steps": "gradient steps", "seeds": "seeds",
                 "scratch_test": "from scratch, test (%)",
@@ -268,7 +269,7 @@ TABLE_COLUMNS = {
 }
 PERCENT = {"ae_classification": ["linear_val_accuracy", "linear_test_accuracy",
                                  "mlp_val_accuracy", "mlp_test_accuracy"],
-           "ae_pretraining": ["fraction", "scratch_test", "pretrained_test", "gain"],
+           "ae_pretraining": ["scratch_test", "pretrained_test", "gain"],
            "ae_head": ["scratch_test", "pretrained_test", "gain"]}
 
 
@@ -279,7 +280,8 @@ def table_rows(name: str, rows: list[dict]) -> list[dict]:
     if name in ("ae_pretraining", "ae_head"):
         return [{**row, "scratch_test_mean": row["scratch_test_accuracy"],
                  "pretrained_test_mean": row["pretrained_test_accuracy"],
-                 "gain_mean": row["gain"]} for row in rows]
+                 "gain_mean": row["gain"], "percent_labels": round(100 * row["fraction"])}
+                for row in rows]
     if name == "ae_probe":
         return [{**row, **{f"{key}_ridge": f"{row[f'{key}_alpha']:g}"
                            for key in ("position", "occupancy")}} for row in rows]
@@ -296,6 +298,14 @@ def _keyed(rows: list[dict], key) -> dict[str, dict]:
     return {key(row): row for row in rows}
 
 
+def _pretraining_verdict(row: dict) -> str:
+    """Pre-trained against from scratch in one row of the pre-training study, in words."""
+    arm = {init: {"test": row[f"{init}_test_accuracy"], "test_std": row[f"{init}_test_std"],
+                  "seeds": row["seeds"]} for init in ("pretrained", "scratch")}
+    return seed_difference(arm["pretrained"], arm["scratch"], "test",
+                           ("pre-training", "training from scratch"))["verdict"]
+
+
 def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
             seconds: dict[str, float]) -> dict:
     """The notebook's ``lab3.json`` section: every table (under ``tables``), the rows keyed for
@@ -308,19 +318,14 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     gains = [r["gain"] for r in rows["ae_pretraining"]]
     design = _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}")
     return {
-        "quick": quick,
-        "n_autoencoders": len(rows["ae_runs"]),
-        "epochs": AE_RECIPE.config(quick, 0).epochs,
-        "latent_sizes": list(LATENT_SIZES),
-        "base_latent": BASE_LATENT,
-        "train_noise": TRAIN_NOISE,
-        "tsne_latent": TSNE_LATENT,
-        "sweep": by_latent,
-        "sweep_spread": max(r.get("psnr_of_mse_std") or 0.0 for r in rows["ae_sweep"]),
+        "quick": quick, "n_autoencoders": len(rows["ae_runs"]),
+        "epochs": AE_RECIPE.config(quick, 0).epochs, "latent_sizes": list(LATENT_SIZES),
+        "base_latent": BASE_LATENT, "train_noise": TRAIN_NOISE, "tsne_latent": TSNE_LATENT,
+        "sweep": by_latent, "sweep_spread": max(r.get("psnr_of_mse_std") or 0.0
+                                                for r in rows["ae_sweep"]),
         "best_psnr": {"latent": best["latent"], "psnr": best["psnr"]},
         "best_psnr_of_mse": {"latent": best_of_mse["latent"],
-                             "psnr_of_mse": best_of_mse["psnr_of_mse"]},
-        "design": design,
+                             "psnr_of_mse": best_of_mse["psnr_of_mse"]}, "design": design,
         "design_gap": {f"l{latent}": seed_difference(design[f"l{latent}_bilinear"],
                                                      design[f"l{latent}_transposed"],
                                                      "psnr_of_mse", ("bilinear", "transposed"))
@@ -329,17 +334,16 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "classification": classification,
         "best_linear": max(rows["ae_classification"], key=lambda r: r["linear_test_accuracy"]),
         "best_mlp": max(rows["ae_classification"], key=lambda r: r["mlp_test_accuracy"]),
-        "pretraining_latent": chosen_latent,
-        "pretraining": pretraining,
+        "pretraining_latent": chosen_latent, "pretraining": pretraining,
         "pretraining_gain": {"max": max(gains), "min": min(gains), "mean": float(np.mean(gains)),
                              "max_points": 100 * max(gains)},
         "pretraining_points": {key: {"gain": 100 * row["gain"], "gain_std": 100 * row["gain_std"]}
                                for key, row in pretraining.items()},  # accuracy points
+        "pretraining_verdict": {key: _pretraining_verdict(row) for key, row in pretraining.items()},
         "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
                        else "plain"),
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),
-        "probe_available": bool(rows["ae_probe"]),
-        "seconds": seconds,
+        "probe_available": bool(rows["ae_probe"]), "seconds": seconds,
         "tables": {name: dict(zip(("rows", "columns", "percent"), table(name, named)))
                    for name, named in rows.items()},
     }

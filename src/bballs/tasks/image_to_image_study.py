@@ -242,9 +242,10 @@ def background_text(value: float) -> str:
 
 
 RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "parameter",
-                   "psnr": "PSNR of the mean MSE (dB)", "ssim": "SSIM", "mse": "MSE",
+                   "psnr": "PSNR of the mean MSE (dB)", "ssim": "SSIM", "mse": "MSE (×10⁻³)",
                    "background_text": "mean on background"}
-INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole"}
+INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole (×10⁻³)"}
+IN_THOUSANDTHS = {"mse": 1e3, "hole_mse": 1e3, "val_loss": 1e3}  # shown in units of 10⁻³
 METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
 SEGMENT_COLUMNS = {"task_title": "task", "condition": "input", "method": "method",
                    "parameter": "parameter", "iou": "IoU", "dice": "Dice"}
@@ -257,8 +258,8 @@ SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
                "segment_binary": "binary segmentation", "segment_instance": "instance segmentation"}
 SKIP_RESTORE_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "PSNR of the mean MSE (dB)",
-                        "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole",
-                        "val_loss": "val. loss", "selected": "selected"}
+                        "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole (×10⁻³)",
+                        "val_loss": "val. loss (×10⁻³)", "selected": "selected"}
 SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "IoU, clean", "score_2": "IoU, noisy", "val_loss": "val. loss",
                         "selected": "selected"}
@@ -272,13 +273,14 @@ def tables(study: Study) -> dict[str, dict]:
     return {
         "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
         "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skips},
-        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS,
+        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, "scale": IN_THOUSANDTHS,
                               "rows": [r for r in skips if r["metric"] == "psnr"]},
         "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS,
                               "rows": [r for r in skips if r["metric"] == "iou"]},
-        "i2i_denoise": {"columns": RESTORE_COLUMNS,
+        "i2i_denoise": {"columns": RESTORE_COLUMNS, "scale": IN_THOUSANDTHS,
                         "rows": task_rows(study, ("denoise_gaussian", "denoise_salt_pepper"))},
-        "i2i_inpaint": {"columns": INPAINT_COLUMNS, "rows": task_rows(study, ("inpaint",))},
+        "i2i_inpaint": {"columns": INPAINT_COLUMNS, "scale": IN_THOUSANDTHS,
+                        "rows": task_rows(study, ("inpaint",))},
         "i2i_segment": {"columns": SEGMENT_COLUMNS,
                         "rows": task_rows(study, ("segment_binary", "segment_instance"))},
     }
@@ -301,11 +303,8 @@ def settings(data: Data, quick: bool) -> dict:
 
 def param_spread() -> float:
     """The largest relative difference in parameters between the skip types of any task."""
-    spreads = []
-    for name in TASKS:
-        counts = [count_parameters(build_model(name, skip)) for skip in SKIPS]
-        spreads.append(max(counts) / min(counts) - 1)
-    return max(spreads)
+    counts = [[count_parameters(build_model(name, skip)) for skip in SKIPS] for name in TASKS]
+    return max(max(task) / min(task) - 1 for task in counts)
 
 
 def headline(study: Study) -> dict[str, dict[str, dict]]:
@@ -336,9 +335,8 @@ def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
     """The ``image_to_image`` section of ``lab3.json``."""
     return {"settings": settings(data, quick), "selected": study.selected,
             "selected_titles": {name: skip_phrase(skip) for name, skip in study.selected.items()},
-            "skips": study.skips,
-            "tasks": study.tasks, "headline": headline(study), "wall_seconds": wall_seconds,
-            "tables": tables(study)}
+            "skips": study.skips, "tasks": study.tasks, "headline": headline(study),
+            "wall_seconds": wall_seconds, "tables": tables(study)}
 
 
 # --- figure data ----------------------------------------------------------------------------------

@@ -142,18 +142,35 @@ def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData
             "test_accuracy": test, "train_seconds": float(sum(history.epoch_seconds))}
 
 
+HEADS = {True: "batch norm + linear", False: "linear only"}  # normalise -> head in words
+
+
+def _arm(source: TrainedAE | None, run: TrainedAE, data: FrameData, paths: OutputPaths,
+         fraction: float, seeds: Sequence[int], heads: Sequence[bool], **options
+         ) -> tuple[list[dict], bool]:
+    """The runs of one initialisation over ``seeds`` with the head of ``heads`` (``normalise``
+    flags) whose mean validation accuracy is highest, and that head."""
+    by_head = {normalise: [train_encoder_classifier(source, run.model.latent, data, paths,
+                                                    fraction, normalise=normalise, seed=seed,
+                                                    **options) for seed in seeds]
+               for normalise in heads}
+    chosen = max(heads, key=lambda h: np.mean([r["val_accuracy"] for r in by_head[h]]))
+    return by_head[chosen], chosen
+
+
 def _compare(run: TrainedAE, data: FrameData, paths: OutputPaths, fraction: float,
-             seeds: Sequence[int], **options) -> dict:
+             seeds: Sequence[int], heads: Sequence[bool] = (True,), **options) -> dict:
     """Scratch against pre-trained at one label fraction over ``seeds`` (each its own label
-    subset and initialisation): mean validation and test accuracy, the test accuracies' std
+    subset and initialisation), each initialisation with its best head of ``heads`` on the
+    validation frames: mean validation and test accuracy, the test accuracies' std, the head
     and the mean gain."""
     row: dict = {"fraction": fraction, "seeds": len(seeds)}
     tests = {}
     for init, source in (("scratch", None), ("pretrained", run)):
-        results = [train_encoder_classifier(source, run.model.latent, data, paths, fraction,
-                                            seed=seed, **options) for seed in seeds]
+        results, head = _arm(source, run, data, paths, fraction, seeds, heads, **options)
         row["labels"], row["epochs"] = results[0]["labels"], results[0]["epochs"]
         row["steps"] = finetune_steps(row["labels"], row["epochs"])
+        row[f"{init}_head"] = HEADS[head]
         tests[init] = np.array([r["test_accuracy"] for r in results])
         for key in ("val_accuracy", "test_accuracy", "train_seconds"):
             row[f"{init}_{key}"] = float(np.mean([r[key] for r in results]))
@@ -168,9 +185,11 @@ def pretraining_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
                      fractions: Sequence[float] = LABEL_FRACTIONS, quick: bool = False,
                      seed: int = 0, device=None) -> list[dict]:
     """AE pre-training vs training from scratch, per fraction of the training labels, each
-    point over :data:`SEEDS` seeds (1 in quick mode)."""
+    point over :data:`SEEDS` seeds (1 in quick mode) and each initialisation with the head of
+    :data:`HEADS` that scores best on the validation frames."""
     seeds = range(seed, seed + (1 if quick else SEEDS))
-    return [_compare(run, data, paths, fraction, seeds, quick=quick, device=device)
+    return [_compare(run, data, paths, fraction, seeds, heads=tuple(HEADS), quick=quick,
+                     device=device)
             for fraction in fractions]
 
 
@@ -180,7 +199,7 @@ def head_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *, fraction: 
     study's) and with a plain linear head, over the same seeds: does the conclusion depend on
     the head?"""
     seeds = range(seed, seed + (1 if quick else SEEDS))
-    return [{"head": "batch norm + linear" if normalise else "linear only",
-             **_compare(run, data, paths, fraction, seeds, normalise=normalise, quick=quick,
+    return [{"head": HEADS[normalise],
+             **_compare(run, data, paths, fraction, seeds, heads=(normalise,), quick=quick,
                         device=device)}
             for normalise in (True, False)]
