@@ -212,7 +212,7 @@ def test_sweep_rows_average_the_seeds_of_repeated_runs(dataset_dir, tmp_path):
     for metric in ("mse", "psnr_of_mse"):
         values = [single[metric], other[metric]]
         assert row[metric] == row[f"{metric}_mean"] == pytest.approx(np.mean(values))
-        assert row[f"{metric}_std"] == pytest.approx(np.std(values))
+        assert row[f"{metric}_std"] == pytest.approx(np.std(values, ddof=1))
     assert single["seeds"] == 1 and single["mse_std"] is None
     assert ae.train_repeats(small, paths, quick=True) == []  # quick mode: one seed
 
@@ -232,7 +232,7 @@ def test_latent_classifiers_are_averaged_over_the_autoencoders_seeds(monkeypatch
     (row,) = rows
     assert row["seeds"] == 3 and row["linear_test_accuracy"] == pytest.approx(0.6)
     assert row["mlp_val_accuracy_mean"] == pytest.approx(0.65)
-    assert row["linear_test_accuracy_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
+    assert row["linear_test_accuracy_std"] == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=1))
 
 
 def test_fine_tuning_points_average_over_seeds_with_each_init_s_best_head(monkeypatch):
@@ -252,7 +252,7 @@ def test_fine_tuning_points_average_over_seeds_with_each_init_s_best_head(monkey
     assert row["seeds"] == clf.SEEDS == 3
     assert row["scratch_test_accuracy"] == pytest.approx(0.6)
     assert row["pretrained_test_accuracy"] == pytest.approx(0.8)
-    assert row["scratch_test_std"] == pytest.approx(np.std([0.5, 0.6, 0.7]))
+    assert row["scratch_test_std"] == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=1))
     assert row["gain"] == pytest.approx(0.2) and row["gain_std"] == pytest.approx(0.0)
     assert row["scratch_train_seconds"] == 3.0
     assert (row["scratch_head"], row["pretrained_head"]) == ("linear only", "batch norm + linear")

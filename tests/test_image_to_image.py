@@ -236,7 +236,7 @@ def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
     assert study_module.evaluate_study(seeds[0], data).selected["denoise_gaussian"] == "add"
     rows = {r["skip"]: r for r in study_module.skip_rows(study)}
     assert rows["none"]["seeds"] == 3 and rows["none"]["score"] == pytest.approx(20.0)
-    assert rows["none"]["score_std"] == pytest.approx(np.std([20.0, 20.2, 19.8]))
+    assert rows["none"]["score_std"] == pytest.approx(np.std([20.0, 20.2, 19.8], ddof=1))
     assert rows["add"]["val_loss"] == pytest.approx(np.mean(losses["add"]))
     assert rows["none"]["score_2"] is None and rows["concat"]["selected"] == "yes"
     headline = study_module.headline(study)["denoise_gaussian"]

@@ -138,10 +138,11 @@ def test_summarise_and_markdown_table():
     rows = [{"variant": "a", "change": "x", "parameters": 5, "train_seconds": 1.0, "acc": v}
             for v in (0.5, 1.0)]
     table = experiments.summarise(rows + [{**rows[0], "variant": "b"}], ("acc",))
-    assert table[0]["acc_mean"] == 0.75 and table[0]["acc_std"] == 0.25 and table[0]["seeds"] == 2
+    assert table[0]["acc_mean"] == 0.75 and table[0]["seeds"] == 2
+    assert table[0]["acc_std"] == pytest.approx(0.5 ** 0.5 / 2)  # sample std, n - 1
     assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
     text = tables.markdown_table(table, {"variant": "v", "acc": "accuracy"})
-    assert "| a | 0.75\u00a0±\u00a00.25 |" in text and "| b | 0.50 |" in text  # one seed: no ±
+    assert "| a | 0.75\u00a0±\u00a00.35 |" in text and "| b | 0.50 |" in text  # one seed: no ±
     assert text.splitlines()[1] == "|---|---:|"  # numbers right-aligned, words left
 
 

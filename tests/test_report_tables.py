@@ -12,6 +12,7 @@ from bballs.reporting.report import _against_learnt, _reidentified
 from bballs.reporting.tables import (
     TASK7_COLUMNS,
     mark_long_tables,
+    markdown_table,
     model_rows,
     plain_text,
     prediction_table,
@@ -131,3 +132,9 @@ def test_a_paragraph_right_before_a_table_is_kept_with_it():
     marked = mark_long_tables(html)
     assert marked.count('<p class="lead">') == 1
     assert '<p class="lead">Lead-in:</p>' in marked and "<p>intro</p>" in marked
+
+
+def test_a_value_that_rounds_to_zero_has_no_minus_sign():
+    text = markdown_table([{"v": "a", "gain": -0.0003}, {"v": "b", "gain": 0.2}],
+                          {"v": "v", "gain": "gain"}, percent=["gain"])
+    assert "| a | 0.0 |" in text and "-0.0" not in text

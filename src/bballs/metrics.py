@@ -192,12 +192,12 @@ def reconstruction_scores(predicted, target) -> dict[str, float]:
 
 def seed_summary(rows: Sequence[Mapping], metrics: Sequence[str]) -> dict[str, float | None]:
     """``<metric>_mean`` and ``<metric>_std`` of each of ``metrics`` over ``rows`` measured once
-    per seed (population std; None for a single seed)."""
+    per seed (the sample std, n - 1 in the denominator; None for a single seed)."""
     summary: dict[str, float | None] = {}
     for metric in metrics:
         values = np.array([row[metric] for row in rows], dtype=float)
         summary[f"{metric}_mean"] = float(values.mean())
-        summary[f"{metric}_std"] = float(values.std()) if len(values) > 1 else None
+        summary[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else None
     return summary
 
 

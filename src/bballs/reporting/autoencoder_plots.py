@@ -135,7 +135,7 @@ def pretraining_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy (%)",
            ylim=(0, 102))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")  # below the curves, which sit near 100 %
     fig.tight_layout()
     return save(fig, path)
 

@@ -43,9 +43,9 @@ def illegible(markdown: str, figures: str | Path) -> list[str]:
 
 
 def plain_log_ticks(ax: plt.Axes) -> None:
-    """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis: decades, and 2 and 5 times a
-    decade where matplotlib labels the minor ticks."""
+    """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis, on the ticks matplotlib
+    labels (decades, and a subset of the minor ticks on a short axis)."""
     minor = ax.yaxis.get_minor_formatter()
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(
-        lambda v, pos: f"{v:g}" if minor(v, pos) and f"{v:.0e}"[0] in "25" else ""))
+        lambda v, pos: f"{v:g}" if minor(v, pos) else ""))

@@ -162,7 +162,8 @@ def _column_values(table: list[dict], key: str) -> list[float]:
 
 def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str]) -> str:
     def number(value: float, std: bool = False) -> str:
-        return f"{100 * value:.1f}" if percent else fmt(value, std)
+        text = f"{100 * value:.1f}" if percent else fmt(value, std)
+        return text[1:] if re.fullmatch(r"-0[.0]*", text) else text  # no "-0.0"
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")

@@ -174,10 +174,11 @@ def _compare(run: TrainedAE, data: FrameData, paths: OutputPaths, fraction: floa
         tests[init] = np.array([r["test_accuracy"] for r in results])
         for key in ("val_accuracy", "test_accuracy", "train_seconds"):
             row[f"{init}_{key}"] = float(np.mean([r[key] for r in results]))
-        row[f"{init}_test_std"] = float(tests[init].std())
+        row[f"{init}_test_std"] = float(tests[init].std(ddof=1)) if len(seeds) > 1 else 0.0
         row[f"{init}_train_seconds"] *= len(seeds)  # total over the seeds
     gains = tests["pretrained"] - tests["scratch"]
-    row.update(gain=float(gains.mean()), gain_std=float(gains.std()))
+    row.update(gain=float(gains.mean()),
+               gain_std=float(gains.std(ddof=1)) if len(seeds) > 1 else 0.0)  # sample std
     return row
 
 
