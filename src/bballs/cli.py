@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -277,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # the notebook runner's cancelled cell task may be collected later with its "kernel
+        # died" error: that is the interrupt itself, so asyncio must not log it as a traceback
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         print("interrupted: finished checkpoints are kept; run the command again to resume",
               file=sys.stderr)
         return 130
