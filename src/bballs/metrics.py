@@ -190,14 +190,20 @@ def reconstruction_scores(predicted, target) -> dict[str, float]:
     return {"mse": mse, "psnr": float(psnr.mean()), "psnr_of_mse": psnr_from_mse(mse)}
 
 
+def sample_std(values) -> float:
+    """The sample standard deviation (n - 1 in the denominator) of per-seed values; 0 for one."""
+    values = np.asarray(values, dtype=float)
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
 def seed_summary(rows: Sequence[Mapping], metrics: Sequence[str]) -> dict[str, float | None]:
     """``<metric>_mean`` and ``<metric>_std`` of each of ``metrics`` over ``rows`` measured once
-    per seed (the sample std, n - 1 in the denominator; None for a single seed)."""
+    per seed (:func:`sample_std`; None for a single seed)."""
     summary: dict[str, float | None] = {}
     for metric in metrics:
         values = np.array([row[metric] for row in rows], dtype=float)
         summary[f"{metric}_mean"] = float(values.mean())
-        summary[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else None
+        summary[f"{metric}_std"] = sample_std(values) if len(values) > 1 else None
     return summary
 
 

@@ -13,7 +13,7 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
-from bballs.metrics import seed_row
+from bballs.metrics import sample_std, seed_row
 from bballs.models.autoencoders import EncoderClassifier, LatentClassifier
 from bballs.tasks.autoencoding import (
     Recipe,
@@ -145,14 +145,14 @@ def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData
 HEADS = {True: "batch norm + linear", False: "linear only"}  # normalise -> head in words
 
 
-def _arm(source: TrainedAE | None, run: TrainedAE, data: FrameData, paths: OutputPaths,
+def _arm(source: TrainedAE | None, latent: int, data: FrameData, paths: OutputPaths,
          fraction: float, seeds: Sequence[int], heads: Sequence[bool], **options
          ) -> tuple[list[dict], bool]:
     """The runs of one initialisation over ``seeds`` with the head of ``heads`` (``normalise``
     flags) whose mean validation accuracy is highest, and that head."""
-    by_head = {normalise: [train_encoder_classifier(source, run.model.latent, data, paths,
-                                                    fraction, normalise=normalise, seed=seed,
-                                                    **options) for seed in seeds]
+    by_head = {normalise: [train_encoder_classifier(source, latent, data, paths, fraction,
+                                                    normalise=normalise, seed=seed, **options)
+                           for seed in seeds]
                for normalise in heads}
     chosen = max(heads, key=lambda h: np.mean([r["val_accuracy"] for r in by_head[h]]))
     return by_head[chosen], chosen
@@ -167,18 +167,18 @@ def _compare(run: TrainedAE, data: FrameData, paths: OutputPaths, fraction: floa
     row: dict = {"fraction": fraction, "seeds": len(seeds)}
     tests = {}
     for init, source in (("scratch", None), ("pretrained", run)):
-        results, head = _arm(source, run, data, paths, fraction, seeds, heads, **options)
+        results, head = _arm(source, run.model.latent, data, paths, fraction, seeds, heads,
+                             **options)
         row["labels"], row["epochs"] = results[0]["labels"], results[0]["epochs"]
         row["steps"] = finetune_steps(row["labels"], row["epochs"])
         row[f"{init}_head"] = HEADS[head]
         tests[init] = np.array([r["test_accuracy"] for r in results])
         for key in ("val_accuracy", "test_accuracy", "train_seconds"):
             row[f"{init}_{key}"] = float(np.mean([r[key] for r in results]))
-        row[f"{init}_test_std"] = float(tests[init].std(ddof=1)) if len(seeds) > 1 else 0.0
+        row[f"{init}_test_std"] = sample_std(tests[init])
         row[f"{init}_train_seconds"] *= len(seeds)  # total over the seeds
     gains = tests["pretrained"] - tests["scratch"]
-    row.update(gain=float(gains.mean()),
-               gain_std=float(gains.std(ddof=1)) if len(seeds) > 1 else 0.0)  # sample std
+    row.update(gain=float(gains.mean()), gain_std=sample_std(gains))
     return row
 
 
