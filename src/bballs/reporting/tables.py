@@ -10,7 +10,7 @@ from functools import cache
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
 from bballs.tasks import part1_task4, part2_recipes
-from bballs.tasks.part1_task4 import AE_BATCH, AE_EPOCHS, AE_FRAMES
+from bballs.tasks.part1_task4 import AE_FRAMES, AE_RECIPE
 from bballs.training.experiments import Variant
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -183,8 +183,8 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
     replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
-    return [{"variant": v.title, "model": model_title(v.model), "epochs": v.epochs,
-             "batch": v.batch_size, "lr": f"{v.lr:g}",
+    return [{"variant": v.title, "model": model_title(v.model), "epochs": v.recipe.epochs,
+             "batch": v.recipe.batch_size, "lr": f"{v.recipe.lr:g}",
              "schedule": "cosine" if v.schedule else "constant",
              "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
              "augmentation": aug.short_name(v.augment),
@@ -217,8 +217,8 @@ def procedure_rows() -> list[dict]:
     rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
     rows.append({"name": "autoencoder", "what": (
         f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
-        f"training split (MSE, Adam lr 10⁻³, batch {AE_BATCH}, {AE_EPOCHS} epochs); its encoder "
-        "initialises CountNet's")})
+        f"training split (MSE, Adam lr 10⁻³, batch {AE_RECIPE.batch_size}, "
+        f"{AE_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
     return rows
 
 

@@ -34,20 +34,7 @@ NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
 TSNE_LATENT = 32
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """Epochs, batch size and learning rate of one kind of run (quick mode: 1 epoch)."""
-
-    epochs: int
-    batch_size: int
-    lr: float
-
-    def config(self, quick: bool, seed: int, tag: str = "") -> TrainConfig:
-        return TrainConfig(epochs=1 if quick else self.epochs, batch_size=self.batch_size,
-                           lr=self.lr, seed=seed, tag=tag)
-
-
-AE_RECIPE = Recipe(epochs=6, batch_size=64, lr=2e-3)
+AE_RECIPE = TrainConfig(epochs=6, batch_size=64, lr=2e-3)
 
 
 def reconstruction_loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -89,7 +76,7 @@ def train_autoencoder(data: FrameData, paths: OutputPaths, latent: int, *,
     model = Autoencoder(latent, upsampling, noise_std)
     tag = f"{upsampling},noise{noise_std:g}"
     history = fit(model, (data.train.frames,), (data.val.frames,), reconstruction_loss,
-                  AE_RECIPE.config(quick, seed, tag), checkpoint=paths.checkpoint(f"lab3/{name}"),
+                  AE_RECIPE.for_run(seed, quick, tag), checkpoint=paths.checkpoint(f"lab3/{name}"),
                   device=device, desc=name)
     return TrainedAE(name, model.eval(), history)
 
@@ -319,7 +306,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     design = _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}")
     return {
         "quick": quick, "n_autoencoders": len(rows["ae_runs"]),
-        "epochs": AE_RECIPE.config(quick, 0).epochs, "latent_sizes": list(LATENT_SIZES),
+        "epochs": AE_RECIPE.for_run(0, quick).epochs, "latent_sizes": list(LATENT_SIZES),
         "base_latent": BASE_LATENT, "train_noise": TRAIN_NOISE, "tsne_latent": TSNE_LATENT,
         "sweep": by_latent, "sweep_spread": max(r.get("psnr_of_mse_std") or 0.0
                                                 for r in rows["ae_sweep"]),

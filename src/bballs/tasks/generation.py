@@ -51,37 +51,36 @@ COUNT_BINS = ("0", "1", "2", "3", "4+")
 DEGRADATIONS = {"noise": (0.05, 0.2), "blur": (0.7, 1.4), "radius": (1.15, 1.4)}
 
 
+#: The three trainings' recipes. Full mode gives both generators about the same training time,
+#: 6-7 minutes each on a 2-core CPU alone (30 DCGAN epochs of about 13 s, 20 DDPM epochs of
+#: about 19 s).
+GAN_RECIPE = TrainConfig(epochs=30, batch_size=64, lr=2e-4, tag="dcgan-init")
+DIFFUSION_RECIPE = TrainConfig(
+    epochs=20, batch_size=64, lr=2e-3,
+    tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr-predict-{DIFFUSION_PREDICTION}")
+FEATURE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=2e-3, tag="counts")  # the feature net
+
+
 @dataclass(frozen=True)
 class Budget:
-    """Epochs of the three trainings and the number of samples drawn per generator."""
+    """One run of the notebook: each training's configuration and the samples drawn."""
 
-    gan_epochs: int
-    diffusion_epochs: int
-    feature_epochs: int
-    n_samples: int
+    gan: TrainConfig
+    diffusion: TrainConfig
+    features: TrainConfig
+    n_samples: int  # frames drawn per generator
     samplers: dict[str, tuple[int, float]]  # name: (DDIM steps, eta) of each DDPM sampling run
 
 
-def budget(quick: bool) -> Budget:
-    """Full mode: about the same training time for both generators, 6-7 minutes each on a
-    2-core CPU alone (30 DCGAN epochs of about 13 s, 20 DDPM epochs of about 19 s)."""
+def budget(quick: bool, seed: int = 0) -> Budget:
+    """The recipes for ``seed`` (1 epoch each in quick mode) and the sampling budget."""
+    gan, diffusion, features = (r.for_run(seed, quick) for r in (GAN_RECIPE, DIFFUSION_RECIPE,
+                                                                  FEATURE_RECIPE))
     if quick:
-        return Budget(1, 1, 1, 64, {"ddpm_ddim": (5, 0.0), "ddpm_ancestral": (5, 1.0)})
-    return Budget(gan_epochs=30, diffusion_epochs=20, feature_epochs=3, n_samples=1000,
+        return Budget(gan, diffusion, features, 64,
+                      {"ddpm_ddim": (5, 0.0), "ddpm_ancestral": (5, 1.0)})
+    return Budget(gan, diffusion, features, n_samples=1000,
                   samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (25, 1.0)})
-
-
-def gan_config(epochs: int, seed: int) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-4, seed=seed, tag="dcgan-init")
-
-
-def diffusion_config(epochs: int, seed: int) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed,
-                       tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr-predict-{DIFFUSION_PREDICTION}")
-
-
-def feature_config(epochs: int, seed: int) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, seed=seed, tag="counts")
 
 
 @dataclass

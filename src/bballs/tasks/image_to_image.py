@@ -22,7 +22,7 @@ Restoration networks end in a linear head clipped to [0, 1] and train with the m
 against the clean frame over the whole frame (a sigmoid trained with cross-entropy left a faint
 grey background that SSIM punishes; the clipped head outputs exact zeros there). Segmentation
 networks output logits and train with cross-entropy. Every run uses Adam, batch 64, lr 2e-3 with
-cosine decay, for :data:`EPOCHS` epochs. Training corruptions are drawn
+cosine decay (:data:`RECIPES`). Training corruptions are drawn
 afresh in every step (reproducibly: :func:`bballs.training.loop.fit` re-seeds the global torch
 generator every epoch); evaluation corruptions are drawn once from fixed seeds.
 """
@@ -56,10 +56,7 @@ GAUSSIAN_SIGMA = 0.2
 SALT_PEPPER = 0.1
 HOLE = 8
 SEGMENT_NOISE_MAX = 0.3
-EPOCHS = 4
-BATCH_SIZE = 64
 SEEDS = 3  # seeds of every network of the skip study (quick mode: 1)
-LR = 2e-3
 MEDIAN_SIZES = (3, 5)
 GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
@@ -268,15 +265,16 @@ def build_model(name: str, skip: Skip) -> nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
-TAGS = {"restore": "i2i-mse-cosine", "segment": "i2i-bce-cosine"}  # checkpoint fingerprints
+#: The recipe of every run by task kind: Adam, batch 64, lr 2e-3 with cosine decay (see
+#: :func:`train`), 4 epochs; the tag names the loss (segmentation keeps the tag of its unchanged
+#: cross-entropy recipe), so checkpoint fingerprints stay as they were.
+RECIPES = {kind: TrainConfig(epochs=4, batch_size=64, lr=2e-3, tag=tag)
+           for kind, tag in (("restore", "i2i-mse-cosine"), ("segment", "i2i-bce-cosine"))}
 
 
 def config(quick: bool, seed: int = 0, kind: str = "restore") -> TrainConfig:
-    """The recipe of every run: Adam, batch 64, lr 2e-3 with cosine decay (see :func:`train`),
-    :data:`EPOCHS` epochs (1 quick); the tag names the loss of the task ``kind`` (segmentation
-    keeps the tag of its unchanged cross-entropy recipe)."""
-    return TrainConfig(epochs=1 if quick else EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=seed,
-                       tag=TAGS[kind])
+    """The recipe of the task ``kind`` for one seed (1 epoch in quick mode)."""
+    return RECIPES[kind].for_run(seed, quick)
 
 
 def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,

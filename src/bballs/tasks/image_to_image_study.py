@@ -27,11 +27,9 @@ from bballs.metrics import (
 )
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
 from bballs.tasks.image_to_image import (
-    BATCH_SIZE,
     GAUSSIAN_SIGMA,
     GAUSSIAN_SIGMAS,
     HOLE,
-    LR,
     MEDIAN_SIZES,
     METHOD_TITLES,
     PRIMARY,
@@ -290,7 +288,8 @@ def settings(data: Data, quick: bool) -> dict:
     """Every fixed choice of the study, for the report."""
     return {"gaussian_sigma": GAUSSIAN_SIGMA, "salt_pepper": SALT_PEPPER, "hole": HOLE,
             "segment_noise_max": SEGMENT_NOISE_MAX, "epochs": config(quick).epochs,
-            "batch_size": BATCH_SIZE, "lr": LR, "seeds": 1 if quick else SEEDS,
+            "batch_size": config(quick).batch_size, "lr": config(quick).lr,
+            "seeds": 1 if quick else SEEDS,
             "n_train": len(data.train.frames),
             "n_val": len(data.val.frames), "n_test": len(data.test.frames), "quick": quick,
             "median_sizes": list(MEDIAN_SIZES), "gaussian_sigmas": list(GAUSSIAN_SIGMAS),

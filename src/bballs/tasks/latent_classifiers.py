@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -16,7 +17,6 @@ from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import sample_std, seed_row
 from bballs.models.autoencoders import EncoderClassifier, LatentClassifier
 from bballs.tasks.autoencoding import (
-    Recipe,
     TrainedAE,
     ae_name,
     split_codes,
@@ -27,8 +27,8 @@ from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_ev
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 MLP_HIDDEN = (64, 64)
 SEEDS = 3  # label subsets and initialisations per point of the fine-tuning studies
-LATENT_RECIPE = Recipe(epochs=20, batch_size=128, lr=2e-3)
-FINETUNE_RECIPE = Recipe(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
+LATENT_RECIPE = TrainConfig(epochs=20, batch_size=128, lr=2e-3)
+FINETUNE_RECIPE = TrainConfig(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
 FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
 
 
@@ -48,7 +48,7 @@ def train_latent_classifier(run: TrainedAE, data: FrameData, paths: OutputPaths,
     kind = "mlp" if hidden else "linear"
     step = Supervised(nn.CrossEntropyLoss(), classification=True)
     fit(model, (codes["train"], labels(data.train)), (codes["val"], labels(data.val)), step,
-        LATENT_RECIPE.config(quick, seed, f"{run.name},{kind}{hidden}"),
+        LATENT_RECIPE.for_run(seed, quick, f"{run.name},{kind}{hidden}"),
         checkpoint=paths.checkpoint(f"lab3/ae_cls_{run.name}_{kind}"), device=device,
         desc=f"{kind} on {run.name}")
     accuracy = {split: evaluate(model, (codes[split], labels(getattr(data, split))), step)[1]
@@ -129,9 +129,8 @@ def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData
         model.load_encoder(run.model)
         init = "pretrained"
     step = Supervised(nn.CrossEntropyLoss(), classification=True)
-    config = TrainConfig(finetune_epochs(len(index), quick), FINETUNE_RECIPE.batch_size,
-                         FINETUNE_RECIPE.lr, seed=seed,
-                         tag=f"{init}:{run.name if run else latent},labels{fraction:g}{head}")
+    config = replace(FINETUNE_RECIPE, epochs=finetune_epochs(len(index), quick), seed=seed,
+                     tag=f"{init}:{run.name if run else latent},labels{fraction:g}{head}")
     history = fit(model, (data.train.frames[index], labels(data.train)[index]),
                   (data.val.frames, labels(data.val)), step, config,
                   checkpoint=paths.checkpoint(

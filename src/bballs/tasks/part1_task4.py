@@ -31,7 +31,8 @@ from bballs.training.experiments import (
 )
 from bballs.training.loop import Supervised, TrainConfig, cosine, fit, seed_everything
 
-AE_EPOCHS, AE_FRAMES, AE_BATCH = 3, 12_000, 64
+AE_FRAMES = 12_000  # Part 2 training frames the autoencoder sees
+AE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=1e-3, tag="ae")
 LABEL_FRACTIONS = (0.1, 0.25, 0.5)
 
 
@@ -47,8 +48,7 @@ def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
     seed_everything(seed)
     model = FrameAutoencoder()
     fit(model, (x, x), (x_val, x_val), Supervised(nn.MSELoss()),
-        TrainConfig(epochs=1 if context.quick else AE_EPOCHS, batch_size=AE_BATCH, seed=seed,
-                    tag="ae"),
+        AE_RECIPE.for_run(seed, context.quick),
         checkpoint=context.paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
     return model
 
@@ -122,10 +122,12 @@ def selected_recipe(table: list[dict]) -> tuple[Variant, str]:
     return TASK4_FINAL, DEFAULT_RULE
 
 
-_COUNTER = {"epochs": 30, "batch_size": 16, "schedule": True, "loss": nn.CrossEntropyLoss}
-_ROBUST = {**_COUNTER, "epochs": 80, "batch_size": 32}  # stronger augmentation: more epochs
+_COUNTER = {"recipe": TrainConfig(epochs=30, batch_size=16), "schedule": True,
+            "loss": nn.CrossEntropyLoss}
+_ROBUST = {**_COUNTER, "recipe": TrainConfig(epochs=80, batch_size=32)}  # stronger augmentation
 TASK4_VARIANTS = (
-    Variant("spec", "the baseline CNN, Task 2 recipe (5 epochs, batch 4)", BallCounter, 5,
+    Variant("spec", "the baseline CNN, Task 2 recipe (5 epochs, batch 4)", BallCounter,
+            counting.SPEC_RECIPE,
             loss=nn.CrossEntropyLoss, label="baseline CNN, Task 2 recipe"),
     Variant("spec+long", "30 epochs, batch 16, cosine learning-rate decay", BallCounter,
             **_COUNTER, label="baseline CNN, longer training"),

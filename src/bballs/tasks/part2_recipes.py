@@ -15,7 +15,7 @@ from bballs.models.spec import UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import prediction, rollout
 from bballs.training.experiments import Context, Experiment, RunSpec, Variant, build_model
-from bballs.training.loop import Supervised, cosine
+from bballs.training.loop import Supervised, TrainConfig, cosine
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _score_predictor(model: nn.Module, variant: Variant, data: Task7Data) -> dic
     return {key: scores[key] for key in PREDICTION_SCORES}
 
 
-_PREDICTOR = {"epochs": 10, "batch_size": 16, "lr": 2e-3, "schedule": True}
+_PREDICTOR = {"recipe": TrainConfig(epochs=10, batch_size=16, lr=2e-3), "schedule": True}
 _TASK7_ABLATION = (
     Variant("unet+bs16+cosine", "the baseline U-Net, batch 16, lr 2e-3, cosine decay "
             "(optimisation only)", UNet, **_PREDICTOR,
@@ -77,8 +77,8 @@ _TASK7_ABLATION = (
 TASK7_FINAL = {v.name: v for v in _TASK7_ABLATION}["predictor+sym+time+bce"]
 TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
                      change="the same recipe for 20 epochs of batch 4 (20 000 optimiser steps, as "
-                            "many as the Task 6 U-Net), learning rate 1e-3", epochs=20,
-                     batch_size=4, lr=1e-3, study="budget",
+                            "many as the Task 6 U-Net), learning rate 1e-3",
+                     recipe=prediction.SPEC_RECIPE, study="budget",
                      label="learnt network (Task 6 budget)")
 TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG)
 TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
@@ -88,7 +88,7 @@ TASK7 = Experiment("task7",
                    lambda c: Task7Data(prediction.load_prediction_data(c.data_dir, quick=c.quick)),
                    _prepare_predictor, _score_predictor, TASK7_VARIANTS, TASK7_FINAL,
                    PREDICTION_SCORES, ablation_seeds=1)  # minutes per run on a CPU: extra seeds
-_SPEC_UNET = {"epochs": 20, "batch_size": 4, "lr": 1e-3, "study": "skips"}  # for the final only
+_SPEC_UNET = {"recipe": prediction.SPEC_RECIPE, "study": "skips"}  # Task 6 recipe
 TASK5_VARIANTS = (
     Variant("unet-no-skips", "the baseline U-Net without skip connections (Task 6 recipe)",
             UNetNoSkip, **_SPEC_UNET, label="baseline U-Net without skips"),

@@ -49,9 +49,7 @@ class Variant:
     name: str
     change: str  # what differs from the row before / the specification, in words
     model: Callable[[], nn.Module]
-    epochs: int
-    batch_size: int = 4
-    lr: float = 1e-3
+    recipe: TrainConfig  # epochs, batch size, learning rate (seed and tag are set per run)
     augment: Augment | None = None
     schedule: bool = False
     loss: Callable[[], nn.Module] = nn.MSELoss
@@ -66,8 +64,8 @@ class Variant:
         return self.label or self.name
 
     def config(self, seed: int, quick: bool) -> TrainConfig:
-        return TrainConfig(epochs=1 if quick else self.epochs, batch_size=self.batch_size,
-                           lr=self.lr, seed=seed, tag=self.tag)
+        """The configuration of one run: :attr:`recipe` with the seed and :attr:`tag`."""
+        return self.recipe.for_run(seed, quick, self.tag)
 
     @property
     def tag(self) -> str:
@@ -79,7 +77,8 @@ class Variant:
     def describe(self) -> dict[str, Any]:
         """The recipe as plain values, for tables and the report."""
         return {"variant": self.name, "change": self.change, "model": self.model.__name__,
-                "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "epochs": self.recipe.epochs, "batch_size": self.recipe.batch_size,
+                "lr": self.recipe.lr,
                 "augment": self.augment.__name__ if self.augment else "none",
                 "schedule": "cosine" if self.schedule else "constant",
                 "loss": self.loss.__name__, "pretrained": self.pretrained,

@@ -6,7 +6,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Union
 
@@ -75,9 +75,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters of one run; the defaults are the specification's (Adam, lr 1e-3, batch 4).
+    """A training recipe, and one run of it: the only recipe type of the package (the
+    specification's recipes included). The defaults are the specification's (Adam, lr 1e-3,
+    batch 4).
 
     ``tag`` names anything not captured by the numbers (augmentation, schedule, ...) so that a
     checkpoint is only reused by a run with the same configuration.
@@ -89,6 +91,11 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     tag: str = ""
+
+    def for_run(self, seed: int, quick: bool = False, tag: str | None = None) -> TrainConfig:
+        """This recipe for one seed (1 epoch in quick mode; ``tag`` replaces the tag if given)."""
+        return replace(self, seed=seed, epochs=1 if quick else self.epochs,
+                       tag=self.tag if tag is None else tag)
 
 
 Batch = tuple[torch.Tensor, ...]
