@@ -13,6 +13,7 @@ from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.physics_model import physics_encoder as pe
 from bballs.physics_model import system_identification as sysid
+from bballs.training.checkpoints import CheckpointError
 
 # the generator's constants in pixels (1 box unit = 3.2 pixels, pixel i centred at i + 0.5)
 TRUE = {"radius": 3.84, "box": 32.0, "exponent": 4.0, "offset": 0.5, "speed": 1.6}
@@ -164,6 +165,30 @@ def test_predictor_checkpoint_is_reused_and_loaded_and_retrained_on_other_data(
     out = loaded.predict(frames[:6, :5], horizon=7, counts=labels[:6])
     assert out.shape == (6, 7, 32, 32) and out.dtype == np.float32
     assert ((out[:, :5] - frames[:6, 5:]) ** 2).mean() < 5e-3
+
+
+def test_checkpoint_of_the_first_layout_is_reused_and_loaded(sequences, tmp_path, capsys):
+    """Checkpoints written before the physics model used the training loop's checkpoint
+    helpers (fingerprint inside ``info``) are read through ``upgrade_checkpoint``."""
+    frames, labels, _ = sequences
+    config = ipred.InverseConfig(sysid_sequences=8, sysid_rounds=1, sysid_steps=5,
+                                 encoder_epochs=1, wall_spans=())
+    path = tmp_path / "inverse.pt"
+    trained = ipred.train(frames[:16], labels[:16], config, path, progress=False)
+    state = torch.load(path, weights_only=True)
+    assert {"fingerprint", "history", "constants", "encoder", "info"} <= set(state)
+    old = {"constants": state["constants"], "encoder": state["encoder"],
+           "info": {**state["info"], "fingerprint": state["fingerprint"]}}
+    torch.save(old, path)
+    stamp = path.stat().st_mtime_ns
+    capsys.readouterr()
+    again = ipred.train(frames[:16], labels[:16], config, path, progress=False)
+    assert "reused inverse.pt" in capsys.readouterr().out and path.stat().st_mtime_ns == stamp
+    assert again.constants.as_dict() == trained.constants.as_dict()
+    assert ipred.load(path).constants.as_dict() == trained.constants.as_dict()
+    torch.save({"constants": state["constants"]}, path)  # neither layout
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
+        ipred.load(path)
 
 
 def test_residual_separates_sequences_the_world_explains_from_ones_it_cannot(sequences):

@@ -12,19 +12,23 @@ and the fitted states are simulated forward and rendered.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from bballs.core.files import atomic_path
 from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
 from bballs.physics_model import system_identification as sysid
-from bballs.training.checkpoints import mismatch
+from bballs.training.checkpoints import (
+    CheckpointError,
+    History,
+    matching_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 from bballs.training.loop import seed_everything
 
 
@@ -145,10 +149,10 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
     """
     fingerprint = {"config": repr(asdict(config)), "n_train": len(frames),
                    "shape": list(frames.shape[1:]), "data": array_digest(frames, counts)}
-    saved = _load(checkpoint, fingerprint) if checkpoint else None
+    saved = _load(checkpoint, fingerprint)
     seed_everything(config.seed)
     constants, encoder = ip.WorldConstants(), pe.StateEncoder()
-    info = {"fingerprint": fingerprint, "sysid_seconds": 0.0, "encoder_seconds": 0.0}
+    info = {"sysid_seconds": 0.0, "encoder_seconds": 0.0}
     if saved:
         constants.load_state_dict(saved["constants"])
         info.update(saved["info"])
@@ -161,7 +165,7 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         info.update(identify(frames[rows], counts[rows], constants, config, progress))
         constants.peak.fill_(peak)
         info["sysid_seconds"] = time.perf_counter() - started
-        _save(checkpoint, constants, None, info)
+        _save(checkpoint, fingerprint, constants, None, info)
     if saved and saved.get("encoder"):
         encoder.load_state_dict(saved["encoder"])
         print(f"reused {Path(checkpoint).name}: system identification "
@@ -172,7 +176,7 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         pe.train_encoder(encoder, torch.as_tensor(frames), torch.as_tensor(counts), constants,
                          epochs=config.encoder_epochs, seed=config.seed, progress=progress)
         info["encoder_seconds"] = time.perf_counter() - started
-        _save(checkpoint, constants, encoder, info)
+        _save(checkpoint, fingerprint, constants, encoder, info)
     return InversePhysicsPredictor(constants, encoder, info)
 
 
@@ -234,34 +238,36 @@ def _choose_substeps(frames: np.ndarray, counts: np.ndarray, constants: ip.World
 
 def load(checkpoint: str | Path) -> InversePhysicsPredictor:
     """A trained predictor from a finished checkpoint."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    state = read_checkpoint(checkpoint, STATES, upgrade_checkpoint)
     if not state.get("encoder"):
-        raise ValueError(f"{checkpoint}: training did not finish (no encoder weights).")
+        raise CheckpointError(f"{checkpoint}: training did not finish (no encoder weights).")
     constants, encoder = ip.WorldConstants(), pe.StateEncoder()
     constants.load_state_dict(state["constants"])
     encoder.load_state_dict(state["encoder"])
     return InversePhysicsPredictor(constants, encoder, state["info"])
 
 
-def _save(path, constants, encoder, info) -> None:
-    if not path:
-        return
-    state = {"constants": constants.state_dict(), "info": info,
-             "encoder": encoder.state_dict() if encoder else None}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+STATES = ("constants", "encoder", "info")  # what a checkpoint of this model holds
+
+
+def upgrade_checkpoint(state: dict) -> dict:
+    """A checkpoint of the first layout (the fingerprint inside ``info``, no history) in the
+    training loop's layout, so checkpoints trained before it keep being reused."""
+    if "fingerprint" in state or "fingerprint" not in state.get("info", {}):
+        return state
+    info = {k: v for k, v in state["info"].items() if k != "fingerprint"}
+    return {**state, "fingerprint": state["info"]["fingerprint"], "history": {}, "info": info}
+
+
+def _save(path, fingerprint: dict, constants, encoder, info: dict) -> None:
+    """Each stage's state, through the training loop's atomic checkpoint writer."""
+    if path:
+        save_checkpoint(path, fingerprint, History(), info=info, constants=constants,
+                        encoder=encoder)
 
 
 def _load(path, fingerprint: dict) -> dict | None:
-    if not Path(path).is_file():
+    """The checkpoint's state if it was trained with ``fingerprint`` (else None, saying why)."""
+    if not path or not Path(path).is_file():
         return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
-        warnings.warn(f"{path}: unreadable checkpoint ({error}); training again.", stacklevel=3)
-        return None
-    stored = state.get("info", {}).get("fingerprint")
-    if stored != fingerprint:
-        print(f"{Path(path).name}: {mismatch(stored, fingerprint)}; training again")
-        return None
-    return state
+    return matching_checkpoint(path, fingerprint, STATES, upgrade_checkpoint)

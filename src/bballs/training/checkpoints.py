@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,10 +74,16 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, unreadable or from another configuration."""
 
 
-def save_checkpoint(path: str | Path, run_id: dict, history: History, **states) -> None:
+Upgrade = Callable[[dict], dict]  # an older layout of a checkpoint's state -> today's
+
+
+def save_checkpoint(path: str | Path, run_id: dict, history: History, info: dict | None = None,
+                    **states) -> None:
     """Write ``states`` (modules, optimisers, schedulers; None is kept as None) with the run's
-    fingerprint and history to a temporary file, then rename it over ``path``."""
+    fingerprint, history and ``info`` (plain values) to a temporary file, then rename it over
+    ``path``."""
     state = {"fingerprint": run_id, "history": history.to_dict(),
+             **({"info": info} if info is not None else {}),
              **{name: obj.state_dict() if obj is not None else None
                 for name, obj in states.items()}}
     with atomic_path(path) as tmp:
@@ -86,14 +93,8 @@ def save_checkpoint(path: str | Path, run_id: dict, history: History, **states) 
 def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | None:
     """Load a checkpoint of the run ``run_id`` into ``states`` and return its history; a missing
     or unreadable one, or one of another configuration, warns and returns None."""
-    try:
-        state = read_checkpoint(path)
-    except CheckpointError as error:
-        warnings.warn(f"{error}; training from scratch.", stacklevel=3)
-        return None
-    if state.get("fingerprint") != run_id:
-        print(f"{Path(path).name}: {mismatch(state.get('fingerprint'), run_id)}; "
-              "training from scratch")
+    state = matching_checkpoint(path, run_id)
+    if state is None:
         return None
     for name, obj in states.items():
         if obj is not None and state.get(name) is not None:
@@ -101,8 +102,26 @@ def resume_checkpoint(path: str | Path, run_id: dict, **states) -> History | Non
     return History(**state["history"])
 
 
-def read_checkpoint(path: str | Path) -> dict:
-    """The state saved by :func:`fit` (tensors and plain values only: never unpickles code)."""
+def matching_checkpoint(path: str | Path, run_id: dict, required: Sequence[str] = ("model",),
+                        upgrade: Upgrade | None = None) -> dict | None:
+    """The state of the checkpoint at ``path`` if it belongs to the run ``run_id``; a missing
+    or unreadable one warns, one of another configuration prints why, and both return None."""
+    try:
+        state = read_checkpoint(path, required, upgrade)
+    except CheckpointError as error:
+        warnings.warn(f"{error}; training from scratch.", stacklevel=3)
+        return None
+    if state.get("fingerprint") != run_id:
+        print(f"{Path(path).name}: {mismatch(state.get('fingerprint'), run_id)}; "
+              "training from scratch")
+        return None
+    return state
+
+
+def read_checkpoint(path: str | Path, required: Sequence[str] = ("model",),
+                    upgrade: Upgrade | None = None) -> dict:
+    """The state saved by :func:`save_checkpoint` with the ``required`` states (tensors and plain
+    values only: never unpickles code); ``upgrade`` brings an older layout to today's first."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -110,8 +129,10 @@ def read_checkpoint(path: str | Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported the same way
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(error).__name__})") from error
-    if not isinstance(state, dict) or not {"fingerprint", "model", "history"} <= set(state):
-        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training.loop.fit")
+    if isinstance(state, dict) and upgrade is not None:
+        state = upgrade(state)
+    if not isinstance(state, dict) or not {"fingerprint", "history", *required} <= set(state):
+        raise CheckpointError(f"{path}: not a checkpoint written by bballs.training")
     return state
 
 
