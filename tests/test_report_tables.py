@@ -10,15 +10,14 @@ from bballs.models.spec import BallCounter, UNet
 from bballs.reporting import plots
 from bballs.reporting.report import _against_learnt, _reidentified
 from bballs.reporting.tables import (
-    TASK7_COLUMNS,
+    declared_table,
     mark_long_tables,
     markdown_table,
     model_rows,
     plain_text,
-    prediction_table,
     scaled,
 )
-from bballs.tasks import part2_task7, task7_variants
+from bballs.tasks import part2_task7, prediction, task7_variants
 
 matplotlib.use("Agg")
 
@@ -29,7 +28,7 @@ def test_mse_is_shown_in_thousandths_with_its_std():
             {"variant": "c", "mse_mean": 0.05176}]
     assert scaled(rows, ["mse"], 1e3)[1]["mse_std"] == pytest.approx(7.6e-3)
     assert rows[1]["mse_mean"] == 3.44e-5  # the rows given are not changed
-    table = prediction_table(rows)
+    table = declared_table(prediction.declare_table(rows))
     assert "MSE (×10⁻³)" in table
     assert "| 2.98 |" in table and "| 51.8 |" in table
     assert "0.0344\u00a0±\u00a00.0076" in table
@@ -65,7 +64,7 @@ def test_physics_rows_show_one_seed_beside_the_mean_of_the_benchmark_seeds():
     assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
     alone = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.91), final, 0)
     assert [r["seeds"] for r in alone] == [1, 1, 1]
-    table = prediction_table(alone, TASK7_COLUMNS)
+    table = declared_table(prediction.declare_table(alone, prediction.TASK7_COLUMNS))
     assert "| physics model, file's ball counts | — |" in table
     assert "| 10 | 5.0 |" in table  # parameters, then seconds with one decimal like every time
 
@@ -81,7 +80,8 @@ def test_worst_ssim_and_worst_psnr_are_named_separately():
     summary = task7_variants.targets(rows)
     assert summary["inside_worst_variant"] == "radius"
     assert summary["inside_min_ssim_variant"] == "noisy"
-    record = {"rows": rows, "summary": summary, "table": task7_variants.table_rows(rows),
+    table = task7_variants.declare_table(task7_variants.table_rows(rows))
+    record = {"rows": rows, "summary": summary, "tables": {"task7_reidentified": table},
               "training_sequences": 10, "calibration_sequences": 5, "sequences": 5}
     text = _reidentified(record)
     assert "33.9 dB (radius)" in text and "0.7200 (noisy)" in text

@@ -18,6 +18,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from sklearn.metrics import accuracy_score, confusion_matrix
 
 CLASS_LABELS = (1, 2, 3)
+MSE_UNIT, MSE_FACTOR = "×10⁻³", 1e3  # every MSE of the tables and reports is shown in thousandths
 
 
 def as_numpy(array) -> np.ndarray:

@@ -37,15 +37,13 @@ from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
 from bballs.reporting.tables import (
-    PREDICTION_COLUMNS,
-    TASK7_COLUMNS,
+    declared_table,
     declared_tables,
     format_number,
     in_mse_unit,
     mark_long_tables,
     markdown_table,
     model_rows,
-    prediction_table,
     procedure_rows,
     recipe_rows,
     recipe_title,
@@ -113,12 +111,6 @@ class _TolerantFormatter(string.Formatter):
             return MISSING
 
 
-COUNTING_COLUMNS = {"variant": "variant (Appendix: every setting)",
-                    "heldout_val_accuracy": "held-out shifts, val.",
-                    "shifted_val_accuracy": "eroded / dilated, val.",
-                    "val_accuracy": "val.", "test_accuracy": "test",
-                    "seeds": "seeds", "parameters": "params", "train_seconds": "train\u00a0s"}
-ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "test_accuracy")
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
                   "lr": "lr", "schedule": "schedule", "loss": "loss",
                   "augmentation": "augmentation", "pre-training": "pre-training"}
@@ -144,29 +136,11 @@ def _code_tables() -> dict[str, str]:
 
 
 def _tables(part1: dict, part2: dict) -> dict[str, str]:
-    """Markdown tables of the report, generated from the results (a table whose results are
-    missing is left out, so its placeholder is reported as missing)."""
-    tables = _code_tables()
-    ablation = part1.get("improved", {}).get("ablation")
-    if ablation:
-        tables["task4"] = markdown_table([r for r in ablation if r.get("study") == "ablation"],
-                                         COUNTING_COLUMNS, ACCURACIES)
-        tables["task4_labels"] = markdown_table(
-            [r for r in ablation if r.get("study") == "labels"], COUNTING_COLUMNS, ACCURACIES)
-    robustness = part1.get("improved", {}).get("robustness")
-    if robustness:
-        families = [k for k in robustness[0] if k not in ("variant", "seeds")]
-        tables["task4_robustness"] = markdown_table(
-            robustness, {"variant": "variant", **{f: f for f in families}}, families)
-    if part2.get("skips", {}).get("table"):
-        tables["skips"] = prediction_table(part2["skips"]["table"], {
-            k: v for k, v in PREDICTION_COLUMNS.items() if k != "seeds"})
-    if part2.get("task7_variants", {}).get("table"):
-        tables["task7_variants"] = markdown_table(part2["task7_variants"]["table"],
-                                                  task7_variants.COLUMNS, task7_variants.PERCENT)
+    """Markdown tables of the report: the replication tables from the code, then every table
+    the notebooks declared in the results (one missing from the results is left out, so its
+    placeholder is reported as missing)."""
+    tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
     tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
-    if part2.get("task7_table"):
-        tables["task7"] = prediction_table(part2["task7_table"], TASK7_COLUMNS)
     return tables
 
 
@@ -191,9 +165,7 @@ def _reidentified(record: dict) -> str:
         f"{config.encoder_epochs} encoder epochs), so the row of our own files can sit below "
         f"the headline: the PSNR of the mean MSE is set by the few sequences not fitted "
         f"exactly.")
-    table = markdown_table(record["table"], task7_variants.REIDENTIFIED_COLUMNS,
-                           task7_variants.PERCENT)
-    return f"{text}\n\n{table}"
+    return f"{text}\n\n{declared_table(record['tables']['task7_reidentified'])}"
 
 
 def _met(summary: dict) -> str:

@@ -9,6 +9,7 @@ from functools import cache
 
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
+from bballs.metrics import MSE_FACTOR
 from bballs.tasks import part1_task4, part2_recipes
 from bballs.tasks.part1_task4 import AE_FRAMES, AE_RECIPE
 from bballs.training.experiments import Variant
@@ -67,25 +68,9 @@ def scaled(table: list[dict], keys: Sequence[str], factor: float) -> list[dict]:
              and not isinstance(v, bool) else v for k, v in row.items()} for row in table]
 
 
-MSE_UNIT, MSE_FACTOR = "×10⁻³", 1e3  # every MSE of the reports is shown in thousandths
-
-
 def in_mse_unit(value: float) -> str:
     """An MSE in :data:`MSE_UNIT` with three significant digits (2.98, 0.0344)."""
     return _three_digits(value * MSE_FACTOR)
-
-
-PREDICTION_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
-                      "psnr": "PSNR (dB)", "mse": f"MSE ({MSE_UNIT})", "seeds": "seeds",
-                      "parameters": "params", "train_seconds": "train\u00a0s"}
-#: The Task 7 table (notebook 02 and the report): every predictor against both baselines.
-TASK7_COLUMNS = {"variant": "predictor", "epochs": "epochs",
-                 **{k: v for k, v in PREDICTION_COLUMNS.items() if k != "variant"}}
-
-
-def prediction_table(table: list[dict], columns: dict[str, str] = PREDICTION_COLUMNS) -> str:
-    """:func:`markdown_table` of frame-prediction rows, the MSE in :data:`MSE_UNIT`."""
-    return markdown_table(scaled(table, ["mse"], MSE_FACTOR), columns, significant=["mse"])
 
 
 @cache

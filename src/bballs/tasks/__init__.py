@@ -3,17 +3,20 @@
 ==============================  =====================  ============================================
 Task (notebook)                 module                 main functions
 ==============================  =====================  ============================================
-Tasks 1-3: baseline CNN (01)     counting               load_counting_data, spec_config,
+Tasks 1-3: baseline CNN (01)     counting               load_counting_data, SPEC_RECIPE,
                                                        train_counter, evaluate_counter,
-                                                       accuracy_by_radius
+                                                       accuracy_by_radius, spec_config
 Task 4: a better counter (01)   part1_task4            TASK4 (recipes), selected_recipe,
-                                                       pretrain_autoencoder, label_study_summary
+                                                       pretrain_autoencoder, label_study_summary,
+                                                       sweep_tables
                                 robustness             heldout_validation, shift_families,
-                                                       robustness_rows
-Tasks 5-6: baseline U-Net (02)   prediction             load_prediction_data, spec_config,
-                                                       train_predictor, evaluate_predictor
+                                                       robustness_rows, robustness_table
+Tasks 5-6: baseline U-Net (02)   prediction             load_prediction_data, SPEC_RECIPE,
+                                                       train_predictor, evaluate_predictor,
+                                                       table_row, declare_table
                                 part2_recipes          TASK5 (the skip study)
-Task 7: beyond the U-Net (02)   part2_task7            calibrate, final_system, score_gate
+Task 7: beyond the U-Net (02)   part2_task7            calibrate, final_system, score_gate,
+                                                       reference_rows, physics_rows
                                 part2_recipes          TASK7 (learnt predictors), rollout_predictor
                                 rollout                long_sequences, roll_out, horizon_curves
                                 task7_bench            run (bench-physics)

@@ -168,6 +168,22 @@ TASK4_LABEL_BASE = TASK4_BY_NAME["countnet+long+sym+size"]  # selection picks, t
 TASK4_PRETRAINED = TASK4_BY_NAME["countnet+long+sym+size+ae"]
 
 
+ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "test_accuracy")
+#: Columns of Task 4's sweep tables (notebook 01 and the report); accuracies in %.
+COLUMNS = {"variant": "variant", "heldout_val_accuracy": "held-out shifts, val.",
+           "shifted_val_accuracy": "eroded / dilated, val.", "val_accuracy": "val.",
+           "test_accuracy": "test", "seeds": "seeds", "parameters": "params",
+           "train_seconds": "train\u00a0s"}
+
+
+def sweep_tables(table: list[dict]) -> dict[str, dict]:
+    """The recipe table and the label-study table of the sweep's summary rows, as tables
+    declared in a results file."""
+    return {name: {"columns": COLUMNS, "percent": list(ACCURACIES),
+                   "rows": [row for row in table if row.get("study") == study]}
+            for name, study in (("task4", "ablation"), ("task4_labels", "labels"))}
+
+
 def task4_label_variants() -> tuple[Variant, ...]:
     """CountNet with ball-size jitter from scratch and with pre-training, on 10 %, 25 % and
     50 % of the labels."""

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from bballs.metrics import as_numpy, frame_scores, seed_summary, video_scores
+from bballs.tasks.prediction import TABLE_METRICS, table_row
 
 EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
@@ -90,18 +91,19 @@ def score_gate(physics: np.ndarray, residual: np.ndarray, learnt_frames, gate: d
             "calibration": gate, "counts": "read from the frames"}, combined
 
 
-TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
+def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
+                   spec_cost: dict) -> list[dict]:
+    """The Task 7 table's references: the last frame repeated, the Task 6 U-Net (``spec_cost``:
+    its epochs, parameters and training seconds) and the classical predictor."""
+    def free(name: str, change: str, scores: dict) -> dict:  # no training, deterministic
+        row = table_row(name, change, scores, parameters=0, train_seconds=0.0)
+        return {k: v for k, v in row.items() if k != "seeds"}
 
-
-def table_metrics(scores: dict) -> dict[str, float]:
-    """The table's metrics of a :func:`bballs.metrics.video_scores` result."""
-    return {m: float(scores[m]) for m in TABLE_METRICS}
-
-
-def table_row(variant: str, change: str, scores: dict, **extra) -> dict:
-    """One row of the Task 7 table from one run's scores (one seed)."""
-    return {"variant": variant, "change": change, "seeds": 1, **extra,
-            **{f"{m}_mean": scores[m] for m in TABLE_METRICS}}
+    return [free("last frame", "baseline: the 5th input frame repeated", last_frame),
+            table_row("baseline U-Net", "baseline: Task 6 (20 epochs, batch 4, MSE)", spec_unet,
+                      **spec_cost),
+            free("classical predictor", "blob centroids, fitted velocities, generator physics",
+                 classical)]
 
 
 def system_rows(physics_scores: dict, final_scores: dict, seed: int) -> list[dict]:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bballs.data import dataset as bdata
-from bballs.metrics import last_frame_baseline, video_scores
+from bballs.metrics import MSE_FACTOR, MSE_UNIT, last_frame_baseline, video_scores
 from bballs.training.checkpoints import History
 from bballs.training.loop import Supervised, TrainConfig, fit, predict
 
@@ -85,3 +85,32 @@ def with_physics_prior(data: PredictionData) -> PredictionData:
 def spec_config(seed: int = 0, quick: bool = False) -> TrainConfig:
     """Task 6's hyper-parameters: Adam (lr 1e-3), batch size 4, 20 epochs (1 in quick mode)."""
     return SPEC_RECIPE.for_run(seed, quick)
+
+
+TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
+#: Columns of the frame-prediction tables (notebook 02 and the report): PSNR of the mean MSE first.
+COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
+           "psnr": "PSNR (dB)", "mse": f"MSE ({MSE_UNIT})", "seeds": "seeds",
+           "parameters": "params", "train_seconds": "train\u00a0s"}
+SKIP_COLUMNS = {k: v for k, v in COLUMNS.items() if k != "seeds"}  # Task 5: one seed each
+#: The Task 7 table: every predictor against both baselines.
+TASK7_COLUMNS = {"variant": "predictor", "epochs": "epochs",
+                 **{k: v for k, v in COLUMNS.items() if k != "variant"}}
+
+
+def table_metrics(scores: dict) -> dict[str, float]:
+    """The table's metrics of a :func:`bballs.metrics.video_scores` result."""
+    return {m: float(scores[m]) for m in TABLE_METRICS}
+
+
+def table_row(variant: str, change: str, scores: dict, **extra) -> dict:
+    """One table row from one run's scores (one seed; ``extra``: its cost)."""
+    return {"variant": variant, "change": change, "seeds": 1, **extra,
+            **{f"{m}_mean": scores[m] for m in TABLE_METRICS}}
+
+
+def declare_table(rows: list[dict], columns: dict[str, str] = COLUMNS) -> dict:
+    """Prediction rows as a table declared in a results file (rendered by
+    :func:`bballs.reporting.tables.declared_table`), the MSE in :data:`MSE_UNIT`."""
+    return {"columns": columns, "rows": rows, "scale": {"mse": MSE_FACTOR},
+            "significant": ["mse"]}

@@ -211,3 +211,10 @@ def robustness_rows(table: list[dict]) -> list[dict]:
         rows.append({"variant": entry["variant"], "seeds": entry["seeds"], **means,
                      "worst level": worst})
     return rows
+
+
+def robustness_table(rows: list[dict]) -> dict:
+    """:func:`robustness_rows` as a table declared in a results file (accuracies in %)."""
+    families = [key for key in rows[0] if key not in ("variant", "seeds")] if rows else []
+    return {"columns": {"variant": "variant", **{f: f for f in families}}, "rows": rows,
+            "percent": families}

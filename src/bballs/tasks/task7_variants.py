@@ -18,7 +18,7 @@ from bballs.data.identity import data_source
 from bballs.data.variants import OBSERVATIONS, VARIANTS, require_known, variant_sequences
 from bballs.metrics import video_scores
 from bballs.physics_model import inverse_predictor as ipred
-from bballs.tasks import part2_recipes, part2_task7, task7_bench
+from bballs.tasks import part2_recipes, part2_task7, prediction, task7_bench
 from bballs.tasks.prediction import N_INPUT
 from bballs.training import experiments
 
@@ -60,12 +60,12 @@ def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_ev
                                  targets[:n_calibrate])
     final, _ = part2_task7.final_system(physics_model, learnt, gate, inputs[n_calibrate:],
                                         targets[n_calibrate:])
-    physics = part2_task7.table_metrics(final["physics_alone"])
+    physics = prediction.table_metrics(final["physics_alone"])
     return {"variant": name, "sequences": n_eval, "calibration_sequences": n_calibrate,
             **_ceiling(name, targets[n_calibrate:], n_calibrate + n_eval, seed),
             "physics_model": {**physics, "exact_share": final["physics_exact_share"]},
-            "learnt": part2_task7.table_metrics(final["learnt_alone"]),
-            "final_system": part2_task7.table_metrics(final),
+            "learnt": prediction.table_metrics(final["learnt_alone"]),
+            "final_system": prediction.table_metrics(final),
             "physics_share": final["physics_share"], "threshold": final["threshold"],
             **_world(physics_model), "seconds": time.perf_counter() - started}
 
@@ -78,7 +78,7 @@ def _ceiling(name: str, targets, n: int, seed: int) -> dict:
         return {}
     rendered, _ = variant_sequences(name, n, 2 * N_INPUT, seed, observed=False)
     perfect = rendered[-len(targets):, N_INPUT:]
-    return {"ceiling": part2_task7.table_metrics(video_scores(perfect, targets))}
+    return {"ceiling": prediction.table_metrics(video_scores(perfect, targets))}
 
 
 def _world(physics_model) -> dict:
@@ -184,6 +184,11 @@ COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",
 PERCENT = ("exact_share", "physics_share")
 
 
+def declare_table(rows: list[dict], columns: dict[str, str] = COLUMNS) -> dict:
+    """Flat rows (:func:`table_rows`) as a table declared in a results file."""
+    return {"columns": columns, "rows": rows, "percent": list(PERCENT)}
+
+
 def table_rows(rows: list[dict]) -> list[dict]:
     """One flat row per variant for :data:`COLUMNS` (SSIM and PSNR of the mean MSE of each
     path, the physics model's exact share and the share of sequences the gate gives it)."""
@@ -258,7 +263,8 @@ def reidentified_table_rows(rows: list[dict]) -> list[dict]:
 
 def reidentified_record(rows: list[dict]) -> dict:
     """What notebook 02 keeps of the re-identification benchmark: rows, table and targets."""
-    return {"rows": rows, "table": reidentified_table_rows(rows), "summary": targets(rows),
+    table = declare_table(reidentified_table_rows(rows), REIDENTIFIED_COLUMNS)
+    return {"rows": rows, "tables": {"task7_reidentified": table}, "summary": targets(rows),
             **{k: rows[0][k] for k in ("training_sequences", "calibration_sequences",
                                        "sequences")}}
 
