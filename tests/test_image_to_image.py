@@ -218,7 +218,7 @@ def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
 
     def run(val_loss, psnr):
         history = SimpleNamespace(val_loss=[val_loss], epochs_done=1, epoch_seconds=[1.0])
-        return SimpleNamespace(history=history, params=10, train_seconds=1.0, psnr=psnr)
+        return SimpleNamespace(history=history, parameters=10, train_seconds=1.0, psnr=psnr)
 
     # seed 0 alone would pick "add" (lowest loss); over three seeds "concat" is lower on average
     losses = {"none": (0.5, 0.5, 0.5), "add": (0.1, 0.9, 0.9), "concat": (0.2, 0.2, 0.2)}

@@ -18,11 +18,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
-from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet
 from bballs.metrics import reconstruction_scores, seed_difference, seed_row
 from bballs.models.autoencoders import Autoencoder
-from bballs.training.checkpoints import History
+from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
 LATENT_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
@@ -49,21 +48,11 @@ def ae_name(latent: int, upsampling: str = "transposed", noise_std: float = 0.0)
 
 
 @dataclass
-class TrainedAE:
-    """A trained autoencoder with its run name and training history."""
+class TrainedAE(TrainedModel):
+    """A trained autoencoder (:class:`TrainedModel`) with a cache of its latent codes."""
 
-    name: str
     model: Autoencoder
-    history: History
     codes: dict = field(default_factory=dict, repr=False)  # cache of split_codes
-
-    @property
-    def seconds(self) -> float:
-        return float(sum(self.history.epoch_seconds))
-
-    @property
-    def parameters(self) -> int:
-        return count_parameters(self.model)
 
 
 def train_autoencoder(data: FrameData, paths: OutputPaths, latent: int, *,
@@ -151,7 +140,7 @@ def score(model: Autoencoder, frames: torch.Tensor, noise_std: float = 0.0,
 
 def _run_row(run: TrainedAE) -> dict:
     return {"parameters": run.parameters, "epochs": run.history.epochs_done,
-            "train_seconds": run.seconds, "val_mse": run.history.val_loss[-1]}
+            "train_seconds": run.train_seconds, "val_mse": run.history.val_loss[-1]}
 
 
 SCORES = ("mse", "psnr", "psnr_of_mse", "val_mse", "train_seconds")

@@ -26,7 +26,7 @@ from bballs.models.generative import (
     dcgan_init,
 )
 from bballs.models.improved import CountNet
-from bballs.training.checkpoints import History
+from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
     Supervised,
@@ -84,10 +84,15 @@ def budget(quick: bool, seed: int = 0) -> Budget:
 
 
 @dataclass
-class GanRun:
-    generator: DCGANGenerator
+class GanRun(TrainedModel):
+    """A trained DCGAN (:class:`TrainedModel`): ``model`` is the generator."""
+
+    model: DCGANGenerator
     discriminator: DCGANDiscriminator
-    history: History
+
+    @property
+    def generator(self) -> DCGANGenerator:
+        return self.model
 
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
@@ -100,7 +105,7 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     dcgan_init(discriminator)
     history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
                       checkpoint=checkpoint, device=device, desc="dcgan")
-    return GanRun(generator.eval(), discriminator.eval(), history)
+    return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,

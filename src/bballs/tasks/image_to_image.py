@@ -38,7 +38,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.files import OutputPaths
-from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.data.corruptions import inpaint_input, square_masks
 from bballs.data.frames import FrameSet, ball_masks, load_frames
@@ -49,7 +48,7 @@ from bballs.models.image_to_image import (
     Skip,
     build,
 )
-from bballs.training.checkpoints import History
+from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, cosine, fit, predict, seed_everything
 
 GAUSSIAN_SIGMA = 0.2
@@ -238,22 +237,12 @@ METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "
 # --- training -----------------------------------------------------------------------------------
 
 @dataclass
-class TrainedNetwork:
-    """A trained network of one task and skip type, with its history."""
+class TrainedNetwork(TrainedModel):
+    """A trained network (:class:`TrainedModel`) of one task and skip type."""
 
     task: str
     skip: Skip
-    model: nn.Module
-    history: History
     checkpoint: Path
-
-    @property
-    def train_seconds(self) -> float:
-        return float(sum(self.history.epoch_seconds))
-
-    @property
-    def params(self) -> int:
-        return count_parameters(self.model)
 
 
 def build_model(name: str, skip: Skip) -> nn.Module:
@@ -288,7 +277,8 @@ def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
     history = fit(model, *splits, ImageTaskStep(name), config(quick, seed, task(name).kind),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc=f"{name} ({skip})")
-    return TrainedNetwork(name, skip, model, history, checkpoint)
+    return TrainedNetwork(checkpoint.stem, model, history, task=name, skip=skip,
+                          checkpoint=checkpoint)
 
 
 def train_all(data: Data, paths: OutputPaths, quick: bool,

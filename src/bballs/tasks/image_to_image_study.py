@@ -149,7 +149,7 @@ def select_skip(runs: dict[str, TrainedNetwork],
 
 def _run_entry(run: TrainedNetwork, data: Data) -> dict:
     return {"scores": score_network(run, data.test), "val_loss": run.history.val_loss[-1],
-            "params": run.params, "train_seconds": run.train_seconds,
+            "params": run.parameters, "train_seconds": run.train_seconds,
             "epochs": run.history.epochs_done}
 
 

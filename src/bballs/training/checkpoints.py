@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from bballs.core.files import atomic_path
+from bballs.core.parameters import count_parameters
 from bballs.data.identity import array_digest
 
 if TYPE_CHECKING:
@@ -50,6 +51,24 @@ class History:
             else:
                 self.metrics.setdefault(f"{split}_{name}", []).append(value)
 
+
+
+@dataclass
+class TrainedModel:
+    """The run record every training workflow returns: the run's name, its trained model
+    (in eval mode) and its history."""
+
+    name: str
+    model: nn.Module
+    history: History
+
+    @property
+    def train_seconds(self) -> float:
+        return float(sum(self.history.epoch_seconds))
+
+    @property
+    def parameters(self) -> int:
+        return count_parameters(self.model)
 
 
 def fingerprint(model: nn.Module, config: TrainConfig, train: Batch) -> dict:
