@@ -269,12 +269,15 @@ def test_report_tables_merge_mean_and_std_and_count_steps():
            "scratch_test_accuracy": 0.686, "scratch_test_std": 0.051,
            "pretrained_test_accuracy": 0.803, "pretrained_test_std": 0.0,
            "gain": 0.117, "gain_std": 0.065}
-    from bballs.reporting.tables import markdown_table
+    from bballs.reporting.tables import declared_table
 
-    text = markdown_table(*ae.table("ae_pretraining", [row]))
+    text = declared_table(ae.table("ae_pretraining", [row]))
     assert "68.6\u00a0±\u00a05.1" in text and "11.7\u00a0±\u00a06.5" in text
     assert "| 80.3\u00a0±\u00a00.0 |" in text  # all seeds agreed: a spread of 0, shown
     assert text.splitlines()[2].startswith("| 1 | 80 |")  # labels in whole percent
+    sweep = declared_table(ae.table("ae_sweep", [{"latent": 16, "parameters": 10, "seeds": 3,
+                                                  "mse_mean": 3.927e-3, "mse_std": 2.85e-4}]))
+    assert "test MSE (×10⁻³)" in sweep and "3.93\u00a0±\u00a00.28" in sweep  # one MSE format
     probe = ae.table_rows("ae_probe", [{"position_alpha": 0.001, "occupancy_alpha": 10.0}])
     assert probe[0]["position_ridge"] == "0.001" and probe[0]["occupancy_ridge"] == "10"
 

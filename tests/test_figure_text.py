@@ -31,3 +31,18 @@ def test_saved_figures_record_width_and_fonts_and_print_scaled_to_their_slot(tmp
     assert half["min_pt"] == pytest.approx(8 * 0.48 * 7.0 / record["width_in"])
     assert figure_text.illegible("![](figures/a.png){{: .half}}", tmp_path)  # too small
     assert not figure_text.illegible("![](figures/a.png)", tmp_path)
+
+
+@pytest.mark.parametrize("values", [(4e-4, 7e-4, 1.2e-3), (1e-5, 1e-3, 8e-2)])
+def test_log_axes_have_several_plain_labels(values):
+    fig, ax = plt.subplots()
+    ax.plot(range(len(values)), values)
+    ax.set_yscale("log")
+    figure_text.plain_log_ticks(ax)
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [label.get_text() for label in ax.get_yticklabels()
+              if label.get_text() and low <= label.get_position()[1] <= high]
+    assert 2 <= len(labels) <= 8
+    assert not any(mark in text for text in labels for mark in ("e", "×", "$"))
+    plt.close(fig)

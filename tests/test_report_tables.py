@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bballs.models.spec import BallCounter, UNet
-from bballs.reporting import plots
+from bballs.reporting import prediction_plots as pplots
 from bballs.reporting.report import _against_learnt, _reidentified
 from bballs.reporting.tables import (
     declared_table,
@@ -30,8 +30,8 @@ def test_mse_is_shown_in_thousandths_with_its_std():
     assert rows[1]["mse_mean"] == 3.44e-5  # the rows given are not changed
     table = declared_table(prediction.declare_table(rows))
     assert "MSE (×10⁻³)" in table
-    assert "| 2.98 |" in table and "| 51.8 |" in table
-    assert "0.0344\u00a0±\u00a00.0076" in table
+    assert "| 2.975 |" in table and "| 51.760 |" in table  # three decimals, mean and std alike
+    assert "0.034\u00a0±\u00a00.008" in table
     assert "×10⁻⁵" not in table and "e-0" not in table
 
 
@@ -98,7 +98,7 @@ def test_error_maps_draw_errors_on_one_colour_scale_with_a_bar(tmp_path):
     truth = np.zeros((2, 5, 32, 32), dtype=np.float32)
     guess = truth.copy()
     guess[0, 0, :4, :4] = 0.3
-    fig = plots.error_maps({"model": guess}, truth, tmp_path / "e.png")
+    fig = pplots.error_maps({"model": guess}, truth, tmp_path / "e.png")
     images = [im for ax in fig.axes for im in ax.get_images()]
     errors = [im for im in images if im.get_cmap().name == "Reds"]
     assert len(errors) == 10 and {im.get_clim() for im in errors} == {(0.0, 0.3)}
@@ -107,7 +107,7 @@ def test_error_maps_draw_errors_on_one_colour_scale_with_a_bar(tmp_path):
 
 def test_horizon_panels_plot_the_psnr_of_the_mean_mse():
     curves = {"model": {"mse": [1e-2, 1e-3], "ssim": [0.9, 0.95], "psnr": [99.0, 99.0]}}
-    fig = plots.horizon_curves(curves, None, trained_horizon=1)
+    fig = pplots.horizon_curves(curves, None, trained_horizon=1)
     psnr_axis = next(ax for ax in fig.axes if "PSNR" in ax.get_ylabel())
     assert psnr_axis.get_ylabel() == "PSNR of the mean MSE (dB)"
     assert psnr_axis.lines[0].get_ydata().tolist() == pytest.approx([20.0, 30.0])

@@ -88,10 +88,11 @@ class InversePhysicsPredictor:
     :func:`bballs.classical.physics_predictor.predict` plus optional ball counts."""
 
     def __init__(self, constants: ip.WorldConstants, encoder: pe.StateEncoder,
-                 info: dict | None = None):
+                 info: dict | None = None, run_id: dict | None = None):
         self.constants = constants
         self.encoder = encoder
         self.info = info or {}
+        self.run_id = run_id  # the training fingerprint (configuration and data), if trained
 
     @property
     def parameters(self) -> int:
@@ -177,7 +178,7 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
                          epochs=config.encoder_epochs, seed=config.seed, progress=progress)
         info["encoder_seconds"] = time.perf_counter() - started
         _save(checkpoint, fingerprint, constants, encoder, info)
-    return InversePhysicsPredictor(constants, encoder, info)
+    return InversePhysicsPredictor(constants, encoder, info, fingerprint)
 
 
 SUBSTEP_SEQUENCES = 128
@@ -244,7 +245,7 @@ def load(checkpoint: str | Path) -> InversePhysicsPredictor:
     constants, encoder = ip.WorldConstants(), pe.StateEncoder()
     constants.load_state_dict(state["constants"])
     encoder.load_state_dict(state["encoder"])
-    return InversePhysicsPredictor(constants, encoder, state["info"])
+    return InversePhysicsPredictor(constants, encoder, state["info"], state["fingerprint"])
 
 
 STATES = ("constants", "encoder", "info")  # what a checkpoint of this model holds

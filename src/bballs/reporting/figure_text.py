@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bballs.core.files import read_results
 from bballs.reporting.plots import TEXT_SIZES, TEXT_WIDTH_IN
@@ -43,9 +43,11 @@ def illegible(markdown: str, figures: str | Path) -> list[str]:
 
 
 def plain_log_ticks(ax: plt.Axes) -> None:
-    """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis, on the ticks matplotlib
-    labels (decades, and a subset of the minor ticks on a short axis)."""
-    minor = ax.yaxis.get_minor_formatter()
+    """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis (call it once the data are
+    drawn): labelled ticks at 1, 2 and 5 of each decade on an axis of up to two decades, so
+    even a short axis has several, and at the decades alone on a longer one."""
+    low, high = ax.get_ylim()
+    subs = (1.0,) if high / max(low, 1e-300) > 100 else (1.0, 2.0, 5.0)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(FuncFormatter(
-        lambda v, pos: f"{v:g}" if minor(v, pos) else ""))
+    ax.yaxis.set_minor_formatter(NullFormatter())

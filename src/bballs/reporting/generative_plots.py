@@ -61,7 +61,6 @@ def training_curves(gan: Mapping[str, Sequence[float]],
          "DDPM loss (frame MSE, log)"),
     ]
     axes[2].set_yscale("log")
-    plain_log_ticks(axes[2])
     for ax, series, label in panels:
         for (name, values), style in zip(series.items(), ("o-", "s--")):
             ax.plot(_epochs(values), values, style, markersize=3, label=name)
@@ -71,6 +70,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7.5)
+    plain_log_ticks(axes[2])
     fig.tight_layout()
     return save(fig, path)
 

@@ -12,6 +12,7 @@ from bballs.metrics import as_numpy, frame_stack
 from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import save, seed_std
 from bballs.tasks import image_to_image as i2i
+from bballs.tasks import image_to_image_baselines as i2i_baselines
 from bballs.tasks import image_to_image_study as i2i_study
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
@@ -65,31 +66,40 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
             else:
                 ax.imshow(frames[c], cmap="gray", vmin=0, vmax=1)
         axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")
-    if error_image is not None:  # one bar as tall as the grid, named after its row(s)
-        bar = fig.colorbar(error_image, ax=list(axes[:, -1]), fraction=0.08, pad=0.03,
-                           aspect=15, extend="max" if errors_max > ERROR_CLIP else "neither")
-        bar.set_label(", ".join(name for name in series if name in errors), fontsize=7.5)
+    if error_image is not None:  # one bar beside the error row(s), exactly as tall
+        rows = [r for r, name in enumerate(series) if name in errors]
+        top, bottom = axes[rows[0], -1].get_position(), axes[rows[-1], -1].get_position()
+        bar_axes = fig.add_axes((top.x1 + 0.015, bottom.y0, 0.02, top.y1 - bottom.y0))
+        bar = fig.colorbar(error_image, cax=bar_axes,
+                           extend="max" if errors_max > ERROR_CLIP else "neither")
         bar.ax.tick_params(labelsize=7.5)
     return save(fig, path)
 
 
+#: Axis label and value format of each decisive measure (:func:`i2i_study.decisive`).
+MEASURE_LABELS = {"score": ("test PSNR of the mean MSE (dB)", ".2f"),
+                  "hole_mse": ("test MSE in the hole (×10⁻³)", ".3f"),
+                  "score_2": ("test IoU, noisy inputs", ".3f")}
+
+
 def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """One panel per task: the test score of each skip type (on the task's first condition,
-    named under the title where a task has several) as a point labelled with its value, with
-    ± one seed std as an error bar where the rows have one (a dot chart: its axis need not
-    start at zero); the selected one filled."""
+    """One panel per task: each skip type's decisive measure (:func:`i2i_study.decisive`; its
+    condition named under the title where a task has several) as a point labelled with its
+    value, with ± one seed std as an error bar where the rows have one (a dot chart: its axis
+    need not start at zero); the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
     fig, axes = _panels(len(tasks))
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
-        values = np.array([row["score"] for row in mine])
-        spreads = seed_std(mine, "score")
-        for x, row in enumerate(mine):
-            ax.errorbar(x, row["score"], yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
+        key, _, scale = i2i_study.decisive(name)
+        label, fmt = MEASURE_LABELS[key]
+        values = scale * np.array([row[key] for row in mine])
+        spreads = seed_std(mine, key, scale)
+        for x, (row, value) in enumerate(zip(mine, values)):
+            ax.errorbar(x, value, yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
                         capsize=3, markerfacecolor=f"C{x}" if row["selected"] else "white")
-            ax.annotate(f"{row['score']:.{2 if row['metric'] == 'psnr' else 3}f}",
-                        (x, row["score"]), textcoords="offset points", xytext=(7, 0),
-                        ha="left", va="center", fontsize=7.5)  # beside the error bar
+            ax.annotate(f"{value:{fmt}}", (x, value), textcoords="offset points",
+                        xytext=(7, 0), ha="left", va="center", fontsize=7.5)  # beside the bar
         low, high = (values - spreads).min(), (values + spreads).max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
@@ -97,10 +107,10 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
         ax.set_xticks(range(len(mine)), [i2i.SKIP_TITLES[row["skip"]] for row in mine],
                       rotation=20, ha="right", rotation_mode="anchor")
         conditions = list(i2i.condition_titles(name).values())
-        where = f"\n{conditions[0]}" if len(conditions) > 1 else ""  # the condition scored
+        scored = conditions[-1] if key == "score_2" else conditions[0]
+        where = f"\n{scored}" if len(conditions) > 1 else ""  # the condition scored
         ax.set_title(f"{i2i.task(name).title}{where}", fontsize=8)
-        ax.set_ylabel("test PSNR of the mean MSE (dB)" if mine[0]["metric"] == "psnr"
-                      else "test IoU", fontsize=7.5)
+        ax.set_ylabel(label, fontsize=7.5)
         ax.tick_params(labelsize=7.5)
         ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
@@ -142,12 +152,12 @@ def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
     cond = i2i.conditions(run.task, test)[condition]
     output = i2i.network_output(run, cond)
     if i2i.task(run.task).kind == "restore":
-        methods = i2i_study.restoration_baselines(run.task, data.val)
+        methods = i2i_baselines.restoration_baselines(run.task, data.val)
         baseline = methods[-1] if run.task == "inpaint" else methods[1]
         truth = frame_stack(test.frames)
         error = np.abs(np.clip(output, 0, 1) - truth)
     else:
-        baseline = i2i_study.segmentation_baselines(run.task, data.val)[cond.name][-1]
+        baseline = i2i_baselines.segmentation_baselines(run.task, data.val)[cond.name][-1]
         truth = test.target(run.task).numpy()
         error = (output != truth).astype(float)
     error_name = ERROR_NAMES[i2i.task(run.task).kind]

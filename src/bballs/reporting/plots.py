@@ -13,7 +13,7 @@ from PIL import Image
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.core.files import atomic_path, update_results
-from bballs.metrics import CLASS_LABELS, as_numpy, psnr_from_mse
+from bballs.metrics import CLASS_LABELS, as_numpy
 from bballs.reporting.tables import recipe_title
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
@@ -179,50 +179,6 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
     return save(fig, path)
 
 
-_HORIZON_METRICS = {"mse": "MSE (lower is better)", "ssim": "SSIM", "psnr": "PSNR (dB)",
-                    "psnr_of_mse": "PSNR of the mean MSE (dB)"}
-
-
-def _curve(per_metric: Mapping[str, Sequence[float]], metric: str) -> np.ndarray:
-    """One metric's values per horizon; the PSNR of the mean MSE is computed from the MSE."""
-    if metric == "psnr_of_mse":
-        return np.array([psnr_from_mse(float(mse)) for mse in per_metric["mse"]])
-    return np.asarray(per_metric[metric], dtype=float)
-
-
-def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str],
-                    path, first_frame: int, trained_horizon: int | None, style: str,
-                    width: float) -> plt.Figure:
-    """One panel per metric, one line per predictor, against the predicted frame's number."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.3))
-    for ax, metric in zip(axes, metrics):
-        for name, per_metric in curves.items():
-            values = _curve(per_metric, metric)
-            ax.plot(np.arange(first_frame, first_frame + len(values)), values, style, label=name)
-        if trained_horizon:
-            ax.axvline(first_frame + trained_horizon - 0.5, color="grey", ls=":",
-                       label="end of the trained horizon")
-        ax.set_xlabel("predicted frame t", fontsize=9)
-        ax.set_ylabel(_HORIZON_METRICS[metric], fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), fontsize=7.5,
-               frameon=False)  # below the panels, off the data
-    rows = -(-len(labels) // 3)
-    fig.tight_layout(rect=(0, 0.07 * rows, 1, 1))
-    return save(fig, path)
-
-
-def per_horizon(scores: Mapping[str, Mapping[str, Sequence[float]]], path=None,
-                first_frame: int = 5) -> plt.Figure:
-    """MSE, SSIM and the PSNR of the mean MSE per predicted frame (t = 5-9) for several
-    predictors (``scores``: each predictor's ``per_horizon`` MSE and SSIM)."""
-    return _horizon_panels(scores, ("mse", "ssim", "psnr_of_mse"), path, first_frame, None,
-                           "o-", 7.4)
-
-
 def seed_std(rows: Sequence[Mapping], metric: str, scale: float = 1.0) -> np.ndarray:
     """The seed std of ``metric`` per row (0 where a row has none: a single seed), times
     ``scale``: the error bars of a mean ± std plot."""
@@ -260,60 +216,6 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     return save(fig, path)
 
 
-def horizon_curves(curves: Mapping[str, Mapping[str, Sequence[float]]], path=None,
-                   first_frame: int = 5, trained_horizon: int = 5) -> plt.Figure:
-    """SSIM and the PSNR of the mean MSE against prediction horizon for several predictors
-    (long roll-outs)."""
-    return _horizon_panels(curves, ("ssim", "psnr_of_mse"), path, first_frame, trained_horizon,
-                           ".-", 7.4)
-
-
-def error_maps(predictions: Mapping[str, object], target, path=None,
-               first_frame: int = 5) -> plt.Figure:
-    """Per sequence: the true frames, then each predictor's |prediction - truth| (white = 0,
-    red: larger, one scale with a colour bar), frames numbered t = first_frame, ..."""
-    truth = as_numpy(target)
-    errors = {f"error, {name}": np.abs(np.clip(as_numpy(p), 0, 1) - truth)
-              for name, p in predictions.items()}
-    return sequence_grid({"truth": truth, **errors}, path, n_sequences=len(truth),
-                         first_frame=first_frame, width=0.8 * TEXT_WIDTH_IN,
-                         error_rows=list(errors))  # printed at 80 % of the text width
-
-
-def animation(rows: Mapping[str, object], path, n_sequences: int = 4, fps: int = 4,
-              first_frame: int = 5) -> Path:
-    """An animated GIF: one column per series, one row per sequence, frames over time
-    (numbered t = first_frame, ... like the rest of the figures)."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
-
-    series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
-    n_frames = min(frames.shape[1] for frames in series.values())
-    fig, axes = plt.subplots(n_sequences, len(series), figsize=(1.6 * len(series),
-                                                                 1.6 * n_sequences),
-                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
-    images = []
-    for col, (name, frames) in enumerate(series.items()):
-        axes[0, col].set_title(name, fontsize=8)
-        for row in range(n_sequences):
-            axes[row, col].axis("off")
-            images.append((axes[row, col].imshow(frames[row, 0], cmap="gray", vmin=0, vmax=1),
-                           frames[row]))
-    caption = fig.suptitle(f"t = {first_frame}", fontsize=9)
-
-    def draw(t):
-        for image, frames in images:
-            image.set_data(frames[t])
-        caption.set_text(f"t = {first_frame + t}")
-        return [image for image, _ in images]
-
-    movie = FuncAnimation(fig, draw, frames=n_frames, blit=False)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        movie.save(tmp, writer=PillowWriter(fps=fps))
-    plt.close(fig)
-    return path
-
-
 def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     """Accuracy of each counter against the strength of each shift family (one panel each;
     rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
@@ -322,8 +224,12 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.5 * n_rows), squeeze=False)
     for ax, (family, row) in zip(axes.flat, table.items()):
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
-                                             if k not in ("levels", "unit", "names")):
+                                             if k not in ("levels", "unit", "names", "std")):
             ax.plot(row["levels"], accuracy, "o-", color=f"C{i}", label=name, ms=4)
+            if name in row.get("std", {}):  # ± one seed std
+                std = np.asarray(row["std"][name])
+                ax.fill_between(row["levels"], np.asarray(accuracy) - std,
+                                np.asarray(accuracy) + std, color=f"C{i}", alpha=0.2, lw=0)
         if "names" in row:
             ax.set_xticks(row["levels"], row["names"])
             ax.set_xlim(-0.3, len(row["levels"]) - 0.7)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
 from bballs.core.parameters import count_parameters
@@ -37,12 +37,14 @@ def format_number(value: float, digits: int = 4, scientific: bool = False) -> st
 
 
 def markdown_table(table: list[dict], columns: dict[str, str],
-                   percent: Sequence[str] = (), significant: Sequence[str] = ()) -> str:
+                   percent: Sequence[str] = (), significant: Sequence[str] = (),
+                   decimals: Mapping[str, int] | None = None) -> str:
     """A Markdown table of summary rows; ``columns`` maps a field (or metric) to its header.
 
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal, those in
-    ``significant`` with three significant digits (2.98, 0.0344) whatever their spread. Whole
+    ``significant`` with three significant digits (2.98, 0.0344) whatever their spread, those in
+    ``decimals`` with their fixed number of decimals (mean and std alike). Whole
     numbers get thousands separators, times (``*_seconds``) one decimal, and the other
     numbers of a column share one format (:func:`column_format`); columns of numbers are
     right-aligned, a cell with no value shows a dash. A recipe's identifier in the ``variant``
@@ -52,7 +54,9 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     table = [_titled(row) for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
-    formats = {key: _three_digits if key in significant else
+    decimals = decimals or {}
+    formats = {key: _fixed(decimals[key]) if key in decimals else
+               _three_digits if key in significant else
                column_format(_column_values(table, key)) for key in columns}
     for row in table:
         cells = [_cell(row, key, key in percent, formats[key]) for key in columns]
@@ -119,6 +123,11 @@ def column_format(values: Sequence[float], digits: int = 4) -> Callable[[float, 
     return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
 
 
+def _fixed(decimals: int) -> Callable[[float, bool], str]:
+    """One fixed number of decimals for a column's means and stds alike."""
+    return lambda v, std=False: _finite(v) or f"{v:,.{decimals}f}"
+
+
 def _three_digits(value: float, std: bool = False) -> str:
     return _finite(value) or _significant(value, 2 if std else 3)
 
@@ -169,12 +178,19 @@ def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
     replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
     return [{"variant": v.title, "model": model_title(v.model), "epochs": v.recipe.epochs,
-             "batch": v.recipe.batch_size, "lr": f"{v.recipe.lr:g}",
+             "batch": v.recipe.batch_size, "lr": power_of_ten(v.recipe.lr),
              "schedule": "cosine" if v.schedule else "constant",
              "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
              "augmentation": aug.short_name(v.augment),
              "pre-training": "autoencoder" if v.pretrained else "none",
              "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+def power_of_ten(value: float) -> str:
+    """A learning rate as the prose writes it: 10⁻³, 2×10⁻³."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa}×{power}"
 
 
 #: A recipe's loss class in words.
@@ -251,13 +267,14 @@ LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages
 
 def declared_table(table: dict) -> str:
     """A table declared in a results file: ``{"columns": {field: header}, "rows": [...]}`` with
-    optional ``percent`` and ``significant`` field lists (see :func:`markdown_table`) and
+    optional ``percent`` and ``significant`` field lists, ``decimals`` ({field: decimals}; see
+    :func:`markdown_table`) and
     ``scale`` ({field: factor}, for a unit in the header) as Markdown."""
     rows = table["rows"]
     for field, factor in table.get("scale", {}).items():
         rows = scaled(rows, [field], factor)
     return markdown_table(rows, table["columns"], table.get("percent", ()),
-                          table.get("significant", ()))
+                          table.get("significant", ()), table.get("decimals"))
 
 
 def declared_tables(results: dict) -> dict[str, str]:

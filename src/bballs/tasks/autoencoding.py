@@ -19,7 +19,7 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
-from bballs.metrics import reconstruction_scores, seed_difference, seed_row
+from bballs.metrics import MSE_FACTOR, reconstruction_scores, seed_difference, seed_row
 from bballs.models.autoencoders import Autoencoder
 from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
@@ -219,11 +219,11 @@ PSNR_OF_MSE = "PSNR of the mean MSE (dB)"
 FRAME_PSNR = "mean per-frame PSNR (dB)"
 TABLE_COLUMNS = {
     "ae_runs": {"autoencoder": "autoencoder", "parameters": "parameters", "epochs": "epochs",
-                "train_seconds": "training (s)", "val_mse": "val. MSE"},
-    "ae_sweep": {"latent": "latent l", "parameters": "parameters", "mse": "test MSE",
+                "train_seconds": "training (s)", "val_mse": "val. MSE (×10⁻³)"},
+    "ae_sweep": {"latent": "latent l", "parameters": "parameters", "mse": "test MSE (×10⁻³)",
                  "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR},
     "ae_design": {"latent": "latent l", "upsampling": "upsampling", "parameters": "parameters",
-                  "mse": "test MSE", "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR,
+                  "mse": "test MSE (×10⁻³)", "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR,
                   "train_seconds": "training (s)"},
     "ae_noise": {"sigma": "test noise σ", "input_psnr_of_mse": "noisy input (dB)",
                  "plain_psnr_of_mse": "plain AE (dB)",
@@ -264,10 +264,18 @@ def table_rows(name: str, rows: list[dict]) -> list[dict]:
     return rows
 
 
-def table(name: str, rows: list[dict]) -> tuple[list[dict], dict[str, str], list[str]]:
-    """Rows, columns and percent fields of table ``name``, the arguments of
-    :func:`bballs.reporting.tables.markdown_table`."""
-    return table_rows(name, rows), TABLE_COLUMNS[name], PERCENT.get(name, [])
+#: Every MSE is shown in thousandths with two decimals (3.93 ± 0.28), in every table alike.
+MSE_FIELDS = ("mse", "val_mse")
+
+
+def table(name: str, rows: list[dict]) -> dict:
+    """Table ``name`` as declared in the results (rendered by
+    :func:`bballs.reporting.tables.declared_table`): rows, columns, percent fields, and each MSE
+    column in :data:`bballs.metrics.MSE_UNIT` with two decimals."""
+    mse = [field for field in MSE_FIELDS if field in TABLE_COLUMNS[name]]
+    return {"rows": table_rows(name, rows), "columns": TABLE_COLUMNS[name],
+            "percent": PERCENT.get(name, []), "scale": {field: MSE_FACTOR for field in mse},
+            "decimals": {field: 2 for field in mse}}
 
 
 def _keyed(rows: list[dict], key) -> dict[str, dict]:
@@ -320,6 +328,5 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
                        else "plain"),
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),
         "probe_available": bool(rows["ae_probe"]), "seconds": seconds,
-        "tables": {name: dict(zip(("rows", "columns", "percent"), table(name, named)))
-                   for name, named in rows.items()},
+        "tables": {name: table(name, named) for name, named in rows.items()},
     }

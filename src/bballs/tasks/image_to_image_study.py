@@ -1,29 +1,20 @@
-"""Notebook 04's study: classical baselines with their parameters picked on the validation
-split, every network and baseline scored on the test split, the skip type chosen on validation
-scores, and the tables, headline numbers and curves of the results section."""
+"""Notebook 04's study: every network and classical baseline
+(:mod:`~bballs.tasks.image_to_image_baselines`) scored on the test split, the skip type chosen
+on validation scores, and the tables, headline numbers and curves of the results section."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from bballs.classical.restoration import (
-    component_instances,
-    gaussian_denoise,
-    median_denoise,
-    nearest_fill,
-    threshold_segment,
-)
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import (
-    frame_stack,
-    restoration_scores,
+    sample_std,
     seed_difference,
     seed_row,
-    segmentation_scores,
 )
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
 from bballs.tasks.image_to_image import (
@@ -39,93 +30,16 @@ from bballs.tasks.image_to_image import (
     SKIP_TITLES,
     SMOOTHING_SIGMAS,
     TASKS,
-    Condition,
     Data,
-    Split,
     TrainedNetwork,
     build_model,
     condition_titles,
-    conditions,
     config,
     score_network,
     skip_phrase,
     task,
 )
-
-# --- baselines with parameters picked on the validation split -----------------------------------
-
-@dataclass
-class Method:
-    """A baseline: a name, the function of a condition, and the parameter it was tuned to."""
-
-    name: str
-    apply: Callable[[Condition], np.ndarray]
-    parameter: str = ""
-
-
-def _pick(candidates, score: Callable[[object], float]):
-    return max(candidates, key=score)
-
-
-def restoration_baselines(name: str, val: Split) -> list[Method]:
-    """Baselines of a restoration task; filter sizes / widths chosen by the lowest val MSE."""
-    identity = Method("input", lambda c: frame_stack(c.corrupted))
-    if name == "inpaint":
-        return [identity, Method("nearest", lambda c: nearest_fill(c.corrupted, c.mask))]
-    (condition,) = conditions(name, val)
-    clean = frame_stack(val.frames)
-
-    def neg_mse(output: np.ndarray) -> float:
-        return -float(((output - clean) ** 2).mean())
-
-    size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
-    sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
-    return [identity,
-            Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}x{size}"),
-            Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
-                   f"std {sigma:g} px")]
-
-
-def segmentation_baselines(name: str, val: Split) -> dict[str, list[Method]]:
-    """Per condition: the 0.5 threshold, and a Gaussian smoothing (std picked on val by IoU,
-    0 allowed) before it; instances are the connected components ordered by x."""
-    instance = name == "segment_instance"
-    target = val.target(name).numpy()
-
-    def labelled(c: Condition, sigma: float) -> np.ndarray:
-        mask = threshold_segment(c.corrupted, sigma)
-        return component_instances(mask) if instance else mask.astype(np.int64)
-
-    methods = {}
-    for condition in conditions(name, val):
-        sigma = _pick(SMOOTHING_SIGMAS, lambda s, c=condition: segmentation_scores(
-            labelled(c, s), target, instance)["iou"])
-        methods[condition.name] = [
-            Method("threshold", lambda c: labelled(c, 0.0)),
-            Method("smoothed", lambda c, s=sigma: labelled(c, s), f"std {sigma:g} px")]
-    return methods
-
-
-def score_baselines(name: str, data: Data) -> dict[str, dict[str, dict]]:
-    """``scores[condition][method]`` of the classical baselines on the test split."""
-    test = data.test
-    out: dict[str, dict[str, dict]] = {}
-    if task(name).kind == "restore":
-        methods = restoration_baselines(name, data.val)
-        for condition in conditions(name, test):
-            out[condition.name] = {m.name: {**restoration_scores(m.apply(condition), test.frames,
-                                                                 condition.mask),
-                                            "parameter": m.parameter} for m in methods}
-        return out
-    target = test.target(name).numpy()
-    per_condition = segmentation_baselines(name, data.val)
-    for condition in conditions(name, test):
-        out[condition.name] = {m.name: {**segmentation_scores(m.apply(condition), target,
-                                                              name == "segment_instance"),
-                                        "parameter": m.parameter}
-                               for m in per_condition[condition.name]}
-    return out
-
+from bballs.tasks.image_to_image_baselines import score_baselines
 
 # --- the whole study ----------------------------------------------------------------------------
 
@@ -244,6 +158,8 @@ RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "
                    "background_text": "mean on background"}
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole (×10⁻³)"}
 IN_THOUSANDTHS = {"mse": 1e3, "hole_mse": 1e3, "val_loss": 1e3}  # shown in units of 10⁻³
+#: Every MSE and validation loss in 10⁻³ with two decimals (3.93 ± 0.28), in every table.
+THOUSANDTHS = {"scale": IN_THOUSANDTHS, "decimals": {field: 2 for field in IN_THOUSANDTHS}}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
 SEGMENT_COLUMNS = {"task_title": "task", "condition": "input", "method": "method",
                    "parameter": "parameter", "iou": "IoU", "dice": "Dice"}
@@ -259,8 +175,8 @@ SKIP_RESTORE_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole (×10⁻³)",
                         "val_loss": "val. loss (×10⁻³)", "selected": "selected"}
 SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
-                        "score": "IoU, clean", "score_2": "IoU, noisy", "val_loss": "val. loss",
-                        "selected": "selected"}
+                        "score": "IoU, clean", "score_2": "IoU, noisy",
+                        "val_loss": "val. loss (×10⁻³)", "selected": "selected"}
 MODEL_COLUMNS = {"skip_title": "skip connections", "widths": "widths",
                  **{f"params_{name}": SHORT_NAMES[name] for name in TASKS}}
 
@@ -271,13 +187,13 @@ def tables(study: Study) -> dict[str, dict]:
     return {
         "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
         "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skips},
-        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, "scale": IN_THOUSANDTHS,
+        "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, **THOUSANDTHS,
                               "rows": [r for r in skips if r["metric"] == "psnr"]},
-        "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS,
+        "i2i_skips_segment": {"columns": SKIP_SEGMENT_COLUMNS, **THOUSANDTHS,
                               "rows": [r for r in skips if r["metric"] == "iou"]},
-        "i2i_denoise": {"columns": RESTORE_COLUMNS, "scale": IN_THOUSANDTHS,
+        "i2i_denoise": {"columns": RESTORE_COLUMNS, **THOUSANDTHS,
                         "rows": task_rows(study, ("denoise_gaussian", "denoise_salt_pepper"))},
-        "i2i_inpaint": {"columns": INPAINT_COLUMNS, "scale": IN_THOUSANDTHS,
+        "i2i_inpaint": {"columns": INPAINT_COLUMNS, **THOUSANDTHS,
                         "rows": task_rows(study, ("inpaint",))},
         "i2i_segment": {"columns": SEGMENT_COLUMNS,
                         "rows": task_rows(study, ("segment_binary", "segment_instance"))},
@@ -306,10 +222,39 @@ def param_spread() -> float:
     return max(max(task) / min(task) - 1 for task in counts)
 
 
+#: The measure each task's skip comparison is decided on, the one the task is about, and its
+#: sign (+1: higher is better) and scale (the unit the tables show): the test score on the first
+#: condition, except in-painting (MSE inside the hole, in 10⁻³) and segmentation (IoU on noisy
+#: inputs, the second condition).
+DECISIVE = {"inpaint": ("hole_mse", -1.0, 1e3), "segment_binary": ("score_2", 1.0, 1.0),
+            "segment_instance": ("score_2", 1.0, 1.0)}
+
+
+def decisive(name: str) -> tuple[str, float, float]:
+    """Field of :func:`skip_rows`, sign and scale of task ``name``'s decisive measure."""
+    return DECISIVE.get(name, ("score", 1.0, 1.0))
+
+
+def _skip_gap(rows: list[dict], name: str) -> dict:
+    """The best and worst skip type of task ``name`` by its decisive measure: their spread (in
+    the tables' unit) and the verdict against the seeds' std (:func:`seed_difference`)."""
+    key, sign, scale = decisive(name)
+    signed = sorted(({"value": sign * row[key], "value_std": row.get(f"{key}_std"),
+                      "seeds": row["seeds"], "title": row["skip_title"]} for row in rows),
+                    key=lambda row: row["value"])
+    best, worst = signed[-1], signed[0]
+    return {"skip_measure": key, "skip_spread": scale * (best["value"] - worst["value"]),
+            "skip_verdict": seed_difference(best, worst, "value",
+                                            (best["title"], worst["title"]))["verdict"]}
+
+
 def headline(study: Study) -> dict[str, dict[str, dict]]:
-    """Per task and condition: the network's primary score (PSNR or IoU), the best classical
-    baseline's (not "input") and the margin network - baseline (positive: network better);
-    per task also the spread of the primary score over the skip types (max - min)."""
+    """Per task and condition: the network's primary score (PSNR or IoU; first seed, and its
+    mean and std over the seeds as ``network_mean`` / ``network_std``), the best classical
+    baseline's (not "input"; deterministic), the margin network - baseline (first seed;
+    positive: network better) and, for in-painting, each method's MSE in the hole in 10⁻³
+    (``hole_mse_e3``); per task also the spread of the decisive measure over the skip
+    types (:func:`_skip_gap`)."""
     out: dict[str, dict[str, dict]] = {}
     all_skip_rows = skip_rows(study)
     for name, by_cond in study.tasks.items():
@@ -319,14 +264,16 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
             classical = {m: v[metric] for m, v in methods.items() if m not in ("network", "input")}
             best = max(classical, key=classical.get)
             net = methods["network"][metric]
+            entry = study.skips[name][study.selected[name]]
+            seeds = [run["scores"][cond][metric] for run in (entry, *entry.get("repeats", []))]
             out[name][cond] = {"metric": metric, "network": net, "baseline": best,
                                "baseline_title": METHOD_TITLES[best],
-                               "baseline_score": classical[best], "margin": net - classical[best]}
-        rows = sorted((row for row in all_skip_rows if row["task"] == name),
-                      key=lambda row: row["score"])
-        out[name]["skip_spread"] = rows[-1]["score"] - rows[0]["score"]
-        out[name]["skip_verdict"] = seed_difference(rows[-1], rows[0], "score", (
-            rows[-1]["skip_title"], rows[0]["skip_title"]))["verdict"]
+                               "baseline_score": classical[best], "margin": net - classical[best],
+                               "network_mean": float(np.mean(seeds)),
+                               "network_std": sample_std(seeds), "seeds": len(seeds),
+                               "hole_mse_e3": {m: 1e3 * v["hole_mse"] for m, v in methods.items()
+                                               if v.get("hole_mse") is not None}}
+        out[name].update(_skip_gap([row for row in all_skip_rows if row["task"] == name], name))
     return out
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from bballs.metrics import as_numpy, frame_scores, seed_summary, video_scores
-from bballs.tasks.prediction import TABLE_METRICS, table_row
+from bballs.tasks.prediction import TABLE_METRICS, table_metrics, table_row
 
 EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
@@ -106,36 +106,50 @@ def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
                  classical)]
 
 
-def system_rows(physics_scores: dict, final_scores: dict, seed: int) -> list[dict]:
-    """The Task 7 table's rows for the physics model given no ball counts and for the gated
-    final system (both of ``seed``)."""
-    share = final_scores["physics_share"]
-    return [table_row("physics model, counts read from frames",
-                      f"the same model without the file's ball counts (seed {seed})",
-                      physics_scores),
-            table_row("final system (gated)",
-                      f"physics model where its fit explains the inputs ({share:.0%} of the "
-                      f"sequences), else the learnt network (seed {seed})", final_scores)]
-
-
 PHYSICS_CHANGE = "learnt world constants + state encoder, fitted state simulated and rendered"
+MEAN_OF_SEEDS = "physics model, file's ball counts (mean of seeds)"
+
+
+def seeds_row(rows: list[dict]) -> dict:
+    """Of :func:`physics_rows`, the mean over the benchmark's seeds (the first row if none)."""
+    return next((row for row in rows if row["variant"] == MEAN_OF_SEEDS), rows[0])
 
 
 def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
-                 physics_scores: dict, final_scores: dict, seed: int) -> list[dict]:
-    """The Task 7 table's physics-model rows: given the file's ball counts, as the mean over
-    the seeds of ``bench_rows`` (``python -m bballs bench-physics``) and for ``seed``; then
-    :func:`system_rows`. Without benchmark rows only ``seed``'s run is shown."""
-    extra = {"parameters": physics_model.parameters}
-    seeded = table_row("physics model, file's ball counts", f"{PHYSICS_CHANGE} (seed {seed})",
-                       given_counts, **extra, train_seconds=physics_model.train_seconds)
-    rows = [seeded]
+                 physics_scores: dict, final_scores: dict, seed: int,
+                 learnt_cost: dict | None = None) -> list[dict]:
+    """The Task 7 table's physics-model rows, all of ``seed`` unless said: ball counts read from
+    the frames (the headline), the file's ball counts (one row with the first where the scores
+    are identical), the file's counts as the mean over the seeds of ``bench_rows`` (``python
+    -m bballs bench-physics``, if run), and the gated final system, whose cost is the physics
+    model's plus the learnt network's (``learnt_cost``: its parameters and training seconds)."""
+    cost = {"parameters": physics_model.parameters, "train_seconds": physics_model.train_seconds}
+    read = table_row("physics model, counts read from frames", f"{PHYSICS_CHANGE} (seed {seed})",
+                     physics_scores, **cost)
+    given = table_row("physics model, file's ball counts",
+                      f"the same model given the file's ball counts (seed {seed})",
+                      given_counts, **cost)
+    rows = [read, given]
+    if table_metrics(physics_scores) == table_metrics(given_counts):
+        rows = [{**read, "variant": "physics model, counts read from frames or the file's",
+                 "change": f"{PHYSICS_CHANGE}; on seed {seed} the counts read from the frames "
+                           "give the same scores as the file's"}]
     if bench_rows:
-        mean = {"variant": "physics model, file's ball counts (mean of seeds)",
+        mean = {"variant": MEAN_OF_SEEDS,
                 "change": f"the same, mean ± std over seeds "
                           f"{', '.join(str(r['seed']) for r in bench_rows)}",
-                "seeds": len(bench_rows), **extra,
+                "seeds": len(bench_rows), "parameters": cost["parameters"],
                 "train_seconds": float(np.mean([r["trained_seconds"] for r in bench_rows]))}
-        mean |= seed_summary(bench_rows, TABLE_METRICS)
-        rows.insert(0, mean)
-    return [*rows, *system_rows(physics_scores, final_scores, seed)]
+        rows.append(mean | seed_summary(bench_rows, TABLE_METRICS))
+    return [*rows, _system_row(final_scores, seed, cost, learnt_cost)]
+
+
+def _system_row(final_scores: dict, seed: int, physics_cost: dict,
+                learnt_cost: dict | None) -> dict:
+    """The gated final system's row: its cost is that of its two models together."""
+    cost = {key: physics_cost[key] + learnt_cost[key] for key in physics_cost} if (
+        learnt_cost) else {}
+    share = final_scores["physics_share"]
+    return table_row("final system (gated)",
+                     f"physics model where its fit explains the inputs ({share:.0%} of the "
+                     f"sequences), else the learnt network (seed {seed})", final_scores, **cost)

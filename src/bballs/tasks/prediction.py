@@ -113,4 +113,4 @@ def declare_table(rows: list[dict], columns: dict[str, str] = COLUMNS) -> dict:
     """Prediction rows as a table declared in a results file (rendered by
     :func:`bballs.reporting.tables.declared_table`), the MSE in :data:`MSE_UNIT`."""
     return {"columns": columns, "rows": rows, "scale": {"mse": MSE_FACTOR},
-            "significant": ["mse"]}
+            "decimals": {"mse": 3}}

@@ -19,7 +19,7 @@ import torch
 
 from bballs.data import augment, physics, shifts
 from bballs.data.dataset import FileSpec, generate_arrays
-from bballs.metrics import mean_by_level
+from bballs.metrics import mean_by_level, sample_std
 
 CountFn = Callable[[np.ndarray], np.ndarray]  # frames (N, 32, 32) -> counts 1-3
 FAMILY_SEED_OFFSET = 2_000  # shift frames never share a seed with the dataset files
@@ -184,37 +184,45 @@ def family_scores(count: CountFn, families: dict[str, dict]) -> dict[str, list[f
 def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
                     families: dict[str, dict]) -> dict[str, dict]:
     """Accuracy of every counter at every level of every family (for a list of counters, e.g.
-    one per seed, their mean): ``{family: {"levels": [...], "unit": str, counter: [accuracy
-    per level]}}``."""
-    scores = {name: mean_by_level([family_scores(c, families) for c in
-                                   (count if isinstance(count, list) else [count])])
-              for name, count in counters.items()}
+    one per seed, their mean, and under ``std`` its sample std per level): ``{family:
+    {"levels": [...], "unit": str, counter: [accuracy per level], "std": {counter: [...]}}}``."""
+    runs = {name: [family_scores(c, families) for c in
+                   (count if isinstance(count, list) else [count])]
+            for name, count in counters.items()}
     table = {}
     for family, spec in families.items():
         row = {"levels": list(spec["levels"]), "unit": spec["unit"]}
         if "names" in spec:
             row["names"] = list(spec["names"])
-        row.update({name: score[family] for name, score in scores.items()})
+        row.update({name: mean_by_level(scores)[family] for name, scores in runs.items()})
+        row["std"] = {name: [sample_std(level) for level in zip(*(s[family] for s in scores))]
+                      for name, scores in runs.items() if len(scores) > 1}
         table[family] = row
     return table
 
 
+LARGEST_STD = "largest seed std"  # of any family's mean accuracy, over the seeds
+
+
 def robustness_rows(table: list[dict]) -> list[dict]:
     """Per variant (summary rows of the Task 4 sweep that carry family scores), the mean
-    accuracy over the levels of each family and the worst level of all."""
+    accuracy over the levels of each family, the worst level of all and, from the per-seed
+    scores, the largest seed std of any family's mean (:data:`LARGEST_STD`)."""
     rows = []
     for entry in table:
         if "families" not in entry:
             continue
         means = {family: float(np.mean(levels)) for family, levels in entry["families"].items()}
         worst = min(min(levels) for levels in entry["families"].values())
+        per_seed = entry.get("families_by_seed") or [entry["families"]]
+        spread = max(sample_std([np.mean(seed[family]) for seed in per_seed]) for family in means)
         rows.append({"variant": entry["variant"], "seeds": entry["seeds"], **means,
-                     "worst level": worst})
+                     "worst level": worst, LARGEST_STD: spread})
     return rows
 
 
 def robustness_table(rows: list[dict]) -> dict:
     """:func:`robustness_rows` as a table declared in a results file (accuracies in %)."""
-    families = [key for key in rows[0] if key not in ("variant", "seeds")] if rows else []
-    return {"columns": {"variant": "variant", **{f: f for f in families}}, "rows": rows,
-            "percent": families}
+    scores = [key for key in rows[0] if key not in ("variant", "seeds")] if rows else []
+    return {"columns": {"variant": "variant", **{f: f for f in scores}}, "rows": rows,
+            "percent": scores}

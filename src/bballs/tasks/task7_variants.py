@@ -10,6 +10,7 @@ constants, number of sub-steps and speed rule are then the variant's, read from 
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks import part2_recipes, part2_task7, prediction, task7_bench
 from bballs.tasks.prediction import N_INPUT
 from bballs.training import experiments
+from bballs.training.checkpoints import fingerprint_digest
 
 RESULTS_FILE = "task7_variants.json"
 
@@ -120,16 +122,31 @@ def _line(row: dict) -> str:
 
 
 def trained_models(data_dir: str | Path, paths: OutputPaths, seed: int = 0):
-    """The physics model and the learnt network (as a predictor) trained on the files in
-    ``data_dir`` for ``seed``: reused from notebook 02's checkpoints, trained if missing."""
+    """The physics model, the learnt network (as a predictor) trained on the files in
+    ``data_dir`` for ``seed`` (reused from notebook 02's checkpoints, trained if missing) and
+    their :func:`models_key`."""
     split = task7_bench.load_split(data_dir)
     physics_model = ipred.train(split["train"], split["train_counts"],
                                 ipred.InverseConfig(seed=seed),
                                 task7_bench.checkpoint_path(paths, seed))
     context = experiments.Context(paths, Path(data_dir))
     variant = part2_recipes.TASK7_LONG
-    model, _ = experiments.final_model(part2_recipes.TASK7, variant, seed, context)
-    return physics_model, part2_recipes.rollout_predictor(variant, model)
+    model, row = experiments.final_model(part2_recipes.TASK7, variant, seed, context)
+    return (physics_model, part2_recipes.rollout_predictor(variant, model),
+            models_key(physics_model, row["fingerprint"]))
+
+
+def models_key(physics_model, learnt_fingerprint: str) -> str:
+    """What identifies the two models the variant rows were computed with: the physics model's
+    training fingerprint and the learnt network's (both hold their training data's digest)."""
+    return fingerprint_digest({"physics": physics_model.run_id, "learnt": learnt_fingerprint})
+
+
+def recorded_rows(paths: OutputPaths, key: str) -> list[dict]:
+    """The variant rows of ``results/task7_variants.json`` (``bench-physics --variants``) if
+    they were computed with the models of ``key`` (:func:`models_key`), else none."""
+    results = read_results(paths.results / RESULTS_FILE)
+    return results.get("rows", []) if results.get("models") == key else []
 
 
 def reidentified_benchmark(learnt, paths: OutputPaths | None,
@@ -151,15 +168,16 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     physics model identified again on each variant (``reidentified_rows``). Rows of other
     variants already recorded for the same files are kept."""
     require_known(names)
-    physics_model, learnt = trained_models(data_dir, paths, seed)
+    physics_model, learnt, key = trained_models(data_dir, paths, seed)
     results = paths.results / RESULTS_FILE
     recorded = read_results(results)
     if recorded.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]:
         recorded = {}  # rows of other files are not kept
     update_results(results, "data_source", data_source(data_dir))
     update_results(results, "models_seed", seed)
-    rows = merged_rows(recorded.get("rows", []), benchmark(physics_model, learnt, names,
-                                                           seed=seed))
+    kept = recorded.get("rows", []) if recorded.get("models") == key else []
+    rows = merged_rows(kept, benchmark(physics_model, learnt, names, seed=seed))
+    update_results(results, "models", key)
     update_results(results, "rows", rows)
     if reidentify:
         again = merged_rows(recorded.get("reidentified_rows", []), reidentified_benchmark(
@@ -189,12 +207,18 @@ def declare_table(rows: list[dict], columns: dict[str, str] = COLUMNS) -> dict:
     return {"columns": columns, "rows": rows, "percent": list(PERCENT)}
 
 
+def variant_title(name: str) -> str:
+    """A variant's name as tables print it: "×1.4" and "4×" for the name's "x1.4" and "4x"."""
+    return re.sub(r"\bx(?=\d)|(?<=\d)x\b", "×", name)
+
+
 def table_rows(rows: list[dict]) -> list[dict]:
     """One flat row per variant for :data:`COLUMNS` (SSIM and PSNR of the mean MSE of each
     path, the physics model's exact share and the share of sequences the gate gives it)."""
     flat = []
     for row in rows:
-        entry = {"variant": row["variant"], "exact_share": row["physics_model"]["exact_share"],
+        entry = {"variant": variant_title(row["variant"]),
+                 "exact_share": row["physics_model"]["exact_share"],
                  "physics_share": row["physics_share"]}
         for path, prefix in (("physics_model", "physics"), ("learnt", "learnt"),
                              ("final_system", "final")):

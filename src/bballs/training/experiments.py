@@ -252,6 +252,7 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
         entry.update(seed_summary(group, metrics))
         if all("families" in r for r in group):
             entry["families"] = mean_by_level([r["families"] for r in group])
+            entry["families_by_seed"] = [r["families"] for r in group]
         table.append(entry)
     return table
 

@@ -1,0 +1,101 @@
+"""Notebook 04's classical baselines: filters, thresholding and connected components, each with
+its parameter picked on the validation split, scored on the test split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bballs.classical.restoration import (
+    component_instances,
+    gaussian_denoise,
+    median_denoise,
+    nearest_fill,
+    threshold_segment,
+)
+from bballs.metrics import frame_stack, restoration_scores, segmentation_scores
+from bballs.tasks.image_to_image import (
+    GAUSSIAN_SIGMAS,
+    MEDIAN_SIZES,
+    SMOOTHING_SIGMAS,
+    Condition,
+    Data,
+    Split,
+    conditions,
+    task,
+)
+
+
+@dataclass
+class Method:
+    """A baseline: a name, the function of a condition, and the parameter it was tuned to."""
+
+    name: str
+    apply: Callable[[Condition], np.ndarray]
+    parameter: str = ""
+
+
+def _pick(candidates, score: Callable[[object], float]):
+    return max(candidates, key=score)
+
+
+def restoration_baselines(name: str, val: Split) -> list[Method]:
+    """Baselines of a restoration task; filter sizes / widths chosen by the lowest val MSE."""
+    identity = Method("input", lambda c: frame_stack(c.corrupted))
+    if name == "inpaint":
+        return [identity, Method("nearest", lambda c: nearest_fill(c.corrupted, c.mask))]
+    (condition,) = conditions(name, val)
+    clean = frame_stack(val.frames)
+
+    def neg_mse(output: np.ndarray) -> float:
+        return -float(((output - clean) ** 2).mean())
+
+    size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
+    sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
+    return [identity,
+            Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}x{size}"),
+            Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
+                   f"std {sigma:g} px")]
+
+
+def segmentation_baselines(name: str, val: Split) -> dict[str, list[Method]]:
+    """Per condition: the 0.5 threshold, and a Gaussian smoothing (std picked on val by IoU,
+    0 allowed) before it; instances are the connected components ordered by x."""
+    instance = name == "segment_instance"
+    target = val.target(name).numpy()
+
+    def labelled(c: Condition, sigma: float) -> np.ndarray:
+        mask = threshold_segment(c.corrupted, sigma)
+        return component_instances(mask) if instance else mask.astype(np.int64)
+
+    methods = {}
+    for condition in conditions(name, val):
+        sigma = _pick(SMOOTHING_SIGMAS, lambda s, c=condition: segmentation_scores(
+            labelled(c, s), target, instance)["iou"])
+        methods[condition.name] = [
+            Method("threshold", lambda c: labelled(c, 0.0)),
+            Method("smoothed", lambda c, s=sigma: labelled(c, s), f"std {sigma:g} px")]
+    return methods
+
+
+def score_baselines(name: str, data: Data) -> dict[str, dict[str, dict]]:
+    """``scores[condition][method]`` of the classical baselines on the test split."""
+    test = data.test
+    out: dict[str, dict[str, dict]] = {}
+    if task(name).kind == "restore":
+        methods = restoration_baselines(name, data.val)
+        for condition in conditions(name, test):
+            out[condition.name] = {m.name: {**restoration_scores(m.apply(condition), test.frames,
+                                                                 condition.mask),
+                                            "parameter": m.parameter} for m in methods}
+        return out
+    target = test.target(name).numpy()
+    per_condition = segmentation_baselines(name, data.val)
+    for condition in conditions(name, test):
+        out[condition.name] = {m.name: {**segmentation_scores(m.apply(condition), target,
+                                                              name == "segment_instance"),
+                                        "parameter": m.parameter}
+                               for m in per_condition[condition.name]}
+    return out
