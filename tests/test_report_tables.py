@@ -53,19 +53,26 @@ def _scores(value: float) -> dict:
     return {"ssim": value, "psnr": 10 * value, "psnr_of_mse": 5 * value, "mse": value / 100}
 
 
-def test_physics_rows_show_one_seed_beside_the_mean_of_the_benchmark_seeds():
+def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_system():
     bench = [{"seed": s, "trained_seconds": 100.0 + s, **_scores(0.9 + s / 100)}
              for s in (0, 1, 2)]
     final = {**_scores(0.95), "physics_share": 1.0}
-    rows = part2_task7.physics_rows(_Physics(), bench, _scores(0.9), _scores(0.91), final, 0)
-    assert [r["seeds"] for r in rows] == [3, 1, 1, 1]
-    assert rows[0]["ssim_mean"] == pytest.approx(0.91) and rows[0]["ssim_std"] > 0
-    assert rows[1]["ssim_mean"] == 0.9 and "(seed 0)" in rows[1]["change"]
+    learnt = {"parameters": 5, "train_seconds": 2.0}
+    rows = part2_task7.physics_rows(_Physics(), bench, _scores(0.9), _scores(0.91), final, 0,
+                                    learnt)
+    assert [r["seeds"] for r in rows] == [1, 1, 3, 1]
+    assert rows[0]["variant"] == "physics model, counts read from frames"
+    assert rows[0]["ssim_mean"] == 0.91 and "(seed 0)" in rows[0]["change"]
+    assert rows[2]["ssim_mean"] == pytest.approx(0.91) and rows[2]["ssim_std"] > 0
+    assert part2_task7.seeds_row(rows) is rows[2]
+    assert (rows[-1]["parameters"], rows[-1]["train_seconds"]) == (15, 7.0)  # both models
     assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
-    alone = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.91), final, 0)
-    assert [r["seeds"] for r in alone] == [1, 1, 1]
-    table = declared_table(prediction.declare_table(alone, prediction.TASK7_COLUMNS))
-    assert "| physics model, file's ball counts | — |" in table
+    same = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.9), final, 0)
+    assert [r["variant"] for r in same] == ["physics model, counts read from frames or the "
+                                            "file's", "final system (gated)"]
+    assert part2_task7.seeds_row(same) is same[0]
+    table = declared_table(prediction.declare_table(same, prediction.TASK7_COLUMNS))
+    assert "| physics model, counts read from frames or the file's | — |" in table
     assert "| 10 | 5.0 |" in table  # parameters, then seconds with one decimal like every time
 
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bballs.core.files import read_results
@@ -49,5 +50,6 @@ def plain_log_ticks(ax: plt.Axes) -> None:
     low, high = ax.get_ylim()
     subs = (1.0,) if high / max(low, 1e-300) > 100 else (1.0, 2.0, 5.0)
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, pos: np.format_float_positional(v, precision=6, trim="-")))
     ax.yaxis.set_minor_formatter(NullFormatter())
