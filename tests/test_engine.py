@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from bballs.training.checkpoints import History, read_checkpoint
-from bballs.training.gan import fit_gan
+from bballs.training.checkpoints import read_checkpoint
 from bballs.training.loop import TrainConfig, evaluate, fit, model_loss, seed_everything
 
 
@@ -60,50 +59,6 @@ def test_split_tensors_of_different_length_are_refused():
     with pytest.raises(ValueError, match="differ in length"):
         fit(TinyDenoiser(), (_frames(8), _frames(4)), (_frames(8),), model_loss,
             TrainConfig(epochs=1))
-
-
-class TinyGenerator(nn.Module):
-    def __init__(self, latent=4):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(latent, 64), nn.Sigmoid())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 8, 8)
-
-
-def _critic():
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
-
-
-def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, capsys):
-    frames, config = _frames(64), TrainConfig(epochs=2, batch_size=16, lr=2e-4)
-    seed_everything(0)
-    g, d = TinyGenerator(), _critic()
-    history = fit_gan(g, d, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
-    assert isinstance(history, History) and history.epochs_done == 2
-    assert set(history.metrics) == {"train_discriminator_loss", "train_d_real", "train_d_fake"}
-    assert all(0 < v < 1 for v in history.metrics["train_d_real"])
-    state = read_checkpoint(tmp_path / "g.pt")
-    assert {"model", "discriminator", "optimizer", "optimizer_d"} <= set(state)
-
-    seed_everything(0)
-    g1, d1 = TinyGenerator(), _critic()
-    fit_gan(g1, d1, frames, TrainConfig(epochs=1, batch_size=16, lr=2e-4), latent_dim=4,
-            checkpoint=tmp_path / "h.pt")
-    state = read_checkpoint(tmp_path / "h.pt")
-    state["fingerprint"]["epochs"] = 2
-    torch.save(state, tmp_path / "h.pt")
-    g2, d2 = TinyGenerator(), _critic()
-    fit_gan(g2, d2, frames, config, latent_dim=4, checkpoint=tmp_path / "h.pt")
-    for a, b in zip(g.state_dict().values(), g2.state_dict().values()):
-        torch.testing.assert_close(a, b)
-
-    g3, d3 = TinyGenerator(), _critic()
-    capsys.readouterr()
-    fit_gan(g3, d3, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
-    assert "reused g.pt" in capsys.readouterr().out
-    for a, b in zip(g.state_dict().values(), g3.state_dict().values()):
-        torch.testing.assert_close(a, b)
 
 
 def test_saved_notebook_progress_is_one_line_per_loop(monkeypatch, capsys):

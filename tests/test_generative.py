@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
@@ -21,6 +22,8 @@ from bballs.models.generative import (
 )
 from bballs.reporting import generative_plots
 from bballs.tasks import generation
+from bballs.training.checkpoints import History, read_checkpoint
+from bballs.training.gan import fit_gan
 from bballs.training.loop import TrainConfig, seed_everything
 
 matplotlib.use("Agg")
@@ -282,3 +285,53 @@ def test_figures(tmp_path):
     generative_plots.frechet_bars([{"set": "a", "fd": 1.0}, {"set": "b", "fd": 0.0}],
                                   tmp_path / "fd.png")
     assert len(list(tmp_path.glob("*.png"))) == 5
+
+
+# --- the adversarial loop (training.gan) ---------------------------------------------------------
+
+def _small_frames(n=32, seed=0):
+    return torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
+
+
+class TinyGenerator(nn.Module):
+    def __init__(self, latent=4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(latent, 64), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 8, 8)
+
+
+def _critic():
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+
+def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, capsys):
+    frames, config = _small_frames(64), TrainConfig(epochs=2, batch_size=16, lr=2e-4)
+    seed_everything(0)
+    g, d = TinyGenerator(), _critic()
+    history = fit_gan(g, d, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
+    assert isinstance(history, History) and history.epochs_done == 2
+    assert set(history.metrics) == {"train_discriminator_loss", "train_d_real", "train_d_fake"}
+    assert all(0 < v < 1 for v in history.metrics["train_d_real"])
+    state = read_checkpoint(tmp_path / "g.pt")
+    assert {"model", "discriminator", "optimizer", "optimizer_d"} <= set(state)
+
+    seed_everything(0)
+    g1, d1 = TinyGenerator(), _critic()
+    fit_gan(g1, d1, frames, TrainConfig(epochs=1, batch_size=16, lr=2e-4), latent_dim=4,
+            checkpoint=tmp_path / "h.pt")
+    state = read_checkpoint(tmp_path / "h.pt")
+    state["fingerprint"]["epochs"] = 2
+    torch.save(state, tmp_path / "h.pt")
+    g2, d2 = TinyGenerator(), _critic()
+    fit_gan(g2, d2, frames, config, latent_dim=4, checkpoint=tmp_path / "h.pt")
+    for a, b in zip(g.state_dict().values(), g2.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+    g3, d3 = TinyGenerator(), _critic()
+    capsys.readouterr()
+    fit_gan(g3, d3, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
+    assert "reused g.pt" in capsys.readouterr().out
+    for a, b in zip(g.state_dict().values(), g3.state_dict().values()):
+        torch.testing.assert_close(a, b)

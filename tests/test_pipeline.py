@@ -1,4 +1,5 @@
-"""The quick pipeline end to end: data -> notebooks -> figures -> results -> report -> code.zip."""
+"""The quick pipeline end to end: data -> notebooks -> figures -> results -> reports -> the
+hand-in archives, for every assignment this checkout holds (an unpacked archive holds one)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from bballs.reporting.pipeline import NOTEBOOKS, notebook_dir, reproduce
+from bballs.core.assignments import LAB3, PROJECT1, present
+from bballs.core.files import project_root
+from bballs.reporting.pipeline import notebook_dir, reproduce
+
+HELD = present(project_root())
+NOTEBOOKS = [name for assignment in HELD for name in assignment.notebooks]
+HELD_REPORTS = [assignment.report for assignment in HELD]
+needs = {a: pytest.mark.skipif(a not in HELD, reason=f"this checkout does not hold {a.name}")
+         for a in (PROJECT1, LAB3)}
 
 FIGURES = [
     "part1_curves.png", "part1_confusion.png", "part1_accuracy_by_radius.png",
@@ -47,6 +56,9 @@ RESULT_KEYS = {
                   "generative": ["tables"], "data_source": ["digest", "origin", "files"]},
     "timings.json": {"reproduce": ["stages", "total_seconds", "torch_threads", "device"]},
 }
+RESULT_KEYS = {name: keys for name, keys in RESULT_KEYS.items()
+               if name == "timings.json" or any(name in a.results for a in HELD)}
+FIGURES = FIGURES if PROJECT1 in HELD else []
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +92,12 @@ def test_executed_notebooks_keep_outputs_and_have_no_errors(quick_run, name):
 
 def test_timings_cover_every_stage(quick_run):
     stages = json.loads((quick_run / "results" / "timings.json").read_text())["reproduce"]
-    assert list(stages["stages"]) == ["data", *NOTEBOOKS, "report.pdf", "lab3_report.pdf",
-                                      "code.zip"]
+    assert list(stages["stages"]) == ["data", *NOTEBOOKS, *(f"{r}.pdf" for r in HELD_REPORTS),
+                                      *(a.archive for a in HELD)]
     assert sum(stages["stages"].values()) <= stages["total_seconds"] + 1
 
 
+@needs[PROJECT1]
 def test_report_pdf_shows_numbers_from_the_results(quick_run):
     results = json.loads((quick_run / "results" / "part1.json").read_text())
     reader = PdfReader(quick_run / "report.pdf")
@@ -94,6 +107,7 @@ def test_report_pdf_shows_numbers_from_the_results(quick_run):
     assert "Task 7" in text and "84,467" in text and "615,339" in text
 
 
+@needs[LAB3]
 def test_lab3_report_pdf_has_every_proposal(quick_run):
     reader = PdfReader(quick_run / "lab3_report.pdf")
     text = "".join(page.extract_text() for page in reader.pages)
@@ -109,7 +123,7 @@ IDENTIFIER = re.compile(r"\b(?:ae_l\d+\w*|denoise_\w+|segment_(?:binary|instance
                         r"|CrossEntropy|\b[A-Z]\w*Loss\b|\bFrameAutoencoder\b")  # torch names
 
 
-@pytest.mark.parametrize("report", ["report", "lab3_report"])
+@pytest.mark.parametrize("report", HELD_REPORTS)
 def test_report_pdf_numbers_tables_and_writes_numbers_for_people(quick_run, report):
     """Every table has a numbered caption, every figure a numbered one, and the text has no
     scientific notation, no inf and no identifiers of the code's run or metric names."""
@@ -128,13 +142,14 @@ def test_report_pdf_numbers_tables_and_writes_numbers_for_people(quick_run, repo
     assert ":class:" not in text
 
 
-@pytest.mark.parametrize("report", ["report", "lab3_report"])
+@pytest.mark.parametrize("report", HELD_REPORTS)
 def test_report_has_every_value_and_figure(quick_run, report):
     from bballs.reporting.report import MISSING, render_markdown
 
     text = render_markdown(quick_run, report=report)  # raises on any missing value
     assert MISSING not in text and not re.search(r"\{[a-z_0-9]+\[", text)
-    digest = json.loads((quick_run / "results" / "part1.json").read_text())["data_source"]
+    own = next(a for a in HELD if a.report == report).results[0]
+    digest = json.loads((quick_run / "results" / own).read_text())["data_source"]
     used = "part1_bballs_training.npz" if report == "report" else "part2_bballs_sequence.npz"
     assert f"Data: generated with seed 0; {used} " \
            f"({digest['files'][used]['digest'][:8]})" in text
@@ -143,7 +158,7 @@ def test_report_has_every_value_and_figure(quick_run, report):
     assert figures and all((quick_run / f).is_file() for f in figures)
 
 
-@pytest.mark.parametrize("report", ["report", "lab3_report"])
+@pytest.mark.parametrize("report", HELD_REPORTS)
 def test_report_figures_print_text_between_7_pt_and_the_body_size(quick_run, report):
     from bballs.reporting.figure_text import illegible, printed_sizes
     from bballs.reporting.report import render_markdown
@@ -153,17 +168,20 @@ def test_report_figures_print_text_between_7_pt_and_the_body_size(quick_run, rep
     assert not illegible(text, quick_run / "figures")
 
 
-def test_code_zip_has_sources_and_no_data(quick_run):
-    names = zipfile.ZipFile(quick_run / "code.zip").namelist()
+@pytest.mark.parametrize("assignment", HELD, ids=lambda a: a.name)
+def test_each_archive_has_its_assignment_alone_and_no_data(quick_run, assignment):
+    names = zipfile.ZipFile(quick_run / assignment.archive).namelist()
     for required in ("bballs/src/bballs/models/spec.py", "bballs/README.md",
-                     "bballs/pyproject.toml",
-                     "bballs/requirements.txt", "bballs/report/report.md",
-                     "bballs/tests/test_pipeline.py", f"bballs/notebooks/{NOTEBOOKS[0]}"):
+                     "bballs/pyproject.toml", "bballs/requirements.txt",
+                     f"bballs/report/{assignment.report}.md", "bballs/tests/test_pipeline.py",
+                     *(f"bballs/notebooks/{name}" for name in assignment.notebooks)):
         assert required in names
+    others = [a for a in (PROJECT1, LAB3) if a != assignment]
+    assert not [n for n in names if any(a.owns(n.removeprefix("bballs/")) for a in others)]
     forbidden = (".npz", ".npy", ".pt", ".pth", ".pyc", ".zip", ".pdf")
     assert not [n for n in names if n.endswith(forbidden) or "checkpoints/" in n
                 or "__pycache__" in n or "/dist/" in n]
-    assert (quick_run / "code.zip").stat().st_size < 5_000_000
+    assert (quick_run / assignment.archive).stat().st_size < 5_000_000
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

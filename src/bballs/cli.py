@@ -10,11 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+from bballs.core.assignments import ASSIGNMENTS, present
 from bballs.core.files import project_root, shown
 from bballs.data import dataset as bdata
 
 DEFAULT_DATA_DIR = project_root() / "data"
-REPORT_NAMES = ("report", "lab3_report")
+REPORT_NAMES = tuple(a.report for a in ASSIGNMENTS)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -96,9 +97,10 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from bballs.reporting.report import ReportError, build
 
-    if args.out and len(args.which) > 1:
+    which = args.which or [a.report for a in present(project_root())]
+    if args.out and len(which) > 1:
         raise ReportError("--out names one PDF: add --which report or --which lab3_report")
-    for name in args.which:
+    for name in which:
         started = time.perf_counter()
         path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing,
                      report=name)
@@ -129,8 +131,12 @@ def _author_warning() -> None:
 def cmd_package(args: argparse.Namespace) -> int:
     from bballs.reporting.package import build_zip
 
-    path = build_zip(args.out)
-    print(f"wrote {shown(path)} ({path.stat().st_size / 1e6:.2f} MB)")
+    held = [a for a in present(project_root()) if a.name in (args.assignment or [a.name])]
+    if args.out and len(held) > 1:
+        raise ValueError("--out names one archive: add --assignment project1 or lab3")
+    for assignment in held:
+        path = build_zip(args.out, assignment=assignment)
+        print(f"wrote {shown(path)} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
@@ -201,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="build report/report.pdf and report/lab3_report.pdf from results/, figures/")
-    report.add_argument("--which", nargs="+", choices=REPORT_NAMES, default=list(REPORT_NAMES),
-                        help="which reports to build (default: both)")
+    report.add_argument("--which", nargs="+", choices=REPORT_NAMES, default=None,
+                        help="which reports to build (default: every assignment's present)")
     report.add_argument("--out", type=Path, default=None,
                         help="PDF path, with one --which (default report/<name>.pdf)")
     report.add_argument("--results-root", type=Path, default=None,
@@ -222,8 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     author.add_argument("--report-dir", type=Path, default=None, help=argparse.SUPPRESS)
     author.set_defaults(run=cmd_author)
 
-    package = commands.add_parser("package", help="write dist/code.zip (sources, no data)")
-    package.add_argument("--out", type=Path, default=None, help="zip path (default dist/)")
+    package = commands.add_parser(
+        "package", help="write each assignment's hand-in archive: dist/code.zip (core project), "
+                        "dist/lab3_code.zip (second assignment); sources, no data")
+    package.add_argument("--assignment", nargs="+", choices=[a.name for a in ASSIGNMENTS],
+                         default=None, help="which archives (default: every one present)")
+    package.add_argument("--out", type=Path, default=None,
+                         help="zip path, with one --assignment (default dist/)")
     package.set_defaults(run=cmd_package)
 
     bench = commands.add_parser("bench", help="time fit() against a bare loop, one Part 2 epoch")

@@ -19,12 +19,12 @@ from unittest import mock
 import nbformat
 import papermill
 
+from bballs.core.assignments import ASSIGNMENTS, present
 from bballs.core.files import atomic_path, project_root
 from bballs.data.dataset import ensure_dataset
 from bballs.training.loop import TEXT_PROGRESS
 
-NOTEBOOKS = ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb",
-             "03_autoencoders.ipynb", "04_image_to_image.ipynb", "05_generative_models.ipynb")
+NOTEBOOKS = tuple(name for a in ASSIGNMENTS for name in a.notebooks)  # all five, in order
 DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
 
 
@@ -34,6 +34,11 @@ class NotebookError(RuntimeError):
 
 def notebook_dir() -> Path:
     return project_root() / "notebooks"
+
+
+def held_notebooks() -> tuple[str, ...]:
+    """The notebooks of every assignment this checkout holds, in order."""
+    return tuple(name for a in present(project_root()) for name in a.notebooks)
 
 
 def notebook_parameters(*, quick: bool, seed: int, data_dir: str | Path | None,
@@ -158,19 +163,23 @@ class Snapshot:
 
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
               output_dir: str | Path | None = None, force: bool = False,
-              notebooks: tuple[str, ...] = NOTEBOOKS) -> Path:
-    """The whole chain: data (if missing), every notebook, both reports and code.zip.
+              notebooks: tuple[str, ...] | None = None) -> Path:
+    """The whole chain for every assignment the project holds (:mod:`bballs.core.assignments`):
+    data (if missing), its notebooks (or just ``notebooks``), its report and its hand-in
+    archive.
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/,
-    dist/code.zip). Quick mode writes everything under ``build/quick`` unless ``output_dir`` is
-    given, so a smoke test never overwrites the full results. Finished trainings are reused
-    from their checkpoints unless ``force`` (which deletes them first). Returns the output folder.
+    dist/code.zip and dist/lab3_code.zip). Quick mode writes everything under ``build/quick``
+    unless ``output_dir`` is given, so a smoke test never overwrites the full results. Finished
+    trainings are reused from their checkpoints unless ``force`` (which deletes them first).
+    Returns the output folder.
     """
     from bballs.reporting.package import build_zip
-    from bballs.reporting.report import REPORTS
 
     started = time.perf_counter()
     root = project_root()
+    held = present(root)
+    notebooks = notebooks or held_notebooks()
     data_dir = Path(data_dir) if data_dir else root / "data"
     if output_dir is None and quick:
         output_dir = root / "build" / "quick"
@@ -186,12 +195,14 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
         _stage(name, lambda name=name, target=target: _run_or_restore(
             name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target),
             timings)
-    for report in REPORTS:
+    for report in (a.report for a in held):
         pdf = out / f"{report}.pdf" if separate else None
         _stage(f"{report}.pdf", lambda pdf=pdf, report=report: _build_report(out, pdf, report),
                timings)
-    archive = out / "code.zip" if separate else None
-    _stage("code.zip", lambda: print(f"       {_shown(build_zip(archive))}"), timings)
+    for assignment in held:
+        archive = out / assignment.archive if separate else None
+        _stage(assignment.archive, lambda archive=archive, a=assignment: print(
+            f"       {_shown(build_zip(archive, assignment=a))}"), timings)
     total = time.perf_counter() - started
     _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick)
     print(f"[done] total {total:.0f} s; outputs in {_shown(out)}")
