@@ -13,10 +13,11 @@ def lab3_project(tmp_path, monkeypatch):
     (report_dir / "lab3").mkdir(parents=True)
     (report_dir / "lab3_report.md").write_text("# Title {lab3[data][train]:,}")
     (report_dir / "lab3" / "05_b.md").write_text("## B\n{table[b_rows]}")
-    (report_dir / "lab3" / "03_a.md").write_text("## A {lab3[a][psnr]:.2f} dB {{: .x}}")
+    (report_dir / "lab3" / "03_a.md").write_text("## A {lab3[a][psnr]:.2f} dB {{: .x}} "
+                                                  "seeds {lab3[a][seeds]:list}")
     (tmp_path / "results").mkdir()
     lab3 = {"data": {"train": 8000},
-            "a": {"psnr": 31.234},
+            "a": {"psnr": 31.234, "seeds": [0, 1, 2]},
             "b": {"tables": {"b_rows": {"columns": {"name": "model", "acc": "acc. %"},
                                         "rows": [{"name": "linear", "acc": 0.5}],
                                         "percent": ["acc"]}}}}
@@ -28,6 +29,7 @@ def test_lab3_report_joins_sections_in_name_order_and_renders_declared_tables(la
     root, report_dir = lab3_project
     text = render_markdown(root, report_dir, report="lab3_report")
     assert text.index("# Title 8,000") < text.index("## A 31.23 dB {: .x}") < text.index("## B")
+    assert "seeds 0, 1 and 2" in text  # a list in words
     assert "| model | acc. % |" in text and "| linear | 50.0 |" in text
 
 
@@ -49,7 +51,8 @@ def test_both_reports_are_registered():
 def test_report_command_refuses_one_out_path_for_two_reports(tmp_path, capsys):
     from bballs.cli import main
 
-    assert main(["report", "--out", str(tmp_path / "x.pdf")]) == 1
+    assert main(["report", "--which", "report", "lab3_report", "--out",
+                 str(tmp_path / "x.pdf")]) == 1
     assert "--out names one PDF" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
 

@@ -45,10 +45,12 @@ def illegible(markdown: str, figures: str | Path) -> list[str]:
 
 def plain_log_ticks(ax: plt.Axes) -> None:
     """Plain decimals (0.0005, not 5×10⁻⁴) on a log-scaled y axis (call it once the data are
-    drawn): labelled ticks at 1, 2 and 5 of each decade on an axis of up to two decades, so
-    even a short axis has several, and at the decades alone on a longer one."""
+    drawn): labelled ticks at every digit of a decade on an axis that spans less than a factor
+    3, at 1, 2 and 5 up to two decades, at the decades alone beyond, so each axis has several
+    and none is crowded."""
     low, high = ax.get_ylim()
-    subs = (1.0,) if high / max(low, 1e-300) > 100 else (1.0, 2.0, 5.0)
+    span = high / max(low, 1e-300)
+    subs = (1.0,) if span > 100 else (1.0, 2.0, 5.0) if span > 3 else tuple(range(1, 10))
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, pos: np.format_float_positional(v, precision=6, trim="-")))

@@ -20,10 +20,12 @@ WRONG_COLOURS = ListedColormap(["white", "darkred"])
 ERROR_CLIP = 0.2  # error maps saturate here (the colour bar says so), so small errors show
 
 
-def _panels(n: int, columns: int = 3) -> tuple[plt.Figure, list[plt.Axes]]:
-    """A grid of ``n`` panels, ``columns`` a row, for an A4 column; unused axes hidden."""
+def _panels(n: int, columns: int = 3, width: float = 6.8,
+            row_height: float = 2.3) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A grid of ``n`` panels, ``columns`` a row, ``width`` inches wide (an A4 column by
+    default); unused axes hidden."""
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(6.8, 2.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(width, row_height * rows), squeeze=False)
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.axis("off")
@@ -78,7 +80,7 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
 
 #: Axis label and value format of each decisive measure (:func:`i2i_study.decisive`).
 MEASURE_LABELS = {"score": ("test PSNR of the mean MSE (dB)", ".2f"),
-                  "hole_mse": ("test MSE in the hole (×10⁻³)", ".3f"),
+                  "hole_mse": ("test MSE in the hole (×10⁻³)", ".2f"),
                   "score_2": ("test IoU, noisy inputs", ".3f")}
 
 
@@ -88,7 +90,7 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
     value, with ± one seed std as an error bar where the rows have one (a dot chart: its axis
     need not start at zero); the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
-    fig, axes = _panels(len(tasks))
+    fig, axes = _panels(len(tasks), width=5.8, row_height=1.9)  # printed at this size
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
         key, _, scale = i2i_study.decisive(name)

@@ -100,6 +100,9 @@ class _TolerantFormatter(string.Formatter):
             return recipe_title(value)
         if format_spec == "mse" and isinstance(value, (int, float)):  # in thousandths
             return in_mse_unit(float(value))
+        if format_spec == "list" and isinstance(value, list):  # 0, 1 and 2
+            words = [str(item) for item in value]
+            return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
         try:
             text = super().format_field(value, format_spec)
             if isinstance(value, float) and re.search(r"\de[+-]\d", text):  # "g" chose e-notation

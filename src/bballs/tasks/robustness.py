@@ -201,7 +201,7 @@ def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
     return table
 
 
-LARGEST_STD = "largest seed std"  # of any family's mean accuracy, over the seeds
+LARGEST_STD = "max. std"  # the largest seed std of any family's mean accuracy
 
 
 def robustness_rows(table: list[dict]) -> list[dict]:

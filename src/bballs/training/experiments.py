@@ -25,7 +25,7 @@ from torch import nn
 from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.core.parameters import count_parameters
 from bballs.data.identity import data_source
-from bballs.metrics import mean_by_level, seed_summary
+from bballs.metrics import mean_by_level, sample_std, seed_summary
 from bballs.training.checkpoints import (
     checkpoint_epochs,
     fingerprint,
@@ -253,6 +253,10 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
         if all("families" in r for r in group):
             entry["families"] = mean_by_level([r["families"] for r in group])
             entry["families_by_seed"] = [r["families"] for r in group]
+            entry["families_std"] = {  # per level, over the seeds
+                family: [sample_std(level) for level in zip(*(r["families"][family]
+                                                              for r in group))]
+                for family in group[0]["families"]}
         table.append(entry)
     return table
 
