@@ -78,34 +78,31 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
     return save(fig, path)
 
 
-#: Axis label and value format of each decisive measure (:func:`i2i_study.decisive`).
-MEASURE_LABELS = {"score": ("test PSNR of the mean MSE (dB)", ".2f"),
-                  "hole_mse": ("test MSE in the hole (×10⁻³)", ".2f"),
-                  "score_2": ("test IoU, noisy inputs", ".3f")}
+#: Axis label of each decisive measure (:func:`i2i_study.decisive`).
+MEASURE_LABELS = {"score": "test PSNR of the mean MSE (dB)",
+                  "hole_mse": "test MSE in the hole (×10⁻³)", "score_2": "test IoU, noisy inputs"}
 
 
 def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """One panel per task: each skip type's decisive measure (:func:`i2i_study.decisive`; its
-    condition named under the title where a task has several) as a point labelled with its
-    value, with ± one seed std as an error bar where the rows have one (a dot chart: its axis
-    need not start at zero); the selected one filled."""
+    condition named under the title where a task has several) as a point with ± one seed std
+    as an error bar where the rows have one (a dot chart: its axis need not start at zero; the
+    values are in the tables); the selected one filled."""
     tasks = list(dict.fromkeys(row["task"] for row in rows))
-    fig, axes = _panels(len(tasks), width=5.8, row_height=1.9)  # printed at this size
+    fig, axes = _panels(len(tasks), row_height=2.0)
     for ax, name in zip(axes, tasks):
         mine = [row for row in rows if row["task"] == name]
         key, _, scale = i2i_study.decisive(name)
-        label, fmt = MEASURE_LABELS[key]
+        label = MEASURE_LABELS[key]
         values = scale * np.array([row[key] for row in mine])
         spreads = seed_std(mine, key, scale)
         for x, (row, value) in enumerate(zip(mine, values)):
             ax.errorbar(x, value, yerr=spreads[x], fmt="o", ms=7, color=f"C{x}",
                         capsize=3, markerfacecolor=f"C{x}" if row["selected"] else "white")
-            ax.annotate(f"{value:{fmt}}", (x, value), textcoords="offset points",
-                        xytext=(7, 0), ha="left", va="center", fontsize=7.5)  # beside the bar
         low, high = (values - spreads).min(), (values + spreads).max()
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
-        ax.set_xlim(-0.6, len(mine) - 0.1)
+        ax.set_xlim(-0.5, len(mine) - 0.5)
         ax.set_xticks(range(len(mine)), [i2i.SKIP_TITLES[row["skip"]] for row in mine],
                       rotation=20, ha="right", rotation_mode="anchor")
         conditions = list(i2i.condition_titles(name).values())

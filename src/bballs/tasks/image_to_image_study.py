@@ -154,8 +154,8 @@ def background_text(value: float) -> str:
 
 
 RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "parameter",
-                   "psnr": "PSNR of the mean MSE (dB)", "ssim": "SSIM", "mse": "MSE (×10⁻³)",
-                   "background_text": "mean on background"}
+                   "psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE (×10⁻³)",
+                   "background_text": "background"}  # the captions name the PSNR convention
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole (×10⁻³)"}
 IN_THOUSANDTHS = {"mse": 1e3, "hole_mse": 1e3, "val_loss": 1e3}  # shown in units of 10⁻³
 #: Every MSE and validation loss in 10⁻³ with two decimals (3.93 ± 0.28), in every table.
