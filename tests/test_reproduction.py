@@ -24,6 +24,7 @@ from bballs.core.files import (
     output_paths,
     project_root,
     read_results,
+    reset_results,
     update_results,
 )
 from bballs.data import dataset as bdata
@@ -253,6 +254,15 @@ def test_report_refuses_missing_or_malformed_results(tmp_path):
         render_markdown(tmp_path)
     assert main(["report", "--results-root", str(tmp_path), "--out", str(tmp_path / "r.pdf")]) == 1
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_reset_results_leaves_no_stale_section(tmp_path):
+    update_results(tmp_path / "r.json", "old_section", {"a": 1})
+    reset_results(tmp_path / "r.json")
+    update_results(tmp_path / "r.json", "new_section", 2)
+    assert read_results(tmp_path / "r.json") == {"new_section": 2}
+    reset_results(tmp_path / "fresh" / "s.json")  # a folder not made yet
+    assert read_results(tmp_path / "fresh" / "s.json") == {}
 
 
 def test_results_keep_non_finite_numbers(tmp_path):

@@ -121,6 +121,14 @@ def update_results(path: str | Path, key: str, value: Any) -> dict:
     return results
 
 
+def reset_results(path: str | Path) -> None:
+    """Empty the results file at ``path`` (written atomically), for a notebook that writes every
+    section of it: no section an older version wrote survives a new run."""
+    path = Path(path)
+    with _locked(path), atomic_path(path) as tmp:
+        tmp.write_text("{}\n", encoding="utf-8")
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock on a hidden file beside ``path`` (no lock where fcntl is missing)."""

@@ -13,6 +13,7 @@ from torch import nn
 from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.data.identity import data_source
+from bballs.metrics import seed_difference
 from bballs.models.improved import (
     CountNet,
     DensityCountNet,
@@ -196,15 +197,20 @@ def task4_label_variants() -> tuple[Variant, ...]:
 
 def label_study_summary(table: list[dict], scratch: Variant, pretrained: Variant,
                         metric: str = "test_accuracy") -> dict[str, dict]:
-    """Per label fraction ("10%", ...): the mean ``metric`` from scratch, with pre-training, and
-    the gain, from the label-study rows of :func:`summarise`."""
+    """Per label fraction ("10%", ...): the mean ``metric`` from scratch, with pre-training, the
+    gain, and the verdict against the seeds' std (:func:`bballs.metrics.seed_difference`), from
+    the label-study rows of :func:`summarise`."""
     rows = by_variant(table)
     summary = {}
     for fraction in LABEL_FRACTIONS:
         names = [f"{base.name} ({fraction:.0%} labels)" for base in (scratch, pretrained)]
         if all(name in rows for name in names):
-            a, b = (rows[name][f"{metric}_mean"] for name in names)
-            summary[f"{fraction:.0%}"] = {"scratch": a, "pretrained": b, "gain": b - a}
+            a, b = ({"value": rows[name][f"{metric}_mean"], "seeds": rows[name]["seeds"],
+                     "value_std": rows[name].get(f"{metric}_std")} for name in names)
+            verdict = seed_difference(b, a, "value", ("pre-training", "training from scratch"))
+            summary[f"{fraction:.0%}"] = {"scratch": a["value"], "pretrained": b["value"],
+                                          "gain": b["value"] - a["value"],
+                                          "verdict": verdict["verdict"]}
     return summary
 
 

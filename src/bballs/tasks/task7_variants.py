@@ -270,6 +270,7 @@ def targets(rows: list[dict]) -> dict:
             "inside_min_psnr_of_mse": worst["physics_model"]["psnr_of_mse"],
             "inside_worst_variant": worst["variant"],
             "inside_met": sum(met_target(r) for r in inside), "inside_variants": len(inside),
+            "inside_missed": [r["variant"] for r in inside if not met_target(r)],
             "ceilings": [{"variant": r["variant"], **r["ceiling"]} for r in inside
                          if "ceiling" in r],
             **gate_summary(rows)}
