@@ -12,6 +12,7 @@ import numpy as np
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import (
+    MSE_FACTOR,
     sample_std,
     seed_difference,
     seed_row,
@@ -157,7 +158,7 @@ RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "
                    "psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE (×10⁻³)",
                    "background_text": "background"}  # the captions name the PSNR convention
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole (×10⁻³)"}
-IN_THOUSANDTHS = {"mse": 1e3, "hole_mse": 1e3, "val_loss": 1e3}  # shown in units of 10⁻³
+IN_THOUSANDTHS = dict.fromkeys(("mse", "hole_mse", "val_loss"), MSE_FACTOR)  # in 10⁻³
 #: Every MSE and validation loss in 10⁻³ with two decimals (3.93 ± 0.28), in every table.
 THOUSANDTHS = {"scale": IN_THOUSANDTHS, "decimals": {field: 2 for field in IN_THOUSANDTHS}}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
@@ -202,9 +203,10 @@ def tables(study: Study) -> dict[str, dict]:
 
 def settings(data: Data, quick: bool) -> dict:
     """Every fixed choice of the study, for the report."""
+    recipe = config(quick)
     return {"gaussian_sigma": GAUSSIAN_SIGMA, "salt_pepper": SALT_PEPPER, "hole": HOLE,
-            "segment_noise_max": SEGMENT_NOISE_MAX, "epochs": config(quick).epochs,
-            "batch_size": config(quick).batch_size, "lr": config(quick).lr,
+            "segment_noise_max": SEGMENT_NOISE_MAX, "epochs": recipe.epochs,
+            "batch_size": recipe.batch_size, "lr": recipe.lr,
             "seeds": 1 if quick else SEEDS,
             "n_train": len(data.train.frames),
             "n_val": len(data.val.frames), "n_test": len(data.test.frames), "quick": quick,
@@ -226,7 +228,7 @@ def param_spread() -> float:
 #: sign (+1: higher is better) and scale (the unit the tables show): the test score on the first
 #: condition, except in-painting (MSE inside the hole, in 10⁻³) and segmentation (IoU on noisy
 #: inputs, the second condition).
-DECISIVE = {"inpaint": ("hole_mse", -1.0, 1e3), "segment_binary": ("score_2", 1.0, 1.0),
+DECISIVE = {"inpaint": ("hole_mse", -1.0, MSE_FACTOR), "segment_binary": ("score_2", 1.0, 1.0),
             "segment_instance": ("score_2", 1.0, 1.0)}
 
 
@@ -271,7 +273,8 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
                                "baseline_score": classical[best], "margin": net - classical[best],
                                "network_mean": float(np.mean(seeds)),
                                "network_std": sample_std(seeds), "seeds": len(seeds),
-                               "hole_mse_e3": {m: 1e3 * v["hole_mse"] for m, v in methods.items()
+                               "hole_mse_e3": {m: MSE_FACTOR * v["hole_mse"]
+                                               for m, v in methods.items()
                                                if v.get("hole_mse") is not None}}
         out[name].update(_skip_gap([row for row in all_skip_rows if row["task"] == name], name))
     return out

@@ -189,12 +189,13 @@ def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
     runs = {name: [family_scores(c, families) for c in
                    (count if isinstance(count, list) else [count])]
             for name, count in counters.items()}
+    means = {name: mean_by_level(scores) for name, scores in runs.items()}
     table = {}
     for family, spec in families.items():
         row = {"levels": list(spec["levels"]), "unit": spec["unit"]}
         if "names" in spec:
             row["names"] = list(spec["names"])
-        row.update({name: mean_by_level(scores)[family] for name, scores in runs.items()})
+        row.update({name: mean[family] for name, mean in means.items()})
         row["std"] = {name: [sample_std(level) for level in zip(*(s[family] for s in scores))]
                       for name, scores in runs.items() if len(scores) > 1}
         table[family] = row
