@@ -27,8 +27,8 @@ def test_saved_figures_record_width_and_fonts_and_print_scaled_to_their_slot(tmp
     assert 5.0 < record["width_in"] < 7.5  # cropped to what is drawn
     full = figure_text.printed_sizes("![](figures/a.png)", tmp_path)["a.png"]
     half = figure_text.printed_sizes("![](figures/a.png){: .half}", tmp_path)["a.png"]
-    assert full["min_pt"] == pytest.approx(8 * min(1, 7.0 / record["width_in"]))
-    assert half["min_pt"] == pytest.approx(8 * 0.48 * 7.0 / record["width_in"])
+    assert full["min_pt"] == pytest.approx(8 * min(1, plots.TEXT_WIDTH_IN / record["width_in"]))
+    assert half["min_pt"] == pytest.approx(8 * 0.48 * plots.TEXT_WIDTH_IN / record["width_in"])
     assert figure_text.illegible("![](figures/a.png){{: .half}}", tmp_path)  # too small
     assert not figure_text.illegible("![](figures/a.png)", tmp_path)
 
@@ -46,3 +46,19 @@ def test_log_axes_have_several_plain_labels(values):
     assert 2 <= len(labels) <= 8
     assert not any(mark in text for text in labels for mark in ("e", "×", "$"))
     plt.close(fig)
+
+
+def test_text_width_is_the_style_sheets_page_less_its_margins():
+    """Printed sizes assume figures fill :data:`plots.TEXT_WIDTH_IN`: A4's width less the
+    page's left and right margins, with no body margin taking more."""
+    import re
+
+    from bballs.core.files import project_root
+
+    css = (project_root() / "report" / "style.css").read_text(encoding="utf-8")
+    page = re.search(r"@page \{ size: A4; margin: ([\d.]+)mm ([\d.]+)mm ([\d.]+)mm ([\d.]+)mm", css)
+    assert page, "style.css must give the page margins in mm"
+    width_mm = 210 - float(page.group(2)) - float(page.group(4))
+    assert pytest.approx(width_mm / 25.4, abs=0.01) == plots.TEXT_WIDTH_IN
+    body = re.search(r"\nbody \{([^}]*)\}", css).group(1)
+    assert re.search(r"\bmargin: 0;", body), "the body's default margin would narrow the text"

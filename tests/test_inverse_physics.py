@@ -14,6 +14,7 @@ from bballs.physics_model import inverse_predictor as ipred
 from bballs.physics_model import physics_encoder as pe
 from bballs.physics_model import system_identification as sysid
 from bballs.training.checkpoints import CheckpointError
+from bballs.training.loop import TrainConfig
 
 # the generator's constants in pixels (1 box unit = 3.2 pixels, pixel i centred at i + 0.5)
 TRUE = {"radius": 3.84, "box": 32.0, "exponent": 4.0, "offset": 0.5, "speed": 1.6}
@@ -139,8 +140,9 @@ def test_encoder_outputs_states_and_trains(sequences):
     assert state.position.shape == (8, 3, 2) and state.present.sum() == counts.sum()
     constants = ip.WorldConstants(**TRUE)
     labelled = pe.pseudo_labels(x, counts, constants)
-    history = pe.train_encoder(encoder, x, counts, constants, labels=labelled, epochs=2,
-                               batch_size=4, progress=False)
+    recipe = TrainConfig(epochs=2, batch_size=4, lr=2e-3)
+    history = pe.train_encoder(encoder, x, counts, constants, recipe, labels=labelled,
+                               progress=False)
     assert len(history) == 2 and all(np.isfinite(history))
 
 
@@ -148,7 +150,8 @@ def test_predictor_checkpoint_is_reused_and_loaded_and_retrained_on_other_data(
         sequences, tmp_path, capsys):
     frames, labels, _ = sequences
     config = ipred.InverseConfig(sysid_sequences=8, sysid_rounds=1, sysid_steps=5,
-                                 encoder_epochs=1, wall_spans=())
+                                 encoder=ipred.ENCODER_RECIPE.for_run(0, quick=True),
+                                 wall_spans=())
     path = tmp_path / "inverse.pt"
     trained = ipred.train(frames[:16], labels[:16], config, path, progress=False)
     again = ipred.train(frames[:16], labels[:16], config, path, progress=False)
@@ -172,7 +175,8 @@ def test_checkpoint_of_the_first_layout_is_reused_and_loaded(sequences, tmp_path
     helpers (fingerprint inside ``info``) are read through ``upgrade_checkpoint``."""
     frames, labels, _ = sequences
     config = ipred.InverseConfig(sysid_sequences=8, sysid_rounds=1, sysid_steps=5,
-                                 encoder_epochs=1, wall_spans=())
+                                 encoder=ipred.ENCODER_RECIPE.for_run(0, quick=True),
+                                 wall_spans=())
     path = tmp_path / "inverse.pt"
     trained = ipred.train(frames[:16], labels[:16], config, path, progress=False)
     state = torch.load(path, weights_only=True)
@@ -189,6 +193,25 @@ def test_checkpoint_of_the_first_layout_is_reused_and_loaded(sequences, tmp_path
     torch.save({"constants": state["constants"]}, path)  # neither layout
     with pytest.raises(CheckpointError, match="not a checkpoint"):
         ipred.load(path)
+
+
+def test_configuration_of_the_first_layout_reads_as_the_same_recipe():
+    """Fingerprints recorded when the encoder's epochs were a setting of their own (batch 64
+    and learning rate 2e-3 fixed in the loop) match today's recipe with those values."""
+    today = ipred.InverseConfig(seed=1, sysid_sequences=128, tag="variant",
+                                encoder=TrainConfig(epochs=5, batch_size=64, lr=2e-3))
+    first = ("{'seed': 1, 'sysid_sequences': 128, 'sysid_rounds': 4, 'sysid_steps': 100, "
+             "'encoder_epochs': 5, 'wall_spans': (0.24, 0.06, 0.015), 'wall_placements': 3, "
+             "'speed_hypotheses': ('shared', 'per ball'), 'substep_hypotheses': (1, 2, 4, 8), "
+             "'radius_hypotheses': ('shared', 'per ball'), 'tag': 'variant'}")
+    assert ipred.upgrade_config_key(first) == ipred.config_key(today)
+    assert ipred.upgrade_config_key(ipred.config_key(today)) == ipred.config_key(today)
+    other = first.replace("'encoder_epochs': 5", "'encoder_epochs': 6")
+    assert ipred.upgrade_config_key(other) != ipred.config_key(today)
+    assert ipred.upgrade_config_key("not a configuration") == "not a configuration"
+    state = {"fingerprint": {"config": first, "n_train": 4}, "info": {}}
+    assert ipred.upgrade_checkpoint(state)["fingerprint"] == {"config": ipred.config_key(today),
+                                                              "n_train": 4}
 
 
 def test_residual_separates_sequences_the_world_explains_from_ones_it_cannot(sequences):

@@ -66,17 +66,22 @@ def test_benchmark_rows_of_another_configuration_are_left_out(dataset_dir, tmp_p
 
     from bballs.core.files import output_paths, update_results
     from bballs.data.identity import data_source
-    from bballs.physics_model.inverse_predictor import InverseConfig
+    from bballs.physics_model import inverse_predictor as ipred
     from bballs.tasks import task7_bench
 
     paths = output_paths(tmp_path)
-    config = InverseConfig()
-    rows = [{"seed": 0, "config": task7_bench.config_key(replace(config, seed=0))},
+    config = ipred.InverseConfig()
+    first_layout = ipred.config_key(replace(config, seed=2)).replace(
+        "'encoder': {'epochs': 15, 'batch_size': 64, 'lr': 0.002, 'weight_decay': 0.0, "
+        "'seed': 0, 'tag': ''}", "'encoder_epochs': 15")
+    assert "encoder_epochs" in first_layout
+    rows = [{"seed": 0, "config": ipred.config_key(replace(config, seed=0))},
+            {"seed": 2, "config": first_layout},
             {"seed": 1, "config": "an older configuration"}]
     results = paths.results / task7_bench.RESULTS_FILE
     update_results(results, "data_source", data_source(dataset_dir))
     update_results(results, "rows", rows)
-    assert task7_bench.recorded_rows(paths, dataset_dir, config) == rows[:1]
+    assert task7_bench.recorded_rows(paths, dataset_dir, config) == rows[:2]
     assert task7_bench.recorded_rows(paths, dataset_dir) == rows
     assert task7_bench.describe_runs([], 3) == "seed 3, this notebook's run"
     assert "mean over seeds 0 of" in task7_bench.describe_runs(rows[:1], 0)

@@ -11,8 +11,9 @@ and the fitted states are simulated forward and rendered.
 
 from __future__ import annotations
 
+import ast
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +30,22 @@ from bballs.training.checkpoints import (
     read_checkpoint,
     save_checkpoint,
 )
-from bballs.training.loop import seed_everything
+from bballs.training.loop import TrainConfig, seed_everything
+
+#: The state encoder's training recipe (its seed is the :class:`InverseConfig`'s).
+ENCODER_RECIPE = TrainConfig(epochs=15, batch_size=64, lr=2e-3)
 
 
 @dataclass(frozen=True)
 class InverseConfig:
-    """Training settings; ``seed`` picks the system-identification subset and seeds the rest."""
+    """Training settings: system identification's, and the state encoder's recipe
+    (``encoder``); ``seed`` picks the system-identification subset and seeds the rest."""
 
     seed: int = 0
     sysid_sequences: int = 256
     sysid_rounds: int = 4
     sysid_steps: int = 100
-    encoder_epochs: int = 15
+    encoder: TrainConfig = ENCODER_RECIPE
     wall_spans: tuple[float, ...] = (0.24, 0.06, 0.015)
     wall_placements: int = 3
     # with "per ball", the constants are fitted with free velocities and the shared rule
@@ -56,7 +61,8 @@ class InverseConfig:
     def quick(cls, seed: int = 0) -> InverseConfig:
         """A smoke-test budget (seconds): few sequences, one round, one encoder epoch."""
         return cls(seed=seed, sysid_sequences=32, sysid_rounds=1, sysid_steps=5,
-                   encoder_epochs=1, wall_spans=(0.24,), wall_placements=1,
+                   encoder=ENCODER_RECIPE.for_run(0, quick=True), wall_spans=(0.24,),
+                   wall_placements=1,
                    substep_hypotheses=(2, 4), radius_hypotheses=("shared",), tag="quick")
 
 
@@ -65,7 +71,7 @@ SETTING_NAMES = {
     "sysid_sequences": "training sequences for system identification",
     "sysid_rounds": "rounds of joint fitting (states and constants)",
     "sysid_steps": "Adam steps per round",
-    "encoder_epochs": "state encoder epochs",
+    "encoder": "state encoder training",
     "wall_spans": "wall search spans (pixels)",
     "wall_placements": "wall placements at most",
     "speed_hypotheses": "speed hypotheses tried",
@@ -77,6 +83,9 @@ SETTING_NAMES = {
 def setting_rows(config: InverseConfig) -> list[dict[str, str]]:
     """The training settings of ``config`` in words, one row each (seed and tag left out)."""
     def text(value) -> str:
+        if isinstance(value, TrainConfig):
+            return (f"{value.epochs} epochs, batch {value.batch_size}, Adam with a one-cycle "
+                    f"schedule peaking at learning rate {value.lr:g}")
         return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
     return [{"setting": name, "value": text(getattr(config, field))}
@@ -148,7 +157,7 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
     configuration and training data (size and content digest) is reused (a finished one
     returns at once); one of other data is retrained with a line saying so.
     """
-    fingerprint = {"config": repr(asdict(config)), "n_train": len(frames),
+    fingerprint = {"config": config_key(config), "n_train": len(frames),
                    "shape": list(frames.shape[1:]), "data": array_digest(frames, counts)}
     saved = _load(checkpoint, fingerprint)
     seed_everything(config.seed)
@@ -171,11 +180,11 @@ def train(frames: np.ndarray, counts: np.ndarray, config: InverseConfig = Invers
         encoder.load_state_dict(saved["encoder"])
         print(f"reused {Path(checkpoint).name}: system identification "
               f"{info['sysid_seconds']:.0f} s, encoder {info['encoder_seconds']:.0f} s "
-              f"({config.encoder_epochs} epochs)")
+              f"({config.encoder.epochs} epochs)")
     else:
         started = time.perf_counter()
         pe.train_encoder(encoder, torch.as_tensor(frames), torch.as_tensor(counts), constants,
-                         epochs=config.encoder_epochs, seed=config.seed, progress=progress)
+                         replace(config.encoder, seed=config.seed), progress=progress)
         info["encoder_seconds"] = time.perf_counter() - started
         _save(checkpoint, fingerprint, constants, encoder, info)
     return InversePhysicsPredictor(constants, encoder, info, fingerprint)
@@ -251,13 +260,41 @@ def load(checkpoint: str | Path) -> InversePhysicsPredictor:
 STATES = ("constants", "encoder", "info")  # what a checkpoint of this model holds
 
 
+def config_key(config: InverseConfig) -> str:
+    """The configuration as recorded in a fingerprint or a benchmark row."""
+    return repr(asdict(config))
+
+
+#: The state encoder's batch and learning rate before they were part of its recipe.
+_FIRST_ENCODER = {"batch_size": 64, "lr": 2e-3}
+
+
+def upgrade_config_key(key: str) -> str:
+    """A :func:`config_key` of the first layout (``encoder_epochs`` where the encoder's recipe
+    now is) in today's, so checkpoints and benchmark rows recorded before keep matching."""
+    try:
+        settings = ast.literal_eval(key)  # plain values only
+    except (ValueError, SyntaxError):
+        return key  # not a recorded configuration: matches none
+    if not isinstance(settings, dict) or "encoder_epochs" not in settings:
+        return key
+    epochs = settings.pop("encoder_epochs")
+    return config_key(InverseConfig(**settings, encoder=TrainConfig(epochs, **_FIRST_ENCODER)))
+
+
 def upgrade_checkpoint(state: dict) -> dict:
-    """A checkpoint of the first layout (the fingerprint inside ``info``, no history) in the
-    training loop's layout, so checkpoints trained before it keep being reused."""
-    if "fingerprint" in state or "fingerprint" not in state.get("info", {}):
-        return state
-    info = {k: v for k, v in state["info"].items() if k != "fingerprint"}
-    return {**state, "fingerprint": state["info"]["fingerprint"], "history": {}, "info": info}
+    """A checkpoint of an earlier layout in today's, so checkpoints trained before keep being
+    reused: the fingerprint inside ``info`` with no history (first layout), and the encoder's
+    epochs as a setting of their own (:func:`upgrade_config_key`)."""
+    if "fingerprint" not in state and "fingerprint" in state.get("info", {}):
+        info = {k: v for k, v in state["info"].items() if k != "fingerprint"}
+        state = {**state, "fingerprint": state["info"]["fingerprint"], "history": {},
+                 "info": info}
+    fingerprint = state.get("fingerprint")
+    if isinstance(fingerprint, dict) and isinstance(fingerprint.get("config"), str):
+        state = {**state, "fingerprint": {**fingerprint,
+                                          "config": upgrade_config_key(fingerprint["config"])}}
+    return state
 
 
 def _save(path, fingerprint: dict, constants, encoder, info: dict) -> None:

@@ -29,6 +29,7 @@ from bballs.physics_model.inverse_physics import (
     fit_sequences,
     present_mask,
 )
+from bballs.training.loop import TrainConfig
 from bballs.training.loop import progress as progress_bar
 
 CENTRE = (tp.RESOLUTION - 1) / 2
@@ -103,25 +104,32 @@ def state_loss(state: State, labels: State, speed: Tensor | None) -> Tensor:
 
 
 def train_encoder(encoder: StateEncoder, frames: Tensor, counts: Tensor,
-                  constants: WorldConstants, labels: tuple[State, Tensor] | None = None,
-                  epochs: int = 15, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
+                  constants: WorldConstants, recipe: TrainConfig,
+                  labels: tuple[State, Tensor] | None = None,
                   n_input: int = 5, progress: bool = True) -> list[float]:
-    """Train ``encoder`` in place on sequences (N, T, 32, 32): input their first ``n_input``
-    frames, targets the ``labels`` from :func:`pseudo_labels` (computed if not given) and all T
-    frames; returns the mean loss per epoch."""
+    """Train ``encoder`` in place on sequences (N, T, 32, 32) with ``recipe`` (Adam under a
+    one-cycle schedule peaking at its learning rate): input their first ``n_input`` frames,
+    targets the ``labels`` from :func:`pseudo_labels` (computed if not given) and all T frames;
+    returns the mean loss per epoch.
+
+    Its own short loop rather than :func:`bballs.training.loop.fit`: each batch picks the
+    labelled sequences among its own, and the constants stay frozen inside the loss."""
     for p in constants.parameters():
         p.requires_grad_(False)
     labels, usable = labels or pseudo_labels(frames, counts, constants)
-    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
-    steps = epochs * -(-len(frames) // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
-    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=recipe.lr,
+                                 weight_decay=recipe.weight_decay)
+    batch = recipe.batch_size
+    steps = recipe.epochs * -(-len(frames) // batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, recipe.lr, total_steps=steps)
+    generator = torch.Generator().manual_seed(recipe.seed)
     history = []
-    for _ in progress_bar(range(epochs), desc="encoder", unit="epoch", disable=not progress):
+    for _ in progress_bar(range(recipe.epochs), desc="encoder", unit="epoch",
+                          disable=not progress):
         order = torch.randperm(len(frames), generator=generator)
         total = 0.0
-        for start in range(0, len(frames), batch_size):
-            index = order[start:start + batch_size]
+        for start in range(0, len(frames), batch):
+            index = order[start:start + batch]
             loss = _batch_loss(encoder, frames[index], counts[index], constants,
                                _select(labels, index[usable[index]]), usable[index], n_input)
             optimizer.zero_grad(set_to_none=True)

@@ -17,7 +17,7 @@ from bballs.metrics import CLASS_LABELS, as_numpy
 from bballs.reporting.tables import recipe_title
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
-TEXT_WIDTH_IN = 7.0  # A4 less the page margins of report/style.css
+TEXT_WIDTH_IN = 7.01  # A4 less the page margins of report/style.css (its body has none)
 #: font sizes of every figure: printed at its own size, its text sits between 7 pt and the
 #: report's body text (9.5 pt); figures wider than the page say so by scaling their own fonts
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
@@ -77,14 +77,14 @@ def _epochs(values: Sequence[float]) -> np.ndarray:
 def training_curves(history: Mapping[str, Sequence[float]], path=None,
                     title: str = "") -> plt.Figure:
     """Training and validation loss (and accuracy, when recorded) over epochs."""
-    panels = [("loss", "Cross-entropy loss")]
+    panels = [("loss", "Cross-entropy loss", 1.0)]
     if history.get("val_accuracy"):
-        panels.append(("accuracy", "Accuracy"))
+        panels.append(("accuracy", "Accuracy (%)", 100.0))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 2.8), squeeze=False)
-    for ax, (metric, label) in zip(axes[0], panels):
+    for ax, (metric, label, scale) in zip(axes[0], panels):
         for split, style, name in (("train", "o-", "training"), ("val", "s--", "validation")):
-            ax.plot(_epochs(history[f"{split}_{metric}"]), history[f"{split}_{metric}"], style,
-                    label=name)
+            values = history[f"{split}_{metric}"]
+            ax.plot(_epochs(values), scale * np.asarray(values), style, label=name)
         ax.set(xlabel="epoch", ylabel=label)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
@@ -225,21 +225,22 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     for ax, (family, row) in zip(axes.flat, table.items()):
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
                                              if k not in ("levels", "unit", "names", "std")):
-            ax.plot(row["levels"], accuracy, "o-", color=f"C{i}", label=name, ms=4)
+            percent = 100 * np.asarray(accuracy)
+            ax.plot(row["levels"], percent, "o-", color=f"C{i}", label=name, ms=4)
             if name in row.get("std", {}):  # ± one seed std
-                std = np.asarray(row["std"][name])
-                ax.fill_between(row["levels"], np.asarray(accuracy) - std,
-                                np.asarray(accuracy) + std, color=f"C{i}", alpha=0.2, lw=0)
+                std = 100 * np.asarray(row["std"][name])
+                ax.fill_between(row["levels"], percent - std, percent + std, color=f"C{i}",
+                                alpha=0.2, lw=0)
         if "names" in row:
             ax.set_xticks(row["levels"], row["names"])
             ax.set_xlim(-0.3, len(row["levels"]) - 0.7)
         ax.set_title(family, fontsize=9)
         ax.set_xlabel(row["unit"], fontsize=9)
-        ax.set_ylim(0, 1.03)
+        ax.set_ylim(0, 103)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
-        ax.set_ylabel("accuracy", fontsize=9)
+        ax.set_ylabel("accuracy (%)", fontsize=9)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     for ax in list(axes.flat)[len(table):]:
         ax.axis("off")

@@ -165,7 +165,7 @@ def _reidentified(record: dict) -> str:
         f"({s.get('inside_min_ssim_variant', 'see the table')}). {_ceilings(s)}"
         f"{_against_learnt(s)} The budget is smaller than the headline model's "
         f"({config.sysid_sequences} sequences for system identification, "
-        f"{config.encoder_epochs} encoder epochs), so the row of our own files can sit below "
+        f"{config.encoder.epochs} encoder epochs), so the row of our own files can sit below "
         f"the headline: the PSNR of the mean MSE is set by the few sequences not fitted "
         f"exactly.")
     return f"{text}\n\n{declared_table(record['tables']['task7_reidentified'])}"

@@ -4,7 +4,7 @@ scores and long roll-out quality, per seed."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +49,7 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
             "train_seconds": train_seconds,
             "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
             "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units(),
-            "constants_text": predictor.constants.describe(), "config": config_key(config)}
-
-
-def config_key(config: ipred.InverseConfig) -> str:
-    """The configuration a benchmark row was trained with, as recorded in the row."""
-    return repr(asdict(config))
+            "constants_text": predictor.constants.describe(), "config": ipred.config_key(config)}
 
 
 RESULTS_FILE = "task7_physics.json"
@@ -73,7 +68,8 @@ def recorded_rows(paths: OutputPaths, data_dir: str | Path,
                   "`python -m bballs bench-physics` computes it for these files")
         return []
     if config is not None:
-        same = [r for r in rows if r.get("config") == config_key(replace(config, seed=r["seed"]))]
+        same = [r for r in rows if ipred.upgrade_config_key(r.get("config", "{}"))
+                == ipred.config_key(replace(config, seed=r["seed"]))]
         if len(same) < len(rows):
             print(f"{len(rows) - len(same)} recorded physics-model benchmark row(s) were trained "
                   "with another configuration and are left out; `python -m bballs "

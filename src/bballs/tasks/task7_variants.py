@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bballs.core.files import OutputPaths, read_results, update_results
@@ -36,7 +37,8 @@ def reidentify_config(seed: int = 0) -> ipred.InverseConfig:
     """The physics model's configuration for re-identification on a variant: the default,
     identified on half as many sequences and with a shorter encoder training (the encoder only
     gives the first guess)."""
-    return ipred.InverseConfig(seed=seed, sysid_sequences=128, encoder_epochs=5, tag="variant")
+    return ipred.InverseConfig(seed=seed, sysid_sequences=128, tag="variant",
+                               encoder=replace(ipred.ENCODER_RECIPE, epochs=5))
 
 
 def reidentified_model(name: str, paths: OutputPaths | None, config: ipred.InverseConfig,
