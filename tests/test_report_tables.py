@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
+from bballs.models.improved import FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.reporting import prediction_plots as pplots
 from bballs.reporting.report import _against_learnt, _reidentified
@@ -39,8 +40,10 @@ def test_model_table_speaks_of_the_assignments_tables_in_words():
     rows = {row["model"]: row for row in model_rows([BallCounter, UNet])}
     assert set(rows) == {"baseline CNN", "baseline U-Net"}
     assert rows["baseline CNN"]["what"].startswith("The assignment's Table 2:")
-    assert rows["baseline CNN"]["settings"] == "classes 3"
-    assert rows["baseline U-Net"]["settings"] == "input frames 5; output frames 5"
+    assert rows["baseline CNN"]["settings"] == "3 output classes"
+    assert rows["baseline U-Net"]["settings"] == "5 input frames; 5 output frames"
+    predictor = model_rows([FramePredictor])[0]["settings"]
+    assert predictor.endswith("32, 64, 128 channels per level; without the physics prior")
     assert plain_text("Table 3's U-Net with :class:`~a.b.FramePredictor` inside") == (
         "The assignment's Table 3 U-Net with frame predictor inside")
 
@@ -61,19 +64,32 @@ def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_syste
     rows = part2_task7.physics_rows(_Physics(), bench, _scores(0.9), _scores(0.91), final, 0,
                                     learnt)
     assert [r["seeds"] for r in rows] == [1, 1, 3, 1]
-    assert rows[0]["variant"] == "physics model, counts read from frames"
+    assert rows[0]["variant"] == "physics model (counts read from the frames)"
     assert rows[0]["ssim_mean"] == 0.91 and "(seed 0)" in rows[0]["change"]
     assert rows[2]["ssim_mean"] == pytest.approx(0.91) and rows[2]["ssim_std"] > 0
     assert part2_task7.seeds_row(rows) is rows[2]
     assert (rows[-1]["parameters"], rows[-1]["train_seconds"]) == (15, 7.0)  # both models
     assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
     same = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.9), final, 0)
-    assert [r["variant"] for r in same] == ["physics model, counts read from frames or the "
-                                            "file's", "final system (gated)"]
+    assert [r["variant"] for r in same] == ["physics model (counts read from the frames)",
+                                            "final system (gated)"]
+    assert "the file's ball counts give the same scores" in same[0]["change"]
     assert part2_task7.seeds_row(same) is same[0]
     table = declared_table(prediction.declare_table(same, prediction.TASK7_COLUMNS))
-    assert "| physics model, counts read from frames or the file's | — |" in table
+    assert "| physics model (counts read from the frames) | — |" in table
     assert "| 10 | 5.0 |" in table  # parameters, then seconds with one decimal like every time
+
+
+def test_task7_summary_names_each_row_by_its_role_in_the_answer():
+    rows = [{"variant": name, **_scores(0.9)} for name in
+            ("classical predictor", "final system (gated)", "baseline U-Net", "last frame",
+             "physics model (counts read from the frames)")]
+    summary = part2_task7.summary_rows(rows)
+    assert [r["variant"] for r in summary] == [
+        "last frame repeated (baseline)", "baseline U-Net, Task 6 (baseline)",
+        "physics model, counts read from the frames (model-based reference)",
+        "gated system: physics model, else the learnt network"]  # no learnt row given
+    assert rows[0]["variant"] == "classical predictor"  # the rows given are not changed
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:

@@ -156,7 +156,8 @@ def _column_values(table: list[dict], key: str) -> list[float]:
 
 def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str]) -> str:
     def number(value: float, std: bool = False) -> str:
-        text = f"{100 * value:.1f}" if percent else fmt(value, std)
+        seconds = key.endswith("seconds")  # one format for every time, one decimal
+        text = f"{100 * value:.1f}" if percent else f"{value:,.1f}" if seconds else fmt(value, std)
         return text[1:] if re.fullmatch(r"-0[.0]*", text) else text  # no "-0.0"
 
     if f"{key}_mean" in row:
@@ -202,10 +203,13 @@ MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "FramePredictor": "frame predictor",
                 "PhysicsPriorPredictor": "physics-prior predictor",
                 "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder"}
-#: A model's constructor arguments in words (the report's model table).
-SETTING_WORDS = {"n_classes": "classes", "in_frames": "input frames",
-                 "out_frames": "output frames", "n_frames": "input frames", "width": "width",
-                 "widths": "widths", "prior": "physics prior"}
+#: A model's constructor arguments in words (the report's model table): a phrase around the
+#: value, and for a yes/no argument the phrase for each answer.
+SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
+                 "out_frames": "{} output frames", "n_frames": "{} input frames",
+                 "width": "{} channels in the first layer",
+                 "widths": "{} channels per level"}
+SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}
 
 
 def model_title(model: type) -> str:
@@ -239,12 +243,12 @@ def plain_text(text: str) -> str:
 
 
 def _setting(name: str, value) -> str:
-    """A constructor argument in words: ``in_frames=5`` -> "input frames 5"."""
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    elif isinstance(value, tuple):
+    """A constructor argument in words: ``in_frames=5`` -> "5 input frames"."""
+    if name in SETTING_CHOICES:
+        return SETTING_CHOICES[name][0 if value else 1]
+    if isinstance(value, tuple):
         value = ", ".join(map(str, value))
-    return f"{SETTING_WORDS.get(name, name.replace('_', ' '))} {value}"
+    return SETTING_WORDS.get(name, name.replace("_", " ") + " {}").format(value)
 
 
 def model_rows(classes: Sequence[type]) -> list[dict]:

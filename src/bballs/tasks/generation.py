@@ -331,7 +331,7 @@ def frechet_table(rows) -> dict:
     labels = {degradation_key(kind, level): degradation_label(kind, level)
               for kind, levels in DEGRADATIONS.items() for level in levels}
     return {"columns": FRECHET_COLUMNS, "percent": ["valid"],
-            "significant": ["fd", "fd_over_floor"],
+            "decimals": {"fd": 3, "fd_over_floor": 1},  # one fixed format per column
             "rows": [{**row, "set": labels.get(row["key"], row["set"])} for row in rows]}
 
 

@@ -71,7 +71,8 @@ def _run_entry(run: TrainedNetwork, data: Data) -> dict:
 def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
                    repeats: Sequence[dict[str, dict[str, TrainedNetwork]]] = ()) -> Study:
     """Test scores of every network (per skip type; those of further seeds, ``repeats``, under
-    ``repeats``) and, per task, of the selected network (first seed) against the baselines."""
+    ``repeats``) and, per task, of the selected network (mean and std over the seeds,
+    :func:`network_scores`) against the baselines."""
     study = Study()
     for name, by_skip in runs.items():
         study.skips[name] = {}
@@ -80,11 +81,18 @@ def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
                 _run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
         best = study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
         baselines = score_baselines(name, data)
-        study.tasks[name] = {cond: {"network": {**study.skips[name][best]["scores"][cond],
+        study.tasks[name] = {cond: {"network": {**network_scores(study.skips[name][best], cond),
                                                 "parameter": skip_phrase(best)}, **methods}
                              for cond, methods in baselines.items()}
         study.titles[name] = condition_titles(name)
     return study
+
+
+def network_scores(entry: dict, condition: str) -> dict:
+    """One network's scores on ``condition``: each the mean over its seeds (the entry and its
+    ``repeats``), with ``<score>_mean``, ``<score>_std`` and ``seeds`` (:func:`seed_row`)."""
+    per_seed = [run["scores"][condition] for run in (entry, *entry.get("repeats", []))]
+    return seed_row(per_seed, [k for k, v in per_seed[0].items() if v is not None])
 
 
 # --- tables and the results section -------------------------------------------------------------
@@ -138,28 +146,20 @@ def task_rows(study: Study, names: tuple[str, ...]) -> list[dict]:
     return [{"task": name, "task_title": task(name).title, "condition": study.titles[name][cond],
              "method": METHOD_TITLES[method],
              **{k: v for k, v in scores.items() if k != "parameter"},
-             **({"background_text": background_text(scores["background"])}
-                if "background" in scores else {}),
              "parameter": (skip_phrase(study.selected[name]) if method == "network"
                            else scores.get("parameter", ""))}
             for name in names for cond, methods in study.tasks[name].items()
             for method, scores in methods.items()]
 
 
-def background_text(value: float) -> str:
-    """The mean output on background pixels for a table: four decimals, "< 0.0001" below
-    that, "0" when exact (one plain format for values from 10⁻⁷ to 0.1)."""
-    if value == 0:
-        return "0"
-    return "<\u00a00.0001" if abs(value) < 1e-4 else f"{value:.4f}"
-
-
 RESTORE_COLUMNS = {"condition": "corruption", "method": "method", "parameter": "parameter",
                    "psnr": "PSNR (dB)", "ssim": "SSIM", "mse": "MSE (×10⁻³)",
-                   "background_text": "background"}  # the captions name the PSNR convention
+                   "background": "background (×10⁻³)"}  # the captions name the PSNR convention
 INPAINT_COLUMNS = {**RESTORE_COLUMNS, "hole_mse": "MSE in hole (×10⁻³)"}
-IN_THOUSANDTHS = dict.fromkeys(("mse", "hole_mse", "val_loss"), MSE_FACTOR)  # in 10⁻³
-#: Every MSE and validation loss in 10⁻³ with two decimals (3.93 ± 0.28), in every table.
+IN_THOUSANDTHS = dict.fromkeys(("mse", "hole_mse", "val_loss", "background"),
+                               MSE_FACTOR)  # in 10⁻³
+#: Every MSE, validation loss and background level in 10⁻³ with two decimals (3.93 ± 0.28),
+#: in every table.
 THOUSANDTHS = {"scale": IN_THOUSANDTHS, "decimals": {field: 2 for field in IN_THOUSANDTHS}}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "iou": "IoU"}
 SEGMENT_COLUMNS = {"task_title": "task", "condition": "input", "method": "method",
@@ -251,9 +251,9 @@ def _skip_gap(rows: list[dict], name: str) -> dict:
 
 
 def headline(study: Study) -> dict[str, dict[str, dict]]:
-    """Per task and condition: the network's primary score (PSNR or IoU; first seed, and its
-    mean and std over the seeds as ``network_mean`` / ``network_std``), the best classical
-    baseline's (not "input"; deterministic), the margin network - baseline (first seed;
+    """Per task and condition: the network's primary score (PSNR or IoU; its mean over the
+    seeds, also as ``network_mean``, and their std as ``network_std``), the best classical
+    baseline's (not "input"; deterministic), the margin network - baseline (the mean;
     positive: network better) and, for in-painting, each method's MSE in the hole in 10⁻³
     (``hole_mse_e3``); per task also the spread of the decisive measure over the skip
     types (:func:`_skip_gap`)."""

@@ -107,7 +107,9 @@ def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
 
 
 PHYSICS_CHANGE = "learnt world constants + state encoder, fitted state simulated and rendered"
-MEAN_OF_SEEDS = "physics model, file's ball counts (mean of seeds)"
+READ_COUNTS = "physics model (counts read from the frames)"
+MEAN_OF_SEEDS = "physics model (the file's ball counts, mean of seeds)"
+GATED = "final system (gated)"
 
 
 def seeds_row(rows: list[dict]) -> dict:
@@ -124,16 +126,14 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
     -m bballs bench-physics``, if run), and the gated final system, whose cost is the physics
     model's plus the learnt network's (``learnt_cost``: its parameters and training seconds)."""
     cost = {"parameters": physics_model.parameters, "train_seconds": physics_model.train_seconds}
-    read = table_row("physics model, counts read from frames", f"{PHYSICS_CHANGE} (seed {seed})",
-                     physics_scores, **cost)
-    given = table_row("physics model, file's ball counts",
+    read = table_row(READ_COUNTS, f"{PHYSICS_CHANGE} (seed {seed})", physics_scores, **cost)
+    given = table_row("physics model (the file's ball counts)",
                       f"the same model given the file's ball counts (seed {seed})",
                       given_counts, **cost)
     rows = [read, given]
     if table_metrics(physics_scores) == table_metrics(given_counts):
-        rows = [{**read, "variant": "physics model, counts read from frames or the file's",
-                 "change": f"{PHYSICS_CHANGE}; on seed {seed} the counts read from the frames "
-                           "give the same scores as the file's"}]
+        rows = [{**read, "change": f"{PHYSICS_CHANGE}; on seed {seed} the file's ball counts "
+                                   "give the same scores"}]
     if bench_rows:
         mean = {"variant": MEAN_OF_SEEDS,
                 "change": f"the same, mean ± std over seeds "
@@ -150,6 +150,26 @@ def _system_row(final_scores: dict, seed: int, physics_cost: dict,
     cost = {key: physics_cost[key] + learnt_cost[key] for key in physics_cost} if (
         learnt_cost) else {}
     share = final_scores["physics_share"]
-    return table_row("final system (gated)",
+    return table_row(GATED,
                      f"physics model where its fit explains the inputs ({share:.0%} of the "
                      f"sequences), else the learnt network (seed {seed})", final_scores, **cost)
+
+
+#: The Task 7 answer in one table: each row of the full table by its role in the answer.
+SUMMARY_ROLES = {"last frame": "last frame repeated (baseline)",
+                 "baseline U-Net": "baseline U-Net, Task 6 (baseline)",
+                 "predictor+sym+time+bce (Task 6 budget)":
+                     "learnt network, Task 6 budget (main result)",
+                 READ_COUNTS: "physics model, counts read from the frames (model-based reference)",
+                 GATED: "gated system: physics model, else the learnt network"}
+SUMMARY_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
+                   "seeds": "seeds", "parameters": "params", "train_seconds": "train\u00a0s"}
+
+
+def summary_rows(task7_rows: list[dict]) -> list[dict]:
+    """The rows of the full Task 7 table (:func:`reference_rows`, the learnt sweep's summary,
+    :func:`physics_rows`) that answer the task, in :data:`SUMMARY_ROLES`' order and named by
+    their role; a row the table lacks is left out."""
+    by_name = {row["variant"]: row for row in task7_rows}
+    return [{**by_name[name], "variant": role} for name, role in SUMMARY_ROLES.items()
+            if name in by_name]
