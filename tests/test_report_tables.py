@@ -9,15 +9,13 @@ import pytest
 from bballs.models.improved import FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.reporting import prediction_plots as pplots
-from bballs.reporting.report import _against_learnt, _reidentified
-from bballs.reporting.tables import (
-    declared_table,
-    mark_long_tables,
-    markdown_table,
+from bballs.reporting.project1_report import (
+    _against_learnt,
+    _reidentified,
     model_rows,
     plain_text,
-    scaled,
 )
+from bballs.reporting.tables import declared_table, mark_long_tables, markdown_table, scaled
 from bballs.tasks import part2_task7, prediction, task7_variants
 
 matplotlib.use("Agg")

@@ -111,3 +111,11 @@ def test_only_values_of_the_sweeps_fall_back_to_n_a():
     assert from_sweeps("table[task4_robustness]") and from_sweeps("table[skips]")
     assert not from_sweeps("part1[spec][test_accuracy]")
     assert not from_sweeps("part2[physics_model][ssim]")
+
+
+def test_each_present_assignments_report_finds_its_table_maker():
+    from bballs.core.assignments import present
+    from bballs.core.files import project_root
+
+    for assignment in present(project_root()):
+        assert callable(REPORTS[assignment.report].table_maker())

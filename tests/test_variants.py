@@ -80,7 +80,7 @@ def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):
     assert summary["inside_worst_variant"] == "4 sub-steps per frame"
     assert summary["inside_min_psnr_of_mse"] == rows[0]["physics_model"]["psnr_of_mse"]
     assert {"vs_learnt_ssim", "vs_physics_psnr_of_mse"} <= set(summary)
-    from bballs.reporting.report import _reidentified
+    from bballs.reporting.project1_report import _reidentified
 
     section = _reidentified(task7_variants.reidentified_record(rows))
     assert "world identified" in section and "4 sub-steps per frame" in section

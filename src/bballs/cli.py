@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import logging
 import os
 import signal
@@ -16,6 +18,16 @@ from bballs.data import dataset as bdata
 
 DEFAULT_DATA_DIR = project_root() / "data"
 REPORT_NAMES = tuple(a.report for a in ASSIGNMENTS)
+#: Modules that add one assignment's own commands (``add_commands``) and data checks
+#: (``check_data``): each is loaded when its code is present, and the other assignment's
+#: hand-in archive leaves it out.
+ASSIGNMENT_COMMANDS = ("bballs.cli_project1",)
+
+
+def assignment_commands() -> list:
+    """The modules of :data:`ASSIGNMENT_COMMANDS` this checkout holds."""
+    return [importlib.import_module(name) for name in ASSIGNMENT_COMMANDS
+            if importlib.util.find_spec(name) is not None]
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -34,30 +46,12 @@ def cmd_check_data(args: argparse.Namespace) -> int:
     report = check_folder(args.dir)
     print(format_report(report))
     found = problems(report)
-    if args.physics_sequences > 0:
-        print()
-        found += _physics_check(report.file(bdata.PART2_SEQUENCES), args)
+    for commands in assignment_commands():
+        found += commands.check_data(report, args)
     print(f"\nchecked in {time.perf_counter() - started:.1f} s")
     for line in found:
         print(f"problem: {line}")
     return 1 if found else 0
-
-
-def _physics_check(part2, args: argparse.Namespace) -> list[str]:
-    """Print the physics fit of the Part 2 file; a failure becomes a problem line."""
-    from bballs.physics_model.check import check_physics, format_physics
-
-    if not part2.usable:
-        print("Physics model fit: skipped (the Part 2 file is not usable)")
-        return []
-    try:
-        check = check_physics(part2.frames, part2.labels, args.physics_sequences, args.seed)
-    except Exception as error:  # odd data must give a problem line, not a traceback
-        if os.environ.get("BBALLS_TRACEBACK"):
-            raise
-        return [f"physics check failed on {part2.path}: {type(error).__name__}: {error}"]
-    print(format_physics(check))
-    return []
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -66,31 +60,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
               force=args.force)
     _author_warning()
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from bballs.tasks.loop_benchmark import run
-
-    run(args.data, samples=args.samples, repeats=args.repeats)
-    return 0
-
-
-def cmd_experiments(args: argparse.Namespace) -> int:
-    from bballs.core.files import output_paths
-    from bballs.tasks import part1_task4, part2_recipes
-    from bballs.training import experiments
-
-    experiment = {e.name: e for e in (part1_task4.TASK4, part2_recipes.TASK5,
-                                      part2_recipes.TASK7)}[args.task]
-    if args.only:
-        experiment = experiments.restricted(experiment, args.only)
-    context = experiments.Context(output_paths(args.output), args.data, args.quick)
-    started = time.perf_counter()
-    rows = experiments.sweep(experiment, context, tuple(args.seeds), args.ablation_seeds,
-                             args.force)
-    print(f"{experiment.name}: {len(rows)} rows in {experiment.results_file(context.paths)} "
-          f"({time.perf_counter() - started:.0f} s)")
     return 0
 
 
@@ -140,26 +109,6 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_physics(args: argparse.Namespace) -> int:
-    from bballs.core.files import output_paths
-    from bballs.tasks.task7_bench import run
-
-    if args.variants:
-        import torch
-
-        from bballs.tasks import task7_variants
-
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        task7_variants.run(args.data, output_paths(args.output), seed=args.seeds[0],
-                           names=tuple(args.only or task7_variants.VARIANTS),
-                           reidentify=not args.no_reidentify)
-        return 0
-    run(args.data, seeds=tuple(args.seeds), paths=output_paths(args.output), n_long=args.long,
-        threads=args.threads)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bballs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -173,9 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check-data", help="what each dataset file holds, train-vs-test shift, physics fit")
     check.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
                        help="folder with the three .npz files (default: the project's data/)")
-    check.add_argument("--physics-sequences", type=int, default=64, metavar="N",
-                       help="Part 2 sequences for the physics fit (default 64; 0 skips it)")
-    check.add_argument("--seed", type=int, default=0, help="seed of that sample (default 0)")
+    check.add_argument("--seed", type=int, default=0, help="seed of any sample it draws "
+                                                            "(default 0)")
     check.set_defaults(run=cmd_check_data)
 
     rep = commands.add_parser("reproduce", help="data, then every notebook executed headless")
@@ -187,23 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true",
                      help="delete the checkpoints first and retrain everything")
     rep.set_defaults(run=cmd_reproduce)
-
-    exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4, 5 or 7")
-    exp.add_argument("task", choices=("task4", "task5", "task7"),
-                     help="task4: counting ablation; task5: U-Net skips; task7: prediction")
-    exp.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    exp.add_argument("--quick", action="store_true", help="small subset and 1 epoch")
-    exp.add_argument("--ablation-seeds", type=int, default=None,
-                     help="seeds per non-final variant (default: all for task4, 1 for task7; "
-                          "the final recipe always gets all)")
-    exp.add_argument("--force", action="store_true",
-                     help="retrain every run from scratch and replace its row")
-    exp.add_argument("--only", nargs="+", metavar="VARIANT",
-                     help="run just these variants (names as in the ablation table)")
-    exp.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
-    exp.add_argument("--output", type=Path, default=None,
-                     help="folder for results/ and checkpoints/ (default: the project)")
-    exp.set_defaults(run=cmd_experiments)
 
     report = commands.add_parser(
         "report", help="build report/report.pdf and report/lab3_report.pdf from results/, figures/")
@@ -236,34 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--out", type=Path, default=None,
                          help="zip path, with one --assignment (default dist/)")
     package.set_defaults(run=cmd_package)
+    for module in assignment_commands():
+        module.add_commands(commands, check)
 
-    bench = commands.add_parser("bench", help="time fit() against a bare loop, one Part 2 epoch")
-    bench.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
-    bench.add_argument("--samples", type=int, default=None,
-                       help="use only the first N training sequences (default: all 4000)")
-    bench.add_argument("--repeats", type=int, default=1, help="report the best of N runs")
-    bench.set_defaults(run=cmd_bench)
-
-    phys = commands.add_parser("bench-physics",
-                               help="Task 7: train (or reuse) and score the inverse-graphics "
-                                    "physics predictor on 3 seeds")
-    phys.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="dataset folder")
-    phys.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    phys.add_argument("--output", type=Path, default=None,
-                      help="folder for results/ and checkpoints/ (default: the project); "
-                           "finished checkpoints are reused")
-    phys.add_argument("--long", type=int, default=300, help="long roll-out sequences")
-    phys.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    phys.add_argument("--variants", action="store_true",
-                      help="instead: sequence files from generator variants, the models of the "
-                           "first seed without retraining, then the physics model identified "
-                           "again on each variant (results/task7_variants.json)")
-    phys.add_argument("--no-reidentify", action="store_true",
-                      help="with --variants: skip identifying the physics model on each variant")
-    phys.add_argument("--only", nargs="+", metavar="VARIANT", default=None,
-                      help="with --variants: just these variants (their rows replace the "
-                           "recorded ones, the other rows are kept)")
-    phys.set_defaults(run=cmd_bench_physics)
     return parser
 
 

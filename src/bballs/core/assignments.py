@@ -35,7 +35,20 @@ class Assignment:
 PROJECT1 = Assignment(
     "project1", ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb"), "report",
     ("part1.json", "part2.json"), "code.zip",
-    ("notebooks/01_*", "notebooks/02_*", "report/report.md"))
+    ("notebooks/01_*", "notebooks/02_*", "report/report.md", "src/bballs/cli_project1.py",
+     "src/bballs/physics_model/*", "src/bballs/tasks/part1_task4.py",
+     "src/bballs/tasks/part2_*.py", "src/bballs/tasks/task7_*.py",
+     "src/bballs/tasks/robustness.py", "src/bballs/tasks/rollout.py",
+     "src/bballs/tasks/prediction.py", "src/bballs/tasks/counting.py",
+     "src/bballs/tasks/loop_benchmark.py", "src/bballs/training/experiments.py",
+     "src/bballs/models/spec.py", "src/bballs/models/unet_variants.py",
+     "src/bballs/data/augment.py", "src/bballs/data/variants.py",
+     "src/bballs/classical/counting.py", "src/bballs/reporting/prediction_plots.py",
+     "src/bballs/reporting/project1_report.py", "tests/test_inverse_physics.py",
+     "tests/test_torch_physics.py", "tests/test_part2_task7.py", "tests/test_variants.py",
+     "tests/test_improvements.py", "tests/test_robustness.py", "tests/test_sweep_cache.py",
+     "tests/test_unet_variants.py", "tests/test_models.py", "tests/test_training.py",
+     "tests/test_shifts.py", "tests/test_report_tables.py"))
 LAB3 = Assignment(
     "lab3", ("03_autoencoders.ipynb", "04_image_to_image.ipynb", "05_generative_models.ipynb"),
     "lab3_report", ("lab3.json",), "lab3_code.zip",

@@ -14,7 +14,6 @@ from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.core.files import atomic_path, update_results
 from bballs.metrics import CLASS_LABELS, as_numpy
-from bballs.reporting.tables import recipe_title
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
 TEXT_WIDTH_IN = 7.01  # A4 less the page margins of report/style.css (its body has none)
@@ -192,7 +191,7 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     words, accuracies in percent."""
     scale = 100.0 if "accuracy" in metric else 1.0
     digits = 1 if scale > 1 else 3
-    names = [recipe_title(row["variant"]) for row in table]
+    names = [row.get("title") or row["variant"] for row in table]
     means = scale * np.array([row[f"{metric}_mean"] for row in table])
     stds = seed_std(table, metric, scale)
     reference = {name: scale * value for name, value in (reference or {}).items()}

@@ -8,17 +8,17 @@ and ``results/lab3.json``).
 The Markdown source holds placeholders in Python's format syntax, e.g.
 ``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
 A value that is not there stops the build with the list of missing fields (``allow_missing``
-prints them as "n/a" instead); ``{...:title}`` prints a recipe's identifier as its name in words
-and ``{...:sci}`` a number with its power of ten written out. Tables are generated from the
-same files (``{table[task4]}``, ...). The author block is read from ``report/author.ini``. The
-PDF is written to a temporary file and renamed, so an interrupted build never leaves a broken
-``report.pdf``. Until
-``report/author.ini`` is filled (``python -m bballs author``), every page carries a banner.
+prints them as "n/a" instead); ``{...:sci}`` prints a number with its power of ten written out.
+Tables are generated from the same files (``{table[task4]}``, ...). The author block is read
+from ``report/author.ini``. The PDF is written to a temporary file and renamed, so an
+interrupted build never leaves a broken ``report.pdf``. Until ``report/author.ini`` is filled
+(``python -m bballs author``), every page carries a banner.
 """
 
 from __future__ import annotations
 
 import _string
+import importlib
 import re
 import string
 from collections.abc import Callable
@@ -29,26 +29,9 @@ from typing import Any
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.core.machine import machine_line
 from bballs.data.identity import describe_source
-from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
-from bballs.models.spec import BallCounter, UNet
-from bballs.models.unet_variants import UNetConcat, UNetNoSkip
-from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
-from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
-from bballs.reporting.tables import (
-    declared_table,
-    declared_tables,
-    format_number,
-    in_mse_unit,
-    mark_long_tables,
-    markdown_table,
-    model_rows,
-    procedure_rows,
-    recipe_rows,
-    recipe_title,
-)
-from bballs.tasks import part1_task4, part2_recipes, task7_variants
+from bballs.reporting.tables import format_number, in_mse_unit, mark_long_tables
 
 REPORT_DIR = "report"
 MISSING = "n/a"
@@ -96,8 +79,6 @@ class _TolerantFormatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "sci" and isinstance(value, (int, float)):  # 2.7×10⁻⁵, never e-05
             return format_number(float(value), 2)
-        if format_spec == "title" and isinstance(value, str):  # a recipe's name in words
-            return recipe_title(value)
         if format_spec == "mse" and isinstance(value, (int, float)):  # in thousandths
             return in_mse_unit(float(value))
         if format_spec == "list" and isinstance(value, list):  # 0, 1 and 2
@@ -112,100 +93,6 @@ class _TolerantFormatter(string.Formatter):
         except (TypeError, ValueError):
             self.missing.append(f"{value!r} (cannot be formatted as {format_spec!r})")
             return MISSING
-
-
-RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
-                  "lr": "lr", "schedule": "schedule", "loss": "loss",
-                  "augmentation": "augmentation", "pre-training": "pre-training"}
-MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
-                 "parameters": "params"}
-
-
-def _code_tables() -> dict[str, str]:
-    """Replication tables generated from the recipes and model classes in the code."""
-    task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
-    classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
-               FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
-                   UNet, FramePredictor}, StateEncoder]
-    physics = setting_rows(InverseConfig())
-    return {
-        "recipes_task4": markdown_table(recipe_rows(part1_task4.TASK4.variants), RECIPE_COLUMNS),
-        "recipes_task7": markdown_table(
-            recipe_rows(part2_recipes.TASK5.variants + part2_recipes.TASK7.variants), task7),
-        "models": markdown_table(model_rows(classes), MODEL_COLUMNS),
-        "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
-        "procedures": markdown_table(procedure_rows(), {"name": "name", "what": "what it does"}),
-    }
-
-
-def _tables(part1: dict, part2: dict) -> dict[str, str]:
-    """Markdown tables of the report: the replication tables from the code, then every table
-    the notebooks declared in the results (one missing from the results is left out, so its
-    placeholder is reported as missing)."""
-    tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
-    tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
-    return tables
-
-
-def _reidentified(record: dict) -> str:
-    """The re-identification benchmark: a paragraph with its targets and its table, or a line
-    saying how to compute it."""
-    if not record.get("rows"):
-        return ("*Not computed for these files: `python -m bballs bench-physics --variants` "
-                "identifies the physics model on each variant; notebook 02 then shows it.*")
-    s = record["summary"]
-    config = task7_variants.reidentify_config()
-    text = (
-        f"Identified again on each variant's own {record['training_sequences']} training "
-        f"sequences (gate calibrated on {record['calibration_sequences']} others, all scored on "
-        f"{record['sequences']} more), the physics model reads the variant's world from its "
-        f"frames (column \"world identified\"). {_met(s)}Within the family it can express, "
-        f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.1f} dB "
-        f"({s['inside_worst_variant']}) and the lowest SSIM {s['inside_min_ssim']:.4f} "
-        f"({s.get('inside_min_ssim_variant', 'see the table')}). {_ceilings(s)}"
-        f"{_against_learnt(s)} The budget is smaller than the headline model's "
-        f"({config.sysid_sequences} sequences for system identification, "
-        f"{config.encoder.epochs} encoder epochs), so the row of our own files can sit below "
-        f"the headline: the PSNR of the mean MSE is set by the few sequences not fitted "
-        f"exactly.")
-    return f"{text}\n\n{declared_table(record['tables']['task7_reidentified'])}"
-
-
-def _met(summary: dict) -> str:
-    """How many variants within the family meet the targets (older records: nothing)."""
-    if "inside_met" not in summary:
-        return ""
-    missed = summary.get("inside_missed") or []
-    names = (f" (not reached: {', '.join(task7_variants.variant_title(n) for n in missed)})"
-             if missed else "")
-    return (f"{summary['inside_met']} of the {summary['inside_variants']} variants within the "
-            f"family reach the targets{names}, SSIM {task7_variants.TARGET_SSIM} and PSNR of "
-            f"the mean MSE {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB; on noisy or 8-bit frames, "
-            f"where even a perfect forecast misses them, a variant reaches them when its SSIM is "
-            f"within {1 - task7_variants.TARGET_SSIM:.2f} of a perfect forecast's and the MSE it "
-            f"adds to a perfect forecast's is at most that of "
-            f"{task7_variants.TARGET_PSNR_OF_MSE:.0f} dB. ")
-
-
-def _against_learnt(summary: dict) -> str:
-    """The gated system's smallest gain over the learnt network, in words."""
-    ssim, db = summary["vs_learnt_ssim"], summary["vs_learnt_psnr_of_mse"]
-    if ssim >= 0 and db >= 0:
-        return (f"On every variant the gated system scores at least as well as the learnt "
-                f"network, which was not trained again: its smallest gains are {ssim:+.4f} "
-                f"SSIM and {db:+.2f} dB.")
-    return (f"The gated system falls below the learnt network, which was not trained again, "
-            f"by up to {min(ssim, 0):+.4f} SSIM and {min(db, 0):+.2f} dB.")
-
-
-def _ceilings(summary: dict) -> str:
-    """A sentence on what a perfect forecast scores where stored frames lose information."""
-    parts = [f"{c['variant']}: SSIM {c['ssim']:.4f}, {c['psnr_of_mse']:.1f} dB"
-             for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
-    if not parts:
-        return ""
-    return ("A perfect forecast (the frames as rendered before the noise, scored against the "
-            f"frames as stored) scores {'; '.join(parts)}. ")
 
 
 def _machine(results: dict[str, dict]) -> str:
@@ -239,12 +126,14 @@ def _read(path: Path) -> dict:
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """One report: its template (plus section files), the results it reads, its tables."""
+    """One report: its template (plus section files), the results it reads, and the function
+    that makes its tables from those results, named as ``module:function`` so that an archive
+    without one assignment's code still builds the other's report."""
 
     name: str
     template: str
     sources: tuple[str, ...]
-    tables: Callable[..., dict[str, str]]
+    tables: str
     sections: str | None = None  # a folder of report/ whose *.md follow the template
     data_files: tuple[str, ...] | None = None  # the data files it uses (None: all)
 
@@ -254,10 +143,17 @@ class ReportSpec:
             parts += sorted((report_dir / self.sections).glob("*.md"))
         return "\n\n".join(part.read_text(encoding="utf-8") for part in parts)
 
+    def table_maker(self) -> Callable[..., dict[str, str]]:
+        """The function named by :attr:`tables`."""
+        module, function = self.tables.split(":")
+        return getattr(importlib.import_module(module), function)
+
 
 REPORTS = {
-    "report": ReportSpec("report", "report.md", ("part1", "part2"), _tables),
-    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",), declared_tables, "lab3",
+    "report": ReportSpec("report", "report.md", ("part1", "part2"),
+                         "bballs.reporting.project1_report:tables"),
+    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",),
+                              "bballs.reporting.tables:declared_tables", "lab3",
                               ("part2_bballs_sequence.npz",)),
 }
 
@@ -278,7 +174,7 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
                           "(`python -m bballs reproduce`).")
     results = {name: _read(path) for name, path in files.items()}
     try:
-        tables = spec.tables(*results.values())
+        tables = spec.table_maker()(*results.values())
     except (KeyError, TypeError, ValueError) as error:
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error

@@ -5,14 +5,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
 
-from bballs.core.parameters import count_parameters
-from bballs.data import augment as aug
 from bballs.metrics import MSE_FACTOR
-from bballs.tasks import part1_task4, part2_recipes
-from bballs.tasks.part1_task4 import AE_FRAMES, AE_RECIPE
-from bballs.training.experiments import Variant
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -47,11 +41,11 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     ``decimals`` with their fixed number of decimals (mean and std alike). Whole
     numbers get thousands separators, times (``*_seconds``) one decimal, and the other
     numbers of a column share one format (:func:`column_format`); columns of numbers are
-    right-aligned, a cell with no value shows a dash. A recipe's identifier in the ``variant``
-    column is shown as its name in words (:func:`recipe_title`), with its ``change`` as the
-    code states it.
+    right-aligned, a cell with no value shows a dash. A row with a ``title`` (a recipe's name
+    in words, :func:`bballs.training.experiments.summarise`) shows it in the ``variant``
+    column.
     """
-    table = [_titled(row) for row in table]
+    table = [{**row, "variant": row["title"]} if row.get("title") else row for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
     decimals = decimals or {}
@@ -75,26 +69,6 @@ def scaled(table: list[dict], keys: Sequence[str], factor: float) -> list[dict]:
 def in_mse_unit(value: float) -> str:
     """An MSE in :data:`MSE_UNIT` with three significant digits (2.98, 0.0344)."""
     return _three_digits(value * MSE_FACTOR)
-
-
-@cache
-def _recipes() -> dict[str, Variant]:
-    return {v.name: v for v in (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
-                                *part2_recipes.TASK7.variants)}
-
-
-def recipe_title(name: str) -> str:
-    """A recipe's name in words (:attr:`Variant.title`), or ``name`` if it is no recipe."""
-    recipe = _recipes().get(name)
-    return recipe.title if recipe else name
-
-
-def _titled(row: dict) -> dict:
-    recipe = _recipes().get(row.get("variant"))
-    if recipe is None:
-        return row
-    return {**row, "variant": recipe.title, **({"change": recipe.change} if "change" in row
-                                               else {})}
 
 
 def _numeric(table: list[dict], key: str) -> bool:
@@ -175,95 +149,11 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
     return number(value) if isinstance(value, float) else str(value)
 
 
-def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
-    """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
-    replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
-    return [{"variant": v.title, "model": model_title(v.model), "epochs": v.recipe.epochs,
-             "batch": v.recipe.batch_size, "lr": power_of_ten(v.recipe.lr),
-             "schedule": "cosine" if v.schedule else "constant",
-             "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
-             "augmentation": aug.short_name(v.augment),
-             "pre-training": "autoencoder" if v.pretrained else "none",
-             "labels": f"{v.label_fraction:.0%}"} for v in variants]
-
-
 def power_of_ten(value: float) -> str:
     """A learning rate as the prose writes it: 10⁻³, 2×10⁻³."""
     mantissa, exponent = f"{value:.0e}".split("e")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     return power if mantissa == "1" else f"{mantissa}×{power}"
-
-
-#: A recipe's loss class in words.
-LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entropy",
-              "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
-MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
-                "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
-                "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
-                "FramePredictor": "frame predictor",
-                "PhysicsPriorPredictor": "physics-prior predictor",
-                "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder"}
-#: A model's constructor arguments in words (the report's model table): a phrase around the
-#: value, and for a yes/no argument the phrase for each answer.
-SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
-                 "out_frames": "{} output frames", "n_frames": "{} input frames",
-                 "width": "{} channels in the first layer",
-                 "widths": "{} channels per level"}
-SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}
-
-
-def model_title(model: type) -> str:
-    """A model class's name in words (the class name where it is already a word)."""
-    return MODEL_TITLES.get(model.__name__, model.__name__)
-
-
-def procedure_rows() -> list[dict]:
-    """What each augmentation and the autoencoder pre-training do, with their settings."""
-    rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
-    rows.append({"name": "autoencoder", "what": (
-        f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
-        f"training split (MSE, Adam lr 10⁻³, batch {AE_RECIPE.batch_size}, "
-        f"{AE_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
-    return rows
-
-
-def _first_line(doc: str | None) -> str:
-    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
-
-
-def plain_text(text: str) -> str:
-    """Docstring markup as plain words: ``:class:`~a.b.Name``` -> the model's name in words,
-    ````x```` -> x, and the specification's tables as the assignment's ("Table 2" -> "the
-    assignment's Table 2"), so they are not read as the report's own."""
-    text = re.sub(r":\w+:`~?(?:[\w]+\.)*([^`]+)`",
-                  lambda m: MODEL_TITLES.get(m.group(1), m.group(1)), text)
-    text = re.sub(r"\bTable (\d+)'s\b", r"the assignment's Table \1", text.replace("``", ""))
-    text = re.sub(r"^Table (\d)", r"the assignment's Table \1", text)
-    return text[:1].upper() + text[1:]
-
-
-def _setting(name: str, value) -> str:
-    """A constructor argument in words: ``in_frames=5`` -> "5 input frames"."""
-    if name in SETTING_CHOICES:
-        return SETTING_CHOICES[name][0 if value else 1]
-    if isinstance(value, tuple):
-        value = ", ".join(map(str, value))
-    return SETTING_WORDS.get(name, name.replace("_", " ") + " {}").format(value)
-
-
-def model_rows(classes: Sequence[type]) -> list[dict]:
-    """Each model class: what it is (its docstring's first line), its constructor's defaults
-    (widths, ...) and its parameter count."""
-    import inspect
-
-    rows = []
-    for cls in classes:
-        defaults = "; ".join(_setting(name, p.default) for name, p in
-                             inspect.signature(cls).parameters.items()
-                             if p.default is not inspect.Parameter.empty)
-        rows.append({"model": model_title(cls), "what": plain_text(_first_line(cls.__doc__)),
-                     "settings": defaults or "-", "parameters": count_parameters(cls())})
-    return rows
 
 
 LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages

@@ -171,5 +171,5 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
     :func:`physics_rows`) that answer the task, in :data:`SUMMARY_ROLES`' order and named by
     their role; a row the table lacks is left out."""
     by_name = {row["variant"]: row for row in task7_rows}
-    return [{**by_name[name], "variant": role} for name, role in SUMMARY_ROLES.items()
-            if name in by_name]
+    return [{**by_name[name], "variant": role, "title": role}
+            for name, role in SUMMARY_ROLES.items() if name in by_name]

@@ -217,13 +217,14 @@ def robustness_rows(table: list[dict]) -> list[dict]:
         worst = min(min(levels) for levels in entry["families"].values())
         per_seed = entry.get("families_by_seed") or [entry["families"]]
         spread = max(sample_std([np.mean(seed[family]) for seed in per_seed]) for family in means)
-        rows.append({"variant": entry["variant"], "seeds": entry["seeds"], **means,
+        rows.append({"variant": entry["variant"], "title": entry.get("title"),
+                     "seeds": entry["seeds"], **means,
                      "worst level": worst, LARGEST_STD: spread})
     return rows
 
 
 def robustness_table(rows: list[dict]) -> dict:
     """:func:`robustness_rows` as a table declared in a results file (accuracies in %)."""
-    scores = [key for key in rows[0] if key not in ("variant", "seeds")] if rows else []
+    scores = [key for key in rows[0] if key not in ("variant", "title", "seeds")] if rows else []
     return {"columns": {"variant": "variant", **{f: f for f in scores}}, "rows": rows,
             "percent": scores}

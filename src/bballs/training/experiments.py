@@ -236,7 +236,9 @@ def mode_rows(paths: OutputPaths, task: Experiment, quick: bool, data_dir: Path 
 def summarise(rows: list[dict], metrics: tuple[str, ...],
               order: Sequence[Variant] = ()) -> list[dict]:
     """Mean and standard deviation over seeds of each metric, one row per variant, in the
-    order of ``order`` (variants not in it last)."""
+    order of ``order`` (variants not in it last); a variant of ``order`` also gets its
+    ``title`` (its name in words, shown by the report's tables) and its ``change`` as the code
+    states it now."""
     known = [v.name for v in order]
     names = sorted(dict.fromkeys(r["variant"] for r in rows),
                    key=lambda name: known.index(name) if name in known else len(known))
@@ -245,8 +247,9 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
         group = [r for r in rows if r["variant"] == name]
         entry = {key: group[0].get(key)
                  for key in ("variant", "change", "study", "epochs", "parameters")}
-        if name in known:  # the recipe's description as the code states it now
-            entry["change"] = order[known.index(name)].change
+        if name in known:
+            recipe = order[known.index(name)]
+            entry.update(title=recipe.title, change=recipe.change)
         entry.update(seeds=len(group),
                      train_seconds=float(np.mean([r["train_seconds"] for r in group])))
         entry.update(seed_summary(group, metrics))

@@ -1,0 +1,197 @@
+"""Project 1's report tables: the replication tables generated from its recipes and model
+classes, the tables its notebooks declared in ``results/part1.json`` / ``part2.json``, and the
+re-identification paragraph of Task 7 (:data:`bballs.reporting.report.REPORTS` names
+:func:`tables`; the second assignment's archive leaves this module out)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+
+from bballs.core.parameters import count_parameters
+from bballs.data import augment as aug
+from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
+from bballs.models.spec import BallCounter, UNet
+from bballs.models.unet_variants import UNetConcat, UNetNoSkip
+from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
+from bballs.physics_model.physics_encoder import StateEncoder
+from bballs.reporting.tables import declared_table, declared_tables, markdown_table, power_of_ten
+from bballs.tasks import part1_task4, part2_recipes, task7_variants
+from bballs.tasks.part1_task4 import AE_FRAMES, AE_RECIPE
+from bballs.training.experiments import Variant
+
+RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
+                  "lr": "lr", "schedule": "schedule", "loss": "loss",
+                  "augmentation": "augmentation", "pre-training": "pre-training"}
+MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
+                 "parameters": "params"}
+
+
+def _code_tables() -> dict[str, str]:
+    """Replication tables generated from the recipes and model classes in the code."""
+    task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
+    classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
+               FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
+                   UNet, FramePredictor}, StateEncoder]
+    physics = setting_rows(InverseConfig())
+    return {
+        "recipes_task4": markdown_table(recipe_rows(part1_task4.TASK4.variants), RECIPE_COLUMNS),
+        "recipes_task7": markdown_table(
+            recipe_rows(part2_recipes.TASK5.variants + part2_recipes.TASK7.variants), task7),
+        "models": markdown_table(model_rows(classes), MODEL_COLUMNS),
+        "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
+        "procedures": markdown_table(procedure_rows(), {"name": "name", "what": "what it does"}),
+    }
+
+
+def tables(part1: dict, part2: dict) -> dict[str, str]:
+    """Markdown tables of the report: the replication tables from the code, then every table
+    the notebooks declared in the results (one missing from the results is left out, so its
+    placeholder is reported as missing)."""
+    tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
+    tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
+    return tables
+
+
+def _reidentified(record: dict) -> str:
+    """The re-identification benchmark: a paragraph with its targets and its table, or a line
+    saying how to compute it."""
+    if not record.get("rows"):
+        return ("*Not computed for these files: `python -m bballs bench-physics --variants` "
+                "identifies the physics model on each variant; notebook 02 then shows it.*")
+    s = record["summary"]
+    config = task7_variants.reidentify_config()
+    text = (
+        f"Identified again on each variant's own {record['training_sequences']} training "
+        f"sequences (gate calibrated on {record['calibration_sequences']} others, all scored on "
+        f"{record['sequences']} more), the physics model reads the variant's world from its "
+        f"frames (column \"world identified\"). {_met(s)}Within the family it can express, "
+        f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.1f} dB "
+        f"({s['inside_worst_variant']}) and the lowest SSIM {s['inside_min_ssim']:.4f} "
+        f"({s.get('inside_min_ssim_variant', 'see the table')}). {_ceilings(s)}"
+        f"{_against_learnt(s)} The budget is smaller than the headline model's "
+        f"({config.sysid_sequences} sequences for system identification, "
+        f"{config.encoder.epochs} encoder epochs), so the row of our own files can sit below "
+        f"the headline: the PSNR of the mean MSE is set by the few sequences not fitted "
+        f"exactly.")
+    return f"{text}\n\n{declared_table(record['tables']['task7_reidentified'])}"
+
+
+def _met(summary: dict) -> str:
+    """How many variants within the family meet the targets (older records: nothing)."""
+    if "inside_met" not in summary:
+        return ""
+    missed = summary.get("inside_missed") or []
+    names = (f" (not reached: {', '.join(task7_variants.variant_title(n) for n in missed)})"
+             if missed else "")
+    return (f"{summary['inside_met']} of the {summary['inside_variants']} variants within the "
+            f"family reach the targets{names}, SSIM {task7_variants.TARGET_SSIM} and PSNR of "
+            f"the mean MSE {task7_variants.TARGET_PSNR_OF_MSE:.0f} dB; on noisy or 8-bit frames, "
+            f"where even a perfect forecast misses them, a variant reaches them when its SSIM is "
+            f"within {1 - task7_variants.TARGET_SSIM:.2f} of a perfect forecast's and the MSE it "
+            f"adds to a perfect forecast's is at most that of "
+            f"{task7_variants.TARGET_PSNR_OF_MSE:.0f} dB. ")
+
+
+def _against_learnt(summary: dict) -> str:
+    """The gated system's smallest gain over the learnt network, in words."""
+    ssim, db = summary["vs_learnt_ssim"], summary["vs_learnt_psnr_of_mse"]
+    if ssim >= 0 and db >= 0:
+        return (f"On every variant the gated system scores at least as well as the learnt "
+                f"network, which was not trained again: its smallest gains are {ssim:+.4f} "
+                f"SSIM and {db:+.2f} dB.")
+    return (f"The gated system falls below the learnt network, which was not trained again, "
+            f"by up to {min(ssim, 0):+.4f} SSIM and {min(db, 0):+.2f} dB.")
+
+
+def _ceilings(summary: dict) -> str:
+    """A sentence on what a perfect forecast scores where stored frames lose information."""
+    parts = [f"{c['variant']}: SSIM {c['ssim']:.4f}, {c['psnr_of_mse']:.1f} dB"
+             for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
+    if not parts:
+        return ""
+    return ("A perfect forecast (the frames as rendered before the noise, scored against the "
+            f"frames as stored) scores {'; '.join(parts)}. ")
+
+
+def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
+    """Every hyper-parameter of each recipe, read from the variants themselves (for the report's
+    replication tables; :func:`procedure_rows` spells out the augmentations and pre-training)."""
+    return [{"variant": v.title, "model": model_title(v.model), "epochs": v.recipe.epochs,
+             "batch": v.recipe.batch_size, "lr": power_of_ten(v.recipe.lr),
+             "schedule": "cosine" if v.schedule else "constant",
+             "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
+             "augmentation": aug.short_name(v.augment),
+             "pre-training": "autoencoder" if v.pretrained else "none",
+             "labels": f"{v.label_fraction:.0%}"} for v in variants]
+
+
+#: A recipe's loss class in words.
+LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entropy",
+              "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
+MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
+                "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
+                "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
+                "FramePredictor": "frame predictor",
+                "PhysicsPriorPredictor": "physics-prior predictor",
+                "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder"}
+#: A model's constructor arguments in words (the report's model table): a phrase around the
+#: value, and for a yes/no argument the phrase for each answer.
+SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
+                 "out_frames": "{} output frames", "n_frames": "{} input frames",
+                 "width": "{} channels in the first layer",
+                 "widths": "{} channels per level"}
+SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}
+
+
+def model_title(model: type) -> str:
+    """A model class's name in words (the class name where it is already a word)."""
+    return MODEL_TITLES.get(model.__name__, model.__name__)
+
+
+def procedure_rows() -> list[dict]:
+    """What each augmentation and the autoencoder pre-training do, with their settings."""
+    rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
+    rows.append({"name": "autoencoder", "what": (
+        f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
+        f"training split (MSE, Adam lr 10⁻³, batch {AE_RECIPE.batch_size}, "
+        f"{AE_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
+    return rows
+
+
+def _first_line(doc: str | None) -> str:
+    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
+
+
+def plain_text(text: str) -> str:
+    """Docstring markup as plain words: ``:class:`~a.b.Name``` -> the model's name in words,
+    ````x```` -> x, and the specification's tables as the assignment's ("Table 2" -> "the
+    assignment's Table 2"), so they are not read as the report's own."""
+    text = re.sub(r":\w+:`~?(?:[\w]+\.)*([^`]+)`",
+                  lambda m: MODEL_TITLES.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"\bTable (\d+)'s\b", r"the assignment's Table \1", text.replace("``", ""))
+    text = re.sub(r"^Table (\d)", r"the assignment's Table \1", text)
+    return text[:1].upper() + text[1:]
+
+
+def _setting(name: str, value) -> str:
+    """A constructor argument in words: ``in_frames=5`` -> "5 input frames"."""
+    if name in SETTING_CHOICES:
+        return SETTING_CHOICES[name][0 if value else 1]
+    if isinstance(value, tuple):
+        value = ", ".join(map(str, value))
+    return SETTING_WORDS.get(name, name.replace("_", " ") + " {}").format(value)
+
+
+def model_rows(classes: Sequence[type]) -> list[dict]:
+    """Each model class: what it is (its docstring's first line), its constructor's defaults
+    (widths, ...) and its parameter count."""
+    rows = []
+    for cls in classes:
+        defaults = "; ".join(_setting(name, p.default) for name, p in
+                             inspect.signature(cls).parameters.items()
+                             if p.default is not inspect.Parameter.empty)
+        rows.append({"model": model_title(cls), "what": plain_text(_first_line(cls.__doc__)),
+                     "settings": defaults or "-", "parameters": count_parameters(cls())})
+    return rows
