@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bballs.cli import main
+from bballs.cli import assignment_commands, main
 from bballs.data import check as dcheck
 from bballs.data.dataset import (
     PART1_TEST,
@@ -21,7 +21,12 @@ from bballs.data.dataset import (
 
 SMALL = (FileSpec(PART1_TRAIN, 120, 1), FileSpec(PART1_TEST, 60, 1, TEST_RADIUS_RANGE),
          FileSpec(PART2_SEQUENCES, 200, 10))
-NO_PHYSICS = ["--physics-sequences", "0"]
+#: The core project's physics fit of the Part 2 file is part of ``check-data`` where its code is
+#: present (not in the second assignment's archive).
+PHYSICS = bool(assignment_commands())
+NO_PHYSICS = ["--physics-sequences", "0"] if PHYSICS else []
+needs_physics = pytest.mark.skipif(not PHYSICS, reason="the core project's physics check is "
+                                                       "not part of this archive")
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +73,10 @@ def test_our_files_are_usable_with_keys_counts_and_the_radius_shift(ours, capsys
     assert "label counts  1: 40, 2: 40, 3: 40" in out
     assert "test ball sizes are" in out and "more varied" in out  # the radius range of the test
     assert "noisier" not in out and "larger in area" not in out
-    assert reproduced_share(out) >= 0.8  # our physics, short identification, 64 sequences
+    assert not PHYSICS or reproduced_share(out) >= 0.8  # short identification, 64 sequences
 
 
+@needs_physics
 def test_physics_check_rejects_sequences_shuffled_in_time(copy, capsys):
     path = copy / PART2_SEQUENCES
     with np.load(path) as archive:
@@ -169,5 +175,5 @@ def test_a_broken_file_gives_exit_1_and_one_problem_line(copy, capsys, case):
     assert name in problems[0] and message in problems[0]
     if case == "pickled":
         assert re.search(r"data\s+object\s+\(2,\).*needs pickle, not read", out)
-    if name == PART2_SEQUENCES:
+    if name == PART2_SEQUENCES and PHYSICS:
         assert "Physics model fit: skipped" in out

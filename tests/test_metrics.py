@@ -116,3 +116,13 @@ def test_seed_rows_average_and_rank_only_beyond_twice_the_seed_spread():
     assert seed_difference(one, far, "m", ("one", "far"))["verdict"].startswith("not established")
     with pytest.raises(ValueError):
         seed_row([], ["m"])
+
+
+def test_verdicts_are_told_once_each_with_the_comparisons_they_hold_for():
+    from bballs.metrics import verdict_summary
+
+    verdicts = {"1 %": "scratch better", "5 %": "within seed noise", "10 %": "within seed noise",
+                "all labels": "within seed noise"}
+    assert verdict_summary(verdicts, "with") == (
+        "scratch better with 1 %; within seed noise with 5 %, 10 % and all labels")
+    assert verdict_summary({"a": "x"}) == "x for a"

@@ -6,6 +6,7 @@ import ast
 import zipfile
 from pathlib import PurePosixPath
 
+import nbformat
 import pytest
 
 from bballs.core.assignments import ASSIGNMENTS, LAB3, PROJECT1, present
@@ -25,6 +26,17 @@ def _imported_modules(source: str) -> set[str]:
     return {name for name in found if name.split(".")[0] == "bballs"}
 
 
+def _source(path: PurePosixPath, text: str) -> str:
+    """Python source of a module, or of a notebook's code cells (shell and magic lines left
+    out)."""
+    if path.suffix != ".ipynb":
+        return text
+    cells = [cell.source for cell in nbformat.reads(text, as_version=4).cells
+             if cell.cell_type == "code"]
+    return "\n".join(line for cell in cells for line in cell.splitlines()
+                     if not line.lstrip().startswith(("!", "%")))
+
+
 def _module(path: PurePosixPath) -> str:
     parts = path.with_suffix("").parts[path.parts.index("src") + 1:]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -42,8 +54,8 @@ def test_an_archive_imports_only_modules_it_holds(tmp_path, assignment):
         held = {_module(p) for p in files if p.parts[0] == "src" and p.suffix == ".py"}
         missing = set()
         for path, name in files.items():
-            if path.suffix == ".py":
-                wanted = _imported_modules(archive.read(name).decode())
+            if path.suffix in (".py", ".ipynb"):
+                wanted = _imported_modules(_source(path, archive.read(name).decode()))
                 missing |= (wanted & ALL_MODULES) - held  # names in a module are no modules
     others = [a for a in ASSIGNMENTS if a != assignment]
     assert not [p for p in files if any(a.owns(p) for a in others)]

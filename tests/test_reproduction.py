@@ -99,22 +99,27 @@ def test_report_pdf_is_replaced_only_when_complete(tmp_path, monkeypatch):
 
     monkeypatch.setattr(weasyprint.HTML, "write_pdf", crash)
     with pytest.raises(KeyboardInterrupt):
-        build(root=tmp_path, out=pdf, allow_missing=True)
+        build(root=tmp_path, out=pdf, allow_missing=True,
+              report=present(project_root())[0].report)
     assert pdf.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [pdf]
 
 
 def test_report_refuses_missing_or_malformed_results(tmp_path):
+    held = present(project_root())[0]  # an assignment this checkout holds, and its report
     with pytest.raises(ReportError, match="results not found"):
-        render_markdown(tmp_path)
+        render_markdown(tmp_path, report=held.report)
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "part1.json").write_text("{broken")
-    (tmp_path / "results" / "part2.json").write_text("{}")
+    first, *others = held.results
+    (tmp_path / "results" / first).write_text("{broken")
+    for name in others:
+        (tmp_path / "results" / name).write_text("{}")
     with pytest.raises(ReportError, match="not valid JSON"):
-        render_markdown(tmp_path)
-    (tmp_path / "results" / "part1.json").write_text("{}")
+        render_markdown(tmp_path, report=held.report)
+    (tmp_path / "results" / first).write_text("{}")
     with pytest.raises(ReportError, match="report values missing"):
-        render_markdown(tmp_path)
-    assert main(["report", "--results-root", str(tmp_path), "--out", str(tmp_path / "r.pdf")]) == 1
+        render_markdown(tmp_path, report=held.report)
+    assert main(["report", "--which", held.report, "--results-root", str(tmp_path), "--out",
+                 str(tmp_path / "r.pdf")]) == 1
     assert not (tmp_path / "r.pdf").exists()
 
 

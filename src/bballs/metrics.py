@@ -237,6 +237,20 @@ def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str])
     return {"gap": gap, "spread": spread, "verdict": verdict}
 
 
+def verdict_summary(verdicts: Mapping[str, str], joiner: str = "for") -> str:
+    """Verdicts of :func:`seed_difference` by comparison (``{"1 %": verdict, ...}``) in one
+    sentence, each verdict once with the comparisons it holds for: "within seed noise for 5 %,
+    10 % and all labels; training from scratch better ... for 1 %"."""
+    groups: dict[str, list[str]] = {}
+    for name, verdict in verdicts.items():
+        groups.setdefault(verdict, []).append(name)
+    return "; ".join(f"{verdict} {joiner} {_in_words(names)}" for verdict, names in groups.items())
+
+
+def _in_words(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def mean_by_level(scores: list[dict[str, list[float]]]) -> dict[str, list[float]]:
     """The mean over runs (e.g. seeds) of per-level scores ``{name: [score per level]}``."""
     return {name: np.mean([s[name] for s in scores], axis=0).tolist() for name in scores[0]}

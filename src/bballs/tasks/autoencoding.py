@@ -19,7 +19,13 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
-from bballs.metrics import MSE_FACTOR, reconstruction_scores, seed_difference, seed_row
+from bballs.metrics import (
+    MSE_FACTOR,
+    reconstruction_scores,
+    seed_difference,
+    seed_row,
+    verdict_summary,
+)
 from bballs.models.autoencoders import Autoencoder
 from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
@@ -282,6 +288,12 @@ def _keyed(rows: list[dict], key) -> dict[str, dict]:
     return {key(row): row for row in rows}
 
 
+def _share_of_labels(row: dict) -> str:
+    """A row of the pre-training study by its share of the labels: "5 %", "all labels"."""
+    percent = round(100 * row["fraction"])
+    return "all labels" if percent == 100 else f"{percent} %"
+
+
 def _pretraining_verdict(row: dict) -> str:
     """Pre-trained against from scratch in one row of the pre-training study, in words."""
     arm = {init: {"test": row[f"{init}_test_accuracy"], "test_std": row[f"{init}_test_std"],
@@ -324,6 +336,9 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "pretraining_points": {key: {"gain": 100 * row["gain"], "gain_std": 100 * row["gain_std"]}
                                for key, row in pretraining.items()},  # accuracy points
         "pretraining_verdict": {key: _pretraining_verdict(row) for key, row in pretraining.items()},
+        "pretraining_verdicts": verdict_summary(  # the same, in one sentence
+            {_share_of_labels(row): _pretraining_verdict(row) for row in pretraining.values()},
+            "with"),
         "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
                        else "plain"),
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),

@@ -16,6 +16,7 @@ from bballs.metrics import (
     sample_std,
     seed_difference,
     seed_row,
+    verdict_summary,
 )
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
 from bballs.tasks.image_to_image import (
@@ -282,9 +283,12 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
 
 def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
     """The ``image_to_image`` section of ``lab3.json``."""
+    head = headline(study)
     return {"settings": settings(data, quick), "selected": study.selected,
             "selected_titles": {name: skip_phrase(skip) for name, skip in study.selected.items()},
-            "skips": study.skips, "tasks": study.tasks, "headline": headline(study),
+            "skips": study.skips, "tasks": study.tasks, "headline": head,
+            "skip_verdicts": verdict_summary(  # best vs worst skip type, in one sentence
+                {SHORT_NAMES[name]: entry["skip_verdict"] for name, entry in head.items()}),
             "wall_seconds": wall_seconds, "tables": tables(study)}
 
 
