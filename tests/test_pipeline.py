@@ -173,7 +173,7 @@ def test_report_figures_print_text_between_7_pt_and_the_body_size(quick_run, rep
 @pytest.mark.parametrize("assignment", HELD, ids=lambda a: a.name)
 def test_each_archive_has_its_assignment_alone_and_no_data(quick_run, assignment):
     names = zipfile.ZipFile(quick_run / assignment.archive).namelist()
-    for required in ("bballs/src/bballs/models/spec.py", "bballs/README.md",
+    for required in ("bballs/src/bballs/training/loop.py", "bballs/README.md",
                      "bballs/pyproject.toml", "bballs/requirements.txt",
                      f"bballs/report/{assignment.report}.md", "bballs/tests/test_pipeline.py",
                      *(f"bballs/notebooks/{name}" for name in assignment.notebooks)):

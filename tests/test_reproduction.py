@@ -232,16 +232,17 @@ def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     nbformat.write(notebook, workdir / name)
     build_zip(workdir / assignment.archive, assignment=assignment)
     python = _environment_without_bballs(tmp_path / "venv")
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},  # as in Colab
+           "PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_DEPS": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     check = [str(python), "-c", "import importlib.util as u; print(u.find_spec('bballs'))"]
-    assert subprocess.run(check, capture_output=True, text=True, cwd=workdir).stdout == "None\n"
-    env = {**os.environ, "PIP_NO_BUILD_ISOLATION": "0", "PIP_NO_DEPS": "1",
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    assert subprocess.run(check, capture_output=True, text=True, cwd=workdir,
+                          env=env).stdout == "None\n"
     run = subprocess.run([str(python), "-m", "papermill", name, "out.ipynb", "-p", "QUICK",
                           "True", "-k", "python3", "--cwd", str(workdir)],
                          cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     installed = subprocess.run([str(python), "-c", "import bballs; print(bballs.__file__)"],
-                               capture_output=True, text=True, cwd=tmp_path).stdout
+                               capture_output=True, text=True, cwd=tmp_path, env=env).stdout
     assert installed.startswith(str(tmp_path / "venv"))  # the set-up cell installed it
     assert (workdir / "data" / bdata.PART1_TRAIN).is_file()
     assert (workdir / "results" / assignment.results[0]).is_file()
@@ -263,7 +264,7 @@ def test_interrupted_reproduce_prints_one_line_and_no_traceback(dataset_dir, tmp
     lines = []
     for line in process.stdout:  # wait until the first notebook is running
         lines.append(line)
-        if "[....] 01_" in line:
+        if re.match(r"\[\.\.\.\.\] 0\d_", line):  # the first notebook of those it holds
             break
     time.sleep(8)
     process.send_signal(signal.SIGTERM)
@@ -277,6 +278,8 @@ def test_interrupted_reproduce_prints_one_line_and_no_traceback(dataset_dir, tmp
 def test_ci_runs_readme_command_2_verbatim_in_a_new_virtual_environment():
     readme = (project_root() / "README.md").read_text()
     command = re.search(r"# 2\. .*\n(.+)\n", readme).group(1).strip()
+    if not (project_root() / ".ci" / "run").is_file():
+        pytest.skip("a hand-in archive has no CI script")
     ci = (project_root() / ".ci" / "run").read_text().splitlines()
     assert command in ci and command.startswith("pip install -r requirements-dev.txt")
     venv = next(i for i, line in enumerate(ci) if "-m venv" in line)
