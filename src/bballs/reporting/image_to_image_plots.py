@@ -165,10 +165,11 @@ def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
             error_name: error}
 
 
-def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 6,
+def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 3,
                    condition: int = -1):
-    """The example grid of a run (see :func:`example_rows`), label maps in colour; no title:
-    the report's caption says what it shows."""
+    """The example grid of a run (see :func:`example_rows`) on ``n`` test frames, label maps in
+    colour; no title: the report's caption says what it shows. Three frames print at half the
+    text width with 7.5-pt labels, so two tasks' grids stand side by side."""
     rows = example_rows(run, data, n, condition)
     names = list(rows)
     segment = i2i.task(run.task).kind == "segment"

@@ -187,6 +187,6 @@ def mark_long_tables(html: str, rows: int = LONG_TABLE_ROWS) -> str:
         table = match.group(0)
         return table.replace("<table>", '<table class="long">', 1) if (
             table.count("<tr") - 1 > rows) else table
-    before_table = r"<p>((?:(?!</p>).)*)</p>(\s*(?:<div[^>]*>\s*)?<table)"
+    before_table = r"<p>((?:(?!</p>|<img).)*)</p>(\s*(?:<div[^>]*>\s*)?<table)"  # text, no figure
     html = re.sub(before_table, r'<p class="lead">\1</p>\2', html, flags=re.S)
     return re.sub(r"<table>.*?</table>", mark, html, flags=re.S)
