@@ -16,7 +16,8 @@ Tasks 5-6: baseline U-Net (02)  prediction                load_prediction_data, 
                                                           table_row, declare_table
                                 part2_recipes             TASK5 (the skip study)
 Task 7: beyond the U-Net (02)   part2_task7               calibrate, final_system, score_gate,
-                                                          reference_rows, physics_rows
+                                                          reference_rows, physics_rows,
+                                                          summary_rows (the answer table)
                                 part2_recipes             TASK7 (learnt predictors),
                                                           rollout_predictor
                                 rollout                   long_sequences, roll_out, horizon_curves
