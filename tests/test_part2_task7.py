@@ -61,7 +61,7 @@ def test_final_system_reports_path_shares_and_is_no_worse_than_the_learnt_networ
     assert combined.shape == targets.shape
 
 
-def test_benchmark_rows_of_another_configuration_are_left_out(dataset_dir, tmp_path):
+def test_benchmark_rows_of_other_settings_or_given_counts_are_left_out(dataset_dir, tmp_path):
     from dataclasses import replace
 
     from bballs.core.files import output_paths, update_results
@@ -75,14 +75,16 @@ def test_benchmark_rows_of_another_configuration_are_left_out(dataset_dir, tmp_p
         "'encoder': {'epochs': 15, 'batch_size': 64, 'lr': 0.002, 'weight_decay': 0.0, "
         "'seed': 0, 'tag': ''}", "'encoder_epochs': 15")
     assert "encoder_epochs" in first_layout
-    rows = [{"seed": 0, "config": ipred.config_key(replace(config, seed=0))},
-            {"seed": 2, "config": first_layout},
-            {"seed": 1, "config": "an older configuration"}]
+    read = {"counts": task7_bench.COUNTS_READ}
+    rows = [{"seed": 0, "config": ipred.config_key(replace(config, seed=0)), **read},
+            {"seed": 2, "config": first_layout, **read},
+            {"seed": 1, "config": "an older configuration", **read},
+            {"seed": 3, "config": ipred.config_key(replace(config, seed=3))}]  # given counts
     results = paths.results / task7_bench.RESULTS_FILE
     update_results(results, "data_source", data_source(dataset_dir))
     update_results(results, "rows", rows)
     assert task7_bench.recorded_rows(paths, dataset_dir, config) == rows[:2]
-    assert task7_bench.recorded_rows(paths, dataset_dir) == rows
+    assert task7_bench.recorded_rows(paths, dataset_dir) == rows[:3]
     assert task7_bench.describe_runs([], 3) == "seed 3, this notebook's run"
     assert "mean over seeds 0 of" in task7_bench.describe_runs(rows[:1], 0)
 

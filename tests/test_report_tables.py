@@ -88,6 +88,9 @@ def test_task7_summary_names_each_row_by_its_role_in_the_answer():
         "physics model, counts read from the frames (model-based reference)",
         "gated system: physics model, else the learnt network"]  # no learnt row given
     assert rows[0]["variant"] == "classical predictor"  # the rows given are not changed
+    mean = {"variant": part2_task7.MEAN_OF_SEEDS, "seeds": 3, **_scores(0.8)}
+    physics = part2_task7.summary_rows([*rows, mean])[2]
+    assert physics["seeds"] == 3 and physics["ssim"] == 0.8  # the mean over seeds, if any
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:
