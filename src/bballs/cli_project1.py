@@ -9,10 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from bballs.core.files import project_root
 from bballs.data import dataset as bdata
-
-DEFAULT_DATA_DIR = project_root() / "data"
 
 
 def check_data(report, args: argparse.Namespace) -> list[str]:
@@ -88,6 +85,8 @@ def cmd_bench_physics(args: argparse.Namespace) -> int:
 def add_commands(commands, check: argparse.ArgumentParser) -> None:
     """Add this assignment's commands to the ``commands`` of :func:`bballs.cli.build_parser`
     and its options to the ``check-data`` parser ``check``."""
+    from bballs.cli import DEFAULT_DATA_DIR
+
     check.add_argument("--physics-sequences", type=int, default=64, metavar="N",
                        help="Part 2 sequences for the physics fit (default 64; 0 skips it)")
     exp = commands.add_parser("experiments", help="multi-seed ablation sweep of Task 4, 5 or 7")

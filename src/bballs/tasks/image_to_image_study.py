@@ -13,7 +13,6 @@ from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import (
     MSE_FACTOR,
-    sample_std,
     seed_difference,
     seed_row,
     verdict_summary,
@@ -266,14 +265,14 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
         for cond, methods in by_cond.items():
             classical = {m: v[metric] for m, v in methods.items() if m not in ("network", "input")}
             best = max(classical, key=classical.get)
-            net = methods["network"][metric]
-            entry = study.skips[name][study.selected[name]]
-            seeds = [run["scores"][cond][metric] for run in (entry, *entry.get("repeats", []))]
+            network = methods["network"]  # the mean over its seeds (network_scores)
+            net = network[metric]
             out[name][cond] = {"metric": metric, "network": net, "baseline": best,
                                "baseline_title": METHOD_TITLES[best],
                                "baseline_score": classical[best], "margin": net - classical[best],
-                               "network_mean": float(np.mean(seeds)),
-                               "network_std": sample_std(seeds), "seeds": len(seeds),
+                               "network_mean": net,
+                               "network_std": network.get(f"{metric}_std") or 0.0,
+                               "seeds": network["seeds"],
                                "hole_mse_e3": {m: MSE_FACTOR * v["hole_mse"]
                                                for m, v in methods.items()
                                                if v.get("hole_mse") is not None}}
