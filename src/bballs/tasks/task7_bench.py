@@ -39,8 +39,9 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
     train_seconds = time.perf_counter() - started
     val, targets = split["val"][:, :N_INPUT], split["val"][:, N_INPUT:2 * N_INPUT]
     started = time.perf_counter()
-    scores = video_scores(predictor.predict(val, 5), targets)
+    predicted = predictor.predict(val, 5)  # counts read from the frames
     infer_seconds = time.perf_counter() - started
+    scores = video_scores(predicted, targets)
     given = video_scores(predictor.predict(val, 5, split["val_counts"]), targets)
     long = long_sequences(n_long, N_INPUT + LONG_HORIZON, seed=config.seed)
     long_pred = predictor.predict(long[:, :N_INPUT], LONG_HORIZON)  # counts read from frames
