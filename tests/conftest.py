@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bballs.data.dataset import generate_dataset
+from bballs.reporting.pipeline import reproduce
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +18,29 @@ def dataset_dir(tmp_path_factory):
     return folder
 
 
-END_TO_END_FIXTURES = {"quick_run"}  # the whole quick pipeline, minutes
+@pytest.fixture(scope="session")
+def quick_run(dataset_dir, tmp_path_factory):
+    """The quick pipeline of every assignment this checkout holds, run once for all tests."""
+    out = tmp_path_factory.mktemp("quick")
+    reproduce(quick=True, data_dir=dataset_dir, output_dir=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def quick_results(quick_run):
+    """A check that the quick run's results file ``name`` holds every section and field of
+    ``keys`` (``{section: [field, ...]}``)."""
+    def check(name: str, keys: dict[str, list[str]]) -> None:
+        results = json.loads((quick_run / "results" / name).read_text())
+        for section, fields in keys.items():
+            assert results[section], section
+            if isinstance(results[section], dict):
+                assert set(fields) <= set(results[section]), section
+                assert results[section].get("quick", True) is True
+    return check
+
+
+END_TO_END_FIXTURES = {"quick_run", "quick_results"}  # the whole quick pipeline, minutes
 
 
 def pytest_collection_modifyitems(items):

@@ -10,7 +10,8 @@ from skimage.metrics import peak_signal_noise_ratio
 from bballs.core.files import output_paths
 from bballs.core.parameters import count_parameters
 from bballs.data.frames import FrameData, FrameSet, load_frames
-from bballs.metrics import psnr_from_mse, reconstruction_scores
+from bballs.image_metrics import reconstruction_scores
+from bballs.metrics import psnr_from_mse
 from bballs.models.autoencoders import (
     Autoencoder,
     ConvDecoder,

@@ -11,7 +11,7 @@ from torch import nn
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.data.frames import FrameSet
-from bballs.metrics import frechet_distance
+from bballs.image_metrics import frechet_distance
 from bballs.models.generative import (
     DCGANDiscriminator,
     DCGANGenerator,

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from bballs import metrics
+from bballs import image_metrics
 from bballs.classical import restoration
 from bballs.core.parameters import count_parameters
-from bballs.data import corruptions, shifts
+from bballs.data import corruptions, noise
 from bballs.data.frames import ball_masks
-from bballs.metrics import dice, instance_scores, iou
+from bballs.image_metrics import dice, instance_scores, iou
 from bballs.models.image_to_image import (
     SKIPS,
     ImageToImageNet,
@@ -101,7 +101,7 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="position"):
         corruptions.square_masks(2, "corner", 8)
     with pytest.raises(ValueError, match="share of pixels"):
-        shifts.salt_and_pepper(torch.zeros(1, 1, 4, 4), 1.5)
+        noise.salt_and_pepper(torch.zeros(1, 1, 4, 4), 1.5)
     with pytest.raises(ValueError, match="size"):
         restoration.median_denoise(np.zeros((1, 4, 4)), 0)
     with pytest.raises(ValueError, match="shaped"):
@@ -122,9 +122,9 @@ def test_square_masks_and_inpaint_input():
 def test_corruptions_have_the_documented_levels():
     g = torch.Generator().manual_seed(0)
     clean = torch.full((200, 1, 32, 32), 0.5)
-    noisy = shifts.gaussian_noise(clean, 0.2, g)
+    noisy = noise.gaussian_noise(clean, 0.2, g)
     assert abs((noisy - clean).std().item() - 0.2) < 0.01
-    sp = shifts.salt_and_pepper(clean, 0.1, g)
+    sp = noise.salt_and_pepper(clean, 0.1, g)
     assert abs((sp == 0).float().mean().item() - 0.05) < 0.005
     assert abs((sp == 1).float().mean().item() - 0.05) < 0.005
 
@@ -181,14 +181,14 @@ def test_classical_baselines_on_known_cases():
 def test_restoration_scores_of_a_perfect_and_a_zero_output():
     clean = torch.rand(3, 1, 16, 16)
     clean[:, :, :8] = 0  # a black background
-    perfect = metrics.restoration_scores(clean, clean, mask=torch.ones_like(clean))
+    perfect = image_metrics.restoration_scores(clean, clean, mask=torch.ones_like(clean))
     assert perfect["mse"] == 0 and perfect["ssim"] == pytest.approx(1.0)
     assert perfect["psnr"] == float("inf") and perfect["hole_mse"] == 0
     assert perfect["background"] == 0
-    grey = metrics.restoration_scores(clean + 0.02 * (clean == 0), clean)
+    grey = image_metrics.restoration_scores(clean + 0.02 * (clean == 0), clean)
     assert grey["background"] == pytest.approx(0.02)  # a faint grey background costs SSIM
     assert grey["ssim"] < 0.9 and grey["psnr"] > 30  # much more than PSNR
-    zero = metrics.restoration_scores(torch.zeros_like(clean), clean)
+    zero = image_metrics.restoration_scores(torch.zeros_like(clean), clean)
     assert zero["mse"] == pytest.approx((clean**2).mean().item())
 
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from bballs.classical import physics_predictor
+from bballs.classical import blobs, physics_predictor
 from bballs.data import augment, physics
 from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import video_scores
+from bballs.models.counter import CountNet
 from bballs.models.improved import (
-    CountNet,
     DensityCountNet,
     FrameAutoencoder,
     FramePredictor,
@@ -105,7 +105,7 @@ def test_frame_predictor_starts_as_the_last_frame_and_stays_in_range():
 
 def test_physics_predictor_finds_balls_and_beats_the_last_frame():
     frames, arrays = _frames(40, 10, seed=5)
-    centres, radii, counts = physics_predictor.detect_balls(frames[:, :1])
+    centres, radii, counts = blobs.detect_balls(frames[:, :1])
     truth = arrays["positions"][:, 0]
     one = arrays["labels"] == 1
     assert np.allclose(centres[one, 0, 0], truth[one, 0], atol=0.1)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import ast
+import re
 import zipfile
 from pathlib import PurePosixPath
 
 import nbformat
 import pytest
 
-from bballs.core.assignments import ASSIGNMENTS, LAB3, PROJECT1, present
+from bballs.core.assignments import ASSIGNMENTS, Assignment, present
 from bballs.core.files import project_root
-from bballs.reporting.package import ZIP_FOLDER, build_zip
+from bballs.reporting.package import ZIP_FOLDER, build_zip, readme_for
 
 
 def _imported_modules(source: str) -> set[str]:
@@ -63,7 +64,62 @@ def test_an_archive_imports_only_modules_it_holds(tmp_path, assignment):
     assert not missing, sorted(missing)
 
 
-def test_the_assignments_own_different_files():
-    assert PROJECT1.owns("notebooks/01_ball_count_classifier.ipynb")
-    assert LAB3.owns("src/bballs/tasks/image_to_image_study.py")
-    assert not LAB3.owns("src/bballs/models/spec.py") and not PROJECT1.owns("src/bballs/cli.py")
+def test_an_assignment_owns_its_notebooks_and_declaration_and_no_shared_file():
+    for assignment in ASSIGNMENTS:
+        assert all(assignment.owns(f"notebooks/{n}") for n in assignment.notebooks)
+        assert assignment.owns(f"src/bballs/core/assignment_{assignment.name}.py")
+        assert not assignment.owns("src/bballs/cli.py")
+        assert not assignment.owns("src/bballs/core/assignments.py")
+    owned = [{p for p in (project_root()).rglob("*") if a.owns(p.relative_to(project_root()))}
+             for a in ASSIGNMENTS]
+    assert all(not (a & b) for i, a in enumerate(owned) for b in owned[i + 1:])
+
+
+def _foreign_names(assignment) -> list[str]:
+    """Regular expressions for what only ``assignment`` holds: its notebooks, report source,
+    results files and archive, and the dotted names of its own modules."""
+    names = [*assignment.notebooks, f"{assignment.report}.md", *assignment.results,
+             assignment.archive]
+    patterns = [rf"(?<![\w.]){re.escape(name)}" for name in names]
+    for own in assignment.own:
+        path = PurePosixPath(own)
+        if path.parts[:2] == ("src", "bballs"):
+            dotted = ".".join(path.with_suffix("").parts[2:]).replace(".*", "").rstrip("*")
+            patterns.append(rf"(?<![\w.]){re.escape(dotted)}")
+    return patterns
+
+
+def test_an_archive_readme_leaves_out_the_other_assignments_sections(monkeypatch):
+    import bballs.reporting.package as package
+
+    one, two = (Assignment(name, i, (), name, (), f"{name}.zip", (), "m:f", "", "")
+                for i, name in enumerate(("one", "two")))
+    monkeypatch.setattr(package, "ASSIGNMENTS", (one, two))
+    text = "a\n<!-- two -->\nlab\n<!-- /two -->\n<!-- one -->\ncore\n<!-- /one -->\nz\n"
+    assert readme_for(text, one) == "a\ncore\nz\n"
+    assert readme_for(text, two) == "a\nlab\nz\n"
+    with pytest.raises(ValueError, match="unbalanced"):
+        readme_for("<!-- two -->\nlab\n", one)
+
+
+SCANNED = (".py", ".md", ".ipynb", ".toml", ".txt", ".css")
+
+
+@pytest.mark.parametrize("assignment", present(project_root()), ids=lambda a: a.name)
+def test_an_archive_names_nothing_only_another_assignment_holds(tmp_path, assignment):
+    """The README, sources, notebooks and report sources of an archive name none of another
+    assignment's notebooks, report, results, archive or modules (the tests' own layer table and
+    fixtures may)."""
+    others = [a for a in ASSIGNMENTS if a != assignment]
+    if not others:
+        pytest.skip("this checkout holds one assignment")
+    patterns = [p for other in others for p in _foreign_names(other)]
+    found = {}
+    with zipfile.ZipFile(build_zip(tmp_path / assignment.archive,
+                                   assignment=assignment)) as archive:
+        for name in archive.namelist():
+            path = PurePosixPath(name).relative_to(ZIP_FOLDER)
+            if path.suffix in SCANNED and path.parts[0] != "tests":
+                text = archive.read(name).decode()
+                found.update({path.as_posix(): p for p in patterns if re.search(p, text)})
+    assert not found, found

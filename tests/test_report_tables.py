@@ -164,3 +164,13 @@ def test_a_value_that_rounds_to_zero_has_no_minus_sign():
     text = markdown_table([{"v": "a", "gain": -0.0003}, {"v": "b", "gain": 0.2}],
                           {"v": "v", "gain": "gain"}, percent=["gain"])
     assert "| a | 0.0 |" in text and "-0.0" not in text
+
+
+def test_only_values_of_the_sweeps_fall_back_to_n_a():
+    from bballs.reporting.pipeline import from_sweeps
+
+    assert from_sweeps("part1[improved][by_variant][spec][test_accuracy_mean]", "report")
+    assert from_sweeps("table[task4_robustness]", "report")
+    assert from_sweeps("table[skips]", "report")
+    assert not from_sweeps("part1[spec][test_accuracy]", "report")
+    assert not from_sweeps("part2[physics_model][ssim]", "report")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from bballs.cli import main
-from bballs.core.assignments import PROJECT1, present
+from bballs.core.assignments import present
 from bballs.core.files import (
     ResultsError,
     project_root,
@@ -190,7 +190,7 @@ def test_no_tracked_file_or_code_zip_holds_a_machine_path(tmp_path):
         path = root / name
         if path.is_file() and path.suffix not in {".png", ".gif", ".pdf"}:
             hits += _machine_path_hits(name, path.read_text(errors="ignore"))
-    with zipfile.ZipFile(build_zip(tmp_path / "code.zip")) as archive:
+    with zipfile.ZipFile(build_zip(tmp_path / "archive.zip")) as archive:
         for name in archive.namelist():
             if not name.endswith((".png", ".gif")):
                 hits += _machine_path_hits(name, archive.read(name).decode(errors="ignore"))
@@ -247,11 +247,7 @@ def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     assert (workdir / "data" / bdata.PART1_TRAIN).is_file()
     assert (workdir / "results" / assignment.results[0]).is_file()
     figures = sorted(p.name for p in (workdir / "figures").glob("*.png"))
-    if assignment == PROJECT1:
-        assert {"part1_curves.png", "part1_confusion.png",
-                "part1_improved_confusion.png"} <= set(figures)
-    else:
-        assert figures
+    assert len(figures) >= 2, figures
 
 
 def test_interrupted_reproduce_prints_one_line_and_no_traceback(dataset_dir, tmp_path):

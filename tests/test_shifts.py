@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bballs.data import augment, shifts
+from bballs.data import augment, noise, shifts
 from bballs.models.improved import FrameStandardiser, NormalisedCountNet
 
 
@@ -38,9 +38,9 @@ def test_zoom_scales_the_ball_area_and_refuses_to_cut_balls():
 def test_noise_salt_and_pepper_and_quantisation():
     generator = torch.Generator().manual_seed(0)
     x = torch.full((2, 1, 32, 32), 0.5)
-    noisy = shifts.gaussian_noise(x, torch.tensor([0.0, 0.1]), generator)
+    noisy = noise.gaussian_noise(x, torch.tensor([0.0, 0.1]), generator)
     assert torch.equal(noisy[0], x[0]) and 0.08 < float(noisy[1].std()) < 0.12
-    salted = shifts.salt_and_pepper(x, 0.1, generator)
+    salted = noise.salt_and_pepper(x, 0.1, generator)
     changed = float(((salted == 0) | (salted == 1)).float().mean())
     assert 0.07 < changed < 0.13
     assert float((shifts.quantise(torch.rand(100)) * 255).frac().abs().max()) < 1e-3

@@ -18,16 +18,17 @@ from bballs.data import dataset as bdata
 
 DEFAULT_DATA_DIR = project_root() / "data"
 REPORT_NAMES = tuple(a.report for a in ASSIGNMENTS)
-#: Modules that add one assignment's own commands (``add_commands``) and data checks
-#: (``check_data``): each is loaded when its code is present, and the other assignment's
-#: hand-in archive leaves it out.
-ASSIGNMENT_COMMANDS = ("bballs.cli_project1",)
 
 
 def assignment_commands() -> list:
-    """The modules of :data:`ASSIGNMENT_COMMANDS` this checkout holds."""
-    return [importlib.import_module(name) for name in ASSIGNMENT_COMMANDS
-            if importlib.util.find_spec(name) is not None]
+    """The modules that add an assignment's own commands (``add_commands``) and data checks
+    (``check_data``), for the assignments this checkout holds."""
+    return [importlib.import_module(a.commands) for a in ASSIGNMENTS
+            if a.commands and importlib.util.find_spec(a.commands) is not None]
+
+
+def _one_of(option: str, names) -> str:
+    return " or ".join(f"{option} {name}" for name in names)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     which = args.which or [a.report for a in present(project_root())]
     if args.out and len(which) > 1:
-        raise ReportError("--out names one PDF: add --which report or --which lab3_report")
+        raise ReportError(f"--out names one PDF: add {_one_of('--which', REPORT_NAMES)}")
     for name in which:
         started = time.perf_counter()
         path = build(root=args.results_root, out=args.out, allow_missing=args.allow_missing,
@@ -82,9 +83,10 @@ def cmd_author(args: argparse.Namespace) -> int:
     from bballs.reporting.author import write_author
     from bballs.reporting.report import REPORT_DIR
 
+    courses = {a.report: getattr(args, a.course_key) for a in ASSIGNMENTS}
     path = write_author(args.report_dir or project_root() / REPORT_DIR, args.name, args.id,
-                        args.email, {"report": args.course, "lab3_report": args.lab3_course})
-    print(f"wrote {shown(path)}; `python -m bballs report` rebuilds both PDFs with it")
+                        args.email, courses)
+    print(f"wrote {shown(path)}; `python -m bballs report` rebuilds the PDFs with it")
     return 0
 
 
@@ -102,7 +104,8 @@ def cmd_package(args: argparse.Namespace) -> int:
 
     held = [a for a in present(project_root()) if a.name in (args.assignment or [a.name])]
     if args.out and len(held) > 1:
-        raise ValueError("--out names one archive: add --assignment project1 or lab3")
+        names = [a.name for a in ASSIGNMENTS]
+        raise ValueError(f"--out names one archive: add {_one_of('--assignment', names)}")
     for assignment in held:
         path = build_zip(args.out, assignment=assignment)
         print(f"wrote {shown(path)} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -137,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(run=cmd_reproduce)
 
     report = commands.add_parser(
-        "report", help="build report/report.pdf and report/lab3_report.pdf from results/, figures/")
+        "report", help="build the report PDFs in report/ from results/ and figures/")
     report.add_argument("--which", nargs="+", choices=REPORT_NAMES, default=None,
                         help="which reports to build (default: every assignment's present)")
     report.add_argument("--out", type=Path, default=None,
@@ -149,19 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(run=cmd_report)
 
     author = commands.add_parser("author", help="write report/author.ini (your name, ID, "
-                                                 "email) for both reports")
+                                                 "email) for every report")
     author.add_argument("--name", required=True)
     author.add_argument("--id", required=True, help="student ID")
     author.add_argument("--email", required=True)
-    author.add_argument("--course", default="", help="course line of report.pdf "
-                                                     "(default: the project's course)")
-    author.add_argument("--lab3-course", default="", help="course line of lab3_report.pdf")
+    for assignment in ASSIGNMENTS:
+        author.add_argument(f"--{assignment.course_key.replace('_', '-')}", default="",
+                            help=f"course line of {assignment.report}.pdf (default: "
+                                 f"{assignment.course})")
     author.add_argument("--report-dir", type=Path, default=None, help=argparse.SUPPRESS)
     author.set_defaults(run=cmd_author)
 
     package = commands.add_parser(
-        "package", help="write each assignment's hand-in archive: dist/code.zip (core project), "
-                        "dist/lab3_code.zip (second assignment); sources, no data")
+        "package", help="write each assignment's hand-in archive in dist/ ("
+                        + ", ".join(a.archive for a in ASSIGNMENTS) + "); sources, no data")
     package.add_argument("--assignment", nargs="+", choices=[a.name for a in ASSIGNMENTS],
                          default=None, help="which archives (default: every one present)")
     package.add_argument("--out", type=Path, default=None,

@@ -1,2 +1,2 @@
-"""Classical (non-learnt) references: connected-component counting and the blob-tracking
-physics predictor."""
+"""Classical (non-learnt) methods: blob detection (blobs) and each assignment's own references
+built on it."""

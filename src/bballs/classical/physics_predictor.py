@@ -1,14 +1,13 @@
 """A classical video predictor: find the balls, estimate their motion, simulate, render.
 
-1. Threshold every input frame at 0.5 and label its 8-connected blobs (all frames in one call).
-2. A blob's intensity-weighted centroid is a ball centre; its area gives the radius, since the
-   rendered profile ``exp(-(d^2/r^2)^4)`` exceeds 0.5 inside ``d < r * ln(2)^(1/8)``.
-3. The number of balls is the largest blob count over the inputs (touching balls merge into one
+1. Find the balls of every input frame as blobs (:func:`bballs.classical.blobs.detect_balls`):
+   centres and radii.
+2. The number of balls is the largest blob count over the inputs (touching balls merge into one
    blob). The latest frames showing that many blobs give positions and, after matching the balls
    between frames, velocities fitted so that flight with wall reflections reproduces the observed
    track (a bounce between two frames would fool a finite difference); the velocities are then
    rescaled to the dataset's constant total speed (0.5: collisions and reflections preserve it).
-4. The dataset's own physics (:mod:`bballs.data.physics`) runs forward and renders the future
+3. The dataset's own physics (:mod:`bballs.data.physics`) runs forward and renders the future
    frames.
 """
 
@@ -17,40 +16,9 @@ from __future__ import annotations
 from itertools import permutations
 
 import numpy as np
-from scipy import ndimage
 
+from bballs.classical.blobs import detect_balls
 from bballs.data import physics
-
-THRESHOLD = 0.5
-_INSIDE = np.log(2.0) ** (1 / 8)  # blob radius / ball radius at the 0.5 threshold
-_PIXEL = physics.BOX_SIZE / physics.RESOLUTION
-
-
-def detect_balls(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Blobs of frames (N, T, H, W): centres (N, T, 3, 2) in box units, radii (N, T, 3), counts
-    (N, T). Unused slots are NaN; only the three largest blobs of a frame are kept."""
-    n, t = frames.shape[:2]
-    flat = frames.reshape(n * t, *frames.shape[2:])
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    mask = flat > THRESHOLD
-    labels, n_blobs = ndimage.label(mask, structure=structure)
-    index = np.arange(1, n_blobs + 1)
-    centres = np.array(ndimage.center_of_mass(flat, labels, index)).reshape(-1, 3)
-    areas = ndimage.sum_labels(mask, labels, index)
-    frame_of = centres[:, 0].round().astype(int)
-    xy = (centres[:, [2, 1]] + 0.5) * _PIXEL  # (x = column, y = row) in box units
-    radius = np.sqrt(areas / np.pi) * _PIXEL / _INSIDE
-
-    out_xy = np.full((n * t, 3, 2), np.nan)
-    out_r = np.full((n * t, 3), np.nan)
-    order = np.lexsort((-areas, frame_of))  # by frame, largest blob first
-    rank = np.arange(len(order)) - np.searchsorted(frame_of[order], frame_of[order])
-    keep = rank < 3
-    out_xy[frame_of[order][keep], rank[keep]] = xy[order][keep]
-    out_r[frame_of[order][keep], rank[keep]] = radius[order][keep]
-    counts = np.minimum(np.bincount(frame_of, minlength=n * t), 3)
-    return out_xy.reshape(n, t, 3, 2), out_r.reshape(n, t, 3), counts.reshape(n, t)
 
 
 def _match(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:

@@ -1,11 +1,15 @@
-"""The two assignments this project delivers, each handed in on its own: its notebooks, its
-report, its hand-in archive and the files only it needs (left out of the other's archive).
+"""The assignments this project delivers, each handed in on its own: its notebooks, its report,
+its hand-in archive and the files only it needs (left out of every other archive).
 
-A checkout that lacks an assignment's notebooks (an unpacked archive of the other one) runs,
-builds and tests only the assignment it holds."""
+Each assignment is declared by a module of its own, ``bballs.core.assignment_<name>``, that
+defines ``ASSIGNMENT``; an archive holds only its assignment's module, so the package knows only
+the assignments it holds. A checkout that lacks an assignment's notebooks runs, builds and tests
+only the assignments it holds."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -13,15 +17,29 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Assignment:
-    """One assignment: notebooks (in ``notebooks/``), report (``report/<report>.md``), results
-    file, archive name and the project-relative glob patterns of the files only it needs."""
+    """One assignment: notebooks (in ``notebooks/``), report (``report/<report>.md``, its tables
+    made by ``tables``, a ``module:function``, its course line ``course`` unless ``author.ini``
+    sets ``course_key``), results files, archive name, the project-relative glob patterns of the
+    files only it needs, and the module adding its own commands (``add_commands``,
+    ``check_data``), if any. Report values whose field names hold one of ``sweep_fields`` come
+    from separate sweep commands (``sweep_hint`` says which): the report shows them as n/a until
+    those have run on the data. ``order`` places it among the others."""
 
     name: str
+    order: int
     notebooks: tuple[str, ...]
     report: str
     results: tuple[str, ...]
     archive: str
     own: tuple[str, ...]
+    tables: str
+    course: str
+    course_key: str
+    sections: str | None = None  # a folder of report/ whose *.md follow the report's template
+    data_files: tuple[str, ...] | None = None  # the data files it uses (None: all)
+    commands: str | None = None
+    sweep_fields: tuple[str, ...] = ()
+    sweep_hint: str = ""
 
     def owns(self, relative: str | Path) -> bool:
         """Whether the project-relative path ``relative`` is one only this assignment needs."""
@@ -32,37 +50,21 @@ class Assignment:
         return all((root / "notebooks" / name).is_file() for name in self.notebooks)
 
 
-PROJECT1 = Assignment(
-    "project1", ("01_ball_count_classifier.ipynb", "02_unet_video_prediction.ipynb"), "report",
-    ("part1.json", "part2.json"), "code.zip",
-    ("notebooks/01_*", "notebooks/02_*", "report/report.md", "src/bballs/cli_project1.py",
-     "src/bballs/physics_model/*", "src/bballs/tasks/part1_task4.py",
-     "src/bballs/tasks/part2_*.py", "src/bballs/tasks/task7_*.py",
-     "src/bballs/tasks/robustness.py", "src/bballs/tasks/rollout.py",
-     "src/bballs/tasks/prediction.py", "src/bballs/tasks/counting.py",
-     "src/bballs/tasks/loop_benchmark.py", "src/bballs/training/experiments.py",
-     "src/bballs/models/spec.py", "src/bballs/models/unet_variants.py",
-     "src/bballs/data/augment.py", "src/bballs/data/variants.py",
-     "src/bballs/classical/counting.py", "src/bballs/reporting/prediction_plots.py",
-     "src/bballs/reporting/project1_report.py", "tests/test_inverse_physics.py",
-     "tests/test_torch_physics.py", "tests/test_part2_task7.py", "tests/test_variants.py",
-     "tests/test_improvements.py", "tests/test_robustness.py", "tests/test_sweep_cache.py",
-     "tests/test_unet_variants.py", "tests/test_models.py", "tests/test_training.py",
-     "tests/test_shifts.py", "tests/test_report_tables.py"))
-LAB3 = Assignment(
-    "lab3", ("03_autoencoders.ipynb", "04_image_to_image.ipynb", "05_generative_models.ipynb"),
-    "lab3_report", ("lab3.json",), "lab3_code.zip",
-    ("notebooks/03_*", "notebooks/04_*", "notebooks/05_*", "report/lab3_report.md",
-     "report/lab3/*", "src/bballs/models/autoencoders.py", "src/bballs/models/image_to_image.py",
-     "src/bballs/models/generative.py", "src/bballs/tasks/autoencoding.py",
-     "src/bballs/tasks/latent_*.py", "src/bballs/tasks/image_to_image*.py",
-     "src/bballs/tasks/generation.py", "src/bballs/training/gan.py",
-     "src/bballs/classical/restoration.py", "src/bballs/data/corruptions.py",
-     "src/bballs/data/frames.py", "src/bballs/reporting/autoencoder_plots.py",
-     "src/bballs/reporting/image_to_image_plots.py", "src/bballs/reporting/generative_plots.py",
-     "tests/test_autoencoders.py", "tests/test_image_to_image.py", "tests/test_generative.py",
-     "tests/test_frames.py"))
-ASSIGNMENTS = (PROJECT1, LAB3)
+def _declared() -> tuple[Assignment, ...]:
+    """The ``ASSIGNMENT`` of every ``bballs.core.assignment_*`` module present, in order."""
+    package = importlib.import_module("bballs.core")
+    modules = [info.name for info in pkgutil.iter_modules(package.__path__)
+               if info.name.startswith("assignment_")]
+    found = [importlib.import_module(f"bballs.core.{name}").ASSIGNMENT for name in modules]
+    return tuple(sorted(found, key=lambda a: a.order))
+
+
+ASSIGNMENTS = _declared()
+
+
+def named(name: str) -> Assignment | None:
+    """The assignment called ``name``, or None where this checkout does not hold it."""
+    return next((a for a in ASSIGNMENTS if a.name == name), None)
 
 
 def present(root: Path) -> tuple[Assignment, ...]:

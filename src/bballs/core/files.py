@@ -110,7 +110,7 @@ def read_results(path: str | Path) -> dict:
 
 def update_results(path: str | Path, key: str, value: Any) -> dict:
     """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically and under
-    a lock, so notebooks that share one file (``lab3.json``) can run at the same time."""
+    a lock, so notebooks that share one results file can run at the same time."""
     path = Path(path)
     with _locked(path):
         results = read_results(path)

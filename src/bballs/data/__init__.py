@@ -1,2 +1,2 @@
-"""Data: the bouncing-balls generator (physics), the .npz files (dataset), augmentations and
-the single frames of the second assignment (frames)."""
+"""Data: the bouncing-balls generator (physics), the .npz files (dataset), their digests
+(identity) and checks (check), pixel noise (noise), and each assignment's own views of them."""

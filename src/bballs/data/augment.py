@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from bballs.data import shifts
+from bballs.data import noise, shifts
 
 COIN = 0.5  # probability of each flip, of the transpose and of time reversal
 SIZE_JITTER_PIXELS = 1  # ball-size jitter: erode or dilate by up to this many pixels
@@ -107,8 +107,8 @@ def appearance(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
     x = shifts.blur(x, sometimes(BLUR_MAX))
     x = shifts.contrast(x, _uniform(n, *CONTRAST_RANGE, generator).to(x.device))
-    x = shifts.gaussian_noise(x, sometimes(NOISE_MAX), generator)
-    x = shifts.salt_and_pepper(x, sometimes(SALT_PEPPER_MAX), generator)
+    x = noise.gaussian_noise(x, sometimes(NOISE_MAX), generator)
+    x = noise.salt_and_pepper(x, sometimes(SALT_PEPPER_MAX), generator)
     return torch.where(_coin(n, generator, x.device), shifts.quantise(x), x)
 
 

@@ -1,5 +1,5 @@
-"""Changes of appearance that keep the number of balls: intensity, blur, noise, quantisation and
-ball scale, on batches of frames (N, 1, H, W) in [0, 1].
+"""Changes of appearance that keep the number of balls: intensity, blur, quantisation and ball
+scale (noise is in :mod:`bballs.data.noise`), on batches of frames (N, 1, H, W) in [0, 1].
 
 Each transform takes one strength per frame (a tensor of N values, or one number for all), so
 the same code draws random training augmentations and builds the fixed shift levels on which
@@ -11,28 +11,24 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-Strength = torch.Tensor | float
+from bballs.data.noise import Strength, per_frame
+
 BLUR_RADIUS = 4  # Gaussian kernels are 9x9: enough for sigma <= 2 px
-
-
-def _per_frame(value: Strength, x: torch.Tensor) -> torch.Tensor:
-    value = torch.as_tensor(value, dtype=x.dtype, device=x.device)
-    return value.expand(len(x)).view(-1, 1, 1, 1)
 
 
 def contrast(x: torch.Tensor, scale: Strength) -> torch.Tensor:
     """Intensities multiplied by ``scale`` and clipped to [0, 1]."""
-    return (x * _per_frame(scale, x)).clamp(0, 1)
+    return (x * per_frame(scale, x)).clamp(0, 1)
 
 
 def gamma(x: torch.Tensor, exponent: Strength) -> torch.Tensor:
     """Intensities raised to ``exponent`` (< 1 brightens the ball edges, > 1 darkens them)."""
-    return x.clamp(0, 1) ** _per_frame(exponent, x)
+    return x.clamp(0, 1) ** per_frame(exponent, x)
 
 
 def blur(x: torch.Tensor, sigma: Strength) -> torch.Tensor:
     """A Gaussian blur of ``sigma`` pixels per frame (0 leaves the frame as it is)."""
-    sigma = _per_frame(sigma, x).view(-1, 1)
+    sigma = per_frame(sigma, x).view(-1, 1)
     offsets = torch.arange(-BLUR_RADIUS, BLUR_RADIUS + 1, dtype=x.dtype, device=x.device)
     weights = torch.exp(-0.5 * (offsets / sigma.clamp_min(1e-3)) ** 2)
     weights = torch.where(sigma > 1e-3, weights, (offsets == 0).to(x.dtype))
@@ -54,28 +50,9 @@ def illumination(x: torch.Tensor, strength: Strength, angle: Strength = 0.0) -> 
     h, w = x.shape[-2:]
     ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=x.device),
                             torch.linspace(-1, 1, w, device=x.device), indexing="ij")
-    angle = _per_frame(angle, x)
+    angle = per_frame(angle, x)
     along = (torch.cos(angle) * xs + torch.sin(angle) * ys) / 2 ** 0.5  # in [-1, 1]
-    return x * (1 - _per_frame(strength, x) * (along + 1) / 2)
-
-
-def gaussian_noise(x: torch.Tensor, sigma: Strength,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """Additive Gaussian noise of standard deviation ``sigma``, clipped to [0, 1] (the global
-    torch generator when ``generator`` is None)."""
-    noise = torch.randn(x.shape, generator=generator).to(x.device)
-    return (x + _per_frame(sigma, x) * noise).clamp(0, 1)
-
-
-def salt_and_pepper(x: torch.Tensor, share: Strength,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
-    """A ``share`` (in [0, 1]) of the pixels set to 0 or 1 (half each)."""
-    if not bool((torch.as_tensor(share) >= 0).all() and (torch.as_tensor(share) <= 1).all()):
-        raise ValueError(f"the share of pixels must be in [0, 1], got {share}")
-    draw = torch.rand(x.shape, generator=generator).to(x.device)
-    share = _per_frame(share, x)
-    x = torch.where(draw < share / 2, torch.zeros_like(x), x)
-    return torch.where((draw >= share / 2) & (draw < share), torch.ones_like(x), x)
+    return x * (1 - per_frame(strength, x) * (along + 1) / 2)
 
 
 def quantise(x: torch.Tensor, levels: int = 256) -> torch.Tensor:
@@ -90,7 +67,7 @@ def zoom(x: torch.Tensor, factor: Strength, centre: torch.Tensor | None = None) 
     """Every frame resampled by ``factor`` about ``centre`` (N, 2) in [-1, 1] (default: the
     middle): > 1 makes balls larger, < 1 smaller (blurred first, against aliasing); outside
     the frame is black."""
-    factor = _per_frame(factor, x).view(-1)
+    factor = per_frame(factor, x).view(-1)
     x = blur(x, (ANTIALIAS * (1 / factor - 1)).clamp_min(0))
     centre = torch.zeros(len(x), 2, device=x.device) if centre is None else centre
     theta = torch.zeros(len(x), 2, 3, dtype=x.dtype, device=x.device)
@@ -150,7 +127,7 @@ def stretch(x: torch.Tensor, aspect: Strength) -> torch.Tensor:
     """Every frame resampled about its middle with width × sqrt(``aspect``) and height ÷
     sqrt(``aspect``): round balls become ellipses of the same area; outside the frame is
     black."""
-    aspect = _per_frame(aspect, x).view(-1)
+    aspect = per_frame(aspect, x).view(-1)
     theta = torch.zeros(len(x), 2, 3, dtype=x.dtype, device=x.device)
     theta[:, 0, 0] = aspect.rsqrt()
     theta[:, 1, 1] = aspect.sqrt()

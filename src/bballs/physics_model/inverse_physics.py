@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from bballs.classical.physics_predictor import detect_balls
+from bballs.classical.blobs import detect_balls
 from bballs.data import physics
 from bballs.physics_model import gauss_newton as gn
 from bballs.physics_model import torch_physics as tp
@@ -185,7 +185,7 @@ def count_balls(frames: np.ndarray, constants: WorldConstants) -> np.ndarray:
 def blob_centres(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centroids (N, T, B, 2) of the largest B blobs (x = column, y = row, in pixels), NaN where
     missing, and the number of blobs (N, T) of frames (N, T, H, W): the classical predictor's
-    blob detection (:func:`bballs.classical.physics_predictor.detect_balls`) in pixel units."""
+    blob detection (:func:`bballs.classical.blobs.detect_balls`) in pixel units."""
     centres, _, counts = detect_balls(np.asarray(frames))
     return centres * physics.RESOLUTION / physics.BOX_SIZE - 0.5, counts
 

@@ -1,5 +1,5 @@
-"""The author block of both reports: ``report/author.ini``, written by ``python -m bballs
-author``. Until it holds a real name, ID and email, every page of both PDFs carries a banner
+"""The author block of every report: ``report/author.ini``, written by ``python -m bballs
+author``. Until it holds a real name, ID and email, every page of the PDFs carries a banner
 and ``report`` / ``reproduce`` end with a warning."""
 
 from __future__ import annotations
@@ -8,15 +8,14 @@ import configparser
 import os
 from pathlib import Path
 
+from bballs.core.assignments import ASSIGNMENTS
+
 AUTHOR_FILE = "author.ini"
 FIELDS = ("name", "student_id", "email")
 TEMPLATE = {"name": "Your Full Name", "student_id": "00000000",
             "email": "your.name@connect.example.edu"}
-COURSES = {  # each assignment's own course line, unless author.ini sets one
-    "report": "HKUST CSIT 6000M Recent Advances in Deep Learning — Project 1",
-    "lab3_report": "TNM112 Deep Learning for Media Technology — Lab 3 mini-project",
-}
-COURSE_KEYS = {"report": "course", "lab3_report": "lab3_course"}
+COURSES = {a.report: a.course for a in ASSIGNMENTS}  # unless author.ini sets one
+COURSE_KEYS = {a.report: a.course_key for a in ASSIGNMENTS}
 FILL_COMMAND = 'python -m bballs author --name "…" --id "…" --email "…"'
 BANNER = f"Fill in report/author.ini: {FILL_COMMAND}"
 
@@ -28,7 +27,8 @@ def read_author(report_dir: Path, report: str = "report") -> dict[str, str]:
     parser.read(Path(report_dir) / AUTHOR_FILE, encoding="utf-8")
     entries = dict(parser["author"]) if parser.has_section("author") else {}
     author = {field: entries.get(field, TEMPLATE[field]).strip() for field in FIELDS}
-    author["course"] = entries.get(COURSE_KEYS[report], "").strip() or COURSES[report]
+    author["course"] = (entries.get(COURSE_KEYS.get(report, "course"), "").strip()
+                        or COURSES.get(report, ""))
     author["filled"] = "yes" if is_filled(author) else ""
     return author
 
@@ -47,7 +47,7 @@ def write_author(report_dir: Path, name: str, student_id: str, email: str,
         raise ValueError("author: give a real name, student ID and email (not the template's)")
     if "@" not in values["email"]:
         raise ValueError(f"author: {values['email']!r} is not an email address")
-    lines = ["; The author block of both reports (python -m bballs author writes it).",
+    lines = ["; The author block of the reports (python -m bballs author writes it).",
              "[author]", *(f"{key} = {value}" for key, value in values.items())]
     for report, course in (courses or {}).items():
         if course:

@@ -1,13 +1,15 @@
-"""The hand-in archives: one per assignment (``code.zip`` for the core project,
-``lab3_code.zip`` for the second assignment), each with the sources that assignment needs and
-none that only the other needs; no data, checkpoints, caches or build outputs."""
+"""The hand-in archives: one per assignment (:mod:`bballs.core.assignments`), each with the
+sources that assignment needs and none that only another needs; no data, checkpoints, caches or
+build outputs. The README of an archive leaves out the other assignments' sections
+(``<!-- name -->`` ... ``<!-- /name -->``)."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
-from bballs.core.assignments import ASSIGNMENTS, PROJECT1, Assignment
+from bballs.core.assignments import ASSIGNMENTS, Assignment
 from bballs.core.files import atomic_path, project_root
 
 ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pyproject.toml is in it
@@ -40,13 +42,32 @@ def package_files(root: Path | None = None,
     return files
 
 
+def readme_for(text: str, assignment: Assignment) -> str:
+    """The README ``text`` of ``assignment``'s archive: its own marked sections kept (markers
+    dropped), every other assignment's removed."""
+    for other in ASSIGNMENTS:
+        start, end = f"<!-- {other.name} -->\n", f"<!-- /{other.name} -->\n"
+        if text.count(start) != text.count(end):
+            raise ValueError(f"README: unbalanced {start.strip()} markers")
+        if other == assignment:
+            text = text.replace(start, "").replace(end, "")
+        else:
+            text = re.sub(rf"{re.escape(start)}.*?{re.escape(end)}", "", text, flags=re.S)
+    return text
+
+
 def build_zip(out: str | Path | None = None, root: Path | None = None,
-              assignment: Assignment = PROJECT1) -> Path:
-    """Write the archive of ``assignment`` (default ``dist/<its archive name>``) and return
-    its path."""
+              assignment: Assignment | None = None) -> Path:
+    """Write the archive of ``assignment`` (default: the first held) at ``out`` (default
+    ``dist/<its archive name>``) and return its path."""
     root = Path(root) if root else project_root()
+    assignment = assignment or ASSIGNMENTS[0]
     out = Path(out) if out else root / "dist" / assignment.archive
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for relative in package_files(root, assignment):
-            archive.write(root / relative, Path(ZIP_FOLDER) / relative)
+            if relative == Path("README.md"):
+                text = readme_for((root / relative).read_text(encoding="utf-8"), assignment)
+                archive.writestr(f"{ZIP_FOLDER}/README.md", text)
+            else:
+                archive.write(root / relative, Path(ZIP_FOLDER) / relative)
     return out

@@ -24,7 +24,7 @@ from bballs.core.files import atomic_path, project_root
 from bballs.data.dataset import ensure_dataset
 from bballs.training.loop import TEXT_PROGRESS
 
-NOTEBOOKS = tuple(name for a in ASSIGNMENTS for name in a.notebooks)  # all five, in order
+NOTEBOOKS = tuple(name for a in ASSIGNMENTS for name in a.notebooks)  # in order
 DEFAULT_PARAMETERS = {"QUICK": False, "SEED": 0, "DATA_DIR": None, "OUTPUT_DIR": None}
 
 
@@ -168,8 +168,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     data (if missing), its notebooks (or just ``notebooks``), its report and its hand-in
     archive.
 
-    Full mode writes into the project (executed notebooks, figures/, results/, report/,
-    dist/code.zip and dist/lab3_code.zip). Quick mode writes everything under ``build/quick``
+    Full mode writes into the project (executed notebooks, figures/, results/, report/ and the
+    archives in dist/). Quick mode writes everything under ``build/quick``
     unless ``output_dir`` is given, so a smoke test never overwrites the full results. Finished
     trainings are reused from their checkpoints unless ``force`` (which deletes them first).
     Returns the output folder.
@@ -232,17 +232,11 @@ def _record_timings(path: Path, timings: dict[str, float], total: float, quick: 
         "python": platform.python_version(), "torch": torch.__version__})
 
 
-SWEEP_HINT = ("`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
-              "for these data files; then `python -m bballs report`")
-
-
-SWEEP_FIELDS = ("[by_variant]", "[label_study]", "[robustness]", "[skips]", "[ablation]",
-                "table[task4", "table[skips]", "table[task7]")
-
-
-def from_sweeps(field: str) -> bool:
-    """True for a report value that only the separate sweep commands provide."""
-    return any(part in field for part in SWEEP_FIELDS)
+def from_sweeps(field: str, report: str) -> bool:
+    """True for a value of ``report`` that only its assignment's separate sweep commands
+    provide."""
+    assignment = next(a for a in ASSIGNMENTS if a.report == report)
+    return any(part in field for part in assignment.sweep_fields)
 
 
 def _build_report(root: Path, pdf: Path | None, report: str) -> None:
@@ -254,11 +248,12 @@ def _build_report(root: Path, pdf: Path | None, report: str) -> None:
     try:
         path = build(root=root, out=pdf, report=report)
     except ReportError as error:
-        if not error.missing or not all(from_sweeps(field) for field in error.missing):
+        if not error.missing or not all(from_sweeps(field, report) for field in error.missing):
             raise
         path = build(root=root, out=pdf, report=report, allow_missing=True)
+        hint = next(a.sweep_hint for a in ASSIGNMENTS if a.report == report)
         print(f"       warning: {len(error.missing)} values of {report} are n/a (first: "
-              f"{', '.join(error.missing[:3])}); {SWEEP_HINT}", flush=True)
+              f"{', '.join(error.missing[:3])}); {hint}", flush=True)
     print(f"       {_shown(path)}")
 
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
-from bballs.models.improved import CountNet, FrameAutoencoder, FramePredictor
+from bballs.models.counter import CountNet
+from bballs.models.improved import FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows

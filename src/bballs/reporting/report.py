@@ -1,9 +1,8 @@
 """Build the reports from their Markdown templates, ``results/*.json`` and ``figures/``.
 
-Two reports: ``report/report.pdf`` (the core project, from ``report/report.md`` and
-``results/part1.json`` / ``part2.json``) and ``report/lab3_report.pdf`` (the second assignment,
-from ``report/lab3_report.md`` followed by the section files ``report/lab3/*.md`` in name order,
-and ``results/lab3.json``).
+One report per assignment (:mod:`bballs.core.assignments`): ``report/<name>.pdf`` from
+``report/<name>.md``, followed by the section files of its folder in name order if it has one,
+and its ``results/*.json`` files.
 
 The Markdown source holds placeholders in Python's format syntax, e.g.
 ``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bballs.core.assignments import ASSIGNMENTS, Assignment
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.core.machine import machine_line
 from bballs.data.identity import describe_source
@@ -148,14 +148,15 @@ class ReportSpec:
         module, function = self.tables.split(":")
         return getattr(importlib.import_module(module), function)
 
+    @classmethod
+    def of(cls, assignment: Assignment) -> ReportSpec:
+        """The report of ``assignment``."""
+        return cls(assignment.report, f"{assignment.report}.md",
+                   tuple(Path(name).stem for name in assignment.results), assignment.tables,
+                   assignment.sections, assignment.data_files)
 
-REPORTS = {
-    "report": ReportSpec("report", "report.md", ("part1", "part2"),
-                         "bballs.reporting.project1_report:tables"),
-    "lab3_report": ReportSpec("lab3_report", "lab3_report.md", ("lab3",),
-                              "bballs.reporting.tables:declared_tables", "lab3",
-                              ("part2_bballs_sequence.npz",)),
-}
+
+REPORTS = {a.report: ReportSpec.of(a) for a in ASSIGNMENTS}
 
 
 def render_markdown(root: Path | None = None, report_dir: Path | None = None,

@@ -19,9 +19,9 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
+from bballs.image_metrics import reconstruction_scores
 from bballs.metrics import (
     MSE_FACTOR,
-    reconstruction_scores,
     seed_difference,
     seed_row,
     verdict_summary,

@@ -14,10 +14,12 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from bballs.classical.physics_predictor import THRESHOLD, detect_balls
+from bballs.classical.blobs import THRESHOLD, detect_balls
 from bballs.data import physics
 from bballs.data.frames import FrameSet
-from bballs.metrics import as_numpy, frechet_distance
+from bballs.image_metrics import frechet_distance
+from bballs.metrics import as_numpy
+from bballs.models.counter import CountNet
 from bballs.models.generative import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -25,7 +27,6 @@ from bballs.models.generative import (
     NoiseUNet,
     dcgan_init,
 )
-from bballs.models.improved import CountNet
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (

@@ -41,8 +41,8 @@ from bballs.core.files import OutputPaths
 from bballs.data import physics
 from bballs.data.corruptions import inpaint_input, square_masks
 from bballs.data.frames import FrameSet, ball_masks, load_frames
-from bballs.data.shifts import gaussian_noise, salt_and_pepper
-from bballs.metrics import restoration_scores, segmentation_scores
+from bballs.data.noise import gaussian_noise, salt_and_pepper
+from bballs.image_metrics import restoration_scores, segmentation_scores
 from bballs.models.image_to_image import (
     SKIPS,
     Skip,

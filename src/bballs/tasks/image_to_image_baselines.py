@@ -15,7 +15,8 @@ from bballs.classical.restoration import (
     nearest_fill,
     threshold_segment,
 )
-from bballs.metrics import frame_stack, restoration_scores, segmentation_scores
+from bballs.image_metrics import restoration_scores, segmentation_scores
+from bballs.metrics import frame_stack
 from bballs.tasks.image_to_image import (
     GAUSSIAN_SIGMAS,
     MEDIAN_SIZES,

@@ -14,8 +14,8 @@ from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.data.identity import data_source
 from bballs.metrics import seed_difference
+from bballs.models.counter import CountNet
 from bballs.models.improved import (
-    CountNet,
     DensityCountNet,
     FrameAutoencoder,
     NormalisedCountNet,

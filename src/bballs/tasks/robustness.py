@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from bballs.data import augment, physics, shifts
+from bballs.data import augment, noise, physics, shifts
 from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import mean_by_level, sample_std
 
@@ -134,8 +134,8 @@ def shift_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
               "blur": (0.0, 0.5, 1.0, 1.5, 2.0), "noise": (0.0, 0.05, 0.1, 0.2),
               "salt and pepper": (0.0, 0.01, 0.02, 0.05)}
     transforms = {"contrast": shifts.contrast, "gamma": shifts.gamma, "blur": shifts.blur,
-                  "noise": lambda x, s: shifts.gaussian_noise(x, s, generator),
-                  "salt and pepper": lambda x, s: shifts.salt_and_pepper(x, s, generator)}
+                  "noise": lambda x, s: noise.gaussian_noise(x, s, generator),
+                  "salt and pepper": lambda x, s: noise.salt_and_pepper(x, s, generator)}
     units = {"contrast": "intensity scale", "gamma": "intensity exponent",
              "blur": "Gaussian blur sigma (pixels)", "noise": "Gaussian noise sigma",
              "salt and pepper": "share of pixels"}
