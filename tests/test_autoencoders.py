@@ -20,6 +20,7 @@ from bballs.models.autoencoders import (
     GaussianNoise,
     LatentClassifier,
 )
+from bballs.tasks import autoencoder_verdicts
 from bballs.tasks import autoencoding as ae
 from bballs.tasks import latent_classifiers as clf
 from bballs.tasks import latent_space as space
@@ -301,7 +302,21 @@ def test_noise_rows_hold_both_psnr_conventions(dataset_dir, tmp_path):
 def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
     row = {"seeds": 3, "pretrained_test_accuracy": 0.79, "pretrained_test_std": 0.04,
            "scratch_test_accuracy": 0.96, "scratch_test_std": 0.02}
-    assert ae._pretraining_verdict(row).startswith("training from scratch better")
+    verdict = autoencoder_verdicts.pretraining_verdict
+    assert verdict(row).startswith("training from scratch better")
     close = {**row, "pretrained_test_accuracy": 0.93}
-    assert ae._pretraining_verdict(close) == "within seed noise"
-    assert "not established" in ae._pretraining_verdict({**row, "seeds": 1})
+    assert verdict(close) == "within seed noise"
+    assert "not established" in verdict({**row, "seeds": 1})
+
+
+def test_the_denoising_lead_counts_only_gaps_beyond_twice_the_seed_spread():
+    from bballs.tasks.autoencoder_verdicts import denoising_lead
+
+    rows = [{"sigma": s, "plain_psnr_of_mse": 24 - 10 * s, "denoising_psnr_of_mse": 23.5 - 3 * s}
+            for s in (0.0, 0.1, 0.2, 0.3, 0.5)]  # gaps -0.5, 0.2, 0.9, 1.6, 3.0 dB
+    assert denoising_lead(rows, 0.5) == ("from σ = 0.3 on the denoising AE leads by more than "
+                                         "twice that spread")
+    assert denoising_lead(rows, 0.4).startswith("from σ = 0.2 on")
+    assert denoising_lead(rows, 2.0).startswith("at no noise level")
+    rows[-1]["denoising_psnr_of_mse"] = 0.0  # ahead at 0.3 alone
+    assert denoising_lead(rows, 0.5).endswith("at σ = 0.3")

@@ -21,7 +21,7 @@ from bballs.models.generative import (
     timestep_embedding,
 )
 from bballs.reporting import generative_plots
-from bballs.tasks import generation
+from bballs.tasks import generation, sample_validity
 from bballs.training.checkpoints import History, read_checkpoint
 from bballs.training.gan import fit_gan
 from bballs.training.loop import TrainConfig, seed_everything
@@ -208,22 +208,22 @@ def test_validity_on_known_frames():
         [],                                      # empty frame: no ball
     ]).frames
     big = rendered([[(5.0, 5.0)]], radius=1.6).frames  # a third too large
-    scores = generation.validity(torch.cat([frames, big]))
+    scores = sample_validity.validity(torch.cat([frames, big]))
     assert scores["n_blobs"].tolist() == [1, 3, 1, 0, 1]
     assert scores["valid"].tolist() == [True, True, False, False, False]
     assert scores["round_ok"].tolist() == [True, True, False, True, True]
     assert scores["radius_ok"][4] == np.False_
     four = rendered([[(2.0, 2.0), (8.0, 8.0), (2.0, 8.0)]]).frames.clone()
     four[0, 0, 16, 16] = 1.0  # a one-pixel speck: a fourth blob
-    assert generation.validity(four)["n_blobs"].tolist() == [4]
-    assert not generation.validity(four)["valid"][0]
+    assert sample_validity.validity(four)["n_blobs"].tolist() == [4]
+    assert not sample_validity.validity(four)["valid"][0]
     with pytest.raises(ValueError, match="tolerance"):
-        generation.validity(frames, tolerance=0)
+        sample_validity.validity(frames, tolerance=0)
 
 
 def test_validity_calibration():
     data = rendered([[(3.0, 3.0)], [(2.0, 2.0), (8.0, 8.0)], [(5.0, 5.0), (6.6, 5.0)]])
-    calibration = generation.validity_calibration(data)
+    calibration = sample_validity.validity_calibration(data)
     assert calibration["share_separate"] == pytest.approx(2 / 3)
     assert -0.05 < calibration["radius_error_min"] <= calibration["radius_error_max"] < 0.05
     assert calibration["axis_ratio_min_separate"] > 0.85
@@ -231,8 +231,9 @@ def test_validity_calibration():
 
 
 def test_count_shares_and_validity_row():
-    assert generation.count_shares(np.array([0, 1, 1, 3, 7])).tolist() == [0.2, 0.4, 0, 0.2, 0.2]
-    row = generation.validity_row("x", rendered([[(3.0, 3.0)], []]).frames)
+    shares = sample_validity.count_shares(np.array([0, 1, 1, 3, 7]))
+    assert shares.tolist() == [0.2, 0.4, 0, 0.2, 0.2]
+    row = sample_validity.validity_row("x", rendered([[(3.0, 3.0)], []]).frames)
     assert row["valid"] == 0.5 and row["blobs_0"] == 0.5 and row["blobs_1"] == 0.5
 
 
@@ -280,7 +281,7 @@ def test_figures(tmp_path):
                                      tmp_path / "curves.png")
     generative_plots.interpolation(frames[:6].reshape(2, 3, 32, 32), [0, 0.5, 1],
                                    np.ones((2, 3)), tmp_path / "interp.png")
-    generative_plots.count_histogram({"a": [0.1, 0.2, 0.3, 0.4, 0]}, generation.COUNT_BINS,
+    generative_plots.count_histogram({"a": [0.1, 0.2, 0.3, 0.4, 0]}, sample_validity.COUNT_BINS,
                                      tmp_path / "hist.png")
     generative_plots.frechet_bars([{"set": "a", "fd": 1.0}, {"set": "b", "fd": 0.0}],
                                   tmp_path / "fd.png")
@@ -335,3 +336,17 @@ def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, 
     assert "reused g.pt" in capsys.readouterr().out
     for a, b in zip(g.state_dict().values(), g3.state_dict().values()):
         torch.testing.assert_close(a, b)
+
+
+def test_count_comparison_weights_validity_by_the_reference_counts():
+    def row(key, shares, valid):
+        return {"key": key, **{f"blobs_{b}": s for b, s in zip(sample_validity.COUNT_BINS, shares)},
+                **{f"valid_{k}": v for k, v in zip("123", valid)}}
+
+    real = row("test", (0, 0.4, 0.35, 0.25, 0), (1.0, 0.95, 0.8))
+    fewer_threes = row("gen", (0.1, 0.5, 0.4, 0.0, 0), (1.0, 0.95, None))
+    rows = sample_validity.compare_counts([real, fewer_threes])
+    assert rows[0]["count_tv"] == 0 and rows[0]["valid_at_real_counts"] == pytest.approx(
+        0.4 + 0.35 * 0.95 + 0.25 * 0.8)
+    assert rows[1]["valid_at_real_counts"] == pytest.approx(0.4 + 0.35 * 0.95)  # no 3-ball frame
+    assert rows[1]["count_tv"] == pytest.approx(0.5 * (0.1 + 0.1 + 0.05 + 0.25))

@@ -13,8 +13,9 @@ autoencoders (03)               autoencoding              train_all, sweep, sect
 image-to-image (04)             image_to_image            load_data, train_all, score_network
                                 image_to_image_baselines  score_baselines
                                 image_to_image_study      evaluate_study, headline, section
-generative models (05)          generation                train_gan, train_diffusion, validity,
+generative models (05)          generation                train_gan, train_diffusion,
                                                           frechet_rows, tables
+                                sample_validity           validity, validity_row, compare_counts
 ==============================  ========================  ==========================================
 
 The networks are in :mod:`bballs.models.autoencoders`, :mod:`bballs.models.image_to_image` and
@@ -31,8 +32,10 @@ ASSIGNMENT = Assignment(
     ("notebooks/03_*", "notebooks/04_*", "notebooks/05_*", "report/lab3_report.md",
      "report/lab3/*", "src/bballs/core/assignment_lab3.py", "src/bballs/models/autoencoders.py",
      "src/bballs/models/image_to_image.py", "src/bballs/models/generative.py",
-     "src/bballs/tasks/autoencoding.py", "src/bballs/tasks/latent_*.py",
+     "src/bballs/tasks/autoencoding.py", "src/bballs/tasks/autoencoder_verdicts.py",
+     "src/bballs/tasks/latent_*.py",
      "src/bballs/tasks/image_to_image*.py", "src/bballs/tasks/generation.py",
+     "src/bballs/tasks/sample_validity.py",
      "src/bballs/training/gan.py", "src/bballs/classical/restoration.py",
      "src/bballs/data/corruptions.py", "src/bballs/data/frames.py",
      "src/bballs/image_metrics.py", "src/bballs/reporting/autoencoder_plots.py",

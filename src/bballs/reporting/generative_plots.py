@@ -3,7 +3,6 @@ given a path (through :func:`bballs.reporting.plots.save`, which writes atomical
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -50,7 +49,7 @@ def training_curves(gan: Mapping[str, Sequence[float]],
                     diffusion: Mapping[str, Sequence[float]], path=None) -> plt.Figure:
     """GAN losses, the discriminator's mean output on real and generated frames, and the
     diffusion model's loss (MSE of the predicted clean frame), per epoch."""
-    fig, axes = plt.subplots(1, 3, figsize=(6.8, 2.4))
+    fig, axes = plt.subplots(1, 3, figsize=(6.8, 2.7))
     panels = [
         (axes[0], {"generator": gan["train_loss"],
                    "discriminator": gan["metrics"]["train_discriminator_loss"]},
@@ -69,7 +68,8 @@ def training_curves(gan: Mapping[str, Sequence[float]],
         ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7.5)
+        ax.legend(fontsize=7.5, ncol=2, frameon=False, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.25))  # below the axes, off the curves
     plain_log_ticks(axes[2])
     fig.tight_layout()
     return save(fig, path)
@@ -118,20 +118,9 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
     return save(fig, path)
 
 
-def plain_number(value: float) -> str:
-    """Three significant digits in plain decimals, whole numbers from 100 on with a thousands
-    separator: 0.0564, 4.84, 142, 1,009 (never 1.01e+03)."""
-    rounded = float(f"{value:.3g}")
-    if abs(rounded) >= 100:
-        return f"{value:,.0f}"
-    if rounded == 0:
-        return "0"
-    return f"{rounded:.{max(2 - math.floor(math.log10(abs(rounded))), 0)}f}"
-
-
 def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """The Fréchet distance of every set as a dot on a log axis (a dot chart: lengths of bars
-    would mean nothing on a log scale), with its value."""
+    would mean nothing on a log scale), with its value in the table's format (3 decimals)."""
     fig, ax = plt.subplots(figsize=(4.5, 0.25 * len(rows) + 0.8))
     names = [row["set"] for row in rows]
     values = np.array([max(row["fd"], 1e-6) for row in rows])
@@ -139,7 +128,7 @@ def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.hlines(y, values.min() / 3, values, color="0.8", lw=1)
     ax.plot(values, y, "o", color="C0", ms=4)
     for value, row_y in zip(values, y):
-        ax.annotate(plain_number(value), (value, row_y), textcoords="offset points",
+        ax.annotate(f"{value:,.3f}", (value, row_y), textcoords="offset points",
                     xytext=(5, -3), fontsize=7)
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()

@@ -15,7 +15,7 @@ from bballs.core.files import atomic_path, project_root
 ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pyproject.toml is in it
 
 INCLUDED = ("src", "notebooks", "tests", "report", "README.md", "requirements.txt",
-            "requirements-dev.txt", "pyproject.toml", "data/README.md")
+            "requirements-dev.txt", "requirements-lock.txt", "pyproject.toml", "data/README.md")
 EXCLUDED_SUFFIXES = (".npz", ".npy", ".pt", ".pth", ".ckpt", ".pyc", ".pdf", ".zip", ".tmp")
 EXCLUDED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache",
                   "checkpoints", "dist", ".venv", "venv", ".egg-info")

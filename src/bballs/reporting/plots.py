@@ -133,6 +133,15 @@ def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[
     return save(fig, path)
 
 
+def _error_scale(errors: Sequence[np.ndarray]) -> float:
+    """The top of the error colour scale: the 99th percentile of the non-zero errors, rounded
+    up to a multiple of 0.05 (0.05 at least)."""
+    values = np.concatenate([e.ravel() for e in errors]) if errors else np.zeros(1)
+    values = values[values > 0]
+    top = float(np.percentile(values, 99)) if values.size else 0.05
+    return max(float(np.ceil(round(top / 0.05, 6))) * 0.05, 0.05)
+
+
 def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                   first_frame: int = 0, column_title: str = "t={}",
                   width: float = TEXT_WIDTH_IN, error_rows: Sequence[str] = ()) -> plt.Figure:
@@ -142,17 +151,20 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
     ``n_sequences`` sequences. ``first_frame`` numbers the columns (t = first_frame, ...);
     ``column_title`` formats that number (e.g. "frame {}" for independent frames). The frames
     are sized so that the figure, row labels included, prints ``width`` inches wide. The
-    ``error_rows`` are drawn white (0) to red on one scale, with a colour bar.
+    ``error_rows`` are drawn white (0) to red on one scale, which ends at the 99th percentile of
+    their non-zero errors (larger ones saturate), with a colour bar; each error frame has its
+    MSE (×10⁻³) under it.
     """
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
-    top = max([float(series[name].max()) for name in error_rows] + [1e-3])
-    error_max = float(np.ceil(round(top * 10, 6)) / 10) if top > 0.1 else top
+    error_max = _error_scale([series[name] for name in error_rows])
     error_image = None
     n_cols = max(frames.shape[1] for frames in series.values())
     n_rows = n_sequences * len(series)
     cell = min(0.9, (width - 1.9) / n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 0.1, cell * n_rows + 0.2),
-                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08})
+    space = 0.3 if error_rows else 0.08  # room for each error frame's MSE
+    fig, axes = plt.subplots(n_rows, n_cols,
+                             figsize=(cell * n_cols + 0.1, cell * n_rows * (1 + space) + 0.2),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": space})
     for ax in axes.flat:
         ax.axis("off")
     for seq in range(n_sequences):
@@ -165,6 +177,9 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 image = ax.imshow(frames[seq, t], cmap="Reds" if error else "gray", vmin=0,
                                   vmax=error_max if error else 1)
                 error_image = image if error else error_image
+                if error:
+                    ax.text(0.5, -0.04, f"{1e3 * np.mean(frames[seq, t] ** 2):.2f}", fontsize=7,
+                            ha="center", va="top", transform=ax.transAxes)
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
             label_ax = axes[row, offset]
@@ -172,7 +187,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                           ha="right", va="center", transform=label_ax.transAxes)
     if error_image is not None:
         bar = fig.colorbar(error_image, ax=axes.ravel().tolist(), fraction=0.04, pad=0.02,
-                           aspect=30)
+                           aspect=30, extend="max")
         bar.set_label("|prediction − truth|", fontsize=8)
         bar.ax.tick_params(labelsize=8)
     return save(fig, path)
@@ -218,9 +233,9 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
 def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     """Accuracy of each counter against the strength of each shift family (one panel each;
     rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
-    n_cols = 3
+    n_cols = 4  # ten families and the legend in three rows: the figure and its caption fit a page
     n_rows = -(-(len(table) + 1) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.5 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.2 * n_rows), squeeze=False)
     for ax, (family, row) in zip(axes.flat, table.items()):
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
                                              if k not in ("levels", "unit", "names", "std")):

@@ -68,7 +68,7 @@ def _reidentified(record: dict) -> str:
         f"sequences (gate calibrated on {record['calibration_sequences']} others, all scored on "
         f"{record['sequences']} more), the physics model reads the variant's world from its "
         f"frames (column \"world identified\"). {_met(s)}Within the family it can express, "
-        f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.1f} dB "
+        f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.2f} dB "
         f"({s['inside_worst_variant']}) and the lowest SSIM {s['inside_min_ssim']:.4f} "
         f"({s.get('inside_min_ssim_variant', 'see the table')}). {_ceilings(s)}"
         f"{_against_learnt(s)} The budget is smaller than the headline model's "
@@ -108,7 +108,7 @@ def _against_learnt(summary: dict) -> str:
 
 def _ceilings(summary: dict) -> str:
     """A sentence on what a perfect forecast scores where stored frames lose information."""
-    parts = [f"{c['variant']}: SSIM {c['ssim']:.4f}, {c['psnr_of_mse']:.1f} dB"
+    parts = [f"{c['variant']}: SSIM {c['ssim']:.4f}, {c['psnr_of_mse']:.2f} dB"
              for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
     if not parts:
         return ""

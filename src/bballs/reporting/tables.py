@@ -30,6 +30,9 @@ def format_number(value: float, digits: int = 4, scientific: bool = False) -> st
     return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
+SCORE_DECIMALS = {"psnr": 2, "ssim": 4}  # decibels and SSIM: one format in every table
+
+
 def markdown_table(table: list[dict], columns: dict[str, str],
                    percent: Sequence[str] = (), significant: Sequence[str] = (),
                    decimals: Mapping[str, int] | None = None) -> str:
@@ -38,7 +41,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     A metric with ``_mean`` and ``_std`` fields is shown as ``mean ± std`` (just the mean for a
     single seed); metrics named in ``percent`` are shown in percent with one decimal, those in
     ``significant`` with three significant digits (2.98, 0.0344) whatever their spread, those in
-    ``decimals`` with their fixed number of decimals (mean and std alike). Whole
+    ``decimals`` with their fixed number of decimals (mean and std alike); otherwise a column of
+    decibels (a ``psnr`` field) has two decimals and one of SSIM four, in every table. Whole
     numbers get thousands separators, times (``*_seconds``) one decimal, and the other
     numbers of a column share one format (:func:`column_format`); columns of numbers are
     right-aligned, a cell with no value shows a dash. A row with a ``title`` (a recipe's name
@@ -49,6 +53,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
     lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
     decimals = decimals or {}
+    decimals = {**{key: SCORE_DECIMALS[score] for key in columns for score in SCORE_DECIMALS
+                   if score in key and key not in percent}, **decimals}
     formats = {key: _fixed(decimals[key]) if key in decimals else
                _three_digits if key in significant else
                column_format(_column_values(table, key)) for key in columns}
@@ -67,8 +73,8 @@ def scaled(table: list[dict], keys: Sequence[str], factor: float) -> list[dict]:
 
 
 def in_mse_unit(value: float) -> str:
-    """An MSE in :data:`MSE_UNIT` with three significant digits (2.98, 0.0344)."""
-    return _three_digits(value * MSE_FACTOR)
+    """An MSE in :data:`MSE_UNIT` with three decimals, as in every MSE column (2.975, 0.034)."""
+    return f"{value * MSE_FACTOR:.3f}"
 
 
 def _numeric(table: list[dict], key: str) -> bool:

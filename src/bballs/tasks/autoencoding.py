@@ -27,6 +27,7 @@ from bballs.metrics import (
     verdict_summary,
 )
 from bballs.models.autoencoders import Autoencoder
+from bballs.tasks.autoencoder_verdicts import denoising_lead, pretraining_verdict, share_of_labels
 from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
@@ -288,20 +289,6 @@ def _keyed(rows: list[dict], key) -> dict[str, dict]:
     return {key(row): row for row in rows}
 
 
-def _share_of_labels(row: dict) -> str:
-    """A row of the pre-training study by its share of the labels: "5 %", "all labels"."""
-    percent = round(100 * row["fraction"])
-    return "all labels" if percent == 100 else f"{percent} %"
-
-
-def _pretraining_verdict(row: dict) -> str:
-    """Pre-trained against from scratch in one row of the pre-training study, in words."""
-    arm = {init: {"test": row[f"{init}_test_accuracy"], "test_std": row[f"{init}_test_std"],
-                  "seeds": row["seeds"]} for init in ("pretrained", "scratch")}
-    return seed_difference(arm["pretrained"], arm["scratch"], "test",
-                           ("pre-training", "training from scratch"))["verdict"]
-
-
 def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
             seconds: dict[str, float]) -> dict:
     """The notebook's ``lab3.json`` section: every table (under ``tables``), the rows keyed for
@@ -327,6 +314,8 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
                                                      "psnr_of_mse", ("bilinear", "transposed"))
                        for latent in DESIGN_LATENTS},
         "noise": _keyed(rows["ae_noise"], lambda r: f"sigma{round(100 * r['sigma'])}"),
+        "denoising_lead": denoising_lead(rows["ae_noise"], max(
+            r.get("psnr_of_mse_std") or 0.0 for r in rows["ae_sweep"])),
         "classification": classification,
         "best_linear": max(rows["ae_classification"], key=lambda r: r["linear_test_accuracy"]),
         "best_mlp": max(rows["ae_classification"], key=lambda r: r["mlp_test_accuracy"]),
@@ -335,9 +324,9 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
                              "max_points": 100 * max(gains)},
         "pretraining_points": {key: {"gain": 100 * row["gain"], "gain_std": 100 * row["gain_std"]}
                                for key, row in pretraining.items()},  # accuracy points
-        "pretraining_verdict": {key: _pretraining_verdict(row) for key, row in pretraining.items()},
+        "pretraining_verdict": {key: pretraining_verdict(row) for key, row in pretraining.items()},
         "pretraining_verdicts": verdict_summary(  # the same, in one sentence
-            {_share_of_labels(row): _pretraining_verdict(row) for row in pretraining.values()},
+            {share_of_labels(row): pretraining_verdict(row) for row in pretraining.values()},
             "with"),
         "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
                        else "plain"),

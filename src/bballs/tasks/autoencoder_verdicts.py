@@ -1,0 +1,36 @@
+"""The autoencoder studies' comparisons in words: pre-training against training from scratch
+over seeds, and the noise levels at which the denoising autoencoder leads the plain one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bballs.metrics import seed_difference
+
+
+def share_of_labels(row: dict) -> str:
+    """A row of the pre-training study by its share of the labels: "5 %", "all labels"."""
+    percent = round(100 * row["fraction"])
+    return "all labels" if percent == 100 else f"{percent} %"
+
+
+def pretraining_verdict(row: dict) -> str:
+    """Pre-trained against from scratch in one row of the pre-training study, in words."""
+    arm = {init: {"test": row[f"{init}_test_accuracy"], "test_std": row[f"{init}_test_std"],
+                  "seeds": row["seeds"]} for init in ("pretrained", "scratch")}
+    return seed_difference(arm["pretrained"], arm["scratch"], "test",
+                           ("pre-training", "training from scratch"))["verdict"]
+
+
+def denoising_lead(noise_rows: Sequence[dict], spread: float) -> str:
+    """In words, the test noise levels at which the denoising AE leads the plain AE (PSNR of the
+    mean MSE) by more than twice ``spread``: one seed each, so a smaller gap is not a ranking."""
+    levels = sorted(r["sigma"] for r in noise_rows)
+    ahead = sorted(r["sigma"] for r in noise_rows
+                   if r["denoising_psnr_of_mse"] - r["plain_psnr_of_mse"] > 2 * spread)
+    rule = "the denoising AE leads by more than twice that spread"
+    if not ahead:
+        return "at no noise level does the denoising AE lead by more than twice that spread"
+    if ahead == [s for s in levels if s >= ahead[0]]:
+        return f"from σ = {ahead[0]:g} on {rule}"
+    return f"{rule} at σ = " + ", ".join(f"{s:g}" for s in ahead)

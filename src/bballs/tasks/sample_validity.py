@@ -1,0 +1,126 @@
+"""Physical validity of generated frames, judged by the classical blob detector: one to three
+blobs, each round and of the training radius; shares per blob count, and validity with the
+counts weighted as in real frames."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage
+
+from bballs.classical.blobs import THRESHOLD, detect_balls
+from bballs.data import physics
+from bballs.data.frames import FrameSet
+from bballs.metrics import as_numpy
+
+RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
+MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
+COUNT_BINS = ("0", "1", "2", "3", "4+")
+
+
+def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
+    """Number of blobs (uncapped) and the smallest blob axis ratio of each frame (N, 1, H, W),
+    with the blobs of :func:`detect_balls` (threshold 0.5, 8-connected). The axis ratio is
+    sqrt(minor / major eigenvalue) of a blob's pixel covariance: 1 for a disc; frames without
+    blobs get 1, one-pixel blobs 0."""
+    mask = as_numpy(frames)[:, 0] > THRESHOLD
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    labels, n = ndimage.label(mask, structure=structure)
+    frame, rows, cols = np.nonzero(labels)
+    ids = labels[frame, rows, cols] - 1
+    area = np.bincount(ids, minlength=n)
+    moments = [np.bincount(ids, weights=v, minlength=n) / np.maximum(area, 1)
+               for v in (rows, cols, rows * rows, cols * cols, rows * cols)]
+    my, mx, myy, mxx, mxy = moments
+    vy, vx, cxy = myy - my**2, mxx - mx**2, mxy - my * mx
+    spread = np.sqrt(((vy - vx) / 2) ** 2 + cxy**2)
+    major, minor = (vy + vx) / 2 + spread, np.maximum((vy + vx) / 2 - spread, 0)
+    ratio = np.sqrt(np.divide(minor, major, out=np.zeros(n), where=major > 0))
+    blob_frame = np.zeros(n, dtype=int)
+    blob_frame[ids] = frame
+    counts = np.bincount(blob_frame, minlength=len(mask)) if n else np.zeros(len(mask), int)
+    worst = np.ones(len(mask))
+    np.minimum.at(worst, blob_frame, ratio)
+    return counts, worst
+
+
+def validity(frames, radius: float = physics.RADIUS, tolerance: float = RADIUS_TOLERANCE,
+             min_axis_ratio: float = MIN_AXIS_RATIO) -> dict[str, np.ndarray]:
+    """Per-frame physical validity: the detector finds 1-3 blobs, each round (axis ratio >=
+    ``min_axis_ratio``) and of the training radius within ``tolerance`` (relative). Returns
+    boolean arrays ``valid``, ``count_ok``, ``radius_ok``, ``round_ok`` and the uncapped
+    blob counts ``n_blobs``."""
+    if not 0 < tolerance < 1 or not 0 < min_axis_ratio <= 1:
+        raise ValueError(f"tolerance must be in (0, 1) and min_axis_ratio in (0, 1], got "
+                         f"{tolerance}, {min_axis_ratio}")
+    _, radii, _ = detect_balls(as_numpy(frames))  # the three largest blobs, radius from area
+    n_blobs, ratios = blob_shapes(frames)
+    error = np.abs(radii[:, 0] / radius - 1)
+    radius_ok = np.where(np.isnan(error), True, error <= tolerance).all(axis=1)
+    count_ok = (n_blobs >= 1) & (n_blobs <= 3)
+    round_ok = ratios >= min_axis_ratio
+    return {"valid": count_ok & radius_ok & round_ok, "count_ok": count_ok,
+            "radius_ok": radius_ok, "round_ok": round_ok, "n_blobs": n_blobs}
+
+
+def validity_calibration(frame_set: FrameSet, radius: float = physics.RADIUS) -> dict[str, float]:
+    """What the validity thresholds must accept and reject, measured on real frames: the
+    relative radius error and axis ratio of blobs in frames where the detector sees every ball
+    separately (blob count = true count), and the axis ratio of frames where balls merged."""
+    _, radii, _ = detect_balls(as_numpy(frame_set.frames))
+    n_blobs, ratios = blob_shapes(frame_set.frames)
+    separate = n_blobs == frame_set.counts.numpy()
+    errors = radii[separate, 0] / radius - 1
+    errors = errors[~np.isnan(errors)]
+    merged = ratios[~separate]
+    return {"share_separate": float(separate.mean()),
+            "radius_error_min": float(errors.min()), "radius_error_max": float(errors.max()),
+            "axis_ratio_min_separate": float(ratios[separate].min()),
+            "axis_ratio_median_merged": float(np.median(merged)) if merged.size else float("nan")}
+
+
+def count_shares(n_blobs: np.ndarray) -> np.ndarray:
+    """Shares of frames with 0, 1, 2, 3 and 4 or more blobs (:data:`COUNT_BINS`)."""
+    return np.bincount(np.minimum(n_blobs, 4), minlength=5) / max(len(n_blobs), 1)
+
+
+def validity_row(name: str, frames, key: str = "") -> dict:
+    """One row of the validity table: shares valid / right count / right radius / round, the
+    count histogram and the share valid among the frames with k = 1, 2, 3 blobs (``valid_k``,
+    None without such frames)."""
+    scores = validity(frames)
+    shares = count_shares(scores["n_blobs"])
+    by_count = {f"valid_{k}": float(scores["valid"][scores["n_blobs"] == k].mean())
+                if (scores["n_blobs"] == k).any() else None for k in (1, 2, 3)}
+    return {"key": key or name, "set": name, "n": len(scores["valid"]),
+            **{key: float(scores[key].mean()) for key in ("valid", "count_ok", "radius_ok",
+                                                           "round_ok")},
+            **{f"blobs_{label}": float(share) for label, share in zip(COUNT_BINS, shares)},
+            **by_count}
+
+
+def compare_counts(rows: Sequence[dict], reference: str = "test") -> list[dict]:
+    """:func:`validity_row` rows with ``valid_at_real_counts``, the validity with each blob
+    count k = 1-3 weighted by its share in the ``reference`` set (frames with more balls touch
+    and fail more often, so a set with fewer of them would otherwise look better), and
+    ``count_tv``, the total-variation distance of the blob-count shares to the reference's."""
+    ref = next(row for row in rows if row["key"] == reference)
+    weights = {k: ref[f"blobs_{k}"] for k in ("1", "2", "3")}
+    total = sum(weights.values())
+    return [{**row, "valid_at_real_counts": sum(w * (row[f"valid_{k}"] or 0.0)
+                                                for k, w in weights.items()) / total,
+             "count_tv": 0.5 * sum(abs(row[f"blobs_{b}"] - ref[f"blobs_{b}"]) for b in COUNT_BINS)}
+            for row in rows]
+
+
+VALIDITY_COLUMNS = {"set": "frames", "valid": "valid", "count_ok": "1-3 blobs",
+                    "radius_ok": "radius ok", "round_ok": "round",
+                    **{f"blobs_{b}": f"{b} blob{'' if b == '1' else 's'}" for b in COUNT_BINS}}
+
+
+def validity_table(rows) -> dict:
+    """The validity table of :func:`validity_row` rows, shares in percent."""
+    return {"columns": VALIDITY_COLUMNS, "rows": list(rows),
+            "percent": [k for k in VALIDITY_COLUMNS if k != "set"]}
