@@ -98,3 +98,15 @@ def test_variant_rows_of_a_partial_run_replace_only_their_own():
     merged = merged_rows(recorded, new)
     assert [r["variant"] for r in merged] == [names[i] for i in (0, 1, 2, 3, 5)]
     assert [r["run"] for r in merged] == ["old", "old", "new", "old", "new"]
+
+
+def test_the_counts_effect_uses_the_benchmark_seeds_and_says_when_nothing_changes():
+    from bballs.tasks.part2_task7 import counts_effect
+
+    rows = [{"seed": s, "psnr_of_mse": p, "given_counts": {"psnr_of_mse": g}}
+            for s, p, g in ((0, 46.0, 46.0), (1, 44.0, 45.0))]
+    assert counts_effect(rows, {}, {}, 0) == ("given the file's ball counts instead, it scores "
+                                              "45.50 dB, not 45.00 dB (mean over seeds 0, 1)")
+    assert "the same, 46.00 dB (mean over seeds 0)" in counts_effect(rows[:1], {}, {}, 0)
+    seed_only = counts_effect([], {"psnr_of_mse": 30.0}, {"psnr_of_mse": 31.0}, 2)
+    assert seed_only.endswith("31.00 dB, not 30.00 dB (seed 2)")

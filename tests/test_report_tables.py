@@ -108,7 +108,7 @@ def test_worst_ssim_and_worst_psnr_are_named_separately():
     record = {"rows": rows, "summary": summary, "tables": {"task7_reidentified": table},
               "training_sequences": 10, "calibration_sequences": 5, "sequences": 5}
     text = _reidentified(record)
-    assert "33.9 dB (radius)" in text and "0.7200 (noisy)" in text
+    assert "33.90 dB (radius)" in text and "0.7200 (noisy)" in text
 
 
 def test_gains_over_the_learnt_network_are_worded_by_their_sign():
@@ -127,6 +127,13 @@ def test_error_maps_draw_errors_on_one_colour_scale_with_a_bar(tmp_path):
     errors = [im for im in images if im.get_cmap().name == "Reds"]
     assert len(errors) == 10 and {im.get_clim() for im in errors} == {(0.0, 0.3)}
     assert any(ax.get_ylabel() == "|prediction − truth|" for ax in fig.axes)
+    labels = [text.get_text() for ax in fig.axes for text in ax.texts]
+    assert f"{1e3 * 16 * 0.09 / 1024:.2f}" in labels and labels.count("0.00") == 9  # MSE ×10⁻³
+    guess[1, 0, :2, :2] = 1.0  # 4 outlying pixels of 1044: the scale ends below them
+    guess[1, 1] = 0.3
+    fig = pplots.error_maps({"model": guess}, truth, tmp_path / "e.png")
+    assert {im.get_clim() for ax in fig.axes for im in ax.get_images()
+            if im.get_cmap().name == "Reds"} == {(0.0, 0.3)}
 
 
 def test_horizon_panels_plot_the_psnr_of_the_mean_mse():

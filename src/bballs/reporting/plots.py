@@ -139,7 +139,7 @@ def _error_scale(errors: Sequence[np.ndarray]) -> float:
     values = np.concatenate([e.ravel() for e in errors]) if errors else np.zeros(1)
     values = values[values > 0]
     top = float(np.percentile(values, 99)) if values.size else 0.05
-    return max(float(np.ceil(round(top / 0.05, 6))) * 0.05, 0.05)
+    return max(round(float(np.ceil(round(top / 0.05, 6))) * 0.05, 6), 0.05)
 
 
 def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
@@ -178,7 +178,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                                   vmax=error_max if error else 1)
                 error_image = image if error else error_image
                 if error:
-                    ax.text(0.5, -0.04, f"{1e3 * np.mean(frames[seq, t] ** 2):.2f}", fontsize=7,
+                    ax.text(0.5, -0.04, f"{1e3 * np.mean(frames[seq, t] ** 2):.2f}", fontsize=8,
                             ha="center", va="top", transform=ax.transAxes)
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
@@ -210,13 +210,13 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     means = scale * np.array([row[f"{metric}_mean"] for row in table])
     stds = seed_std(table, metric, scale)
     reference = {name: scale * value for name, value in (reference or {}).items()}
-    fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(names) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.8, 0.3 * len(names) + 1.0))
     y = np.arange(len(names))
     ax.errorbar(means, y, xerr=stds, fmt="o", color="C0", capsize=3)
     ax.set_yticks(y, names)
-    for row_y, (m, row) in enumerate(zip(means, table)):
-        ax.annotate(f"{m:.{digits}f} (n={row['seeds']})", (m, row_y), textcoords="offset points",
-                    xytext=(0, 6), ha="center", fontsize=8)
+    for row_y, (m, row) in enumerate(zip(means, table)):  # a column right of the axes
+        ax.annotate(f"{m:.{digits}f} (n={row['seeds']})", (1.01, row_y),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=8)
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axvline(value, color=f"C{i + 1}", ls="--", label=f"{name} {value:.{digits}f}")
     low = min([*(means - stds), *(reference or {}).values()])

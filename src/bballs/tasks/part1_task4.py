@@ -150,6 +150,10 @@ TASK4_VARIANTS = (
     Variant("countnet+sym+scale+looks", "ball scale, pasted balls, blur, contrast, noise, "
             "salt-and-pepper, 8-bit (input not standardised)", CountNet,
             augment=aug.robust_counting_augment, **_ROBUST, label="CountNet + scale + appearance"),
+    Variant("spec+sym+scale+looks", "control: the baseline CNN with CountNet + scale + "
+            "appearance's augmentation and training (80 epochs, batch 32)", BallCounter,
+            augment=aug.robust_counting_augment, **_ROBUST,
+            label="baseline CNN + scale + appearance"),
     Variant("countnet+sym+scale+walls+looks", "+ content shifted by whole pixels, often to a "
             "wall, after the change of scale (small balls next to the walls)", CountNet,
             augment=aug.walls_counting_augment, **_ROBUST,

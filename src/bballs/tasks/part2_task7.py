@@ -146,6 +146,22 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
     return [*rows, _system_row(final_scores, seed, cost, learnt_cost)]
 
 
+def counts_effect(bench_rows: list[dict], read: dict, given: dict, seed: int) -> str:
+    """In words, how the physics model's PSNR of the mean MSE changes when it is given the
+    file's ball counts instead of reading them from the frames: over the benchmark's seeds
+    where their rows record both, else on ``seed`` (``read`` and ``given``: its scores)."""
+    rows = [r for r in bench_rows if "given_counts" in r]
+    if rows:
+        a = float(np.mean([r["psnr_of_mse"] for r in rows]))
+        b = float(np.mean([r["given_counts"]["psnr_of_mse"] for r in rows]))
+        runs = f"mean over seeds {', '.join(str(r['seed']) for r in rows)}"
+    else:
+        a, b, runs = read["psnr_of_mse"], given["psnr_of_mse"], f"seed {seed}"
+    if round(a, 2) == round(b, 2):
+        return f"given the file's ball counts instead, it scores the same, {a:.2f} dB ({runs})"
+    return f"given the file's ball counts instead, it scores {b:.2f} dB, not {a:.2f} dB ({runs})"
+
+
 def _system_row(final_scores: dict, seed: int, physics_cost: dict,
                 learnt_cost: dict | None) -> dict:
     """The gated final system's row: its cost is that of its two models together."""
