@@ -1,3 +1,3 @@
-"""bballs: counting and predicting bouncing balls with CNNs (course project solution bundle)."""
+"""bballs: deep learning on bouncing balls, the course work of each assignment it holds."""
 
 __version__ = "0.1.0"
