@@ -190,3 +190,13 @@ def test_split_is_first_80_percent_then_last_20_percent():
     assert train.tolist() == list(range(400)) and val.tolist() == list(range(400, 500))
     train, val = bdata.split_train_val(np.arange(5000))
     assert (len(train), len(val)) == (4000, 1000) and val[0] == 4000
+
+
+def test_ensure_dataset_makes_only_the_files_asked_for_and_the_same_bytes(tmp_path):
+    from bballs.data import dataset as bdata
+
+    bdata.ensure_dataset(tmp_path / "one", seed=3, files=[bdata.PART2_SEQUENCES])
+    assert sorted(p.name for p in (tmp_path / "one").glob("*.npz")) == [bdata.PART2_SEQUENCES]
+    bdata.generate_dataset(tmp_path / "all", seed=3)
+    alone, together = (bdata.load_npz(tmp_path / d / bdata.PART2_SEQUENCES) for d in ("one", "all"))
+    assert (alone[0] == together[0]).all() and (alone[1] == together[1]).all()

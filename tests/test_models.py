@@ -86,3 +86,14 @@ def test_unet_skips_are_additions_not_concatenations():
 def test_torchsummary_summary_prints_the_parameter_count(model, size, total):
     text = model_summary(model, size)
     assert f"Total params: {total}" in text
+
+
+def test_showcase_takes_the_first_sequence_of_each_count_from_the_largest():
+    import numpy as np
+
+    from bballs.tasks.prediction import showcase
+
+    counts = np.array([1, 1, 2, 3, 2, 3])
+    assert showcase(counts).tolist() == [3, 2]
+    assert showcase(counts, 3).tolist() == [3, 2, 0]
+    assert showcase(np.array([1, 1])).tolist() == [0]

@@ -244,7 +244,8 @@ def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     installed = subprocess.run([str(python), "-c", "import bballs; print(bballs.__file__)"],
                                capture_output=True, text=True, cwd=tmp_path, env=env).stdout
     assert installed.startswith(str(tmp_path / "venv"))  # the set-up cell installed it
-    assert (workdir / "data" / bdata.PART1_TRAIN).is_file()
+    used = assignment.data_files or [spec.name for spec in bdata.DEFAULT_FILES]
+    assert all((workdir / "data" / name).is_file() for name in used)
     assert (workdir / "results" / assignment.results[0]).is_file()
     figures = sorted(p.name for p in (workdir / "figures").glob("*.png"))
     assert len(figures) >= 2, figures

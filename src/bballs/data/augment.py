@@ -199,14 +199,17 @@ def describe(augment) -> str:
              f"U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
              f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of the pixels, "
              "8-bit quantisation")
+    pasted = (f"pasted balls: with p = {COIN}, another frame of the batch in a random symmetry "
+              f"added (clipped to 1) when the two hold at most 3 balls together and their "
+              f"bright pixels overlap in at most {PASTE_MAX_OVERLAP} pixels, the label their sum")
     walls = (f"content shifted by whole pixels, never out of the frame: per axis to one wall or "
              f"the other with p = {WALL_SHARE / 2} each, else uniformly")
     return {
         None: "none",
         symmetry_augment: symmetries,
         scale_augment: f"{symmetries}; {scale}",
-        robust_counting_augment: f"{symmetries}; {scale}; {looks}",
-        walls_counting_augment: f"{symmetries}; {scale}; {walls}; {looks}",
+        robust_counting_augment: f"{symmetries}; {pasted}; {scale}; {looks}",
+        walls_counting_augment: f"{symmetries}; {pasted}; {scale}; {walls}; {looks}",
         counting_augment: f"{symmetries}; {jitter}",
         sequence_symmetries: f"{symmetries}, the same for all 10 frames",
         sequence_augment: f"{symmetries}, the same for all 10 frames; time reversal with "

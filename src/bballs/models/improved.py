@@ -10,7 +10,7 @@ from bballs.models.counter import CountingEncoder, CountNet, conv_bn_relu
 
 
 class DensityCountNet(nn.Module):
-    """Ball counter that counts blobs: a fully convolutional density map summed over the frame.
+    """Ball counter that counts blobs: a non-negative density map (softplus) summed into a count c.
 
     Three 3x3 layers at full resolution, one 2x2 pooling and two more layers see about 16 pixels
     around each point, a ball or two but not the frame's layout; a 1x1 convolution and a

@@ -117,7 +117,7 @@ def accuracy_vs_latent(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.axhline(100 / 3, color="grey", ls=":", label="chance")
     ax.set(xlabel="latent size l", ylabel="test accuracy, ball count (%)", ylim=(0, 102))
     _log2_axis(ax, latents)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="center right")  # clear of the chance line and of the curves
     fig.tight_layout()
     return save(fig, path)
 

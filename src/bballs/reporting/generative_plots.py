@@ -11,6 +11,7 @@ import numpy as np
 from bballs.metrics import as_numpy
 from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import save
+from bballs.reporting.tables import three_significant
 
 
 def montage(frames, columns: int, gap: int = 1) -> np.ndarray:
@@ -120,7 +121,8 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
 
 def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """The Fréchet distance of every set as a dot on a log axis (a dot chart: lengths of bars
-    would mean nothing on a log scale), with its value in the table's format (3 decimals)."""
+    would mean nothing on a log scale), with its value as the table prints it (three significant
+    digits)."""
     fig, ax = plt.subplots(figsize=(4.5, 0.25 * len(rows) + 0.8))
     names = [row["set"] for row in rows]
     values = np.array([max(row["fd"], 1e-6) for row in rows])
@@ -128,7 +130,7 @@ def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.hlines(y, values.min() / 3, values, color="0.8", lw=1)
     ax.plot(values, y, "o", color="C0", ms=4)
     for value, row_y in zip(values, y):
-        ax.annotate(f"{value:,.3f}", (value, row_y), textcoords="offset points",
+        ax.annotate(three_significant(value), (value, row_y), textcoords="offset points",
                     xytext=(5, -3), fontsize=7)
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()

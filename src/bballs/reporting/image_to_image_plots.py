@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from bballs.metrics import as_numpy, frame_stack
-from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import save, seed_std
 from bballs.tasks import image_to_image as i2i
 from bballs.tasks import image_to_image_baselines as i2i_baselines
@@ -118,18 +117,16 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
 
 def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path=None
                       ) -> plt.Figure:
-    """Validation loss per epoch, one panel per task, one line per skip type.
-    ``histories[task][skip]`` is the list of validation losses."""
+    """Validation loss per epoch (in thousandths, linear axes), one panel per task, one line per
+    skip type. ``histories[task][skip]`` is the list of validation losses."""
     fig, axes = _panels(len(histories))
     for ax, (name, by_skip) in zip(axes, histories.items()):
         for skip, values in by_skip.items():
-            ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3,
+            ax.plot(np.arange(1, len(values) + 1), 1e3 * np.asarray(values), "o-", ms=3,
                     label=i2i.SKIP_TITLES.get(skip, skip))
-        ax.set_yscale("log")
-        plain_log_ticks(ax)
         ax.set_title(i2i.task(name).title, fontsize=8)
         ax.set_xlabel("epoch", fontsize=8)
-        ax.set_ylabel("validation loss", fontsize=8)
+        ax.set_ylabel("validation loss (×10⁻³)", fontsize=8)  # linear: every tick labelled
         ax.tick_params(labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)

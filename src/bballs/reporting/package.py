@@ -1,7 +1,7 @@
 """The hand-in archives: one per assignment (:mod:`bballs.core.assignments`), each with the
 sources that assignment needs and none that only another needs; no data, checkpoints, caches or
-build outputs. The README of an archive leaves out the other assignments' sections
-(``<!-- name -->`` ... ``<!-- /name -->``)."""
+build outputs. The READMEs of an archive (:data:`MARKED`) leave out the other assignments'
+sections (``<!-- name -->`` ... ``<!-- /name -->``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pypro
 
 INCLUDED = ("src", "notebooks", "tests", "report", "README.md", "requirements.txt",
             "requirements-dev.txt", "requirements-lock.txt", "pyproject.toml", "data/README.md")
+MARKED = (Path("README.md"), Path("data/README.md"))  # with sections marked per assignment
 EXCLUDED_SUFFIXES = (".npz", ".npy", ".pt", ".pth", ".ckpt", ".pyc", ".pdf", ".zip", ".tmp")
 EXCLUDED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache",
                   "checkpoints", "dist", ".venv", "venv", ".egg-info")
@@ -65,9 +66,9 @@ def build_zip(out: str | Path | None = None, root: Path | None = None,
     out = Path(out) if out else root / "dist" / assignment.archive
     with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for relative in package_files(root, assignment):
-            if relative == Path("README.md"):
+            if relative in MARKED:
                 text = readme_for((root / relative).read_text(encoding="utf-8"), assignment)
-                archive.writestr(f"{ZIP_FOLDER}/README.md", text)
+                archive.writestr(f"{ZIP_FOLDER}/{relative.as_posix()}", text)
             else:
                 archive.write(root / relative, Path(ZIP_FOLDER) / relative)
     return out

@@ -189,7 +189,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
         print(f"[force] removing {_shown(out / 'checkpoints')}: every model is retrained")
         shutil.rmtree(out / "checkpoints")
     timings: dict[str, float] = {}
-    _stage("data", lambda: ensure_dataset(data_dir, seed=seed), timings)
+    files = _data_files(present(root))
+    _stage("data", lambda: ensure_dataset(data_dir, seed=seed, files=files), timings)
     for name in notebooks:
         target = out / "notebooks" / name if separate else None
         _stage(name, lambda name=name, target=target: _run_or_restore(
@@ -230,6 +231,13 @@ def _record_timings(path: Path, timings: dict[str, float], total: float, quick: 
         "device": str(pick_device()), "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
         "python": platform.python_version(), "torch": torch.__version__})
+
+
+def _data_files(assignments) -> list[str] | None:
+    """The data files the ``assignments`` use (None: all of them)."""
+    if any(a.data_files is None for a in assignments):
+        return None
+    return sorted({name for a in assignments for name in a.data_files})
 
 
 def from_sweeps(field: str, report: str) -> bool:

@@ -235,7 +235,7 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
     n_cols = 4  # ten families and the legend in three rows: the figure and its caption fit a page
     n_rows = -(-(len(table) + 1) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.2 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.05 * n_rows), squeeze=False)
     for ax, (family, row) in zip(axes.flat, table.items()):
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
                                              if k not in ("levels", "unit", "names", "std")):

@@ -32,7 +32,9 @@ MODEL_COLUMNS = {"model": "model", "what": "what it is", "settings": "settings",
 def _code_tables() -> dict[str, str]:
     """Replication tables generated from the recipes and model classes in the code."""
     task7 = {k: v for k, v in RECIPE_COLUMNS.items() if k != "pre-training"}
-    classes = [BallCounter, CountNet, FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
+    counters = {v.model for v in part1_task4.TASK4.variants} - {BallCounter, CountNet}
+    classes = [BallCounter, CountNet, *sorted(counters, key=lambda c: c.__name__),
+               FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
                FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
                    UNet, FramePredictor}, StateEncoder]
     physics = setting_rows(InverseConfig())
@@ -136,13 +138,15 @@ MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
                 "FramePredictor": "frame predictor",
                 "PhysicsPriorPredictor": "physics-prior predictor",
-                "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder"}
+                "FrameAutoencoder": "frame autoencoder", "StateEncoder": "state encoder",
+                "FrameStandardiser": "standardiser that divides each frame by its brightest pixel"}
 #: A model's constructor arguments in words (the report's model table): a phrase around the
 #: value, and for a yes/no argument the phrase for each answer.
 SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
                  "out_frames": "{} output frames", "n_frames": "{} input frames",
                  "width": "{} channels in the first layer",
-                 "widths": "{} channels per level"}
+                 "widths": "{} channels per level",
+                 "sharpness": "class k scored −{}·(count − k)²"}
 SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}
 
 

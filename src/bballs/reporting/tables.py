@@ -119,6 +119,11 @@ def _significant(value: float, digits: int) -> str:
     return f"{value:,.{max(digits - 1 - math.floor(math.log10(abs(value))), 0)}f}"
 
 
+def three_significant(value: float) -> str:
+    """``value`` with three significant digits in plain decimals: 0.0564, 4.84, 142, 1,009."""
+    return _finite(value) or _significant(value, 3)
+
+
 def _decimals_needed(value: float, cap: int) -> int:
     """The fewest decimals that show ``value`` as it is shown with ``cap`` decimals."""
     return next(d for d in range(cap + 1) if round(value, d) == round(value, cap))

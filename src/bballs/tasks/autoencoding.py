@@ -300,6 +300,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     pretraining = _keyed(rows["ae_pretraining"], lambda r: f"pct{round(100 * r['fraction'])}")
     gains = [r["gain"] for r in rows["ae_pretraining"]]
     design = _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}")
+    head = _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch") else "plain")
     return {
         "quick": quick, "n_autoencoders": len(rows["ae_runs"]),
         "epochs": AE_RECIPE.for_run(0, quick).epochs, "latent_sizes": list(LATENT_SIZES),
@@ -328,8 +329,8 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "pretraining_verdicts": verdict_summary(  # the same, in one sentence
             {share_of_labels(row): pretraining_verdict(row) for row in pretraining.values()},
             "with"),
-        "head": _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch")
-                       else "plain"),
+        "head": head,
+        "head_verdict": {key: pretraining_verdict(row) for key, row in head.items()},
         "probe": _keyed(rows["ae_probe"], lambda r: r["features"].replace("latent ", "l")),
         "probe_available": bool(rows["ae_probe"]), "seconds": seconds,
         "tables": {name: table(name, named) for name, named in rows.items()},

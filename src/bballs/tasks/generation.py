@@ -245,7 +245,7 @@ def frechet_table(rows) -> dict:
     labels = {degradation_key(kind, level): degradation_label(kind, level)
               for kind, levels in DEGRADATIONS.items() for level in levels}
     return {"columns": FRECHET_COLUMNS, "percent": ["valid"],
-            "decimals": {"fd": 3, "fd_over_floor": 1},  # one fixed format per column
+            "significant": ["fd", "fd_over_floor"],  # three digits, as in the text and figure
             "rows": [{**row, "set": labels.get(row["key"], row["set"])} for row in rows]}
 
 

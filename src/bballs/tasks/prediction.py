@@ -51,6 +51,15 @@ def load_ball_counts(data_dir: str | Path, quick: bool = False) -> tuple[np.ndar
     return (train[:QUICK_TRAIN_SIZE], val[:QUICK_VAL_SIZE]) if quick else (train, val)
 
 
+def showcase(counts: np.ndarray, n: int = 2) -> np.ndarray:
+    """Indices of ``n`` sequences to show in figures, the first sequence of each ball count from
+    the largest down (3 balls, then 2, ...): scenes with bounces and collisions, not only lone
+    balls."""
+    firsts = [int(np.flatnonzero(counts == k)[0])
+              for k in sorted(set(counts.tolist()), reverse=True)]
+    return np.array(firsts[:n])
+
+
 def train_predictor(model: nn.Module, data: PredictionData, config: TrainConfig,
                     checkpoint: str | Path | None = None, loss_fn: nn.Module | None = None,
                     **fit_options) -> History:

@@ -224,8 +224,8 @@ def table_rows(rows: list[dict]) -> list[dict]:
                  "physics_share": row["physics_share"]}
         for path, prefix in (("physics_model", "physics"), ("learnt", "learnt"),
                              ("final_system", "final")):
-            entry[f"{prefix}_ssim"] = round(row[path]["ssim"], 4)
-            entry[f"{prefix}_psnr_of_mse"] = round(row[path]["psnr_of_mse"], 1)
+            entry[f"{prefix}_ssim"] = row[path]["ssim"]  # the tables format the scores
+            entry[f"{prefix}_psnr_of_mse"] = row[path]["psnr_of_mse"]
         flat.append(entry)
     return flat
 

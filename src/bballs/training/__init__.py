@@ -1,2 +1,2 @@
-"""The training engine: one loop for every model whose step owns the loss (loop), the GAN loop
-(gan) and the cached experiment sweeps of Part 1 and 2 (experiments)."""
+"""The training engine: one loop for every model, whose step owns the loss (loop), and its
+checkpoints and run records (checkpoints); each assignment adds its own loops and sweeps."""
