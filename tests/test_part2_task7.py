@@ -110,3 +110,15 @@ def test_the_counts_effect_uses_the_benchmark_seeds_and_says_when_nothing_change
     assert "the same, 46.00 dB (mean over seeds 0)" in counts_effect(rows[:1], {}, {}, 0)
     seed_only = counts_effect([], {"psnr_of_mse": 30.0}, {"psnr_of_mse": 31.0}, 2)
     assert seed_only.endswith("31.00 dB, not 30.00 dB (seed 2)")
+
+
+def test_the_seeds_phrase_gives_mean_and_std_only_over_several_seeds():
+    from bballs.tasks.part2_task7 import seeds_phrase
+
+    row = {"variant": "v", "seeds": 3, "psnr_of_mse_mean": 29.39, "psnr_of_mse_std": 0.11,
+           "ssim_mean": 0.9844, "ssim_std": 0.0004}
+    scores = {"psnr_of_mse": 29.36, "ssim": 0.9844}
+    assert seeds_phrase([row], "v", scores) == ("29.39 ± 0.11 dB and SSIM 0.9844 ± 0.0004 (mean ± "
+                                                "std over 3 seeds)")
+    assert seeds_phrase([{**row, "seeds": 1}], "v", scores).endswith("(one run)")
+    assert seeds_phrase([], "v", scores) == "29.36 dB and SSIM 0.9844 (one run)"

@@ -162,6 +162,17 @@ def counts_effect(bench_rows: list[dict], read: dict, given: dict, seed: int) ->
     return f"given the file's ball counts instead, it scores {b:.2f} dB, not {a:.2f} dB ({runs})"
 
 
+def seeds_phrase(table: list[dict], name: str, scores: dict) -> str:
+    """The PSNR of the mean MSE and SSIM of the recipe ``name`` in words: its mean ± std over
+    the seeds of the summary ``table`` where it holds more than one, else ``scores`` (one run)."""
+    row = next((r for r in table if r["variant"] == name), None)
+    if row and row.get("seeds", 1) > 1 and row.get("psnr_of_mse_std") is not None:
+        return (f"{row['psnr_of_mse_mean']:.2f} ± {row['psnr_of_mse_std']:.2f} dB and SSIM "
+                f"{row['ssim_mean']:.4f} ± {row['ssim_std']:.4f} (mean ± std over "
+                f"{row['seeds']} seeds)")
+    return f"{scores['psnr_of_mse']:.2f} dB and SSIM {scores['ssim']:.4f} (one run)"
+
+
 def _system_row(final_scores: dict, seed: int, physics_cost: dict,
                 learnt_cost: dict | None) -> dict:
     """The gated final system's row: its cost is that of its two models together."""
