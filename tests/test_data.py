@@ -200,3 +200,13 @@ def test_ensure_dataset_makes_only_the_files_asked_for_and_the_same_bytes(tmp_pa
     bdata.generate_dataset(tmp_path / "all", seed=3)
     alone, together = (bdata.load_npz(tmp_path / d / bdata.PART2_SEQUENCES) for d in ("one", "all"))
     assert (alone[0] == together[0]).all() and (alone[1] == together[1]).all()
+
+
+def test_the_data_source_of_a_folder_holding_one_file_names_that_file(tmp_path):
+    from bballs.data import dataset as bdata
+    from bballs.data.identity import data_source
+
+    bdata.ensure_dataset(tmp_path, seed=1, files=[bdata.PART2_SEQUENCES])
+    source = data_source(tmp_path)
+    assert list(source["files"]) == [bdata.PART2_SEQUENCES]
+    assert source["origin"] == "generated with seed 1"

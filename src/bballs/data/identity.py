@@ -70,12 +70,15 @@ def _read_record(path: Path) -> dict:
 
 
 def data_source(data_dir: str | Path) -> dict:
-    """The dataset files of ``data_dir`` with their digests and origin, and one digest of all
-    three (``digest``), as results files record them."""
+    """The dataset files of ``data_dir`` with their digests and origin, and one digest of them
+    all (``digest``), as results files record them; a file that is not there (an assignment
+    that uses only some of the files generates only those) is left out."""
     data_dir = Path(data_dir)
     record = _read_record(data_dir / GENERATED_RECORD)
     files = {}
     for spec in DEFAULT_FILES:
+        if not (data_dir / spec.name).is_file():
+            continue
         digest = file_digest(data_dir / spec.name)
         mine = record.get(spec.name, {})
         origin = (f"generated with seed {mine.get('seed')}" if mine.get("digest") == digest
