@@ -67,6 +67,11 @@ def named(name: str) -> Assignment | None:
     return next((a for a in ASSIGNMENTS if a.name == name), None)
 
 
+def reported_in(report: str) -> Assignment:
+    """The assignment whose report is called ``report``."""
+    return next(a for a in ASSIGNMENTS if a.report == report)
+
+
 def present(root: Path) -> tuple[Assignment, ...]:
     """The assignments ``root`` holds, in order."""
     return tuple(a for a in ASSIGNMENTS if a.present(root))

@@ -19,7 +19,7 @@ from unittest import mock
 import nbformat
 import papermill
 
-from bballs.core.assignments import ASSIGNMENTS, present
+from bballs.core.assignments import ASSIGNMENTS, present, reported_in
 from bballs.core.files import atomic_path, project_root
 from bballs.data.dataset import ensure_dataset
 from bballs.training.loop import TEXT_PROGRESS
@@ -243,8 +243,7 @@ def _data_files(assignments) -> list[str] | None:
 def from_sweeps(field: str, report: str) -> bool:
     """True for a value of ``report`` that only its assignment's separate sweep commands
     provide."""
-    assignment = next(a for a in ASSIGNMENTS if a.report == report)
-    return any(part in field for part in assignment.sweep_fields)
+    return any(part in field for part in reported_in(report).sweep_fields)
 
 
 def _build_report(root: Path, pdf: Path | None, report: str) -> None:
@@ -259,9 +258,8 @@ def _build_report(root: Path, pdf: Path | None, report: str) -> None:
         if not error.missing or not all(from_sweeps(field, report) for field in error.missing):
             raise
         path = build(root=root, out=pdf, report=report, allow_missing=True)
-        hint = next(a.sweep_hint for a in ASSIGNMENTS if a.report == report)
         print(f"       warning: {len(error.missing)} values of {report} are n/a (first: "
-              f"{', '.join(error.missing[:3])}); {hint}", flush=True)
+              f"{', '.join(error.missing[:3])}); {reported_in(report).sweep_hint}", flush=True)
     print(f"       {_shown(path)}")
 
 
