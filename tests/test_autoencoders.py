@@ -280,8 +280,10 @@ def test_report_tables_merge_mean_and_std_and_count_steps():
     sweep = declared_table(ae.table("ae_sweep", [{"latent": 16, "parameters": 10, "seeds": 3,
                                                   "mse_mean": 3.927e-3, "mse_std": 2.85e-4}]))
     assert "test MSE (×10⁻³)" in sweep and "3.93\u00a0±\u00a00.28" in sweep  # one MSE format
-    probe = ae.table_rows("ae_probe", [{"position_alpha": 0.001, "occupancy_alpha": 10.0}])
-    assert probe[0]["position_ridge"] == "0.001" and probe[0]["occupancy_ridge"] == "10"
+    probe = declared_table(ae.table("ae_probe", [
+        {"features": "pixels", "dims": 1024, "position_test_r2": 0.9, "occupancy_test_r2": 0.5,
+         "position_alpha": 0.001, "occupancy_alpha": 10.0}]))
+    assert "| 10⁻³ | 10¹ |" in probe  # ridge strengths as powers of ten, one format
 
 
 def test_noise_rows_hold_both_psnr_conventions(dataset_dir, tmp_path):

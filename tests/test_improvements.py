@@ -134,6 +134,15 @@ def test_long_sequences_are_fresh_and_deterministic():
     assert a.shape == (4, 12, 32, 32) and np.array_equal(a, b)
 
 
+def test_horizon_curves_count_the_visibly_wrong_sequences_per_horizon():
+    truth = np.zeros((4, 3, 8, 8), np.float32)
+    guess = truth.copy()
+    guess[1, 1:, :2, :2] = 1.0  # one sequence goes wrong from its second frame on (MSE 1/16)
+    curves = rollout.horizon_curves({"model": guess}, truth)["model"]
+    assert curves["off"] == [0, 1, 1]
+    assert curves["mse"] == pytest.approx([0.0, 1 / 64, 1 / 64])  # the mean: that one sequence
+
+
 def test_summarise_and_markdown_table():
     rows = [{"variant": "a", "change": "x", "parameters": 5, "train_seconds": 1.0, "acc": v}
             for v in (0.5, 1.0)]

@@ -6,9 +6,10 @@ import pytest
 from pypdf import PdfReader
 
 FIGURES = ["lab3_ae_sweep.png", "lab3_ae_pretraining.png", "lab3_i2i_skips.png",
-           "lab3_i2i_curves.png", "lab3_gen_samples.png", "lab3_gen_curves.png"]
+           "lab3_i2i_curves.png", "lab3_i2i_long_curves.png",
+           "lab3_gen_samples.png", "lab3_gen_curves.png"]
 RESULT_KEYS = {"data": ["train", "val", "test", "seed"], "autoencoders": ["tables"],
-               "image_to_image": ["tables"], "generative": ["tables"],
+               "image_to_image": ["tables", "long"], "generative": ["tables"],
                "data_source": ["digest", "origin", "files"]}
 
 

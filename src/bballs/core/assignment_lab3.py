@@ -3,20 +3,21 @@ models (05) on single frames; ``report/lab3_report.pdf`` and ``lab3_code.zip``.
 
 Where each proposal's code is (modules of :mod:`bballs.tasks` unless named otherwise):
 
-==============================  ========================  ==========================================
-proposal (notebook)             module                    main functions
-==============================  ========================  ==========================================
-autoencoders (03)               autoencoding              train_all, sweep, section
-                                latent_classifiers        classification_rows, pretraining_rows,
-                                                          head_rows
-                                latent_space              tsne_embedding, traversal, linear_probe
-image-to-image (04)             image_to_image            load_data, train_all, score_network
-                                image_to_image_baselines  score_baselines
-                                image_to_image_study      evaluate_study, headline, section
-generative models (05)          generation                train_gan, train_diffusion,
-                                                          frechet_rows, tables
-                                sample_validity           validity, validity_row, compare_counts
-==============================  ========================  ==========================================
+==============================  ==========================  ========================================
+proposal (notebook)             module                      main functions
+==============================  ==========================  ========================================
+autoencoders (03)               autoencoding                train_all, sweep, section
+                                latent_classifiers          classification_rows, pretraining_rows,
+                                                            head_rows
+                                latent_space                tsne_embedding, traversal, linear_probe
+image-to-image (04)             image_to_image              load_data, train_all, score_network
+                                image_to_image_baselines    score_baselines
+                                image_to_image_study        evaluate_study, headline, section
+                                image_to_image_convergence  train_long, evaluate_long, section
+generative models (05)          generation                  train_gan, train_diffusion,
+                                                            frechet_rows, tables
+                                sample_validity             validity, validity_row, compare_counts
+==============================  ==========================  ========================================
 
 The networks are in :mod:`bballs.models.autoencoders`, :mod:`bballs.models.image_to_image` and
 :mod:`bballs.models.generative`, the scores in :mod:`bballs.image_metrics`.

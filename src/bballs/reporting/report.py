@@ -8,8 +8,9 @@ The Markdown source holds placeholders in Python's format syntax, e.g.
 ``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
 A value that is not there stops the build with the list of missing fields (``allow_missing``
 prints them as "n/a" instead); ``{...:sci}`` prints a number with its power of ten written out,
-``{...:mse}`` an MSE in thousandths, ``{...:sig}`` three significant digits, ``{...:points}`` a
-difference of two shares in percentage points and ``{...:list}`` a list in words.
+``{...:mse}`` an MSE in thousandths, ``{...:db}`` an MSE as its PSNR (dB, data range 1, one
+decimal), ``{...:sig}`` three significant digits, ``{...:points}`` a difference of two shares in
+percentage points and ``{...:list}`` a list in words.
 Tables are generated from the same files (``{table[task4]}``, ...). The author block is read
 from ``report/author.ini``. The PDF is written to a temporary file and renamed, so an
 interrupted build never leaves a broken ``report.pdf``. Until ``report/author.ini`` is filled
@@ -31,6 +32,7 @@ from bballs.core.assignments import ASSIGNMENTS, Assignment
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.core.machine import machine_line
 from bballs.data.identity import describe_source
+from bballs.metrics import psnr_from_mse
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
 from bballs.reporting.tables import (
@@ -88,6 +90,8 @@ class _TolerantFormatter(string.Formatter):
             return format_number(float(value), 2)
         if format_spec == "mse" and isinstance(value, (int, float)):  # in thousandths
             return in_mse_unit(float(value))
+        if format_spec == "db" and isinstance(value, (int, float)) and value > 0:  # PSNR of an MSE
+            return f"{psnr_from_mse(float(value)):.1f} dB"
         if format_spec == "sig" and isinstance(value, (int, float)):  # 0.0564, 142, 1,009
             return three_significant(float(value))
         if format_spec == "points" and isinstance(value, (int, float)):  # a gap of two shares

@@ -161,7 +161,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 
 
 def power_of_ten(value: float) -> str:
-    """A learning rate as the prose writes it: 10⁻³, 2×10⁻³."""
+    """A number as a power of ten, as the prose writes a learning rate: 10⁻³, 2×10⁻³."""
     mantissa, exponent = f"{value:.0e}".split("e")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
     return power if mantissa == "1" else f"{mantissa}×{power}"
@@ -172,12 +172,15 @@ LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages
 
 def declared_table(table: dict) -> str:
     """A table declared in a results file: ``{"columns": {field: header}, "rows": [...]}`` with
-    optional ``percent`` and ``significant`` field lists, ``decimals`` ({field: decimals}; see
-    :func:`markdown_table`) and
+    optional ``percent``, ``significant`` and ``powers`` (shown as powers of ten) field lists,
+    ``decimals`` ({field: decimals}; see :func:`markdown_table`) and
     ``scale`` ({field: factor}, for a unit in the header) as Markdown."""
     rows = table["rows"]
     for field, factor in table.get("scale", {}).items():
         rows = scaled(rows, [field], factor)
+    powers = table.get("powers", ())  # fields shown as powers of ten (10⁻³, 10¹)
+    rows = [{**row, **{f: power_of_ten(row[f]) for f in powers if row.get(f) is not None}}
+            for row in rows]
     return markdown_table(rows, table["columns"], table.get("percent", ()),
                           table.get("significant", ()), table.get("decimals"))
 

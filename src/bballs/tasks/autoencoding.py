@@ -256,17 +256,20 @@ PERCENT = {"ae_classification": ["linear_val_accuracy", "linear_test_accuracy",
            "ae_head": ["scratch_test", "pretrained_test", "gain"]}
 
 
+POWERS = {"ae_probe": ["position_ridge", "occupancy_ridge"]}  # ridge strengths: 10⁻³ … 10¹
+
+
 def table_rows(name: str, rows: list[dict]) -> list[dict]:
     """The rows of table ``name`` as the report shows them: a mean and its std over the seeds
     in one cell (``mean ± std``, from ``<metric>_mean`` and ``<metric>_std``), the ridge
-    strength of a probe as written in the code (0.001, not 0.00100); other fields unchanged."""
+    strength of a probe under its own column (shown as a power of ten); other fields unchanged."""
     if name in ("ae_pretraining", "ae_head"):
         return [{**row, "scratch_test_mean": row["scratch_test_accuracy"],
                  "pretrained_test_mean": row["pretrained_test_accuracy"],
                  "gain_mean": row["gain"], "percent_labels": round(100 * row["fraction"])}
                 for row in rows]
     if name == "ae_probe":
-        return [{**row, **{f"{key}_ridge": f"{row[f'{key}_alpha']:g}"
+        return [{**row, **{f"{key}_ridge": row[f"{key}_alpha"]
                            for key in ("position", "occupancy")}} for row in rows]
     return rows
 
@@ -282,7 +285,7 @@ def table(name: str, rows: list[dict]) -> dict:
     mse = [field for field in MSE_FIELDS if field in TABLE_COLUMNS[name]]
     return {"rows": table_rows(name, rows), "columns": TABLE_COLUMNS[name],
             "percent": PERCENT.get(name, []), "scale": {field: MSE_FACTOR for field in mse},
-            "decimals": {field: 2 for field in mse}}
+            "decimals": {field: 2 for field in mse}, "powers": POWERS.get(name, [])}
 
 
 def _keyed(rows: list[dict], key) -> dict[str, dict]:

@@ -29,7 +29,7 @@ generator every epoch); evaluation corruptions are drawn once from fixed seeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -261,22 +261,29 @@ RECIPES = {kind: TrainConfig(epochs=4, batch_size=64, lr=2e-3, tag=tag)
            for kind, tag in (("restore", "i2i-mse-cosine"), ("segment", "i2i-bce-cosine"))}
 
 
-def config(quick: bool, seed: int = 0, kind: str = "restore") -> TrainConfig:
-    """The recipe of the task ``kind`` for one seed (1 epoch in quick mode)."""
-    return RECIPES[kind].for_run(seed, quick)
+def config(quick: bool, seed: int = 0, kind: str = "restore",
+           epochs: int | None = None) -> TrainConfig:
+    """The recipe of the task ``kind`` for one seed (``epochs`` replaces the recipe's 4; 1 epoch
+    in quick mode)."""
+    recipe = RECIPES[kind] if epochs is None else replace(RECIPES[kind], epochs=epochs)
+    return recipe.for_run(seed, quick)
 
 
 def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
-          device: torch.device | str | None = None, seed: int = 0) -> TrainedNetwork:
+          device: torch.device | str | None = None, seed: int = 0,
+          epochs: int | None = None, suffix: str = "") -> TrainedNetwork:
     """Train (or reuse the checkpoint of) the ``skip`` network on task ``name`` (checkpoint
-    ``lab3/i2i_<task>_<skip>``, with ``_seed<seed>`` for a seed other than 0)."""
+    ``lab3/i2i_<task>_<skip><suffix>``, with ``_seed<seed>`` for a seed other than 0);
+    ``epochs`` replaces the recipe's length (:func:`config`)."""
     seed_everything(seed)
     model = build_model(name, skip)
-    checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}" + (f"_seed{seed}" if seed else ""))
+    checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}{suffix}"
+                                  + (f"_seed{seed}" if seed else ""))
     splits = [(s.frames, s.target(name)) for s in (data.train, data.val)]
-    history = fit(model, *splits, ImageTaskStep(name), config(quick, seed, task(name).kind),
+    history = fit(model, *splits, ImageTaskStep(name),
+                  config(quick, seed, task(name).kind, epochs),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
-                  desc=f"{name} ({skip})")
+                  desc=f"{name} ({skip}{', ' + str(epochs) + ' epochs' if epochs else ''})")
     return TrainedNetwork(checkpoint.stem, model, history, task=name, skip=skip,
                           checkpoint=checkpoint)
 

@@ -62,7 +62,7 @@ def select_skip(runs: dict[str, TrainedNetwork],
                                                for by_skip in (runs, *repeats)]))
 
 
-def _run_entry(run: TrainedNetwork, data: Data) -> dict:
+def run_entry(run: TrainedNetwork, data: Data) -> dict:
     return {"scores": score_network(run, data.test), "val_loss": run.history.val_loss[-1],
             "params": run.parameters, "train_seconds": run.train_seconds,
             "epochs": run.history.epochs_done}
@@ -77,8 +77,8 @@ def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
     for name, by_skip in runs.items():
         study.skips[name] = {}
         for skip, run in by_skip.items():
-            study.skips[name][skip] = {**_run_entry(run, data), "repeats": [
-                _run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
+            study.skips[name][skip] = {**run_entry(run, data), "repeats": [
+                run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
         best = study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
         baselines = score_baselines(name, data)
         study.tasks[name] = {cond: {"network": {**network_scores(study.skips[name][best], cond),
@@ -237,7 +237,7 @@ def decisive(name: str) -> tuple[str, float, float]:
     return DECISIVE.get(name, ("score", 1.0, 1.0))
 
 
-def _skip_gap(rows: list[dict], name: str) -> dict:
+def skip_gap(rows: list[dict], name: str) -> dict:
     """The best and worst skip type of task ``name`` by its decisive measure: their spread (in
     the tables' unit) and the verdict against the seeds' std (:func:`seed_difference`)."""
     key, sign, scale = decisive(name)
@@ -256,7 +256,7 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
     baseline's (not "input"; deterministic), the margin network - baseline (the mean;
     positive: network better) and, for in-painting, each method's MSE in the hole in 10⁻³
     (``hole_mse_e3``); per task also the spread of the decisive measure over the skip
-    types (:func:`_skip_gap`)."""
+    types (:func:`skip_gap`)."""
     out: dict[str, dict[str, dict]] = {}
     all_skip_rows = skip_rows(study)
     for name, by_cond in study.tasks.items():
@@ -276,19 +276,24 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
                                "hole_mse_e3": {m: MSE_FACTOR * v["hole_mse"]
                                                for m, v in methods.items()
                                                if v.get("hole_mse") is not None}}
-        out[name].update(_skip_gap([row for row in all_skip_rows if row["task"] == name], name))
+        out[name].update(skip_gap([row for row in all_skip_rows if row["task"] == name], name))
     return out
 
 
-def section(study: Study, data: Data, quick: bool, wall_seconds: float) -> dict:
-    """The ``image_to_image`` section of ``lab3.json``."""
+def section(study: Study, data: Data, quick: bool, wall_seconds: float,
+            long: dict | None = None) -> dict:
+    """The ``image_to_image`` section of ``lab3.json``; with ``long``, the longer study's section
+    (:func:`bballs.tasks.image_to_image_convergence.section`) under ``long``, its tables among
+    the section's."""
     head = headline(study)
+    long = dict(long or {})
     return {"settings": settings(data, quick), "selected": study.selected,
             "selected_titles": {name: skip_phrase(skip) for name, skip in study.selected.items()},
             "skips": study.skips, "tasks": study.tasks, "headline": head,
             "skip_verdicts": verdict_summary(  # best vs worst skip type, in one sentence
                 {SHORT_NAMES[name]: entry["skip_verdict"] for name, entry in head.items()}),
-            "wall_seconds": wall_seconds, "tables": tables(study)}
+            "wall_seconds": wall_seconds, "tables": {**tables(study), **long.pop("tables", {})},
+            **({"long": long} if long else {})}
 
 
 # --- figure data ----------------------------------------------------------------------------------

@@ -55,10 +55,17 @@ def roll_out(predictor: Predictor, inputs: np.ndarray, n_future: int) -> np.ndar
     return np.concatenate(produced, axis=1)[:, :n_future]
 
 
+#: A frame this far off (MSE; a PSNR under 30 dB) counts as a visibly wrong prediction.
+OFF_MSE = 1e-3
+
+
 def horizon_curves(predictions: dict[str, np.ndarray], target: np.ndarray) -> dict[str, dict]:
-    """Per-horizon SSIM, PSNR and MSE (mean over sequences) of each predictor."""
+    """Per-horizon SSIM, PSNR and MSE (mean over sequences) of each predictor, and ``off``: how
+    many sequences' frame at that horizon is visibly wrong (MSE above :data:`OFF_MSE`); a mean
+    MSE that steps up where ``off`` does is set by those few sequences."""
     curves = {}
     for name, predicted in predictions.items():
         scores = frame_scores(predicted, target)
         curves[name] = {metric: values.mean(axis=0).tolist() for metric, values in scores.items()}
+        curves[name]["off"] = (scores["mse"] > OFF_MSE).sum(axis=0).tolist()
     return curves
