@@ -242,6 +242,18 @@ def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
     headline = study_module.headline(study)["denoise_gaussian"]
     assert headline["skip_spread"] == pytest.approx(10.0)
     assert headline["skip_verdict"].startswith("concatenation")
+    assert headline["skip_best_value"] == pytest.approx(30.0)
+    assert headline["skip_worst_value"] == pytest.approx(20.0)
+
+    from bballs.tasks import image_to_image_convergence as longer
+
+    one_seed = study_module.evaluate_study(seeds[0], data)  # the 4-epoch study, here one seed
+    section = longer.section(longer.evaluate_long(seeds, data), one_seed, quick=False)
+    assert section["gaps"]["denoise_gaussian"]["skip_best"] == "concatenation"
+    assert section["short_gaps"]["denoise_gaussian"]["skip_verdict"].startswith("not established")
+    rows = {r["skip"]: r for r in section["tables"]["i2i_long_restore"]["rows"]}
+    assert rows["none"]["score_std"] > 0 and rows["none"]["short_score"] == pytest.approx(20.0)
+    assert "short_score_std" not in rows["none"] or rows["none"]["short_score_std"] is None
 
 
 def test_error_rows_use_a_visible_scale_and_curves_keep_the_legend_off_the_data():

@@ -195,12 +195,13 @@ def declared_tables(results: dict) -> dict[str, str]:
 def mark_long_tables(html: str, rows: int = LONG_TABLE_ROWS) -> str:
     """``html`` with ``class="long"`` on every table of more than ``rows`` body rows: the style
     sheet keeps shorter tables whole on one page and lets long ones break between rows; and
-    with ``class="lead"`` on a paragraph right before a table, which the style sheet keeps on
-    the table's page."""
+    with ``class="lead"`` on a paragraph right before a table (not a figure or the caption of a
+    table above it), which the style sheet keeps on the table's page."""
     def mark(match: re.Match) -> str:
         table = match.group(0)
         return table.replace("<table>", '<table class="long">', 1) if (
             table.count("<tr") - 1 > rows) else table
-    before_table = r"<p>((?:(?!</p>|<img).)*)</p>(\s*(?:<div[^>]*>\s*)?<table)"  # text, no figure
+    before_table = (r"<p>((?:(?!</p>|<img|class=\"caption\").)*)</p>"  # text: no figure, and
+                    r"(\s*(?:<div[^>]*>\s*)?<table)")  # no caption of the table before it
     html = re.sub(before_table, r'<p class="lead">\1</p>\2', html, flags=re.S)
     return re.sub(r"<table>.*?</table>", mark, html, flags=re.S)

@@ -238,8 +238,9 @@ def decisive(name: str) -> tuple[str, float, float]:
 
 
 def skip_gap(rows: list[dict], name: str) -> dict:
-    """The best and worst skip type of task ``name`` by its decisive measure: their spread (in
-    the tables' unit) and the verdict against the seeds' std (:func:`seed_difference`)."""
+    """The best and worst skip type of task ``name`` by its decisive measure: their names and
+    values and the spread between them (in the tables' unit), and the verdict against the
+    seeds' std (:func:`seed_difference`)."""
     key, sign, scale = decisive(name)
     signed = sorted(({"value": sign * row[key], "value_std": row.get(f"{key}_std"),
                       "seeds": row["seeds"], "title": row["skip_title"]} for row in rows),
@@ -247,7 +248,9 @@ def skip_gap(rows: list[dict], name: str) -> dict:
     best, worst = signed[-1], signed[0]
     return {"skip_measure": key, "skip_spread": scale * (best["value"] - worst["value"]),
             "skip_verdict": seed_difference(best, worst, "value",
-                                            (best["title"], worst["title"]))["verdict"]}
+                                            (best["title"], worst["title"]))["verdict"],
+            "skip_best": best["title"], "skip_best_value": scale * sign * best["value"],
+            "skip_worst": worst["title"], "skip_worst_value": scale * sign * worst["value"]}
 
 
 def headline(study: Study) -> dict[str, dict[str, dict]]:
