@@ -210,3 +210,6 @@ def test_the_data_source_of_a_folder_holding_one_file_names_that_file(tmp_path):
     source = data_source(tmp_path)
     assert list(source["files"]) == [bdata.PART2_SEQUENCES]
     assert source["origin"] == "generated with seed 1"
+    bdata.ensure_dataset(tmp_path, seed=1)  # now all three files
+    assert len(data_source(tmp_path)["files"]) == 3
+    assert data_source(tmp_path, [bdata.PART2_SEQUENCES]) == source  # only the files a lab uses

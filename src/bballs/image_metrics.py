@@ -1,4 +1,4 @@
-"""Scores of generated and restored frames (the second assignment): the Frechet distance
+"""Scores of generated and restored frames (Lab 3's own): the Frechet distance
 between feature sets, IoU and Dice of masks and label maps, reconstruction, restoration and
 segmentation scores."""
 

@@ -1,4 +1,4 @@
-"""Single frames for the second assignment (autoencoders, image-to-image CNNs, generators).
+"""Single frames for Lab 3 (autoencoders, image-to-image CNNs, generators).
 
 Frames come from ``part2_bballs_sequence.npz`` (radius 1.2, the training distribution), split by
 sequence so no split shares a ball trajectory: the first 80 % of the sequences train (as in

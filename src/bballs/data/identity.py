@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,15 +70,16 @@ def _read_record(path: Path) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-def data_source(data_dir: str | Path) -> dict:
-    """The dataset files of ``data_dir`` with their digests and origin, and one digest of them
-    all (``digest``), as results files record them; a file that is not there (an assignment
-    that uses only some of the files generates only those) is left out."""
+def data_source(data_dir: str | Path, names: Sequence[str] | None = None) -> dict:
+    """The dataset files of ``data_dir`` (only ``names``, the files a notebook uses, if given)
+    with their digests and origin, and one digest of them all (``digest``), as results files
+    record them; a file that is not there (an assignment that uses only some of the files
+    generates only those) is left out."""
     data_dir = Path(data_dir)
     record = _read_record(data_dir / GENERATED_RECORD)
     files = {}
     for spec in DEFAULT_FILES:
-        if not (data_dir / spec.name).is_file():
+        if not (data_dir / spec.name).is_file() or (names is not None and spec.name not in names):
             continue
         digest = file_digest(data_dir / spec.name)
         mine = record.get(spec.name, {})

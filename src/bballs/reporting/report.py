@@ -5,13 +5,14 @@ One report per assignment (:mod:`bballs.core.assignments`): ``report/<name>.pdf`
 and its ``results/*.json`` files.
 
 The Markdown source holds placeholders in Python's format syntax, e.g.
-``{part1[spec][test_accuracy]:.1%}``: every number comes from the JSON files at build time.
-A value that is not there stops the build with the list of missing fields (``allow_missing``
-prints them as "n/a" instead); ``{...:sci}`` prints a number with its power of ten written out,
-``{...:mse}`` an MSE in thousandths, ``{...:db}`` an MSE as its PSNR (dB, data range 1, one
-decimal), ``{...:sig}`` three significant digits, ``{...:points}`` a difference of two shares in
-percentage points and ``{...:list}`` a list in words.
-Tables are generated from the same files (``{table[task4]}``, ...). The author block is read
+``{results[model][test_accuracy]:.1%}`` (from ``results/results.json``): every number comes
+from the JSON files at build time. A value that is not there stops the build with the list of
+missing fields (``allow_missing`` prints them as "n/a" instead). Extra formats:
+``{...:sci}`` a number with its power of ten written out, ``{...:mse}`` an MSE in thousandths,
+``{...:db}`` an MSE as its PSNR (dB, data range 1, one decimal), ``{...:sig}`` three
+significant digits, ``{...:points}`` a difference of two shares in percentage points and
+``{...:list}`` a list in words.
+Tables are generated from the same files (``{table[<name>]}``, ...). The author block is read
 from ``report/author.ini``. The PDF is written to a temporary file and renamed, so an
 interrupted build never leaves a broken ``report.pdf``. Until ``report/author.ini`` is filled
 (``python -m bballs author``), every page carries a banner.
