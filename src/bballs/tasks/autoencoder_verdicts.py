@@ -22,15 +22,19 @@ def pretraining_verdict(row: dict) -> str:
                            ("pre-training", "training from scratch"))["verdict"]
 
 
-def denoising_lead(noise_rows: Sequence[dict], spread: float) -> str:
+def denoising_lead(noise_rows: Sequence[dict]) -> str:
     """In words, the test noise levels at which the denoising AE leads the plain AE (PSNR of the
-    mean MSE) by more than twice ``spread``: one seed each, so a smaller gap is not a ranking."""
+    mean MSE) by more than twice the seed std, from each row's ``lead_verdict``
+    (:func:`bballs.tasks.autoencoding.noise_rows`)."""
     levels = sorted(r["sigma"] for r in noise_rows)
     ahead = sorted(r["sigma"] for r in noise_rows
-                   if r["denoising_psnr_of_mse"] - r["plain_psnr_of_mse"] > 2 * spread)
-    rule = "the denoising AE leads by more than twice that spread"
+                   if r["lead_verdict"].startswith("the denoising AE better"))
+    rule = "the denoising AE leads by more than twice the seed std"
     if not ahead:
-        return "at no noise level does the denoising AE lead by more than twice that spread"
+        verdicts = {r["lead_verdict"] for r in noise_rows}
+        if any(v.startswith("not established") for v in verdicts):
+            return "no lead of the denoising AE is established (fewer than 3 seeds)"
+        return "at no noise level does the denoising AE lead by more than twice the seed std"
     if ahead == [s for s in levels if s >= ahead[0]]:
         return f"from σ = {ahead[0]:g} on {rule}"
     return f"{rule} at σ = " + ", ".join(f"{s:g}" for s in ahead)

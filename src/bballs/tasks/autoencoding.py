@@ -97,8 +97,9 @@ def train_all(data: FrameData, paths: OutputPaths, *, quick: bool = False, seed:
 
 def train_repeats(data: FrameData, paths: OutputPaths, *, quick: bool = False, seed: int = 0,
                   device=None) -> list[dict[str, TrainedAE]]:
-    """The sweep's and upsampling study's autoencoders for seeds ``seed + 1`` .. (quick: none)."""
-    return [train_all(data, paths, quick=quick, seed=extra, device=device, denoising=False)
+    """Every autoencoder again (the sweep, the upsampling study and the denoising AE) for seeds
+    ``seed + 1`` .. (quick: none)."""
+    return [train_all(data, paths, quick=quick, seed=extra, device=device)
             for extra in range(seed + 1, seed + (1 if quick else SEEDS))]
 
 
@@ -187,18 +188,28 @@ def input_scores(test: FrameSet, level: float, seed: int = 0) -> dict[str, float
 
 
 def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[float] = NOISE_LEVELS,
-               seed: int = 0) -> list[dict]:
+               seed: int = 0, repeats: Sequence[dict[str, TrainedAE]] = ()) -> list[dict]:
     """MSE, PSNR of the mean MSE and mean per-frame PSNR against the clean test frames of the
     noisy input itself, the plain AE and the denoising AE, for inputs corrupted at each noise
-    level (the same noise for all); the input's scores are ``None`` at level 0."""
-    plain, denoising = runs[ae_name(BASE_LATENT)], runs[ae_name(BASE_LATENT, noise_std=TRAIN_NOISE)]
+    level (the same noise for all); the input's scores are ``None`` at level 0. With
+    ``repeats`` (further seeds) each AE's scores are a mean ± std over the seeds, and
+    ``lead_verdict`` says whether the denoising AE leads (:func:`seed_difference`)."""
+    names = {"plain": ae_name(BASE_LATENT),
+             "denoising": ae_name(BASE_LATENT, noise_std=TRAIN_NOISE)}
     rows = []
     for level in levels:
         noisy = corrupt(test.frames, level, seed) if level else test.frames
         row = {"sigma": float(level), **_input_fields(input_scores(test, level, seed))}
-        for key, run in (("plain", plain), ("denoising", denoising)):
-            scores = reconstruction_scores(predict(run.model, noisy).cpu(), test.frames)
-            row.update({f"{key}_{name}": value for name, value in scores.items()})
+        arms = {}
+        for key, name in names.items():
+            per_seed = [reconstruction_scores(predict(seed_runs[name].model, noisy).cpu(),
+                                              test.frames) for seed_runs in (runs, *repeats)]
+            arms[key] = seed_row(per_seed, list(per_seed[0]))
+            row.update({f"{key}_{field}": value for field, value in arms[key].items()
+                        if field != "seeds"})
+        row["seeds"] = arms["plain"]["seeds"]
+        row["lead_verdict"] = seed_difference(arms["denoising"], arms["plain"], "psnr_of_mse",
+                                              ("the denoising AE", "the plain AE"))["verdict"]
         rows.append(row)
     return rows
 
@@ -318,8 +329,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
                                                      "psnr_of_mse", ("bilinear", "transposed"))
                        for latent in DESIGN_LATENTS},
         "noise": _keyed(rows["ae_noise"], lambda r: f"sigma{round(100 * r['sigma'])}"),
-        "denoising_lead": denoising_lead(rows["ae_noise"], max(
-            r.get("psnr_of_mse_std") or 0.0 for r in rows["ae_sweep"])),
+        "denoising_lead": denoising_lead(rows["ae_noise"]),
         "classification": classification,
         "best_linear": max(rows["ae_classification"], key=lambda r: r["linear_test_accuracy"]),
         "best_mlp": max(rows["ae_classification"], key=lambda r: r["mlp_test_accuracy"]),
