@@ -256,20 +256,3 @@ def test_velocity_fit_sees_through_a_wall_bounce():
     fitted = physics_predictor.fit_velocities(observed, radius)
     _, expected = physics_predictor._walls_only(start, velocity, radius[:, None, None], 2)
     assert np.allclose(fitted, expected[:, 0], atol=0.01) and fitted[0, 0] < 0
-
-
-def test_label_study_summary_gives_each_fraction_a_verdict_against_the_seed_std():
-    from bballs.tasks import part1_task4 as t4
-
-    def row(base, fraction, mean, std):
-        return {"variant": f"{base.name} ({fraction:.0%} labels)", "seeds": 3,
-                "test_accuracy_mean": mean, "test_accuracy_std": std}
-
-    table = [row(t4.TASK4_LABEL_BASE, 0.1, 0.77, 0.07), row(t4.TASK4_PRETRAINED, 0.1, 0.88, 0.03),
-             row(t4.TASK4_LABEL_BASE, 0.25, 0.90, 0.01),
-             row(t4.TASK4_PRETRAINED, 0.25, 0.96, 0.01)]
-    summary = t4.label_study_summary(table, t4.TASK4_LABEL_BASE, t4.TASK4_PRETRAINED)
-    assert summary["10%"]["gain"] == pytest.approx(0.11)
-    assert summary["10%"]["verdict"] == "within seed noise"  # 0.11 < 2 x 0.07
-    assert summary["25%"]["verdict"].startswith("pre-training better")
-    assert "50%" not in summary  # no rows for it

@@ -128,7 +128,7 @@ def test_sweep_plan_has_no_task_branches_and_runs_the_final_recipe_on_every_seed
 
 
 def test_variants_name_their_study_and_model_class():
-    assert all(v.study == "labels" for v in part1_task4.task4_label_variants())
+    assert all(v.study == "ablation" for v in part1_task4.TASK4.variants)
     assert not any("@" in v.name for v in part1_task4.TASK4.variants)
     assert part1_task4.TASK4.final.name == "countnet+sym+scale+looks"
     assert part2_recipes.TASK7.final.name == "predictor+sym+time+bce"
@@ -147,14 +147,3 @@ def test_load_weights_refuses_a_checkpoint_of_another_configuration(tmp_path):
         load_weights(model, tmp_path / "c.pt", fingerprint(model, other, (x, y)))
     with pytest.raises(CheckpointError, match="not found"):
         load_weights(model, tmp_path / "none.pt", fingerprint(model, config, (x, y)))
-
-
-def test_label_study_verdicts_name_each_verdict_once():
-    from bballs.tasks.part1_task4 import label_study_verdicts
-
-    same = {key: {"verdict": "within seed noise"} for key in ("10%", "25%", "50%")}
-    assert label_study_verdicts(same) == "within seed noise with 10 %, 25 % and 50 % of the labels"
-    mixed = {**same, "10%": {"verdict": "pre-training better"}}
-    assert label_study_verdicts(mixed) == ("pre-training better with 10 %; within seed noise with "
-                                           "25 % and 50 % of the labels")
-    assert label_study_verdicts({}) == ""

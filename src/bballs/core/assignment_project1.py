@@ -10,8 +10,7 @@ Tasks 1-3: baseline CNN (01)    counting                  load_counting_data, SP
                                                           train_counter, evaluate_counter,
                                                           accuracy_by_radius, spec_config
 Task 4: a better counter (01)   part1_task4               TASK4 (recipes), selected_recipe,
-                                                          pretrain_autoencoder, label_study_summary,
-                                                          sweep_tables
+                                                          pretrain_autoencoder, sweep_tables
                                 robustness                heldout_validation, shift_families,
                                                           robustness_rows, robustness_table
 Tasks 5-6: baseline U-Net (02)  prediction                load_prediction_data, SPEC_RECIPE,
@@ -62,7 +61,7 @@ ASSIGNMENT = Assignment(
     course="HKUST CSIT 6000M Recent Advances in Deep Learning — Project 1",
     course_key="course",
     commands="bballs.cli_project1",
-    sweep_fields=("[by_variant]", "[label_study]", "[robustness]", "[skips]", "[ablation]",
+    sweep_fields=("[by_variant]", "[robustness]", "[skips]", "[ablation]",
                   "table[task4", "table[skips]", "table[task7]"),
     sweep_hint="`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
                "for these data files; then `python -m bballs report`")

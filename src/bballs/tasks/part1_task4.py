@@ -13,7 +13,6 @@ from torch import nn
 from bballs.data import augment as aug
 from bballs.data.dataset import PART2_SEQUENCES, load_npz, split_train_val, to_tensor
 from bballs.data.identity import data_source
-from bballs.metrics import seed_difference, verdict_summary
 from bballs.models.counter import CountNet
 from bballs.models.improved import (
     DensityCountNet,
@@ -28,13 +27,11 @@ from bballs.training.experiments import (
     RunSpec,
     Variant,
     build_model,
-    by_variant,
 )
 from bballs.training.loop import Supervised, TrainConfig, cosine, fit, seed_everything
 
 AE_FRAMES = 12_000  # Part 2 training frames the autoencoder sees
 AE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=1e-3, tag="ae")
-LABEL_FRACTIONS = (0.1, 0.25, 0.5)
 
 
 def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
@@ -169,8 +166,6 @@ TASK4_VARIANTS = (
 )
 TASK4_BY_NAME = {v.name: v for v in TASK4_VARIANTS}
 TASK4_FINAL = TASK4_BY_NAME["countnet+sym+scale+looks"]  # the notebook reports what
-TASK4_LABEL_BASE = TASK4_BY_NAME["countnet+long+sym+size"]  # selection picks, this by default
-TASK4_PRETRAINED = TASK4_BY_NAME["countnet+long+sym+size+ae"]
 
 
 ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "test_accuracy")
@@ -182,50 +177,12 @@ COLUMNS = {"variant": "variant", "heldout_val_accuracy": "held-out shifts, val."
 
 
 def sweep_tables(table: list[dict]) -> dict[str, dict]:
-    """The recipe table and the label-study table of the sweep's summary rows, as tables
-    declared in a results file."""
-    return {name: {"columns": COLUMNS, "percent": list(ACCURACIES),
-                   "rows": [row for row in table if row.get("study") == study]}
-            for name, study in (("task4", "ablation"), ("task4_labels", "labels"))}
-
-
-def task4_label_variants() -> tuple[Variant, ...]:
-    """CountNet with ball-size jitter from scratch and with pre-training, on 10 %, 25 % and
-    50 % of the labels."""
-    return tuple(replace(base, name=f"{base.name} ({fraction:.0%} labels)",
-                         label=f"{base.title} ({fraction:.0%} labels)",
-                         change=f"{fraction:.0%} of the 400 labels", label_fraction=fraction,
-                         study="labels")
-                 for fraction in LABEL_FRACTIONS for base in (TASK4_LABEL_BASE, TASK4_PRETRAINED))
-
-
-def label_study_summary(table: list[dict], scratch: Variant, pretrained: Variant,
-                        metric: str = "test_accuracy") -> dict[str, dict]:
-    """Per label fraction ("10%", ...): the mean ``metric`` from scratch, with pre-training, the
-    gain, and the verdict against the seeds' std (:func:`bballs.metrics.seed_difference`), from
-    the label-study rows of :func:`summarise`."""
-    rows = by_variant(table)
-    summary = {}
-    for fraction in LABEL_FRACTIONS:
-        names = [f"{base.name} ({fraction:.0%} labels)" for base in (scratch, pretrained)]
-        if all(name in rows for name in names):
-            a, b = ({"value": rows[name][f"{metric}_mean"], "seeds": rows[name]["seeds"],
-                     "value_std": rows[name].get(f"{metric}_std")} for name in names)
-            verdict = seed_difference(b, a, "value", ("pre-training", "training from scratch"))
-            summary[f"{fraction:.0%}"] = {"scratch": a["value"], "pretrained": b["value"],
-                                          "gain": b["value"] - a["value"],
-                                          "verdict": verdict["verdict"]}
-    return summary
-
-
-def label_study_verdicts(summary: dict[str, dict]) -> str:
-    """The verdicts of :func:`label_study_summary` in one sentence, each once with the label
-    shares it holds for: "within seed noise with 10 %, 25 % and 50 % of the labels"."""
-    shares = {key.replace("%", " %"): row["verdict"] for key, row in summary.items()}
-    return f"{verdict_summary(shares, 'with')} of the labels" if shares else ""
+    """The recipe table of the sweep's summary rows, as a table declared in a results file."""
+    return {"task4": {"columns": COLUMNS, "percent": list(ACCURACIES),
+                      "rows": [row for row in table if row.get("study") == "ablation"]}}
 
 
 TASK4 = Experiment("task4", lambda c: counting.load_counting_data(c.data_dir, quick=c.quick),
-                   _prepare_counter, _score_counter, TASK4_VARIANTS + task4_label_variants(),
+                   _prepare_counter, _score_counter, TASK4_VARIANTS,
                    TASK4_FINAL, ("test_accuracy", "confusion_matrix", "val_accuracy",
                                  "shifted_val_accuracy", "heldout_val_accuracy", "families"))

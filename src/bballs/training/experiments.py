@@ -42,8 +42,7 @@ SEEDS = (0, 1, 2)
 class Variant:
     """One training recipe: model class, optimisation, augmentation, loss and pre-training.
 
-    ``study`` groups rows in tables ("ablation": one change at a time; "labels": the
-    label-fraction study).
+    ``study`` groups rows in tables ("ablation": one change at a time).
     """
 
     name: str
@@ -217,11 +216,12 @@ def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dic
 
 def mode_rows(paths: OutputPaths, task: Experiment, quick: bool, data_dir: Path | None = None
               ) -> list[dict]:
-    """The ablation rows of ``task`` recorded in the given mode (quick or full) and, with
+    """The ablation rows of ``task``'s variants recorded in the given mode (quick or full) and, with
     ``data_dir``, computed from the dataset files there (rows of other data are left out, with
     one line saying how many)."""
+    names = {variant.name for variant in task.variants}  # rows of dropped variants: left out
     rows = [r for r in read_results(task.results_file(paths)).get("rows", [])
-            if r.get("quick") == quick]
+            if r.get("quick") == quick and r["variant"] in names]
     if data_dir is None:
         return rows
     digest = data_source(data_dir)["digest"]
