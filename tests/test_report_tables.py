@@ -183,3 +183,16 @@ def test_only_values_of_the_sweeps_fall_back_to_n_a():
     assert from_sweeps("table[skips]", "report")
     assert not from_sweeps("part1[spec][test_accuracy]", "report")
     assert not from_sweeps("part2[physics_model][ssim]", "report")
+
+
+def test_the_transfer_sentence_names_where_the_physics_model_falls_below_the_learnt_network():
+    from bballs.reporting.project1_report import _transfer
+
+    rows = [{"variant": "ours", "physics_psnr_of_mse": 45.0, "learnt_psnr_of_mse": 29.0},
+            {"variant": "a", "physics_psnr_of_mse": 14.0, "learnt_psnr_of_mse": 17.5},
+            {"variant": "b", "physics_psnr_of_mse": 30.0, "learnt_psnr_of_mse": 28.0}]
+    text = _transfer({"table": rows})
+    assert text["task7_transfer_count"] == "1 of the 2"
+    assert "falls below the learnt network (a; by up to 3.5 dB" in text["task7_transfer"]
+    assert text["task7_transfer"].endswith("on the others (b) it stays ahead.")
+    assert _transfer({})["task7_transfer"] == ""

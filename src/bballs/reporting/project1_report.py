@@ -54,7 +54,28 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     placeholder is reported as missing)."""
     tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
     tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
+    tables.update(_transfer(part2.get("task7_variants") or {}))
     return tables
+
+
+def _transfer(record: dict) -> dict[str, str]:
+    """Where the physics model, applied unchanged to a generator variant, falls below the learnt
+    network (PSNR of the mean MSE) and where it stays ahead: a sentence (``task7_transfer``) and
+    the count in words (``task7_transfer_count``, "6 of the 10")."""
+    rows = [r for r in record.get("table", []) if r["variant"] != "ours"]
+    if not rows:
+        return {"task7_transfer": "", "task7_transfer_count": "none"}
+    gaps = {r["variant"]: r["physics_psnr_of_mse"] - r["learnt_psnr_of_mse"] for r in rows}
+    below = [name for name, gap in gaps.items() if gap < 0]
+    ahead = [name for name, gap in gaps.items() if gap >= 0]
+    count = f"{len(below)} of the {len(rows)}"
+    text = f"On {count} variants the physics model alone falls below the learnt network"
+    if below:
+        worst = min(gaps.values())
+        text += f" ({'; '.join(below)}; by up to {-worst:.1f} dB of PSNR of the mean MSE)"
+    if ahead:
+        text += f"; on the others ({'; '.join(ahead)}) it stays ahead"
+    return {"task7_transfer": text + ".", "task7_transfer_count": count}
 
 
 def _reidentified(record: dict) -> str:
