@@ -12,7 +12,8 @@ missing fields (``allow_missing`` prints them as "n/a" instead). Extra formats:
 ``{...:db}`` an MSE as its PSNR (dB, data range 1, one decimal), ``{...:sig}`` three
 significant digits, ``{...:points}`` a difference of two shares in percentage points and
 ``{...:list}`` a list in words.
-Tables are generated from the same files (``{table[<name>]}``, ...). The author block is read
+Tables are generated from the same files (``{table[<name>]}``, ...), and so are sentences
+that read a table (``{text[<name>]}``). The author block is read
 from ``report/author.ini``. The PDF is written to a temporary file and renamed, so an
 interrupted build never leaves a broken ``report.pdf``. Until ``report/author.ini`` is filled
 (``python -m bballs author``), every page carries a banner.
@@ -196,6 +197,7 @@ def render_markdown(root: Path | None = None, report_dir: Path | None = None,
         raise ReportError(f"malformed results in {root / 'results'}: the tables need "
                           f"{error!r}. Run the notebooks again to rewrite them.") from error
     values = {**results, "author": read_author(report_dir, report), "table": tables,
+              "text": tables,  # generated sentences (``{text[name]}``): the same maker's output
               "data_source": _data_line(results, spec.data_files), "machine": _machine(results)}
     formatter = _TolerantFormatter()
     text = formatter.vformat(spec.text(report_dir), (), values)
