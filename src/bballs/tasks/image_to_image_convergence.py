@@ -19,8 +19,7 @@ from bballs.tasks.image_to_image import RECIPES, SEEDS, Data, TrainedNetwork, tr
 from bballs.tasks.image_to_image_study import (
     SHORT_NAMES,
     Study,
-    run_entry,
-    select_skip,
+    score_skips,
     skip_gap,
     skip_rows,
     validation_losses,
@@ -44,24 +43,18 @@ def train_long(data: Data, paths: OutputPaths, quick: bool,
 
 def evaluate_long(runs: list[Runs], data: Data) -> Study:
     """Test scores of every long run, the further seeds under ``repeats`` (as in the main
-    study), and the skip type each task's validation loss selects."""
+    study), and the skip type each task's validation loss selects (:func:`score_skips`)."""
     first, *repeats = runs
-    study = Study()
-    for name, by_skip in first.items():
-        study.skips[name] = {skip: {**run_entry(run, data), "repeats": [
-            run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
-            for skip, run in by_skip.items()}
-        study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
-    return study
+    return score_skips(first, data, repeats)
 
 
 COMPARED = ("score", "score_2", "hole_mse", "val_loss")
 
 
-def compared_rows(long: Study, short: Study) -> list[dict]:
-    """The long study's rows (:func:`skip_rows`) with the main study's 4-epoch values of the
-    same task and skip type beside them (``short_<field>``)."""
-    short_rows = {(row["task"], row["skip"]): row for row in skip_rows(short)}
+def compared_rows(long: Study, short_rows: list[dict]) -> list[dict]:
+    """The long study's rows (:func:`skip_rows`) with the main study's 4-epoch rows of the same
+    task and skip type (``short_rows``) beside them (``short_<field>``)."""
+    short_rows = {(row["task"], row["skip"]): row for row in short_rows}
     rows = []
     for row in skip_rows(long):
         before = short_rows[row["task"], row["skip"]]
@@ -109,10 +102,11 @@ def section(long: Study, short: Study, quick: bool) -> dict:
     """The ``image_to_image.long`` section of ``lab3.json``: settings, tables, and per task the
     spread over the skip types and the best-vs-worst verdict on the decisive measure, at
     :data:`LONG_EPOCHS` epochs and (``short_*``) at the main study's 4."""
-    rows = compared_rows(long, short)
+    short_rows = skip_rows(short)
+    rows = compared_rows(long, short_rows)
     epochs, short_epochs = (1, 1) if quick else (LONG_EPOCHS, RECIPES["restore"].epochs)
     gaps = {name: skip_gap([r for r in rows if r["task"] == name], name) for name in long.skips}
-    short_gaps = {name: skip_gap([r for r in skip_rows(short) if r["task"] == name], name)
+    short_gaps = {name: skip_gap([r for r in short_rows if r["task"] == name], name)
                   for name in long.skips}
     return {"settings": {"tasks": list(LONG_TASKS), "epochs": epochs,
                          "short_epochs": short_epochs,

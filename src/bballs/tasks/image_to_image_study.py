@@ -68,18 +68,27 @@ def run_entry(run: TrainedNetwork, data: Data) -> dict:
             "epochs": run.history.epochs_done}
 
 
+def score_skips(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
+                repeats: Sequence[dict[str, dict[str, TrainedNetwork]]] = ()) -> Study:
+    """Test scores of every network (per task and skip type; those of further seeds,
+    ``repeats``, under ``repeats``) and the skip type each task's validation loss selects."""
+    study = Study()
+    for name, by_skip in runs.items():
+        study.skips[name] = {skip: {**run_entry(run, data), "repeats": [
+            run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
+            for skip, run in by_skip.items()}
+        study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
+    return study
+
+
 def evaluate_study(runs: dict[str, dict[str, TrainedNetwork]], data: Data,
                    repeats: Sequence[dict[str, dict[str, TrainedNetwork]]] = ()) -> Study:
     """Test scores of every network (per skip type; those of further seeds, ``repeats``, under
     ``repeats``) and, per task, of the selected network (mean and std over the seeds,
     :func:`network_scores`) against the baselines."""
-    study = Study()
-    for name, by_skip in runs.items():
-        study.skips[name] = {}
-        for skip, run in by_skip.items():
-            study.skips[name][skip] = {**run_entry(run, data), "repeats": [
-                run_entry(seed_runs[name][skip], data) for seed_runs in repeats]}
-        best = study.selected[name] = select_skip(by_skip, [r[name] for r in repeats])
+    study = score_skips(runs, data, repeats)
+    for name in runs:
+        best = study.selected[name]
         baselines = score_baselines(name, data)
         study.tasks[name] = {cond: {"network": {**network_scores(study.skips[name][best], cond),
                                                 "parameter": skip_phrase(best)}, **methods}
