@@ -338,6 +338,55 @@ def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, 
         torch.testing.assert_close(a, b)
 
 
+def test_diff_augment_keeps_each_frame_up_to_a_symmetry_and_a_small_shift():
+    from bballs.training.gan import diff_augment
+
+    frame = torch.zeros(1, 1, 32, 32)
+    frame[0, 0, 10:14, 5:9] = 1.0  # a 4x4 square away from the border
+    torch.manual_seed(0)
+    frames = frame.repeat(64, 1, 1, 1).requires_grad_(True)
+    out = diff_augment(frames, shift=2)
+    assert out.shape == frames.shape
+    assert torch.allclose(out.sum(dim=(1, 2, 3)), torch.full((64,), 16.0))  # nothing cut off
+    rows = out[:, 0].sum(2).argmax(1)  # first lit row of each frame
+    assert len(set(rows.tolist())) > 1  # frames moved by different amounts
+    out.sum().backward()  # differentiable: each square pixel reaches the output once
+    assert torch.all(frames.grad[:, 0, 10:14, 5:9] == 1)
+    assert set(frames.grad.unique().tolist()) == {0.0, 1.0}  # border pixels may fall off
+    assert torch.equal(diff_augment(frame, shift=0).sum(), frame.sum())
+
+
+def test_a_count_conditioned_dcgan_draws_the_training_count_shares(tmp_path):
+    positions = [[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(6.0, 4.0), (2.0, 8.0)]] * 6
+    data = rendered(positions)
+    run = generation.train_gan(data.frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
+                               tmp_path / "cgan.pt", counts=data.counts)
+    generator = run.generator
+    assert generator.n_classes == 3 and run.discriminator.n_classes == 3
+    torch.testing.assert_close(generator.class_shares, torch.tensor([1 / 3, 2 / 3, 0.0]))
+    samples = generation.gan_samples(generator, 9, seed=1, batch_size=4)
+    assert samples.shape == (9, 1, 32, 32)
+    assert torch.allclose(samples, generation.gan_samples(generator, 9, seed=1), atol=1e-5)
+    rows, _ = generation.interpolate(generator, 2, 4)
+    assert rows.shape == (2, 4, 32, 32)
+    obeyed = generation.count_obedience(generator, n_per_count=5)
+    assert set(obeyed) == {"1", "2", "3", "all"} and all(0 <= v <= 1 for v in obeyed.values())
+    with pytest.raises(ValueError, match="not conditioned"):
+        generation.count_obedience(DCGANGenerator(64, 32))
+    with pytest.raises(ValueError, match="conditioned"):
+        generator(torch.randn(2, 64))
+    with pytest.raises(ValueError, match="conditioned"):
+        run.discriminator(samples[:2])
+    with pytest.raises(ValueError, match="ball counts"):
+        generation.train_gan(data.frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
+                             counts=data.counts + 3)
+    # the conditional networks add the one-hot input and the class embedding only
+    plain = DCGANGenerator(64, 32, upsampling="bilinear")
+    assert count_parameters(generator) == count_parameters(plain) + 3 * 32 * 4 * 16
+    assert (count_parameters(run.discriminator)
+            == count_parameters(DCGANDiscriminator(32)) + 3 * 32 * 4 * 16)
+
+
 def test_count_comparison_weights_validity_by_the_reference_counts():
     def row(key, shares, valid):
         return {"key": key, **{f"blobs_{b}": s for b, s in zip(sample_validity.COUNT_BINS, shares)},

@@ -123,3 +123,15 @@ def test_an_archive_names_nothing_only_another_assignment_holds(tmp_path, assign
                 text = archive.read(name).decode()
                 found.update({path.as_posix(): p for p in patterns if re.search(p, text)})
     assert not found, found
+
+
+@pytest.mark.parametrize("assignment", present(project_root()), ids=lambda a: a.name)
+def test_an_archive_holds_its_own_results_and_figures_only(tmp_path, assignment):
+    with zipfile.ZipFile(build_zip(tmp_path / assignment.archive,
+                                   assignment=assignment)) as archive:
+        files = {PurePosixPath(n).relative_to(ZIP_FOLDER) for n in archive.namelist()}
+    outputs = {p for p in files if p.parts[0] in ("results", "figures")}
+    expected = {f"results/{name}" for name in assignment.results
+                if (project_root() / "results" / name).is_file()}
+    assert expected <= {p.as_posix() for p in outputs}
+    assert outputs and all(assignment.owns(p) for p in outputs)

@@ -56,12 +56,13 @@ ASSIGNMENT = Assignment(
      "tests/test_variants.py", "tests/test_improvements.py", "tests/test_robustness.py",
      "tests/test_sweep_cache.py", "tests/test_unet_variants.py", "tests/test_models.py",
      "tests/test_training.py", "tests/test_shifts.py", "tests/test_report_tables.py",
-     "tests/test_project1_outputs.py"),
+     "tests/test_project1_outputs.py", "results/part*.json", "results/task*.json",
+     "figures/part1_*", "figures/part2_*"),
     tables="bballs.reporting.project1_report:tables",
     course="HKUST CSIT 6000M Recent Advances in Deep Learning — Project 1",
     course_key="course",
     commands="bballs.cli_project1",
     sweep_fields=("[by_variant]", "[robustness]", "[skips]", "[ablation]",
-                  "table[task4", "table[skips]", "table[task7]"),
+                  "table[task4", "table[skips]", "table[task7]", "text[task4_heldout]"),
     sweep_hint="`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
                "for these data files; then `python -m bballs report`")

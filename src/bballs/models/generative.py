@@ -5,7 +5,9 @@
   times (stride-2 transposed convolutions, or bilinear resizes and convolutions; batch norm,
   ReLU) and ends in a sigmoid; the
   discriminator halves it three times with stride-2 convolutions (LeakyReLU 0.2, batch norm
-  after the first) and ends in one logit. Trained with :func:`bballs.training.gan.fit_gan`.
+  after the first) and ends in one logit. Both can be conditioned on a class (the ball count):
+  the generator reads it one-hot beside z, the discriminator by projection. Trained with
+  :func:`bballs.training.gan.fit_gan`.
 * :class:`NoiseUNet` reads a noised frame at step t (a two-level U-Net with residual blocks,
   group norm and a sinusoidal time embedding added in every block) and predicts its clean frame
   (or, as in the DDPM paper, its noise); :class:`Diffusion` wraps it with a cosine noise
@@ -39,15 +41,19 @@ class DCGANGenerator(nn.Module):
     """
 
     def __init__(self, latent_dim: int = 64, width: int = 32, upsampling: str = "transposed",
-                 refine: int = 16) -> None:
+                 refine: int = 16, n_classes: int = 0) -> None:
         super().__init__()
-        if latent_dim < 1 or width < 1 or refine < 1:
-            raise ValueError(f"latent_dim, width and refine must be positive, got "
-                             f"{latent_dim}, {width}, {refine}")
+        if latent_dim < 1 or width < 1 or refine < 1 or n_classes < 0:
+            raise ValueError(f"latent_dim, width and refine must be positive and n_classes >= 0, "
+                             f"got {latent_dim}, {width}, {refine}, {n_classes}")
         if upsampling not in ("transposed", "bilinear"):
             raise ValueError(f"upsampling must be 'transposed' or 'bilinear', got {upsampling!r}")
         self.latent_dim, self.width, self.upsampling = latent_dim, width, upsampling
-        self.project = nn.Sequential(nn.Linear(latent_dim, 4 * width * 16, bias=False),
+        self.n_classes = n_classes
+        # the share of each class among the training frames (set by training; sampling draws
+        # the classes of new frames from it)
+        self.register_buffer("class_shares", torch.full((n_classes,), 1 / max(n_classes, 1)))
+        self.project = nn.Sequential(nn.Linear(latent_dim + n_classes, 4 * width * 16, bias=False),
                                      nn.BatchNorm1d(4 * width * 16), nn.ReLU(inplace=True))
         up = _up if upsampling == "transposed" else _resize_up
         last = ([nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1)]
@@ -56,8 +62,18 @@ class DCGANGenerator(nn.Module):
         self.upsample = nn.Sequential(up(4 * width, 2 * width), up(2 * width, width),  # 4->8->16
                                       *last, nn.Sigmoid())  # 16 -> 32
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.upsample(self.project(z).view(len(z), 4 * self.width, 4, 4))
+    def forward(self, z: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+        return self.upsample(self.project(_with_classes(z, classes, self.n_classes))
+                             .view(len(z), 4 * self.width, 4, 4))
+
+
+def _with_classes(z: torch.Tensor, classes: torch.Tensor | None, n_classes: int) -> torch.Tensor:
+    """z, with the one-hot ``classes`` appended for a conditional generator."""
+    if not n_classes:
+        return z
+    if classes is None:
+        raise ValueError(f"this generator is conditioned on {n_classes} classes: pass them")
+    return torch.cat([z, F.one_hot(classes, n_classes).to(z.dtype)], dim=1)
 
 
 def _up(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -73,20 +89,32 @@ def _resize_up(in_channels: int, out_channels: int) -> nn.Sequential:
 
 
 class DCGANDiscriminator(nn.Module):
-    """Frames (B, 1, 32, 32) -> one real/fake logit (B, 1)."""
+    """Frames (B, 1, 32, 32) -> one real/fake logit (B, 1); with ``n_classes`` it also reads
+    each frame's class through a projection (Miyato & Koyama, 2018): the logit gains the dot
+    product of the class's learnt embedding with the frame's features."""
 
-    def __init__(self, width: int = 32) -> None:
+    def __init__(self, width: int = 32, n_classes: int = 0) -> None:
         super().__init__()
-        if width < 1:
-            raise ValueError(f"width must be positive, got {width}")
+        if width < 1 or n_classes < 0:
+            raise ValueError(f"width must be positive and n_classes >= 0, got {width}, "
+                             f"{n_classes}")
+        self.n_classes = n_classes
         self.features = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),  # 16
             _down(width, 2 * width), _down(2 * width, 4 * width),  # 8, 4
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 16, 1))
+        self.embed = nn.Embedding(n_classes, 4 * width * 16) if n_classes else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+    def forward(self, x: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+        features = self.features(x).flatten(1)
+        logit = self.head(features)
+        if self.embed is None:
+            return logit
+        if classes is None:
+            raise ValueError(f"this discriminator is conditioned on {self.n_classes} classes: "
+                             "pass them")
+        return logit + (self.embed(classes) * features).sum(dim=1, keepdim=True)
 
 
 def _down(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -97,9 +125,9 @@ def _down(in_channels: int, out_channels: int) -> nn.Sequential:
 def dcgan_init(module: nn.Module) -> None:
     """DCGAN's initialisation: convolution weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
     for layer in module.modules():
-        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
             nn.init.normal_(layer.weight, 0.0, 0.02)
-            if layer.bias is not None:
+            if getattr(layer, "bias", None) is not None:
                 nn.init.zeros_(layer.bias)
         elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(layer.weight, 1.0, 0.02)

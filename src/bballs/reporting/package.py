@@ -1,6 +1,7 @@
 """The hand-in archives: one per assignment (:mod:`bballs.core.assignments`), each with the
-sources that assignment needs and none that only another needs; no data, checkpoints, caches or
-build outputs. The READMEs of an archive (:data:`MARKED`) leave out the other assignments'
+sources that assignment needs and none that only another needs, with its own results and
+figures (so its report builds without a new run); no data, checkpoints, caches or build
+outputs. The READMEs of an archive (:data:`MARKED`) leave out the other assignments'
 sections (``<!-- name -->`` ... ``<!-- /name -->``)."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from bballs.core.files import atomic_path, project_root
 ZIP_FOLDER = "bballs"  # every entry lies under this folder; the project's pyproject.toml is in it
 
 INCLUDED = ("src", "notebooks", "tests", "report", "README.md", "requirements.txt",
-            "requirements-dev.txt", "requirements-lock.txt", "pyproject.toml", "data/README.md")
+            "requirements-dev.txt", "requirements-lock.txt", "pyproject.toml", "data/README.md",
+            "results", "figures")
+OUTPUTS = ("results", "figures")  # only the assignment's own files: its report builds from them
 MARKED = (Path("README.md"), Path("data/README.md"))  # with sections marked per assignment
 EXCLUDED_SUFFIXES = (".npz", ".npy", ".pt", ".pth", ".ckpt", ".pyc", ".pdf", ".zip", ".tmp")
 EXCLUDED_PARTS = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache",
@@ -34,12 +37,14 @@ def package_files(root: Path | None = None,
     the project folder: the files only another assignment needs are left out."""
     root = Path(root) if root else project_root()
     others = [a for a in ASSIGNMENTS if assignment is not None and a != assignment]
+    mine = [assignment] if assignment is not None else list(ASSIGNMENTS)
     files = []
     for entry in INCLUDED:
         path = root / entry
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         files += [p.relative_to(root) for p in candidates
-                  if _wanted(p) and not any(a.owns(p.relative_to(root)) for a in others)]
+                  if _wanted(p) and not any(a.owns(p.relative_to(root)) for a in others)
+                  and (entry not in OUTPUTS or any(a.owns(p.relative_to(root)) for a in mine))]
     return files
 
 

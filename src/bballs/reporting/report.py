@@ -79,7 +79,8 @@ class _TolerantFormatter(string.Formatter):
         value = kwargs.get(first, _Missing())
         for _, key in rest:
             try:
-                value = value[int(key)] if isinstance(value, list) else value[key]
+                value = value[int(key)] if isinstance(value, list) else value[
+                    str(key) if isinstance(value, dict) and str(key) in value else key]
             except (KeyError, IndexError, TypeError, ValueError):
                 value = _Missing()
                 break
@@ -123,15 +124,30 @@ def _machine(results: dict[str, dict]) -> str:
 def _data_line(results: dict[str, dict], used: tuple[str, ...] | None = None
                ) -> str | _Missing:
     """Which data the results came from (origin and digests), once per distinct source, listing
-    only the ``used`` files if given; if a results file does not say, the value is missing."""
+    only the ``used`` files if given; where the sections of the results record their own data
+    and these differ, each line names its sections. If a results file does not say, the value
+    is missing."""
     sources = [r.get("data_source") for r in results.values()]
     if not sources or not all(isinstance(source, dict) for source in sources):
         return _Missing()
-    if used is not None:
-        sources = [{**source, "files": {name: entry for name, entry in
-                                        source.get("files", {}).items() if name in used}}
-                   for source in sources]
-    return "<br>".join(dict.fromkeys(describe_source(source) for source in sources))
+    lines: dict[str, list[str]] = {}
+    for result in results.values():
+        sections = {key: value["data_source"] for key, value in result.items()
+                    if isinstance(value, dict) and isinstance(value.get("data_source"), dict)}
+        for key, source in {"": result["data_source"], **sections}.items():
+            lines.setdefault(describe_source(_only(source, used)), []).append(key)
+    if len(lines) == 1:
+        return next(iter(lines))
+    return "<br>".join(f"{line} ({', '.join(k.replace('_', '-') for k in keys if k)})"
+                       if any(keys) else line for line, keys in lines.items())
+
+
+def _only(source: dict, used: tuple[str, ...] | None) -> dict:
+    """``source`` with only the ``used`` data files (all: None)."""
+    if used is None:
+        return source
+    return {**source, "files": {name: entry for name, entry in source.get("files", {}).items()
+                                if name in used}}
 
 
 def _read(path: Path) -> dict:

@@ -41,6 +41,8 @@ from bballs.training.loop import (
 LATENT_DIM = 64
 GAN_WIDTH = 32
 GAN_UPSAMPLING = "bilinear"  # the generator's first two doublings (see DCGANGenerator)
+GAN_AUGMENT = True  # the discriminator sees frames through diff_augment (see fit_gan)
+COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
 DIFFUSION_PREDICTION = "frame"  # the denoiser predicts the clean frame (see Diffusion)
@@ -51,7 +53,8 @@ DEGRADATIONS = {"noise": (0.05, 0.2), "blur": (0.7, 1.4), "radius": (1.15, 1.4)}
 #: The three trainings' recipes. Full mode gives both generators about the same training time,
 #: 6-7 minutes each on a 2-core CPU alone (30 DCGAN epochs of about 13 s, 20 DDPM epochs of
 #: about 19 s).
-GAN_RECIPE = TrainConfig(epochs=30, batch_size=64, lr=2e-4, tag="dcgan-init")
+GAN_RECIPE = TrainConfig(epochs=30, batch_size=64, lr=2e-4,
+                         tag="dcgan-init-count-conditioned-diffaugment")
 DIFFUSION_RECIPE = TrainConfig(
     epochs=20, batch_size=64, lr=2e-3,
     tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr-predict-{DIFFUSION_PREDICTION}")
@@ -93,16 +96,42 @@ class GanRun(TrainedModel):
 
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
-              device: torch.device | str | None = None) -> GanRun:
-    """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`."""
+              device: torch.device | str | None = None, counts: torch.Tensor | None = None,
+              augment: bool = GAN_AUGMENT) -> GanRun:
+    """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
+    frames' ball ``counts`` (1-3), conditioned on the count, and with ``augment``, its
+    discriminator sees frames through :func:`~bballs.training.gan.diff_augment`."""
     seed_everything(config.seed)
-    generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING)
-    discriminator = DCGANDiscriminator(GAN_WIDTH)
+    n_classes = 0 if counts is None else COUNT_CLASSES
+    generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
+                               n_classes=n_classes)
+    discriminator = DCGANDiscriminator(GAN_WIDTH, n_classes=n_classes)
     dcgan_init(generator)
     dcgan_init(discriminator)
+    classes = None if counts is None else _count_classes(counts)
     history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
-                      checkpoint=checkpoint, device=device, desc="dcgan")
+                      checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
+                      augment=augment)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
+
+
+def _count_classes(counts: torch.Tensor) -> torch.Tensor:
+    """Ball counts 1-3 as classes 0-2; any other count is an error."""
+    counts = torch.as_tensor(counts).long()
+    if counts.numel() and (counts.min() < 1 or counts.max() > COUNT_CLASSES):
+        raise ValueError(f"ball counts must be 1-{COUNT_CLASSES}, got {counts.min().item()}-"
+                         f"{counts.max().item()}")
+    return counts - 1
+
+
+def _sampled_classes(generator: DCGANGenerator, n: int, seed_generator: torch.Generator
+                     ) -> torch.Tensor | None:
+    """Classes (ball counts - 1) for ``n`` frames of a conditional generator, drawn from its
+    training shares; None for an unconditional one."""
+    if not generator.n_classes:
+        return None
+    return torch.multinomial(generator.class_shares.cpu(), n, replacement=True,
+                             generator=seed_generator)
 
 
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
@@ -142,12 +171,36 @@ def encoder_features(model: CountNet, frames: torch.Tensor, batch_size: int = 50
 @torch.no_grad()
 def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500
                 ) -> torch.Tensor:
-    """``n`` frames from the generator (evaluation mode), latent codes from ``seed``."""
+    """``n`` frames from the generator (evaluation mode), latent codes (and, for a conditional
+    generator, ball counts drawn at their training shares) from ``seed``."""
     generator.eval()
     device = next(generator.parameters()).device
-    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    return torch.cat([generator(z[i:i + batch_size].to(device)).cpu()
+    seeded = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, generator.latent_dim, generator=seeded)
+    classes = _sampled_classes(generator, n, seeded)
+    return torch.cat([generator(z[i:i + batch_size].to(device),
+                                None if classes is None else classes[i:i + batch_size].to(device)
+                                ).cpu()
                       for i in range(0, n, batch_size)])
+
+
+def count_obedience(generator: DCGANGenerator, n_per_count: int = 500, seed: int = 0
+                    ) -> dict[str, float]:
+    """For a count-conditioned generator: the share of its frames, ``n_per_count`` drawn for
+    each ball count, in which the blob detector finds the count asked for (``"1"``, ``"2"``,
+    ``"3"``, and their mean ``"all"``)."""
+    if not generator.n_classes:
+        raise ValueError("the generator is not conditioned on the ball count")
+    generator.eval()
+    device = next(generator.parameters()).device
+    z = torch.randn(n_per_count, generator.latent_dim,
+                    generator=torch.Generator().manual_seed(seed)).to(device)
+    shares = {}
+    with torch.no_grad():
+        for count in range(1, generator.n_classes + 1):
+            frames = generator(z, torch.full((n_per_count,), count - 1, device=device)).cpu()
+            shares[str(count)] = float((validity(frames)["n_blobs"] == count).mean())
+    return {**shares, "all": float(np.mean(list(shares.values())))}
 
 
 def diffusion_samples(model: Diffusion, n: int, sampling_steps: int, seed: int = 0,
@@ -168,16 +221,20 @@ def timed(sample: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
 @torch.no_grad()
 def interpolate(generator: DCGANGenerator, n_rows: int = 4, n_steps: int = 8, seed: int = 0
                 ) -> tuple[torch.Tensor, np.ndarray]:
-    """Frames (n_rows, n_steps, 32, 32) of z = a z1 + (1 - a) z2 for a evenly in [0, 1]."""
+    """Frames (n_rows, n_steps, 32, 32) of z = a z1 + (1 - a) z2 for a evenly in [0, 1]; a
+    conditional generator keeps one ball count (drawn at its training share) along each row."""
     if n_rows < 1 or n_steps < 2:
         raise ValueError(f"need n_rows >= 1 and n_steps >= 2, got {n_rows}, {n_steps}")
     generator.eval()
     device = next(generator.parameters()).device
-    z1, z2 = torch.randn(2, n_rows, generator.latent_dim,
-                         generator=torch.Generator().manual_seed(seed))
+    seeded = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(2, n_rows, generator.latent_dim, generator=seeded)
+    classes = _sampled_classes(generator, n_rows, seeded)
     alphas = torch.linspace(0, 1, n_steps)
     z = alphas[None, :, None] * z1[:, None] + (1 - alphas[None, :, None]) * z2[:, None]
-    frames = generator(z.reshape(-1, generator.latent_dim).to(device)).cpu()
+    if classes is not None:
+        classes = classes.repeat_interleave(n_steps).to(device)
+    frames = generator(z.reshape(-1, generator.latent_dim).to(device), classes).cpu()
     return frames.reshape(n_rows, n_steps, *frames.shape[-2:]), alphas.numpy()
 
 

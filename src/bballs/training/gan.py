@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bballs.data.identity import array_digest
 from bballs.training.checkpoints import History, fingerprint, save_checkpoint
 from bballs.training.loop import (
     TrainConfig,
@@ -46,30 +47,48 @@ def fit_gan(
     device: torch.device | str | None = None,
     desc: str = "gan",
     ema_decay: float | None = None,
+    classes: torch.Tensor | None = None,
+    augment: bool = False,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
     whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
     loss and its mean output on real and generated frames. ``real_label`` < 1 is one-sided
     label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`; with
     ``ema_decay`` the generator ends with the moving average of its weights, as in :func:`fit`
-    (the discriminator always plays against the raw generator)."""
+    (the discriminator always plays against the raw generator).
+
+    With ``classes`` (one integer per frame) both networks are conditional: they are called as
+    ``generator(z, c)`` and ``discriminator(x, c)``, and each generated frame's class is drawn
+    from the classes' shares among ``frames`` (stored in ``generator.class_shares`` when it has
+    that buffer). With ``augment`` the discriminator sees every real and generated batch through
+    :func:`diff_augment`, so it cannot memorise the training frames (Zhao et al., 2020)."""
     device = pick_device(str(device) if device else None)
     generator.to(device)
     discriminator.to(device)
     frames = frames.to(device)
+    shares = None
+    if classes is not None:
+        classes = classes.to(device).long()
+        shares = torch.bincount(classes, minlength=getattr(generator, "n_classes", 0)).float()
+        shares = shares / len(classes)
+        if hasattr(generator, "class_shares"):
+            generator.class_shares.copy_(shares.to(generator.class_shares))
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
     average = weight_average(generator, ema_decay)
     run_id = {**gan_fingerprint(generator, discriminator, config, frames),
               "latent_dim": latent_dim, "real_label": real_label,
-              **average_fingerprint(ema_decay)}
+              **average_fingerprint(ema_decay),
+              **({} if classes is None else {"classes": array_digest(classes)}),
+              **({"augment": "diff_augment"} if augment else {})}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
     for epoch in epochs:
         started = time.perf_counter()
-        means = _gan_epoch(generator, discriminator, frames, opt_g, opt_d, config.batch_size,
-                           epoch_generator(config.seed, epoch), latent_dim, real_label, average)
+        means = _gan_epoch(generator, discriminator, (frames, classes, shares), (opt_g, opt_d),
+                           config.batch_size, epoch_generator(config.seed, epoch), latent_dim,
+                           real_label, average, diff_augment if augment else _same)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
@@ -80,16 +99,53 @@ def fit_gan(
     return history
 
 
-def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order_generator,
-               latent_dim, real_label, average=None) -> dict[str, float]:
+def diff_augment(frames: torch.Tensor, shift: int = 2) -> torch.Tensor:
+    """Frames (B, 1, H, W) under one random symmetry of the square (rotation by a multiple of
+    90 degrees, then a flip or not) and a random whole-pixel translation of each frame by up to
+    ``shift`` pixels along each axis, with black entering at the border; differentiable, so the
+    generator learns through it. Random numbers from torch's global generator."""
+    frames = torch.rot90(frames, int(torch.randint(0, 4, ())), dims=(2, 3))
+    if torch.rand(()) < 0.5:
+        frames = frames.flip(3)
+    if not shift:
+        return frames
+    n, _, height, width = frames.shape
+    padded = F.pad(frames, (shift, shift, shift, shift))
+    dy, dx = (torch.randint(0, 2 * shift + 1, (2, n, 1), device=frames.device))
+    rows = (dy + torch.arange(height, device=frames.device))[:, :, None]  # (n, H, 1)
+    cols = (dx + torch.arange(width, device=frames.device))[:, None, :]  # (n, 1, W)
+    batch = torch.arange(n, device=frames.device)[:, None, None]
+    return padded[batch, :, rows, cols].permute(0, 3, 1, 2)  # (n, H, W, C) -> (n, C, H, W)
+
+
+def _same(frames: torch.Tensor) -> torch.Tensor:
+    return frames
+
+
+def _call(network: nn.Module, x: torch.Tensor, classes: torch.Tensor | None) -> torch.Tensor:
+    """``network(x)``, or ``network(x, classes)`` for a conditional network."""
+    return network(x) if classes is None else network(x, classes)
+
+
+def _gan_epoch(generator, discriminator, data, optimizers, batch_size, order_generator,
+               latent_dim, real_label, average, augment) -> dict[str, float]:
+    frames, classes, shares = data
+    opt_g, opt_d = optimizers
     generator.train()
     discriminator.train()
     order = torch.randperm(len(frames), generator=order_generator).to(frames.device)
     sums = {"generator_loss": 0.0, "discriminator_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
     for start in range(0, len(frames), batch_size):
-        real = frames[order[start:start + batch_size]]
-        fake = generator(torch.randn(len(real), latent_dim, device=real.device))
-        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+        batch = order[start:start + batch_size]
+        real = frames[batch]
+        z = torch.randn(len(real), latent_dim, device=real.device)
+        real_classes = fake_classes = None
+        if classes is not None:
+            real_classes = classes[batch]
+            fake_classes = torch.multinomial(shares, len(real), replacement=True)
+        fake = _call(generator, z, fake_classes)
+        real_logits = _call(discriminator, augment(real), real_classes)
+        fake_logits = _call(discriminator, augment(fake.detach()), fake_classes)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits,
                                                      torch.full_like(real_logits, real_label))
                   + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
@@ -97,7 +153,7 @@ def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order
         d_loss.backward()
         opt_d.step()
 
-        logits = discriminator(fake)
+        logits = _call(discriminator, augment(fake), fake_classes)
         g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -109,4 +165,3 @@ def _gan_epoch(generator, discriminator, frames, opt_g, opt_d, batch_size, order
                             ("d_fake", torch.sigmoid(fake_logits).mean())):
             sums[name] += value.detach() * len(real)
     return {name: float(total / len(frames)) for name, total in sums.items()}
-

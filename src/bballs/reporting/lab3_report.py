@@ -1,0 +1,41 @@
+"""Lab 3's report tables: every table its notebooks declared in ``results/lab3.json``, and the
+sentences generated from those tables (``{text[...]}``; :data:`bballs.reporting.report.REPORTS`
+names :func:`tables`)."""
+
+from __future__ import annotations
+
+from bballs.metrics import seed_difference
+from bballs.reporting.tables import declared_tables
+
+
+def tables(lab3: dict) -> dict[str, str]:
+    """The declared tables of ``lab3`` and the generated sentences."""
+    return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3)}
+
+
+def _data_note(lab3: dict) -> str:
+    """A sentence for the title block when the lab's sections record different data files
+    (empty when they agree)."""
+    digests = {key: value["data_source"].get("digest") for key, value in lab3.items()
+               if isinstance(value, dict) and isinstance(value.get("data_source"), dict)}
+    if len(set(digests.values())) < 2:
+        return ""
+    return ("The sections ran on copies of the data file generated with the same seed on "
+            "different machines; each line above names the sections that used it.")
+
+
+def _inpaint_frame_psnr(lab3: dict) -> dict[str, str]:
+    """In words, how the skip types of the longer in-painting study compare on the whole-frame
+    PSNR (``i2i_long_inpaint_psnr``): the highest against the lowest, with the seed verdict."""
+    table = lab3.get("image_to_image", {}).get("tables", {}).get("i2i_long_restore")
+    rows = [r for r in (table or {}).get("rows", []) if r.get("task") == "inpaint"]
+    if len(rows) < 2:
+        return {}
+    ranked = sorted(rows, key=lambda r: r["score_mean"])
+    worst, best = ranked[0], ranked[-1]
+    verdict = seed_difference(best, worst, "score",
+                              (best["skip_title"], worst["skip_title"]))["verdict"]
+    return {"i2i_long_inpaint_psnr": (
+        f"{best['skip_title']} {best['score_mean']:.2f} ± {best.get('score_std') or 0:.2f} dB "
+        f"against {worst['skip_title']} {worst['score_mean']:.2f} ± "
+        f"{worst.get('score_std') or 0:.2f} dB, {verdict}")}
