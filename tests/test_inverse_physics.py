@@ -303,7 +303,8 @@ def test_balls_never_seen_apart_start_on_their_blobs_and_are_split_again_until_t
     assert (apart < 2.0).any() and (apart > 0).all()  # stacked on one blob, then split
     _, _, once = ip.fit_sequences(sub, k, constants, restarts=0)
     _, _, again = ip.fit_sequences(sub, k, constants, restarts=4)
-    assert (again <= once).all()
+    # restarts never make a fit worse (two exact fits differ only in round-off)
+    assert (again <= once.clamp(min=ip.EXACT)).all()
     assert (again < ip.EXACT).all() and (once >= ip.EXACT).any()
 
 
