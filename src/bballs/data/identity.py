@@ -92,6 +92,13 @@ def data_source(data_dir: str | Path, names: Sequence[str] | None = None) -> dic
     return {"digest": combined, "origin": " / ".join(origins), "files": files}
 
 
+def section_sources(results: dict) -> dict[str, dict]:
+    """The data source each section of a results file records for itself, by section key
+    (sections without their own record are left out)."""
+    return {key: value["data_source"] for key, value in results.items()
+            if isinstance(value, dict) and isinstance(value.get("data_source"), dict)}
+
+
 def describe_source(source: dict) -> str:
     """One line for a report's title block: origin and digests of the data."""
     files = ", ".join(f"{name} ({entry['digest'][:8]})"

@@ -4,6 +4,7 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
+from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference
 from bballs.reporting.tables import declared_tables
 
@@ -16,9 +17,7 @@ def tables(lab3: dict) -> dict[str, str]:
 def _data_note(lab3: dict) -> str:
     """A sentence for the title block when the lab's sections record different data files
     (empty when they agree)."""
-    digests = {key: value["data_source"].get("digest") for key, value in lab3.items()
-               if isinstance(value, dict) and isinstance(value.get("data_source"), dict)}
-    if len(set(digests.values())) < 2:
+    if len({source.get("digest") for source in section_sources(lab3).values()}) < 2:
         return ""
     return ("The sections ran on copies of the data file generated with the same seed on "
             "different machines; each line above names the sections that used it.")

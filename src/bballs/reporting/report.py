@@ -33,7 +33,7 @@ from typing import Any
 from bballs.core.assignments import ASSIGNMENTS, Assignment
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.core.machine import machine_line
-from bballs.data.identity import describe_source
+from bballs.data.identity import describe_source, section_sources
 from bballs.metrics import psnr_from_mse
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
@@ -132,9 +132,7 @@ def _data_line(results: dict[str, dict], used: tuple[str, ...] | None = None
         return _Missing()
     lines: dict[str, list[str]] = {}
     for result in results.values():
-        sections = {key: value["data_source"] for key, value in result.items()
-                    if isinstance(value, dict) and isinstance(value.get("data_source"), dict)}
-        for key, source in {"": result["data_source"], **sections}.items():
+        for key, source in {"": result["data_source"], **section_sources(result)}.items():
             lines.setdefault(describe_source(_only(source, used)), []).append(key)
     if len(lines) == 1:
         return next(iter(lines))

@@ -25,7 +25,7 @@ from bballs.models.generative import (
     NoiseUNet,
     dcgan_init,
 )
-from bballs.tasks.sample_validity import validity, validity_table
+from bballs.tasks.sample_validity import blob_shapes, validity, validity_table
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
@@ -199,7 +199,7 @@ def count_obedience(generator: DCGANGenerator, n_per_count: int = 500, seed: int
     with torch.no_grad():
         for count in range(1, generator.n_classes + 1):
             frames = generator(z, torch.full((n_per_count,), count - 1, device=device)).cpu()
-            shares[str(count)] = float((validity(frames)["n_blobs"] == count).mean())
+            shares[str(count)] = float((blob_shapes(frames)[0] == count).mean())
     return {**shares, "all": float(np.mean(list(shares.values())))}
 
 
