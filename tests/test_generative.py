@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from bballs.core.parameters import count_parameters
@@ -21,7 +22,7 @@ from bballs.models.generative import (
     timestep_embedding,
 )
 from bballs.reporting import generative_plots
-from bballs.tasks import generation, sample_validity
+from bballs.tasks import generation, sample_frechet, sample_validity
 from bballs.training.checkpoints import History, read_checkpoint
 from bballs.training.gan import fit_gan
 from bballs.training.loop import TrainConfig, seed_everything
@@ -237,34 +238,66 @@ def test_count_shares_and_validity_row():
     assert row["valid"] == 0.5 and row["blobs_0"] == 0.5 and row["blobs_1"] == 0.5
 
 
+def test_blob_positions_on_a_grid():
+    frames = rendered([[(3.0, 3.0)], [(8.0, 8.0), (3.0, 3.0)], []]).frames
+    centres = sample_validity.blob_centres(frames)
+    assert centres.shape == (3, 2)
+    np.testing.assert_allclose(np.sort(centres[:, 0]), [9.6, 9.6, 25.6], atol=0.6)
+    shares = sample_validity.position_shares(frames)
+    assert len(shares) == 16 and shares[5] == pytest.approx(2 / 3)  # cell (1, 1)
+    assert shares[15] == pytest.approx(1 / 3) and sum(shares) == pytest.approx(1.0)
+    assert sample_validity.position_shares(frames[2:]) == [0.0] * 16  # no blob
+
+
 def test_degradations():
     data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]])
-    assert torch.equal(generation.degrade(data, "radius", 1.0), data.frames)
-    bigger = generation.degrade(data, "radius", 1.3)
+    assert torch.equal(sample_frechet.degrade(data, "radius", 1.0), data.frames)
+    bigger = sample_frechet.degrade(data, "radius", 1.3)
     assert float(bigger.sum()) > float(data.frames.sum())
-    blurred = generation.degrade(data, "blur", 1.0)
+    blurred = sample_frechet.degrade(data, "blur", 1.0)
     assert float(blurred.max()) < 1
     assert float(blurred.sum()) == pytest.approx(float(data.frames.sum()), rel=1e-3)
-    noisy = generation.degrade(data, "noise", 0.1)
+    noisy = sample_frechet.degrade(data, "noise", 0.1)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not torch.equal(noisy, data.frames)
     with pytest.raises(ValueError, match="unknown degradation"):
-        generation.degrade(data, "rotate", 1.0)
+        sample_frechet.degrade(data, "rotate", 1.0)
     with pytest.raises(ValueError, match="ground truth"):
-        generation.degrade(FrameSet(data.frames, data.counts), "radius", 1.2)
+        sample_frechet.degrade(FrameSet(data.frames, data.counts), "radius", 1.2)
 
 
 def test_features_and_frechet_rows():
     data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(2.0, 2.0), (8.0, 8.0), (2, 8)]] * 4)
-    encoder, _ = generation.train_feature_encoder(data, data, TrainConfig(epochs=1, batch_size=4))
-    features = generation.encoder_features(encoder, data.frames, batch_size=5)
-    assert features.shape == (12, 2 * generation.FEATURE_WIDTH)
-    rows = generation.frechet_rows(encoder, data.frames, {"same": data.frames,
-                                                          "noisy": generation.degrade(
-                                                              data, "noise", 0.3)},
+    encoder, _ = sample_frechet.train_feature_encoder(data, data,
+                                                      TrainConfig(epochs=1, batch_size=4))
+    features = sample_frechet.encoder_features(encoder, data.frames, batch_size=5)
+    assert features.shape == (12, 2 * sample_frechet.FEATURE_WIDTH)
+    assert 0 <= sample_frechet.count_accuracy(encoder, data) <= 1
+    rows = sample_frechet.frechet_rows([encoder], data.frames, {"same": data.frames,
+                                                            "noisy": sample_frechet.degrade(
+                                                                data, "noise", 0.3)},
                                    {"same": "the same frames"})
     assert rows[0]["fd"] == pytest.approx(0.0, abs=1e-6) and rows[0]["valid"] == 1.0
     assert rows[0]["set"] == "the same frames" and rows[1]["set"] == rows[1]["key"] == "noisy"
-    assert rows[1]["fd"] > 0
+    assert rows[1]["fd"] > 0 and "fd_over_floor" not in rows[1]
+
+
+def test_frechet_rows_average_each_encoders_ratio_to_its_own_floor():
+    data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(2.0, 2.0), (8.0, 8.0), (2, 8)]] * 4)
+    config = TrainConfig(epochs=1, batch_size=4)
+    trained = sample_frechet.train_feature_encoders(data, data, config, [None, None])
+    encoders = [encoder for encoder, _ in trained]
+    assert not torch.equal(next(encoders[0].parameters()), next(encoders[1].parameters()))
+    candidates = {"floor": sample_frechet.degrade(data, "noise", 0.05),
+                  "noisy": sample_frechet.degrade(data, "noise", 0.3)}
+    rows = sample_frechet.frechet_rows(encoders, data.frames, candidates, floor="floor")
+    each = [sample_frechet.frechet_rows([e], data.frames, candidates) for e in encoders]
+    ratios = [r[1]["fd"] / r[0]["fd"] for r in each]
+    assert rows[1]["fd_each"] == pytest.approx([r[1]["fd"] for r in each])
+    assert rows[1]["fd"] == pytest.approx(np.mean([r[1]["fd"] for r in each]))
+    assert rows[1]["fd_over_floor"] == pytest.approx(np.mean(ratios))
+    assert rows[1]["fd_over_floor_sd"] == pytest.approx(np.std(ratios, ddof=1))
+    assert rows[0]["fd_over_floor"] == pytest.approx(1.0) and rows[1]["fd_over_floor"] > 1
+    assert rows[0]["fd_over_floor_sd"] is None  # the floor's ratio is 1 by construction
 
 
 def test_figures(tmp_path):
@@ -354,6 +387,11 @@ def test_diff_augment_keeps_each_frame_up_to_a_symmetry_and_a_small_shift():
     assert torch.all(frames.grad[:, 0, 10:14, 5:9] == 1)
     assert set(frames.grad.unique().tolist()) == {0.0, 1.0}  # border pixels may fall off
     assert torch.equal(diff_augment(frame, shift=0).sum(), frame.sum())
+    assert torch.equal(diff_augment(frames, shift=0, probability=0.0), frames)  # unchanged
+    torch.manual_seed(1)
+    turned = diff_augment(frames, shift=0, probability=0.5)
+    kept = (turned == frames).flatten(1).all(1)
+    assert 0 < int(kept.sum()) < 64  # some frames left as they are, others turned
 
 
 def test_a_count_conditioned_dcgan_draws_the_training_count_shares(tmp_path):
@@ -369,6 +407,10 @@ def test_a_count_conditioned_dcgan_draws_the_training_count_shares(tmp_path):
     assert torch.allclose(samples, generation.gan_samples(generator, 9, seed=1), atol=1e-5)
     rows, _ = generation.interpolate(generator, 2, 4)
     assert rows.shape == (2, 4, 32, 32)
+    z, classes = torch.randn(3, 64), torch.tensor([0, 2, 1])
+    with torch.no_grad():  # class weights equal to a one-hot vector give the class itself
+        torch.testing.assert_close(generator(z, F.one_hot(classes, 3).float()),
+                                   generator(z, classes))
     obeyed = generation.count_obedience(generator, n_per_count=5)
     assert set(obeyed) == {"1", "2", "3", "all"} and all(0 <= v <= 1 for v in obeyed.values())
     with pytest.raises(ValueError, match="not conditioned"):
@@ -380,22 +422,51 @@ def test_a_count_conditioned_dcgan_draws_the_training_count_shares(tmp_path):
     with pytest.raises(ValueError, match="ball counts"):
         generation.train_gan(data.frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
                              counts=data.counts + 3)
-    # the conditional networks add the one-hot input and the class embedding only
+    # the conditional networks add the one-hot input, the class embedding and the auxiliary
+    # count classifier (a linear layer on the 2048 features) only
     plain = DCGANGenerator(64, 32, upsampling="bilinear")
     assert count_parameters(generator) == count_parameters(plain) + 3 * 32 * 4 * 16
     assert (count_parameters(run.discriminator)
-            == count_parameters(DCGANDiscriminator(32)) + 3 * 32 * 4 * 16)
+            == count_parameters(DCGANDiscriminator(32)) + 2 * 3 * 32 * 4 * 16 + 3)
+    assert run.discriminator.classify(run.discriminator.features(samples[:2])).shape == (2, 3)
+    assert run.history.epochs_done == 1
+
+
+def test_the_auxiliary_classifier_loss_trains_the_discriminator_to_count(tmp_path):
+    """With ``class_weight`` the discriminator's classifier learns the real frames' classes;
+    without a classifier or classes the weight is refused."""
+    positions = [[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 16
+    data = rendered(positions)
+    classes = data.counts - 1
+    seed_everything(0)
+    generator = DCGANGenerator(8, 8, upsampling="bilinear", n_classes=3)
+    critic = DCGANDiscriminator(8, n_classes=3, auxiliary=True)
+    before = F.cross_entropy(critic.classify(critic.features(data.frames)), classes)
+    fit_gan(generator, critic, data.frames, TrainConfig(epochs=8, batch_size=8, lr=2e-3),
+            latent_dim=8, classes=classes, class_weight=1.0)
+    critic.eval()
+    after = F.cross_entropy(critic.classify(critic.features(data.frames)), classes)
+    assert after < 0.5 * before
+    with pytest.raises(ValueError, match="classifier"):
+        fit_gan(generator, DCGANDiscriminator(8, n_classes=3), data.frames,
+                TrainConfig(epochs=1, batch_size=8), latent_dim=8, classes=classes,
+                class_weight=1.0)
+    with pytest.raises(ValueError, match="classifier"):
+        DCGANDiscriminator(8).classify(torch.zeros(1, 8 * 4 * 16))
+    with pytest.raises(ValueError, match="auxiliary"):
+        DCGANDiscriminator(8, auxiliary=True)
 
 
 def test_count_comparison_weights_validity_by_the_reference_counts():
-    def row(key, shares, valid):
+    def row(key, shares, valid, positions):
         return {"key": key, **{f"blobs_{b}": s for b, s in zip(sample_validity.COUNT_BINS, shares)},
-                **{f"valid_{k}": v for k, v in zip("123", valid)}}
+                **{f"valid_{k}": v for k, v in zip("123", valid)}, "positions": positions}
 
-    real = row("test", (0, 0.4, 0.35, 0.25, 0), (1.0, 0.95, 0.8))
-    fewer_threes = row("gen", (0.1, 0.5, 0.4, 0.0, 0), (1.0, 0.95, None))
+    real = row("test", (0, 0.4, 0.35, 0.25, 0), (1.0, 0.95, 0.8), [0.25] * 4)
+    fewer_threes = row("gen", (0.1, 0.5, 0.4, 0.0, 0), (1.0, 0.95, None), [0.5, 0.5, 0, 0])
     rows = sample_validity.compare_counts([real, fewer_threes])
     assert rows[0]["count_tv"] == 0 and rows[0]["valid_at_real_counts"] == pytest.approx(
         0.4 + 0.35 * 0.95 + 0.25 * 0.8)
     assert rows[1]["valid_at_real_counts"] == pytest.approx(0.4 + 0.35 * 0.95)  # no 3-ball frame
     assert rows[1]["count_tv"] == pytest.approx(0.5 * (0.1 + 0.1 + 0.05 + 0.25))
+    assert rows[0]["position_tv"] == 0 and rows[1]["position_tv"] == pytest.approx(0.5)

@@ -15,7 +15,8 @@ image-to-image (04)             image_to_image              load_data, train_all
                                 image_to_image_study        evaluate_study, headline, section
                                 image_to_image_convergence  train_long, evaluate_long, section
 generative models (05)          generation                  train_gan, train_diffusion,
-                                                            frechet_rows, tables
+                                                            interpolate, tables
+                                sample_frechet              train_feature_encoders, frechet_rows
                                 sample_validity             validity, validity_row, compare_counts
 ==============================  ==========================  ========================================
 

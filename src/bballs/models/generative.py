@@ -68,11 +68,14 @@ class DCGANGenerator(nn.Module):
 
 
 def _with_classes(z: torch.Tensor, classes: torch.Tensor | None, n_classes: int) -> torch.Tensor:
-    """z, with the one-hot ``classes`` appended for a conditional generator."""
+    """z, with the one-hot ``classes`` appended for a conditional generator (``classes`` may
+    also be given as class weights (B, n_classes), e.g. a mix of two one-hot vectors)."""
     if not n_classes:
         return z
     if classes is None:
         raise ValueError(f"this generator is conditioned on {n_classes} classes: pass them")
+    if classes.is_floating_point():
+        return torch.cat([z, classes.to(z.dtype)], dim=1)
     return torch.cat([z, F.one_hot(classes, n_classes).to(z.dtype)], dim=1)
 
 
@@ -91,23 +94,30 @@ def _resize_up(in_channels: int, out_channels: int) -> nn.Sequential:
 class DCGANDiscriminator(nn.Module):
     """Frames (B, 1, 32, 32) -> one real/fake logit (B, 1); with ``n_classes`` it also reads
     each frame's class through a projection (Miyato & Koyama, 2018): the logit gains the dot
-    product of the class's learnt embedding with the frame's features."""
+    product of the class's learnt embedding with the frame's features. With ``auxiliary`` it
+    also carries a classifier of the class on the same features (:meth:`classify`, as in
+    Odena et al.'s AC-GAN, 2017)."""
 
-    def __init__(self, width: int = 32, n_classes: int = 0) -> None:
+    def __init__(self, width: int = 32, n_classes: int = 0, auxiliary: bool = False) -> None:
         super().__init__()
-        if width < 1 or n_classes < 0:
-            raise ValueError(f"width must be positive and n_classes >= 0, got {width}, "
-                             f"{n_classes}")
+        if width < 1 or n_classes < 0 or (auxiliary and not n_classes):
+            raise ValueError(f"width must be positive and n_classes >= 0 (and > 0 with an "
+                             f"auxiliary classifier), got {width}, {n_classes}")
         self.n_classes = n_classes
         self.features = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),  # 16
             _down(width, 2 * width), _down(2 * width, 4 * width),  # 8, 4
+            nn.Flatten(),
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 16, 1))
+        self.head = nn.Linear(4 * width * 16, 1)
         self.embed = nn.Embedding(n_classes, 4 * width * 16) if n_classes else None
+        self.classifier = nn.Linear(4 * width * 16, n_classes) if auxiliary else None
 
     def forward(self, x: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
-        features = self.features(x).flatten(1)
+        return self.judge(self.features(x), classes)
+
+    def judge(self, features: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
+        """The real/fake logit (B, 1) of flattened ``features`` (B, 4 * width * 16)."""
         logit = self.head(features)
         if self.embed is None:
             return logit
@@ -115,6 +125,12 @@ class DCGANDiscriminator(nn.Module):
             raise ValueError(f"this discriminator is conditioned on {self.n_classes} classes: "
                              "pass them")
         return logit + (self.embed(classes) * features).sum(dim=1, keepdim=True)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """The auxiliary classifier's class logits (B, n_classes) of flattened ``features``."""
+        if self.classifier is None:
+            raise ValueError("this discriminator has no auxiliary classifier")
+        return self.classifier(features)
 
 
 def _down(in_channels: int, out_channels: int) -> nn.Sequential:

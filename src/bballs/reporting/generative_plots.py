@@ -108,7 +108,7 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
         ax.bar(x + (i - (len(shares) - 1) / 2) * width, 100 * np.asarray(values), width,
                label=name)
     ax.set_xticks(x, [str(b) for b in bins])
-    ax.set_xlabel("blobs found by the detector", fontsize=8)
+    ax.set_xlabel("number of balls (true count) or of blobs found by the detector", fontsize=8)
     ax.set_ylabel("frames (%)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3, axis="y")
@@ -122,12 +122,16 @@ def count_histogram(shares: Mapping[str, Sequence[float]], bins: Sequence[str],
 def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """The Fréchet distance of every set as a dot on a log axis (a dot chart: lengths of bars
     would mean nothing on a log scale), with its value as the table prints it (three significant
-    digits)."""
+    digits); with several feature networks (``fd_each``), the dot is their mean and a bar spans
+    the lowest to the highest."""
     fig, ax = plt.subplots(figsize=(4.5, 0.25 * len(rows) + 0.8))
     names = [row["set"] for row in rows]
     values = np.array([max(row["fd"], 1e-6) for row in rows])
+    each = [np.maximum(row.get("fd_each") or [row["fd"]], 1e-6) for row in rows]
     y = np.arange(len(rows))
     ax.hlines(y, values.min() / 3, values, color="0.8", lw=1)
+    ax.hlines(y, [e.min() for e in each], [e.max() for e in each], color="C0", lw=2.5,
+              alpha=0.4)
     ax.plot(values, y, "o", color="C0", ms=4)
     for value, row_y in zip(values, y):
         ax.annotate(three_significant(value), (value, row_y), textcoords="offset points",
@@ -135,7 +139,7 @@ def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlim(values.min() / 3, values.max() * 20)  # room for the largest value's label
+    ax.set_xlim(values.min() / 3, max(e.max() for e in each) * 20)  # room for the labels
     ax.set_xlabel("Fréchet distance to the test frames (our features, log scale)", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3, axis="x")

@@ -1,6 +1,7 @@
-"""Proposal 3 pipeline: train a DCGAN and a DDPM on single frames, sample them, and judge the
-samples without Inception: a Frechet distance on the features of our own counting CNN, and a
-physical validity score from the classical blob detector."""
+"""Proposal 3 pipeline: train a DCGAN and a DDPM on single frames and sample them. The samples
+are judged without Inception: a Fréchet distance on the features of our own counting CNNs
+(:mod:`bballs.tasks.sample_frechet`) and a physical validity score from the classical blob
+detector (:mod:`bballs.tasks.sample_validity`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
 
-from bballs.data import physics
 from bballs.data.frames import FrameSet
-from bballs.image_metrics import frechet_distance
-from bballs.models.counter import CountNet
 from bballs.models.generative import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -25,40 +22,37 @@ from bballs.models.generative import (
     NoiseUNet,
     dcgan_init,
 )
-from bballs.tasks.sample_validity import blob_shapes, validity, validity_table
+from bballs.tasks import sample_frechet
+from bballs.tasks.sample_validity import blob_shapes, validity_table
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
-    Supervised,
     TrainConfig,
     cosine,
     fit,
     model_loss,
-    predict,
     seed_everything,
 )
 
 LATENT_DIM = 64
 GAN_WIDTH = 32
 GAN_UPSAMPLING = "bilinear"  # the generator's first two doublings (see DCGANGenerator)
-GAN_AUGMENT = True  # the discriminator sees frames through diff_augment (see fit_gan)
+GAN_AUGMENT = 0.5  # the share of frames the discriminator sees turned by diff_augment (fit_gan)
 COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
+GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
 DIFFUSION_PREDICTION = "frame"  # the denoiser predicts the clean frame (see Diffusion)
-FEATURE_WIDTH = 16
-DEGRADATIONS = {"noise": (0.05, 0.2), "blur": (0.7, 1.4), "radius": (1.15, 1.4)}
 
 
 #: The three trainings' recipes. Full mode gives both generators about the same training time,
 #: 6-7 minutes each on a 2-core CPU alone (30 DCGAN epochs of about 13 s, 20 DDPM epochs of
 #: about 19 s).
 GAN_RECIPE = TrainConfig(epochs=30, batch_size=64, lr=2e-4,
-                         tag="dcgan-init-count-conditioned-diffaugment")
+                         tag="dcgan-init-count-conditioned-diffaugment-acgan")
 DIFFUSION_RECIPE = TrainConfig(
     epochs=20, batch_size=64, lr=2e-3,
     tag=f"cosine-T{DIFFUSION_STEPS}-cosine-lr-predict-{DIFFUSION_PREDICTION}")
-FEATURE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=2e-3, tag="counts")  # the feature net
 
 
 @dataclass(frozen=True)
@@ -69,18 +63,19 @@ class Budget:
     diffusion: TrainConfig
     features: TrainConfig
     n_samples: int  # frames drawn per generator
+    encoders: int  # feature CNNs the Fréchet distance is averaged over (seeds seed, seed + 1, ...)
     samplers: dict[str, tuple[int, float]]  # name: (DDIM steps, eta) of each DDPM sampling run
 
 
 def budget(quick: bool, seed: int = 0) -> Budget:
     """The recipes for ``seed`` (1 epoch each in quick mode) and the sampling budget."""
     gan, diffusion, features = (r.for_run(seed, quick) for r in (GAN_RECIPE, DIFFUSION_RECIPE,
-                                                                  FEATURE_RECIPE))
+                                                                  sample_frechet.FEATURE_RECIPE))
     if quick:
-        return Budget(gan, diffusion, features, 64,
+        return Budget(gan, diffusion, features, 64, 2,
                       {"ddpm_ddim": (5, 0.0), "ddpm_ancestral": (5, 1.0)})
-    return Budget(gan, diffusion, features, n_samples=1000,
-                  samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (25, 1.0)})
+    return Budget(gan, diffusion, features, n_samples=1000, encoders=5,
+                  samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (50, 1.0)})
 
 
 @dataclass
@@ -97,21 +92,23 @@ class GanRun(TrainedModel):
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
               device: torch.device | str | None = None, counts: torch.Tensor | None = None,
-              augment: bool = GAN_AUGMENT) -> GanRun:
+              augment: float = GAN_AUGMENT) -> GanRun:
     """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
-    frames' ball ``counts`` (1-3), conditioned on the count, and with ``augment``, its
-    discriminator sees frames through :func:`~bballs.training.gan.diff_augment`."""
+    frames' ball ``counts`` (1-3), conditioned on the count; its discriminator sees every frame
+    shifted and the share ``augment`` turned by :func:`~bballs.training.gan.diff_augment`. A
+    conditional discriminator also classifies the count (weight :data:`GAN_CLASS_WEIGHT`)."""
     seed_everything(config.seed)
     n_classes = 0 if counts is None else COUNT_CLASSES
     generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
                                n_classes=n_classes)
-    discriminator = DCGANDiscriminator(GAN_WIDTH, n_classes=n_classes)
+    discriminator = DCGANDiscriminator(GAN_WIDTH, n_classes=n_classes,
+                                       auxiliary=bool(n_classes))
     dcgan_init(generator)
     dcgan_init(discriminator)
     classes = None if counts is None else _count_classes(counts)
     history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
                       checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
-                      augment=augment)
+                      augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 
@@ -147,28 +144,6 @@ def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
     return model.eval(), history
 
 
-def train_feature_encoder(data: FrameSet, val: FrameSet, config: TrainConfig,
-                          checkpoint: str | Path | None = None,
-                          device: torch.device | str | None = None) -> tuple[CountNet, History]:
-    """The feature network of the Frechet distance: a :class:`CountNet` trained to count the
-    balls of real training frames (labels 1-3 become classes 0-2)."""
-    seed_everything(config.seed)
-    model = CountNet(FEATURE_WIDTH)
-    history = fit(model, (data.frames, data.counts - 1), (val.frames, val.counts - 1),
-                  Supervised(F.cross_entropy, classification=True), config,
-                  checkpoint=checkpoint, device=device, desc="features")
-    return model.eval(), history
-
-
-def encoder_features(model: CountNet, frames: torch.Tensor, batch_size: int = 500
-                     ) -> np.ndarray:
-    """Globally pooled encoder features (N, 2 * width) of the counting CNN, batched."""
-    pool = model.head[:2]  # average pool + flatten, before the classifier layer
-    return predict(model, frames, batch_size,
-                   forward=lambda x: pool(model.encoder(x))).cpu().numpy()
-
-
-@torch.no_grad()
 def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500
                 ) -> torch.Tensor:
     """``n`` frames from the generator (evaluation mode), latent codes (and, for a conditional
@@ -221,94 +196,43 @@ def timed(sample: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float]:
 @torch.no_grad()
 def interpolate(generator: DCGANGenerator, n_rows: int = 4, n_steps: int = 8, seed: int = 0
                 ) -> tuple[torch.Tensor, np.ndarray]:
-    """Frames (n_rows, n_steps, 32, 32) of z = a z1 + (1 - a) z2 for a evenly in [0, 1]; a
-    conditional generator keeps one ball count (drawn at its training share) along each row."""
+    """Frames (n_rows, n_steps, 32, 32) of z = a z1 + (1 - a) z2 for a evenly in [0, 1]. A
+    conditional generator's class input moves the same way between two different classes
+    (one-hot c2 at a = 0 to c1 at a = 1; the rows cycle through 0→1, 1→2, 0→2, 2→0), so each
+    row also shows how the generator passes from one ball count to another."""
     if n_rows < 1 or n_steps < 2:
         raise ValueError(f"need n_rows >= 1 and n_steps >= 2, got {n_rows}, {n_steps}")
     generator.eval()
     device = next(generator.parameters()).device
     seeded = torch.Generator().manual_seed(seed)
     z1, z2 = torch.randn(2, n_rows, generator.latent_dim, generator=seeded)
-    classes = _sampled_classes(generator, n_rows, seeded)
     alphas = torch.linspace(0, 1, n_steps)
     z = alphas[None, :, None] * z1[:, None] + (1 - alphas[None, :, None]) * z2[:, None]
-    if classes is not None:
-        classes = classes.repeat_interleave(n_steps).to(device)
-    frames = generator(z.reshape(-1, generator.latent_dim).to(device), classes).cpu()
+    classes = None
+    if generator.n_classes:
+        pairs = [(0, 1), (1, 2), (0, 2), (2, 0)]
+        ends = torch.tensor([pairs[row % len(pairs)] for row in range(n_rows)])
+        ends = ends.clamp(max=generator.n_classes - 1)
+        c2, c1 = (F.one_hot(ends[:, k], generator.n_classes).float() for k in (0, 1))
+        mixed = alphas[None, :, None] * c1[:, None] + (1 - alphas[None, :, None]) * c2[:, None]
+        classes = mixed.reshape(-1, generator.n_classes).to(device)
+    with torch.no_grad():
+        frames = generator(z.reshape(-1, generator.latent_dim).to(device), classes).cpu()
     return frames.reshape(n_rows, n_steps, *frames.shape[-2:]), alphas.numpy()
-
-
-def degradation_key(kind: str, level: float) -> str:
-    """The results key of a degraded real set, e.g. ``radius_1.15``."""
-    return f"{kind}_{level:g}"
-
-
-def degradation_label(kind: str, level: float) -> str:
-    """A degraded real set in words; the radius level is a factor on the true radius."""
-    if kind == "noise":
-        return f"real + noise, std {level:g}"
-    if kind == "blur":
-        return f"real + blur, std {level:g} px"
-    if kind == "radius":
-        return f"real + radius ×{level:g}"
-    raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
-
-
-def degrade(frame_set: FrameSet, kind: str, level: float, seed: int = 0) -> torch.Tensor:
-    """Real frames made worse: ``noise`` adds Gaussian noise of std ``level`` (clipped to
-    [0, 1]); ``blur`` applies a Gaussian blur of ``level`` pixels; ``radius`` re-renders the
-    frames from the generator's ground-truth state with every radius times ``level``."""
-    frames = frame_set.frames
-    if kind == "noise":
-        noise = torch.randn(frames.shape, generator=torch.Generator().manual_seed(seed))
-        return (frames + level * noise).clamp(0, 1)
-    if kind == "blur":
-        return torch.from_numpy(ndimage.gaussian_filter(frames.numpy(), (0, 0, level, level)))
-    if kind == "radius":
-        if not frame_set.has_ground_truth:
-            raise ValueError("the radius degradation needs the generator's ground truth")
-        rendered = physics.render(frame_set.positions[:, None], frame_set.radii * level)
-        return torch.from_numpy(rendered)  # (N, 1, 32, 32): one time step per frame
-    raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
-
-
-def frechet_rows(encoder: CountNet, reference: torch.Tensor,
-                 candidates: dict[str, torch.Tensor], labels: dict[str, str] | None = None
-                 ) -> list[dict]:
-    """Frechet distance of each candidate set to ``reference`` on the encoder's features, and
-    the candidate's validity share; rows carry the candidate's ``key`` and its label ``set``."""
-    ref = encoder_features(encoder, reference)
-    labels = labels or {}
-    return [{"key": key, "set": labels.get(key, key), "n": len(frames),
-             "fd": frechet_distance(encoder_features(encoder, frames), ref),
-             "valid": float(validity(frames)["valid"].mean())}
-            for key, frames in candidates.items()]
 
 
 # --- the section's tables -----------------------------------------------------------------------
 
 SAMPLING_COLUMNS = {"model": "sampler", "steps": "network calls", "eta": "DDIM η",
                     "seconds_per_100": "s per 100 samples"}
-FRECHET_COLUMNS = {"set": "frames vs test frames", "n": "n", "fd": "Fréchet distance",
-                   "fd_over_floor": "× floor", "valid": "valid (%)"}
 def sampling_table(rows) -> dict:
     """The sampling table (declared as in ``lab3.json``) of the rows of each sampler."""
     return {"columns": SAMPLING_COLUMNS, "rows": list(rows)}
-
-
-def frechet_table(rows) -> dict:
-    """The Fréchet table of :func:`frechet_rows` (with ``fd_over_floor``); a degraded real set
-    is labelled in words by its key (:func:`degradation_label`)."""
-    labels = {degradation_key(kind, level): degradation_label(kind, level)
-              for kind, levels in DEGRADATIONS.items() for level in levels}
-    return {"columns": FRECHET_COLUMNS, "percent": ["valid"],
-            "significant": ["fd", "fd_over_floor"],  # three digits, as in the text and figure
-            "rows": [{**row, "set": labels.get(row["key"], row["set"])} for row in rows]}
 
 
 def tables(section: dict) -> dict[str, dict]:
     """The tables of the ``generative`` section of ``lab3.json`` from its keyed rows
     (``sampling``, ``frechet``, ``validity``)."""
     return {"gen_sampling": sampling_table(section["sampling"].values()),
-            "gen_frechet": frechet_table(section["frechet"].values()),
+            "gen_frechet": sample_frechet.frechet_table(section["frechet"].values()),
             "gen_validity": validity_table(section["validity"].values())}

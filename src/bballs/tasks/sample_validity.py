@@ -1,6 +1,6 @@
 """Physical validity of generated frames, judged by the classical blob detector: one to three
-blobs, each round and of the training radius; shares per blob count, and validity with the
-counts weighted as in real frames."""
+blobs, each round and of the training radius; shares per blob count, validity with the counts
+weighted as in real frames, and where in the frame the blobs lie."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bballs.metrics import as_numpy
 RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
 MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
 COUNT_BINS = ("0", "1", "2", "3", "4+")
+POSITION_GRID = 4  # blob centres are binned on a 4 x 4 grid over the frame
 
 
 def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +45,28 @@ def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
     worst = np.ones(len(mask))
     np.minimum.at(worst, blob_frame, ratio)
     return counts, worst
+
+
+def blob_centres(frames) -> np.ndarray:
+    """Centre (row, column, in pixels) of every blob of every frame (N, 1, H, W), with the
+    blobs of :func:`blob_shapes`: an (M, 2) array over all frames."""
+    mask = as_numpy(frames)[:, 0] > THRESHOLD
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    labels, n = ndimage.label(mask, structure=structure)
+    if not n:
+        return np.zeros((0, 2))
+    return np.array(ndimage.center_of_mass(mask, labels, range(1, n + 1)))[:, 1:]
+
+
+def position_shares(frames) -> list[float]:
+    """Shares of the blob centres of ``frames`` in each cell of a :data:`POSITION_GRID` square
+    grid over the frame (row-major; zeros without blobs)."""
+    centres = blob_centres(frames)
+    height, width = as_numpy(frames).shape[-2:]
+    grid, _, _ = np.histogram2d(centres[:, 0], centres[:, 1], bins=POSITION_GRID,
+                                range=[[0, height], [0, width]])
+    return (grid.ravel() / max(len(centres), 1)).tolist()
 
 
 def validity(frames, radius: float = physics.RADIUS, tolerance: float = RADIUS_TOLERANCE,
@@ -88,8 +111,8 @@ def count_shares(n_blobs: np.ndarray) -> np.ndarray:
 
 def validity_row(name: str, frames, key: str = "") -> dict:
     """One row of the validity table: shares valid / right count / right radius / round, the
-    count histogram and the share valid among the frames with k = 1, 2, 3 blobs (``valid_k``,
-    None without such frames)."""
+    count histogram, the share valid among the frames with k = 1, 2, 3 blobs (``valid_k``,
+    None without such frames) and where the blobs lie (``positions``, :func:`position_shares`)."""
     scores = validity(frames)
     shares = count_shares(scores["n_blobs"])
     by_count = {f"valid_{k}": float(scores["valid"][scores["n_blobs"] == k].mean())
@@ -98,20 +121,23 @@ def validity_row(name: str, frames, key: str = "") -> dict:
             **{key: float(scores[key].mean()) for key in ("valid", "count_ok", "radius_ok",
                                                            "round_ok")},
             **{f"blobs_{label}": float(share) for label, share in zip(COUNT_BINS, shares)},
-            **by_count}
+            **by_count, "positions": position_shares(frames)}
 
 
 def compare_counts(rows: Sequence[dict], reference: str = "test") -> list[dict]:
     """:func:`validity_row` rows with ``valid_at_real_counts``, the validity with each blob
     count k = 1-3 weighted by its share in the ``reference`` set (frames with more balls touch
     and fail more often, so a set with fewer of them would otherwise look better), and
-    ``count_tv``, the total-variation distance of the blob-count shares to the reference's."""
+    ``count_tv`` and ``position_tv``, the total-variation distances of the blob-count shares and
+    of the blob-position shares to the reference's."""
     ref = next(row for row in rows if row["key"] == reference)
     weights = {k: ref[f"blobs_{k}"] for k in ("1", "2", "3")}
     total = sum(weights.values())
     return [{**row, "valid_at_real_counts": sum(w * (row[f"valid_{k}"] or 0.0)
                                                 for k, w in weights.items()) / total,
-             "count_tv": 0.5 * sum(abs(row[f"blobs_{b}"] - ref[f"blobs_{b}"]) for b in COUNT_BINS)}
+             "count_tv": 0.5 * sum(abs(row[f"blobs_{b}"] - ref[f"blobs_{b}"]) for b in COUNT_BINS),
+             "position_tv": 0.5 * float(np.abs(np.subtract(row["positions"],
+                                                          ref["positions"])).sum())}
             for row in rows]
 
 

@@ -5,6 +5,7 @@ generator update per batch, with the seeding, checkpoint and history helpers of
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -48,7 +49,8 @@ def fit_gan(
     desc: str = "gan",
     ema_decay: float | None = None,
     classes: torch.Tensor | None = None,
-    augment: bool = False,
+    augment: float = 0.0,
+    class_weight: float = 0.0,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
     whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
@@ -60,8 +62,17 @@ def fit_gan(
     With ``classes`` (one integer per frame) both networks are conditional: they are called as
     ``generator(z, c)`` and ``discriminator(x, c)``, and each generated frame's class is drawn
     from the classes' shares among ``frames`` (stored in ``generator.class_shares`` when it has
-    that buffer). With ``augment`` the discriminator sees every real and generated batch through
-    :func:`diff_augment`, so it cannot memorise the training frames (Zhao et al., 2020)."""
+    that buffer). With ``augment`` > 0 the discriminator sees every real and generated batch
+    through :func:`diff_augment`, each frame turned by a symmetry of the square with
+    probability ``augment``, so it cannot memorise the training frames (Zhao et al., 2020);
+    below 1 it still sees how the frames are oriented, which the generator must then match
+    (Karras et al., 2020). With
+    ``class_weight`` > 0 (conditional training, a discriminator with an auxiliary classifier)
+    the discriminator also learns to classify real frames, and the generator is also scored by
+    that classifier on its frames; both cross-entropies are added at this weight (AC-GAN, with
+    the classifier trained on real frames only)."""
+    if class_weight and (classes is None or getattr(discriminator, "classifier", None) is None):
+        raise ValueError("class_weight needs classes and a discriminator with a classifier")
     device = pick_device(str(device) if device else None)
     generator.to(device)
     discriminator.to(device)
@@ -80,7 +91,8 @@ def fit_gan(
               "latent_dim": latent_dim, "real_label": real_label,
               **average_fingerprint(ema_decay),
               **({} if classes is None else {"classes": array_digest(classes)}),
-              **({"augment": "diff_augment"} if augment else {})}
+              **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
+              **({"class_weight": class_weight} if class_weight else {})}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
@@ -88,7 +100,9 @@ def fit_gan(
         started = time.perf_counter()
         means = _gan_epoch(generator, discriminator, (frames, classes, shares), (opt_g, opt_d),
                            config.batch_size, epoch_generator(config.seed, epoch), latent_dim,
-                           real_label, average, diff_augment if augment else _same)
+                           real_label, average,
+                           partial(diff_augment, probability=augment) if augment else _same,
+                           class_weight)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
@@ -99,22 +113,27 @@ def fit_gan(
     return history
 
 
-def diff_augment(frames: torch.Tensor, shift: int = 2) -> torch.Tensor:
-    """Frames (B, 1, H, W) under one random symmetry of the square (rotation by a multiple of
-    90 degrees, then a flip or not) and a random whole-pixel translation of each frame by up to
-    ``shift`` pixels along each axis, with black entering at the border; differentiable, so the
-    generator learns through it. Random numbers from torch's global generator."""
-    frames = torch.rot90(frames, int(torch.randint(0, 4, ())), dims=(2, 3))
+def diff_augment(frames: torch.Tensor, shift: int = 2, probability: float = 1.0
+                 ) -> torch.Tensor:
+    """Frames (B, 1, H, W), each with ``probability`` under one random symmetry of the square
+    (rotation by a multiple of 90 degrees, then a flip or not; one per batch), then each
+    translated by a random whole number of pixels up to ``shift`` along each axis, with black
+    entering at the border; differentiable, so the generator learns through it. Random numbers
+    from torch's global generator."""
+    n, _, height, width = frames.shape
+    device = frames.device
+    turned = torch.rot90(frames, int(torch.randint(0, 4, ())), dims=(2, 3))
     if torch.rand(()) < 0.5:
-        frames = frames.flip(3)
+        turned = turned.flip(3)
+    chosen = (torch.rand(n, device=device) < probability).view(n, 1, 1, 1)
+    frames = torch.where(chosen, turned, frames)
     if not shift:
         return frames
-    n, _, height, width = frames.shape
     padded = F.pad(frames, (shift, shift, shift, shift))
-    dy, dx = (torch.randint(0, 2 * shift + 1, (2, n, 1), device=frames.device))
-    rows = (dy + torch.arange(height, device=frames.device))[:, :, None]  # (n, H, 1)
-    cols = (dx + torch.arange(width, device=frames.device))[:, None, :]  # (n, 1, W)
-    batch = torch.arange(n, device=frames.device)[:, None, None]
+    dy, dx = (torch.randint(0, 2 * shift + 1, (2, n, 1), device=device))
+    rows = (dy + torch.arange(height, device=device))[:, :, None]  # (n, H, 1)
+    cols = (dx + torch.arange(width, device=device))[:, None, :]  # (n, 1, W)
+    batch = torch.arange(n, device=device)[:, None, None]
     return padded[batch, :, rows, cols].permute(0, 3, 1, 2)  # (n, H, W, C) -> (n, C, H, W)
 
 
@@ -127,8 +146,19 @@ def _call(network: nn.Module, x: torch.Tensor, classes: torch.Tensor | None) -> 
     return network(x) if classes is None else network(x, classes)
 
 
+def _judged(discriminator: nn.Module, frames: torch.Tensor, classes: torch.Tensor | None,
+            class_weight: float) -> tuple[torch.Tensor, torch.Tensor | float]:
+    """The discriminator's logits on ``frames`` and, with ``class_weight``, its auxiliary
+    classifier's weighted cross-entropy on them (else 0)."""
+    if not class_weight:
+        return _call(discriminator, frames, classes), 0.0
+    features = discriminator.features(frames)
+    return (discriminator.judge(features, classes),
+            class_weight * F.cross_entropy(discriminator.classify(features), classes))
+
+
 def _gan_epoch(generator, discriminator, data, optimizers, batch_size, order_generator,
-               latent_dim, real_label, average, augment) -> dict[str, float]:
+               latent_dim, real_label, average, augment, class_weight) -> dict[str, float]:
     frames, classes, shares = data
     opt_g, opt_d = optimizers
     generator.train()
@@ -144,17 +174,21 @@ def _gan_epoch(generator, discriminator, data, optimizers, batch_size, order_gen
             real_classes = classes[batch]
             fake_classes = torch.multinomial(shares, len(real), replacement=True)
         fake = _call(generator, z, fake_classes)
-        real_logits = _call(discriminator, augment(real), real_classes)
+        real_logits, real_class_loss = _judged(discriminator, augment(real), real_classes,
+                                               class_weight)
         fake_logits = _call(discriminator, augment(fake.detach()), fake_classes)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits,
                                                      torch.full_like(real_logits, real_label))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+                  + real_class_loss)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
-        logits = _call(discriminator, augment(fake), fake_classes)
-        g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        logits, fake_class_loss = _judged(discriminator, augment(fake), fake_classes,
+                                          class_weight)
+        g_loss = (F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+                  + fake_class_loss)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
