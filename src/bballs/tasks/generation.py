@@ -144,6 +144,7 @@ def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
     return model.eval(), history
 
 
+@torch.no_grad()
 def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500
                 ) -> torch.Tensor:
     """``n`` frames from the generator (evaluation mode), latent codes (and, for a conditional
@@ -216,8 +217,7 @@ def interpolate(generator: DCGANGenerator, n_rows: int = 4, n_steps: int = 8, se
         c2, c1 = (F.one_hot(ends[:, k], generator.n_classes).float() for k in (0, 1))
         mixed = alphas[None, :, None] * c1[:, None] + (1 - alphas[None, :, None]) * c2[:, None]
         classes = mixed.reshape(-1, generator.n_classes).to(device)
-    with torch.no_grad():
-        frames = generator(z.reshape(-1, generator.latent_dim).to(device), classes).cpu()
+    frames = generator(z.reshape(-1, generator.latent_dim).to(device), classes).cpu()
     return frames.reshape(n_rows, n_steps, *frames.shape[-2:]), alphas.numpy()
 
 

@@ -53,7 +53,6 @@ def encoder_features(model: CountNet, frames: torch.Tensor, batch_size: int = 50
                    forward=lambda x: pool(model.encoder(x))).cpu().numpy()
 
 
-@torch.no_grad()
 def degradation_key(kind: str, level: float) -> str:
     """The results key of a degraded real set, e.g. ``radius_1.15``."""
     return f"{kind}_{level:g}"

@@ -25,10 +25,7 @@ def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
     with the blobs of :func:`detect_balls` (threshold 0.5, 8-connected). The axis ratio is
     sqrt(minor / major eigenvalue) of a blob's pixel covariance: 1 for a disc; frames without
     blobs get 1, one-pixel blobs 0."""
-    mask = as_numpy(frames)[:, 0] > THRESHOLD
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    labels, n = ndimage.label(mask, structure=structure)
+    labels, n = _labelled_blobs(frames)
     frame, rows, cols = np.nonzero(labels)
     ids = labels[frame, rows, cols] - 1
     area = np.bincount(ids, minlength=n)
@@ -41,8 +38,8 @@ def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
     ratio = np.sqrt(np.divide(minor, major, out=np.zeros(n), where=major > 0))
     blob_frame = np.zeros(n, dtype=int)
     blob_frame[ids] = frame
-    counts = np.bincount(blob_frame, minlength=len(mask)) if n else np.zeros(len(mask), int)
-    worst = np.ones(len(mask))
+    counts = np.bincount(blob_frame, minlength=len(labels)) if n else np.zeros(len(labels), int)
+    worst = np.ones(len(labels))
     np.minimum.at(worst, blob_frame, ratio)
     return counts, worst
 
@@ -50,13 +47,18 @@ def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
 def blob_centres(frames) -> np.ndarray:
     """Centre (row, column, in pixels) of every blob of every frame (N, 1, H, W), with the
     blobs of :func:`blob_shapes`: an (M, 2) array over all frames."""
-    mask = as_numpy(frames)[:, 0] > THRESHOLD
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    labels, n = ndimage.label(mask, structure=structure)
+    labels, n = _labelled_blobs(frames)
     if not n:
         return np.zeros((0, 2))
-    return np.array(ndimage.center_of_mass(mask, labels, range(1, n + 1)))[:, 1:]
+    return np.array(ndimage.center_of_mass(labels > 0, labels, range(1, n + 1)))[:, 1:]
+
+
+def _labelled_blobs(frames) -> tuple[np.ndarray, int]:
+    """Blob labels (N, H, W) of frames (N, 1, H, W) above :data:`THRESHOLD`, 8-connected within
+    each frame (as :func:`detect_balls`), and the number of blobs over all frames."""
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    return ndimage.label(as_numpy(frames)[:, 0] > THRESHOLD, structure=structure)
 
 
 def position_shares(frames) -> list[float]:
