@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import matplotlib
 import numpy as np
 import pytest
@@ -338,6 +340,47 @@ class TinyGenerator(nn.Module):
 
 def _critic():
     return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+
+
+class ScriptedScore:
+    """A selection score that returns the scripted values in turn and keeps each scored
+    generator's weights."""
+
+    def __init__(self, scores):
+        self.scores, self.seen = list(scores), []
+
+    def __call__(self, generator):
+        assert not generator.training
+        self.seen.append(copy.deepcopy(generator.state_dict()))
+        return self.scores[len(self.seen) - 1]
+
+
+def test_gan_selection_keeps_the_best_scored_epoch_and_its_checkpoint(tmp_path, capsys):
+    frames, config = _small_frames(64), TrainConfig(epochs=4, batch_size=16, lr=2e-3)
+    score = ScriptedScore([5.0, 2.0, 3.0])  # epochs 2, 3, 4: the best is epoch 3
+    seed_everything(0)
+    g = TinyGenerator()
+    history = fit_gan(g, _critic(), frames, config, latent_dim=4, select=score, select_after=1,
+                      checkpoint=tmp_path / "g.pt")
+    assert history.metrics["train_selection_score"] == [5.0, 2.0, 3.0]
+    assert g.training  # the mode it was in
+    for a, b, last in zip(g.state_dict().values(), score.seen[1].values(),
+                          score.seen[2].values()):
+        torch.testing.assert_close(a, b)
+        assert not torch.equal(a, last)
+    g2 = TinyGenerator()  # a finished run reused from its checkpoint ends on the same weights
+    fit_gan(g2, _critic(), frames, config, latent_dim=4, select=ScriptedScore([]),
+            select_after=1, checkpoint=tmp_path / "g.pt")
+    assert "reused g.pt" in capsys.readouterr().out
+    for a, b in zip(g.state_dict().values(), g2.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    seed_everything(0)
+    g3 = TinyGenerator()  # nothing eligible: the last epoch's weights, as without selection
+    history = fit_gan(g3, _critic(), frames, config, latent_dim=4, select=ScriptedScore([]),
+                      select_after=4)
+    assert "train_selection_score" not in history.metrics
+    for a, b in zip(g3.state_dict().values(), score.seen[2].values()):
+        torch.testing.assert_close(a, b)
 
 
 def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, capsys):

@@ -343,3 +343,22 @@ def test_identification_moves_to_a_radius_per_ball_and_rereads_the_sub_steps_und
     assert info["radius_hypothesis"] == "per ball" and bool(constants.radius_per_ball)
     assert int(constants.substeps) == 2 and set(info["substep_evidence"]) == {"2", "4"}
     assert sysid.fit_quality(frames, counts, constants)["exact"] >= 0.5
+
+
+def test_a_ball_hidden_behind_another_is_found_by_refitting_with_one_ball_more(sequences,
+                                                                               monkeypatch):
+    frames = sequences[0]
+    predictor = ipred.InversePhysicsPredictor(ip.WorldConstants(**TRUE), pe.StateEncoder())
+    inputs = frames[:, :5]
+    true = ip.count_balls(inputs, predictor.constants)
+    several = np.flatnonzero(true >= 2)[:8]
+    inputs, true = inputs[several], true[several]
+    undercount = np.maximum(true - 1, 1)  # as if two balls overlapped in every input frame
+    monkeypatch.setattr(ip, "count_balls", lambda frames, constants: undercount)
+    _, _, given_wrong = predictor.fit(inputs, counts=undercount)  # given counts stay as given
+    assert (given_wrong.numpy() > 100 * ip.EXACT).all()
+    state, _, read = predictor.fit(inputs)
+    assert (read.numpy() < ip.EXACT).all()
+    np.testing.assert_array_equal(state.present.sum(dim=1).numpy(), true)
+    _, _, exact = predictor.fit(inputs, counts=true)
+    assert (exact.numpy() < ip.EXACT).all()

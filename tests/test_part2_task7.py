@@ -75,11 +75,14 @@ def test_benchmark_rows_of_other_settings_or_given_counts_are_left_out(dataset_d
         "'encoder': {'epochs': 15, 'batch_size': 64, 'lr': 0.002, 'weight_decay': 0.0, "
         "'seed': 0, 'tag': ''}", "'encoder_epochs': 15")
     assert "encoder_epochs" in first_layout
-    read = {"counts": task7_bench.COUNTS_READ}
+    read = {"counts": task7_bench.COUNTS_READ, "fit": ipred.FIT_PROCEDURE}
     rows = [{"seed": 0, "config": ipred.config_key(replace(config, seed=0)), **read},
             {"seed": 2, "config": first_layout, **read},
             {"seed": 1, "config": "an older configuration", **read},
-            {"seed": 3, "config": ipred.config_key(replace(config, seed=3))}]  # given counts
+            {"seed": 3, "config": ipred.config_key(replace(config, seed=3)),
+             "fit": ipred.FIT_PROCEDURE},  # scored with the file's counts
+            {"seed": 4, "config": ipred.config_key(replace(config, seed=4)),
+             "counts": task7_bench.COUNTS_READ}]  # fitted before the recount
     results = paths.results / task7_bench.RESULTS_FILE
     update_results(results, "data_source", data_source(dataset_dir))
     update_results(results, "rows", rows)

@@ -87,6 +87,30 @@ def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):
     assert "bench-physics --variants" in _reidentified({})  # not run: says how
 
 
+def test_recorded_rebenchmark_is_reused_only_for_the_same_files_and_fitting(tmp_path,
+                                                                             dataset_dir, capsys):
+    from bballs.core.files import output_paths, update_results
+    from bballs.data.identity import data_source
+    from bballs.physics_model.inverse_predictor import FIT_PROCEDURE
+
+    paths = output_paths(tmp_path)
+    results = paths.results / task7_variants.RESULTS_FILE
+    row = {"variant": "ours", "physics_share": 1.0, "world": "radius 1.20",
+           "physics_model": {"ssim": 1.0, "psnr_of_mse": 50.0, "mse": 1e-5, "exact_share": 1.0},
+           "learnt": {"ssim": 0.9, "psnr_of_mse": 30.0, "mse": 1e-3},
+           "final_system": {"ssim": 1.0, "psnr_of_mse": 50.0, "mse": 1e-5},
+           "training_sequences": 10, "calibration_sequences": 5, "sequences": 5}
+    update_results(results, "data_source", data_source(dataset_dir))
+    update_results(results, "reidentified_rows", [row])
+    assert task7_variants.recorded_reidentified(paths, dataset_dir) == {}  # fitted before
+    assert "bench-physics --variants" in capsys.readouterr().out
+    update_results(results, "fit_procedure", FIT_PROCEDURE)
+    assert task7_variants.recorded_reidentified(paths, dataset_dir)["rows"] == [row]
+    key = task7_variants.models_key
+    physics = type("Physics", (), {"run_id": {"data": "x"}})()
+    assert key(physics, "a") != key(physics, "b")
+
+
 def test_variants_that_lose_information_have_a_ceiling_below_a_perfect_score():
     stored, _ = variants.variant_sequences("noise sigma 0.02", 30, 10)
     rendered, _ = variants.variant_sequences("noise sigma 0.02", 30, 10, observed=False)

@@ -34,6 +34,9 @@ from bballs.training.loop import TrainConfig, seed_everything
 
 #: The state encoder's training recipe (its seed is the :class:`InverseConfig`'s).
 ENCODER_RECIPE = TrainConfig(epochs=15, batch_size=64, lr=2e-3)
+RECOUNT_GAIN = 0.5  # a refit with one ball more than read is kept below this share of the error
+#: How a trained model fits input frames; results computed with another procedure are stale.
+FIT_PROCEDURE = f"encoder and blob guesses, recount +1 below {RECOUNT_GAIN:g} of the error"
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,39 @@ class InversePhysicsPredictor:
     def fit(self, inputs, counts=None) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
         """States (at the frame given per sequence) fitted to inputs (N, T, 32, 32) brought to
         the renderer's brightness, and each sequence's mean squared error on the frames it was
-        fitted to (at that brightness)."""
+        fitted to (at that brightness). With counts read from the frames, a sequence the fit
+        does not reproduce is fitted again with one ball more (balls that overlap in every
+        input frame are counted as one), and that fit kept when it at least halves the error
+        (:data:`RECOUNT_GAIN`)."""
         frames = torch.as_tensor(np.asarray(inputs, dtype=np.float32) / self.peak)
+        read = counts is None
         counts = self.counts(np.asarray(inputs), counts)
+        fitted = self._fit_counts(frames, counts)
+        return self._recounted(frames, counts, fitted) if read else fitted
+
+    def _fit_counts(self, frames: torch.Tensor, counts: np.ndarray
+                    ) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
         guess = pe.encode(self.encoder, frames, torch.as_tensor(counts))
         return ip.fit_sequences(frames, counts, self.constants, guesses=(guess,))
+
+    def _recounted(self, frames: torch.Tensor, counts: np.ndarray,
+                   fitted: tuple[ip.State, torch.Tensor, torch.Tensor]
+                   ) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
+        """``fitted`` with the sequences not reproduced refitted with one ball more, where that
+        at least halves their error."""
+        state, start, error = fitted
+        doubtful = (error >= ip.exact_threshold(frames)) & torch.as_tensor(counts < ip.MAX_BALLS)
+        rows = torch.nonzero(doubtful).flatten()
+        if len(rows) == 0:
+            return fitted
+        more, more_start, more_error = self._fit_counts(frames[rows], counts[rows.numpy()] + 1)
+        better = more_error < RECOUNT_GAIN * error[rows]
+        kept = rows[better]
+        for name in ("position", "direction", "present", "radius"):
+            if getattr(state, name) is not None:
+                getattr(state, name)[kept] = getattr(more, name)[better]
+        start[kept], error[kept] = more_start[better], more_error[better]
+        return state, start, error
 
     def counts(self, inputs: np.ndarray, counts=None) -> np.ndarray:
         """The given ball counts, or counts read from the frames' total intensity."""

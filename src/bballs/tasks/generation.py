@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from bballs.data.frames import FrameSet
+from bballs.image_metrics import frechet_distance
 from bballs.models.generative import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -40,6 +42,8 @@ GAN_UPSAMPLING = "bilinear"  # the generator's first two doublings (see DCGANGen
 GAN_AUGMENT = 0.5  # the share of frames the discriminator sees turned by diff_augment (fit_gan)
 COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
+GAN_SELECT_AFTER = 10  # epochs before a DCGAN's weights may be selected (train_gan's select)
+SELECTION_SEED_OFFSET = 100  # the selecting feature CNN's seed: never one the report averages
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
 DIFFUSION_PREDICTION = "frame"  # the denoiser predicts the clean frame (see Diffusion)
@@ -64,6 +68,7 @@ class Budget:
     features: TrainConfig
     n_samples: int  # frames drawn per generator
     encoders: int  # feature CNNs the Fréchet distance is averaged over (seeds seed, seed + 1, ...)
+    selection: TrainConfig  # the feature CNN that selects the DCGAN's epoch (another seed)
     samplers: dict[str, tuple[int, float]]  # name: (DDIM steps, eta) of each DDPM sampling run
 
 
@@ -71,10 +76,11 @@ def budget(quick: bool, seed: int = 0) -> Budget:
     """The recipes for ``seed`` (1 epoch each in quick mode) and the sampling budget."""
     gan, diffusion, features = (r.for_run(seed, quick) for r in (GAN_RECIPE, DIFFUSION_RECIPE,
                                                                   sample_frechet.FEATURE_RECIPE))
+    selection = replace(features, seed=seed + SELECTION_SEED_OFFSET)
     if quick:
-        return Budget(gan, diffusion, features, 64, 2,
+        return Budget(gan, diffusion, features, 64, 2, selection,
                       {"ddpm_ddim": (5, 0.0), "ddpm_ancestral": (5, 1.0)})
-    return Budget(gan, diffusion, features, n_samples=1000, encoders=5,
+    return Budget(gan, diffusion, features, n_samples=1000, encoders=5, selection=selection,
                   samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (50, 1.0)})
 
 
@@ -92,11 +98,14 @@ class GanRun(TrainedModel):
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
               device: torch.device | str | None = None, counts: torch.Tensor | None = None,
-              augment: float = GAN_AUGMENT) -> GanRun:
+              augment: float = GAN_AUGMENT,
+              select: Callable[[nn.Module], float] | None = None) -> GanRun:
     """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
     frames' ball ``counts`` (1-3), conditioned on the count; its discriminator sees every frame
     shifted and the share ``augment`` turned by :func:`~bballs.training.gan.diff_augment`. A
-    conditional discriminator also classifies the count (weight :data:`GAN_CLASS_WEIGHT`)."""
+    conditional discriminator also classifies the count (weight :data:`GAN_CLASS_WEIGHT`).
+    With ``select`` (e.g. :class:`FrechetSelection`) the generator keeps the weights of its
+    best-scoring epoch after the first :data:`GAN_SELECT_AFTER`."""
     seed_everything(config.seed)
     n_classes = 0 if counts is None else COUNT_CLASSES
     generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
@@ -108,8 +117,35 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     classes = None if counts is None else _count_classes(counts)
     history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
                       checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
-                      augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0)
+                      augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0,
+                      select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1))
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
+
+
+class FrechetSelection:
+    """A generator's Fréchet distance to held-out real frames on one feature CNN, for
+    :func:`train_gan`'s ``select``: the CNN must not be one the reported distance averages
+    over, and the frames are validation frames, not test frames."""
+
+    __name__ = "frechet_to_validation"
+
+    def __init__(self, encoder: nn.Module, frames: torch.Tensor, n: int = 1000, seed: int = 1):
+        self.encoder, self.n, self.seed = encoder, n, seed
+        self.reference = sample_frechet.encoder_features(encoder, frames)
+
+    def __call__(self, generator: nn.Module) -> float:
+        frames = gan_samples(generator, self.n, self.seed)
+        return frechet_distance(sample_frechet.encoder_features(self.encoder, frames),
+                                self.reference)
+
+
+def selected_epoch(history: History) -> int | None:
+    """The epoch (from 1) whose weights a DCGAN trained with ``select`` kept, None without
+    selection."""
+    scores = history.metrics.get("train_selection_score")
+    if not scores:
+        return None
+    return history.epochs_done - len(scores) + int(np.argmin(scores)) + 1
 
 
 def _count_classes(counts: torch.Tensor) -> torch.Tensor:

@@ -54,7 +54,8 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
             "trained_seconds": info["sysid_seconds"] + info["encoder_seconds"],
             "infer_seconds": infer_seconds, "constants": predictor.constants.in_box_units(),
             "constants_text": predictor.constants.describe(), "config": ipred.config_key(config),
-            "counts": COUNTS_READ, "given_counts": {m: given[m] for m in TABLE_METRICS}}
+            "counts": COUNTS_READ, "given_counts": {m: given[m] for m in TABLE_METRICS},
+            "fit": ipred.FIT_PROCEDURE}
 
 
 RESULTS_FILE = "task7_physics.json"
@@ -78,7 +79,10 @@ def recorded_rows(paths: OutputPaths, data_dir: str | Path,
         print(f"{len(rows) - len(read)} recorded physics-model benchmark row(s) were scored with "
               "the file's ball counts and are left out; `python -m bballs bench-physics` "
               "scores them again with the counts read from the frames")
-    rows = read
+    rows = [r for r in read if r.get("fit") == ipred.FIT_PROCEDURE]
+    if len(rows) < len(read):
+        print(f"{len(read) - len(rows)} recorded physics-model benchmark row(s) were fitted "
+              "another way and are left out; `python -m bballs bench-physics` scores them again")
     if config is not None:
         same = [r for r in rows if ipred.upgrade_config_key(r.get("config", "{}"))
                 == ipred.config_key(replace(config, seed=r["seed"]))]

@@ -140,8 +140,10 @@ def trained_models(data_dir: str | Path, paths: OutputPaths, seed: int = 0):
 
 def models_key(physics_model, learnt_fingerprint: str) -> str:
     """What identifies the two models the variant rows were computed with: the physics model's
-    training fingerprint and the learnt network's (both hold their training data's digest)."""
-    return fingerprint_digest({"physics": physics_model.run_id, "learnt": learnt_fingerprint})
+    training fingerprint and the learnt network's (both hold their training data's digest), and
+    the physics model's fitting procedure."""
+    return fingerprint_digest({"physics": physics_model.run_id, "learnt": learnt_fingerprint,
+                               "fit": ipred.FIT_PROCEDURE})
 
 
 def recorded_rows(paths: OutputPaths, key: str) -> list[dict]:
@@ -173,8 +175,10 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     physics_model, learnt, key = trained_models(data_dir, paths, seed)
     results = paths.results / RESULTS_FILE
     recorded = read_results(results)
-    if recorded.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]:
-        recorded = {}  # rows of other files are not kept
+    if (recorded.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]
+            or recorded.get("fit_procedure") != ipred.FIT_PROCEDURE):
+        recorded = {}  # rows of other files, or fitted another way, are not kept
+    update_results(results, "fit_procedure", ipred.FIT_PROCEDURE)
     update_results(results, "data_source", data_source(data_dir))
     update_results(results, "models_seed", seed)
     kept = recorded.get("rows", []) if recorded.get("models") == key else []
@@ -298,11 +302,12 @@ def reidentified_record(rows: list[dict]) -> dict:
 
 def recorded_reidentified(paths: OutputPaths, data_dir: str | Path) -> dict:
     """:func:`reidentified_record` of the rows in ``results/task7_variants.json`` if its learnt
-    network was trained on the files in ``data_dir``, else empty (with a line saying how to
-    compute them)."""
+    network was trained on the files in ``data_dir`` and the physics model fitted as it is now
+    (:data:`~ipred.FIT_PROCEDURE`), else empty (with a line saying how to compute them)."""
     results = read_results(paths.results / RESULTS_FILE)
     same_data = results.get("data_source", {}).get("digest") == data_source(data_dir)["digest"]
-    if results.get("reidentified_rows") and same_data:
+    current = results.get("fit_procedure") == ipred.FIT_PROCEDURE
+    if results.get("reidentified_rows") and same_data and current:
         return reidentified_record(results["reidentified_rows"])
     print("no re-identification benchmark for these files yet: "
           "python -m bballs bench-physics --variants")

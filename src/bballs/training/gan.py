@@ -4,7 +4,9 @@ generator update per batch, with the seeding, checkpoint and history helpers of
 
 from __future__ import annotations
 
+import copy
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -51,6 +53,8 @@ def fit_gan(
     classes: torch.Tensor | None = None,
     augment: float = 0.0,
     class_weight: float = 0.0,
+    select: Callable[[nn.Module], float] | None = None,
+    select_after: int = 0,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
     whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
@@ -70,7 +74,14 @@ def fit_gan(
     ``class_weight`` > 0 (conditional training, a discriminator with an auxiliary classifier)
     the discriminator also learns to classify real frames, and the generator is also scored by
     that classifier on its frames; both cross-entropies are added at this weight (AC-GAN, with
-    the classifier trained on real frames only)."""
+    the classifier trained on real frames only).
+
+    With ``select`` (a score of the generator in eval mode, lower is better, e.g. a Fréchet
+    distance to validation frames) the generator is scored after every epoch from epoch
+    ``select_after + 1`` on (``history.metrics["train_selection_score"]``, one per scored
+    epoch) and ends with the
+    weights of its best-scoring epoch instead of its last: a GAN's quality swings from epoch
+    to epoch, and its last epoch is an arbitrary one. The best weights are checkpointed too."""
     if class_weight and (classes is None or getattr(discriminator, "classifier", None) is None):
         raise ValueError("class_weight needs classes and a discriminator with a classifier")
     device = pick_device(str(device) if device else None)
@@ -87,14 +98,16 @@ def fit_gan(
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
     average = weight_average(generator, ema_decay)
+    best = copy.deepcopy(generator) if select is not None else None
     run_id = {**gan_fingerprint(generator, discriminator, config, frames),
               "latent_dim": latent_dim, "real_label": real_label,
               **average_fingerprint(ema_decay),
               **({} if classes is None else {"classes": array_digest(classes)}),
               **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
-              **({"class_weight": class_weight} if class_weight else {})}
+              **({"class_weight": class_weight} if class_weight else {}),
+              **({"select": f"{_name(select)} after epoch {select_after}"} if select else {})}
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
-              "optimizer_d": opt_d, "average": average}
+              "optimizer_d": opt_d, "average": average, "best": best}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
     for epoch in epochs:
         started = time.perf_counter()
@@ -103,6 +116,9 @@ def fit_gan(
                            real_label, average,
                            partial(diff_augment, probability=augment) if augment else _same,
                            class_weight)
+        if select is not None and epoch >= select_after:
+            means["selection_score"] = _selection_score(generator, average, select, best,
+                                                        history)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
@@ -110,7 +126,29 @@ def fit_gan(
         if checkpoint:
             save_checkpoint(checkpoint, run_id, history, **states)
     use_average(generator, average)
+    if best is not None and history.metrics.get("train_selection_score"):
+        generator.load_state_dict(best.state_dict())
     return history
+
+
+def _name(function: Callable) -> str:
+    return getattr(function, "__name__", type(function).__name__)
+
+
+def _selection_score(generator: nn.Module, average, select: Callable[[nn.Module], float],
+                     best: nn.Module, history: History) -> float:
+    """The generator's (or its moving average's) score after an epoch, copied into ``best``
+    when it beats every earlier scored epoch."""
+    scored = average.module if average is not None else generator
+    was_training = scored.training
+    scored.eval()
+    with torch.no_grad():
+        score = float(select(scored))
+    scored.train(was_training)
+    earlier = history.metrics.get("train_selection_score", [])
+    if not earlier or score < min(earlier):
+        best.load_state_dict(scored.state_dict())
+    return score
 
 
 def diff_augment(frames: torch.Tensor, shift: int = 2, probability: float = 1.0
