@@ -362,3 +362,21 @@ def test_a_ball_hidden_behind_another_is_found_by_refitting_with_one_ball_more(s
     np.testing.assert_array_equal(state.present.sum(dim=1).numpy(), true)
     _, _, exact = predictor.fit(inputs, counts=true)
     assert (exact.numpy() < ip.EXACT).all()
+
+
+def test_a_gauss_newton_step_that_blows_up_is_refused_not_rendered(sequences, monkeypatch):
+    frames = torch.from_numpy(sequences[0][:6, :5])
+    counts = ip.count_balls(frames.numpy(), ip.WorldConstants(**TRUE))
+    per_ball = ip.WorldConstants(**TRUE, radius_per_ball=True)
+    _, _, clean = ip.fit_sequences(frames, counts, per_ball)
+    step = gn._step
+
+    def blows_up_on_the_first_sequence(theta, *args):
+        candidate = step(theta, *args).clone()
+        candidate[0] = float("nan")  # what a singular normal system gives
+        return candidate
+
+    monkeypatch.setattr(gn, "_step", blows_up_on_the_first_sequence)
+    state, _, error = ip.fit_sequences(frames, counts, per_ball)
+    assert torch.isfinite(error).all() and torch.isfinite(state.radius).all()
+    torch.testing.assert_close(error[1:], clean[1:])  # the others fit as before

@@ -100,8 +100,9 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     ``target`` (N, T, H, W).
 
     ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
-    centred at i; speed None: per-ball speed), optionally sub-steps per frame. Returns the
-    parameters and each sequence's mean squared pixel error.
+    centred at i; speed None: per-ball speed), optionally sub-steps per frame. A step that
+    is not finite counts as a failed one (more damping). Returns the parameters and each
+    sequence's mean squared pixel error.
     """
     n, t = target.shape[:2]
     flat_target = target.reshape(n, t, -1)
@@ -113,8 +114,10 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     lam = torch.full((n,), damping, dtype=theta.dtype)
     for _ in range(iterations):
         candidate = _step(theta, present, flat_target, constants, lam, used)
+        finite = torch.isfinite(candidate).all(dim=1)  # a near-singular system can blow up
+        candidate = torch.where(finite[:, None], candidate, theta)
         new_error = frame_errors(candidate, present, target, constants)
-        better = new_error < error
+        better = (new_error < error) & finite
         theta = torch.where(better[:, None], candidate, theta)
         error = torch.where(better, new_error, error)
         lam = torch.where(better, lam / 3, lam * 8).clamp(1e-9, 1e6)

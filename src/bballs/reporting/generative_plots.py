@@ -133,9 +133,9 @@ def frechet_bars(rows: Sequence[Mapping], path=None) -> plt.Figure:
     ax.hlines(y, [e.min() for e in each], [e.max() for e in each], color="C0", lw=2.5,
               alpha=0.4)
     ax.plot(values, y, "o", color="C0", ms=4)
-    for value, row_y in zip(values, y):
-        ax.annotate(three_significant(value), (value, row_y), textcoords="offset points",
-                    xytext=(5, -3), fontsize=7)
+    for value, spread, row_y in zip(values, each, y):  # the label right of the range bar
+        ax.annotate(three_significant(value), (max(value, spread.max()), row_y),
+                    textcoords="offset points", xytext=(5, -3), fontsize=7)
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
