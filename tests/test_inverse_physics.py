@@ -353,6 +353,12 @@ def test_a_ball_hidden_behind_another_is_found_by_refitting_with_one_ball_more(s
     true = ip.count_balls(inputs, predictor.constants)
     several = np.flatnonzero(true >= 2)[:8]
     inputs, true = inputs[several], true[several]
+    fitted_rows = []
+    fit_counts = predictor._fit_counts
+    monkeypatch.setattr(predictor, "_fit_counts", lambda frames, counts: (
+        fitted_rows.append(len(frames)), fit_counts(frames, counts))[1])
+    predictor.fit(inputs)  # read right and reproduced: fitted once
+    assert fitted_rows == [len(inputs)]
     undercount = np.maximum(true - 1, 1)  # as if two balls overlapped in every input frame
     monkeypatch.setattr(ip, "count_balls", lambda frames, constants: undercount)
     _, _, given_wrong = predictor.fit(inputs, counts=undercount)  # given counts stay as given

@@ -35,8 +35,12 @@ from bballs.training.loop import TrainConfig, seed_everything
 #: The state encoder's training recipe (its seed is the :class:`InverseConfig`'s).
 ENCODER_RECIPE = TrainConfig(epochs=15, batch_size=64, lr=2e-3)
 RECOUNT_GAIN = 0.5  # a refit with one ball more than read is kept below this share of the error
+#: A sequence is refitted with one ball more only when its error is at least this share of the
+#: error that leaving out one whole ball would cause (smaller errors are not a missing ball).
+RECOUNT_SHARE = 0.25
 #: How a trained model fits input frames; results computed with another procedure are stale.
-FIT_PROCEDURE = f"encoder and blob guesses, recount +1 below {RECOUNT_GAIN:g} of the error"
+FIT_PROCEDURE = (f"encoder and blob guesses, recount +1 above {RECOUNT_SHARE:g} of a ball, "
+                 f"kept below {RECOUNT_GAIN:g} of the error")
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,9 @@ class InversePhysicsPredictor:
         """States (at the frame given per sequence) fitted to inputs (N, T, 32, 32) brought to
         the renderer's brightness, and each sequence's mean squared error on the frames it was
         fitted to (at that brightness). With counts read from the frames, a sequence the fit
-        does not reproduce is fitted again with one ball more (balls that overlap in every
-        input frame are counted as one), and that fit kept when it at least halves the error
-        (:data:`RECOUNT_GAIN`)."""
+        does not reproduce, by as much as a good part of a ball (:data:`RECOUNT_SHARE`), is
+        fitted again with one ball more (balls that overlap in every input frame are counted
+        as one), and that fit kept when it at least halves the error (:data:`RECOUNT_GAIN`)."""
         frames = torch.as_tensor(np.asarray(inputs, dtype=np.float32) / self.peak)
         read = counts is None
         counts = self.counts(np.asarray(inputs), counts)
@@ -142,10 +146,12 @@ class InversePhysicsPredictor:
     def _recounted(self, frames: torch.Tensor, counts: np.ndarray,
                    fitted: tuple[ip.State, torch.Tensor, torch.Tensor]
                    ) -> tuple[ip.State, torch.Tensor, torch.Tensor]:
-        """``fitted`` with the sequences not reproduced refitted with one ball more, where that
-        at least halves their error."""
+        """``fitted`` with the sequences that may miss a ball refitted with one ball more,
+        where that at least halves their error."""
         state, start, error = fitted
-        doubtful = (error >= ip.exact_threshold(frames)) & torch.as_tensor(counts < ip.MAX_BALLS)
+        one_ball = ip.ball_mass(self.constants) / frames[0, 0].numel()  # its MSE if left out
+        doubtful = ((error >= ip.exact_threshold(frames)) & (error >= RECOUNT_SHARE * one_ball)
+                    & torch.as_tensor(counts < ip.MAX_BALLS))
         rows = torch.nonzero(doubtful).flatten()
         if len(rows) == 0:
             return fitted
