@@ -79,9 +79,9 @@ def fit_gan(
     With ``select`` (a score of the generator in eval mode, lower is better, e.g. a Fréchet
     distance to validation frames) the generator is scored after every epoch from epoch
     ``select_after + 1`` on (``history.metrics["train_selection_score"]``, one per scored
-    epoch) and ends with the
-    weights of its best-scoring epoch instead of its last: a GAN's quality swings from epoch
-    to epoch, and its last epoch is an arbitrary one. The best weights are checkpointed too."""
+    epoch) and ends with the weights of its best-scoring epoch instead of its last: a GAN's
+    quality swings from epoch to epoch, and its last epoch is an arbitrary one. The best
+    weights are checkpointed too."""
     if class_weight and (classes is None or getattr(discriminator, "classifier", None) is None):
         raise ValueError("class_weight needs classes and a discriminator with a classifier")
     device = pick_device(str(device) if device else None)
