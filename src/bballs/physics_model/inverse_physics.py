@@ -292,7 +292,7 @@ def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
         state, err = fit_states(blob_state(numpy_frames[sub, first:], counts[sub]),
                                 frames[todo, first:], constants)
         exact = err < threshold[todo]
-        _assign(best, todo[exact], state, exact)
+        assign(best, todo[exact], state, exact)
         error[todo[exact]], start[todo[exact]] = err[exact], first
         todo = todo[~exact]
     return best, start, error
@@ -316,22 +316,22 @@ def _restart_stacked(best: State, error: Tensor, threshold: Tensor, frames: Tens
         state, err = fit_states(blob_state(frames[todo].numpy(), counts[sub], seed), frames[todo],
                                 constants)
         better = err < error[todo]
-        _assign(best, todo[better], state, better)
+        assign(best, todo[better], state, better)
         error[todo[better]] = err[better]
         todo = todo[error[todo] >= threshold[todo]]
 
 
 def _keep_better(best: State, error: Tensor, state: State, err: Tensor) -> tuple[State, Tensor]:
     better = err < error
-    _assign(best, torch.nonzero(better).flatten(), state, better)
+    assign(best, torch.nonzero(better).flatten(), state, better)
     return best, torch.where(better, err, error)
 
 
-def _assign(best: State, index: Tensor, state: State, mask: Tensor) -> None:
-    best.position[index] = state.position[mask]
-    best.direction[index] = state.direction[mask]
-    if best.radius is not None:
-        best.radius[index] = state.radius[mask]
+def assign(best: State, index: Tensor, state: State, mask: Tensor) -> None:
+    """Rows ``index`` of ``best`` become the rows ``mask`` of ``state``, ball slots included."""
+    for name in ("position", "direction", "present", "radius"):
+        if getattr(best, name) is not None:
+            getattr(best, name)[index] = getattr(state, name)[mask]
 
 
 def predict_from_states(state: State, start: Tensor, constants: WorldConstants, n_seen: int,

@@ -158,9 +158,7 @@ class InversePhysicsPredictor:
         more, more_start, more_error = self._fit_counts(frames[rows], counts[rows.numpy()] + 1)
         better = more_error < RECOUNT_GAIN * error[rows]
         kept = rows[better]
-        for name in ("position", "direction", "present", "radius"):
-            if getattr(state, name) is not None:
-                getattr(state, name)[kept] = getattr(more, name)[better]
+        ip.assign(state, kept, more, better)
         start[kept], error[kept] = more_start[better], more_error[better]
         return state, start, error
 
