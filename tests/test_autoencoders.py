@@ -9,6 +9,7 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from bballs.core.files import output_paths
 from bballs.core.parameters import count_parameters
+from bballs.data import noise
 from bballs.data.frames import FrameData, FrameSet, load_frames
 from bballs.image_metrics import reconstruction_scores
 from bballs.metrics import psnr_from_mse
@@ -143,8 +144,8 @@ def test_encoder_classifier_copies_encoder():
 
 def test_corrupt_label_subset_and_epochs():
     x = torch.zeros(1000, 1, 4, 4)
-    noisy = ae.corrupt(x, 0.3, seed=1)
-    assert torch.equal(noisy, ae.corrupt(x, 0.3, seed=1))
+    noisy = noise.unclipped_noise(x, 0.3, seed=1)
+    assert torch.equal(noisy, noise.unclipped_noise(x, 0.3, seed=1))
     assert float(noisy.std()) == pytest.approx(0.3, rel=0.05)
     subset = clf.label_subset(1000, 0.05, seed=0)
     assert len(subset) == 50 and len(set(subset.tolist())) == 50
@@ -251,7 +252,7 @@ def test_fine_tuning_points_average_over_seeds_with_each_init_s_best_head(monkey
     run.model = Autoencoder(4)
     rows = clf.pretraining_rows(run, None, None, fractions=(0.1,), seed=0)
     row = rows[0]
-    assert row["seeds"] == clf.SEEDS == 3
+    assert row["seeds"] == clf.N_SEEDS == 3
     assert row["scratch_test_accuracy"] == pytest.approx(0.6)
     assert row["pretrained_test_accuracy"] == pytest.approx(0.8)
     assert row["scratch_test_std"] == pytest.approx(np.std([0.5, 0.6, 0.7], ddof=1))

@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bballs.classical import blobs
 from bballs.core.parameters import count_parameters
 from bballs.data import physics
+from bballs.data.corruptions import degrade
 from bballs.data.frames import FrameSet
 from bballs.image_metrics import frechet_distance
 from bballs.models.generative import (
@@ -242,7 +244,7 @@ def test_count_shares_and_validity_row():
 
 def test_blob_positions_on_a_grid():
     frames = rendered([[(3.0, 3.0)], [(8.0, 8.0), (3.0, 3.0)], []]).frames
-    centres = sample_validity.blob_centres(frames)
+    centres = blobs.all_blob_centres(frames)
     assert centres.shape == (3, 2)
     np.testing.assert_allclose(np.sort(centres[:, 0]), [9.6, 9.6, 25.6], atol=0.6)
     shares = sample_validity.position_shares(frames)
@@ -253,29 +255,30 @@ def test_blob_positions_on_a_grid():
 
 def test_degradations():
     data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]])
-    assert torch.equal(sample_frechet.degrade(data, "radius", 1.0), data.frames)
-    bigger = sample_frechet.degrade(data, "radius", 1.3)
+    assert torch.equal(degrade(data, "radius", 1.0), data.frames)
+    bigger = degrade(data, "radius", 1.3)
     assert float(bigger.sum()) > float(data.frames.sum())
-    blurred = sample_frechet.degrade(data, "blur", 1.0)
+    blurred = degrade(data, "blur", 1.0)
     assert float(blurred.max()) < 1
     assert float(blurred.sum()) == pytest.approx(float(data.frames.sum()), rel=1e-3)
-    noisy = sample_frechet.degrade(data, "noise", 0.1)
+    noisy = degrade(data, "noise", 0.1)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not torch.equal(noisy, data.frames)
     with pytest.raises(ValueError, match="unknown degradation"):
-        sample_frechet.degrade(data, "rotate", 1.0)
+        degrade(data, "rotate", 1.0)
     with pytest.raises(ValueError, match="ground truth"):
-        sample_frechet.degrade(FrameSet(data.frames, data.counts), "radius", 1.2)
+        degrade(FrameSet(data.frames, data.counts), "radius", 1.2)
 
 
 def test_features_and_frechet_rows():
     data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(2.0, 2.0), (8.0, 8.0), (2, 8)]] * 4)
-    encoder, _ = sample_frechet.train_feature_encoder(data, data,
-                                                      TrainConfig(epochs=1, batch_size=4))
+    run = sample_frechet.train_feature_encoder(data, data, TrainConfig(epochs=1, batch_size=4))
+    encoder = run.model
+    assert run.name == "features" and len(run.history.train_loss) == 1
     features = sample_frechet.encoder_features(encoder, data.frames, batch_size=5)
     assert features.shape == (12, 2 * sample_frechet.FEATURE_WIDTH)
     assert 0 <= sample_frechet.count_accuracy(encoder, data) <= 1
     rows = sample_frechet.frechet_rows([encoder], data.frames, {"same": data.frames,
-                                                            "noisy": sample_frechet.degrade(
+                                                            "noisy": degrade(
                                                                 data, "noise", 0.3)},
                                    {"same": "the same frames"})
     assert rows[0]["fd"] == pytest.approx(0.0, abs=1e-6) and rows[0]["valid"] == 1.0
@@ -287,10 +290,10 @@ def test_frechet_rows_average_each_encoders_ratio_to_its_own_floor():
     data = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(2.0, 2.0), (8.0, 8.0), (2, 8)]] * 4)
     config = TrainConfig(epochs=1, batch_size=4)
     trained = sample_frechet.train_feature_encoders(data, data, config, [None, None])
-    encoders = [encoder for encoder, _ in trained]
+    encoders = [run.model for run in trained]
     assert not torch.equal(next(encoders[0].parameters()), next(encoders[1].parameters()))
-    candidates = {"floor": sample_frechet.degrade(data, "noise", 0.05),
-                  "noisy": sample_frechet.degrade(data, "noise", 0.3)}
+    candidates = {"floor": degrade(data, "noise", 0.05),
+                  "noisy": degrade(data, "noise", 0.3)}
     rows = sample_frechet.frechet_rows(encoders, data.frames, candidates, floor="floor")
     each = [sample_frechet.frechet_rows([e], data.frames, candidates) for e in encoders]
     ratios = [r[1]["fd"] / r[0]["fd"] for r in each]

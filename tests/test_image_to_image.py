@@ -10,7 +10,7 @@ from bballs import image_metrics
 from bballs.classical import restoration
 from bballs.core.parameters import count_parameters
 from bballs.data import corruptions, noise
-from bballs.data.frames import ball_masks
+from bballs.data.frames import ball_masks, instance_labels
 from bballs.image_metrics import dice, instance_scores, iou
 from bballs.models.image_to_image import (
     SKIPS,
@@ -97,7 +97,7 @@ def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="multiples of 4"):
         ImageToImageNet()(torch.rand(1, 1, 30, 32))
     with pytest.raises(ValueError, match="unknown task"):
-        i2i.task("colourise")
+        i2i.image_task("colourise")
     with pytest.raises(ValueError, match="position"):
         corruptions.square_masks(2, "corner", 8)
     with pytest.raises(ValueError, match="share of pixels"):
@@ -153,7 +153,7 @@ def test_instance_scores_count_missed_and_invented_balls():
 def test_instance_labels_number_balls_from_the_left():
     positions = np.array([[[7.0, 5.0], [2.0, 5.0], [0.0, 0.0]]])
     radii = np.array([[1.2, 1.2, 0.0]])
-    labels = i2i.instance_labels(positions, radii)
+    labels = instance_labels(positions, radii)
     assert set(np.unique(labels)) == {0, 1, 2}
     assert labels[0, 16, 6] == 1 and labels[0, 16, 22] == 2  # x = 2 -> column 6; x = 7 -> 22
     np.testing.assert_array_equal(labels > 0, ball_masks(positions, radii).any(1))

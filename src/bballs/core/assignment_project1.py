@@ -8,7 +8,7 @@ Task (notebook)                 module                    main functions
 ==============================  ========================  ==========================================
 Tasks 1-3: baseline CNN (01)    counting                  load_counting_data, SPEC_RECIPE,
                                                           train_counter, evaluate_counter,
-                                                          accuracy_by_radius, spec_config
+                                                          accuracy_by_radius
 Task 4: a better counter (01)   part1_task4               TASK4 (recipes), selected_recipe,
                                                           pretrain_autoencoder, sweep_tables
                                 robustness                heldout_validation, shift_families,

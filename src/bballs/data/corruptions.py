@@ -4,8 +4,12 @@ holes for in-painting and the in-painting input (noise and salt-and-pepper are s
 from __future__ import annotations
 
 import torch
+from scipy import ndimage
 
 from bballs.data import physics
+from bballs.data.frames import FrameSet
+
+DEGRADATION_KINDS = ("blur", "noise", "radius")
 
 
 def square_masks(n: int, position: str, size: int, resolution: int = physics.RESOLUTION,
@@ -32,3 +36,21 @@ def inpaint_input(clean: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """The network's in-painting input: the frame with the hole set to 0, and the mask."""
     mask = mask.to(clean.device)
     return torch.cat([clean * (1 - mask), mask], dim=1)
+
+
+def degrade(frame_set: FrameSet, kind: str, level: float, seed: int = 0) -> torch.Tensor:
+    """Real frames made worse: ``noise`` adds Gaussian noise of std ``level`` (clipped to
+    [0, 1]); ``blur`` applies a Gaussian blur of ``level`` pixels; ``radius`` re-renders the
+    frames from the generator's ground-truth state with every radius times ``level``."""
+    frames = frame_set.frames
+    if kind == "noise":
+        noise = torch.randn(frames.shape, generator=torch.Generator().manual_seed(seed))
+        return (frames + level * noise).clamp(0, 1)
+    if kind == "blur":
+        return torch.from_numpy(ndimage.gaussian_filter(frames.numpy(), (0, 0, level, level)))
+    if kind == "radius":
+        if not frame_set.has_ground_truth:
+            raise ValueError("the radius degradation needs the generator's ground truth")
+        rendered = physics.render(frame_set.positions[:, None], frame_set.radii * level)
+        return torch.from_numpy(rendered)  # (N, 1, 32, 32): one time step per frame
+    raise ValueError(f"unknown degradation {kind!r}; expected one of {DEGRADATION_KINDS}")

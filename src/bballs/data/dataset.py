@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.core.files import atomic_path
 from bballs.data import physics
 
 PART1_TRAIN = "part1_bballs_training.npz"
@@ -98,9 +99,8 @@ def generate_dataset(
             continue
         rng = np.random.default_rng([seed, index])
         path = out_dir / spec.name
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **generate_arrays(spec, rng))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:  # the temporary name ends in .npz, as savez wants
+            np.savez_compressed(tmp, **generate_arrays(spec, rng))
         written.append(path)
     from bballs.data.identity import record_generated  # identity reads files with load_npz
 

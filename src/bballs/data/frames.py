@@ -99,6 +99,21 @@ def ball_masks(positions: np.ndarray, radii: np.ndarray, resolution: int = physi
     return (intensity > threshold) & (radii > 0)[:, :, None, None]
 
 
+def instance_labels(positions: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Label maps (N, H, W) int64 from the generator state: 0 background, k = the k-th ball from
+    the left (by centre x); a pixel inside two balls goes to the one with smaller d / r."""
+    masks = ball_masks(positions, radii)
+    grid = physics.pixel_centres()
+    x, y = positions[..., 0][..., None, None], positions[..., 1][..., None, None]
+    d2 = (grid[None, None, None, :] - x) ** 2 + (grid[None, None, :, None] - y) ** 2
+    scaled = np.where(masks, d2 / np.where(radii > 0, radii, 1.0)[..., None, None] ** 2, np.inf)
+    owner = scaled.argmin(axis=1)
+    order_x = np.where(radii > 0, positions[..., 0], np.inf)
+    rank = np.argsort(np.argsort(order_x, axis=1), axis=1)  # 0 = leftmost present ball
+    labels = np.take_along_axis(rank, owner.reshape(len(owner), -1), axis=1).reshape(owner.shape)
+    return np.where(masks.any(axis=1), labels + 1, 0).astype(np.int64)
+
+
 def describe(data: FrameData, seed: int, quick: bool) -> dict:
     """The split sizes, frame steps and seed, for ``results/lab3.json``."""
     return {"train": len(data.train), "val": len(data.val), "test": len(data.test),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.core.files import atomic_path
 from bballs.data.dataset import DEFAULT_FILES, load_npz
 
 DIGEST_CHARS = 12
@@ -57,9 +57,8 @@ def record_generated(folder: str | Path, names: list[str], seed: int) -> None:
     record = _read_record(path)
     record.update({name: {"seed": seed, "digest": file_digest(Path(folder) / name)}
                    for name in names})
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def _read_record(path: Path) -> dict:

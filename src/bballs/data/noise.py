@@ -31,3 +31,12 @@ def salt_and_pepper(x: torch.Tensor, share: Strength,
     share = per_frame(share, x)
     x = torch.where(draw < share / 2, torch.zeros_like(x), x)
     return torch.where((draw >= share / 2) & (draw < share), torch.ones_like(x), x)
+
+
+def unclipped_noise(frames: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
+    """Frames plus N(0, std²) noise (not clipped, like a training noise layer), drawn from
+    ``seed``."""
+    if std < 0:
+        raise ValueError(f"noise std must be >= 0, got {std}")
+    generator = torch.Generator().manual_seed(seed)
+    return frames + std * torch.randn(frames.shape, generator=generator)

@@ -69,8 +69,8 @@ def _noisy(frames: np.ndarray, rng: np.random.Generator, sigma: float = 0.02) ->
     return np.clip(noisy, 0, 1).astype(np.float32)
 
 
-Variant = Callable[[int, int, np.random.Generator], Frames]
-VARIANTS: dict[str, Variant] = {
+GeneratorVariant = Callable[[int, int, np.random.Generator], Frames]
+VARIANTS: dict[str, GeneratorVariant] = {
     "ours": lambda n, t, rng: _make(n, t, rng),
     "smaller, faster balls (radius 0.9, speed x1.4)":
         lambda n, t, rng: _make(n, t, rng, (0.9, 0.9), speed_scale=1.4),

@@ -95,14 +95,16 @@ def frame_errors(theta: Tensor, present: Tensor, target: Tensor, constants: dict
 
 @torch.no_grad()
 def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
-               iterations: int = 12, damping: float = 1e-3) -> tuple[Tensor, Tensor]:
+               iterations: int = 12, damping: float = 1e-3, converged: float | Tensor = 0.0
+               ) -> tuple[Tensor, Tensor]:
     """Refine parameters (N, 4B, or 5B with a radius per ball) so that rendered frames match
     ``target`` (N, T, H, W).
 
     ``constants``: radius, low and high wall, exponent, speed (floats, in pixels; pixel i is
     centred at i; speed None: per-ball speed), optionally sub-steps per frame. A step that
-    is not finite counts as a failed one (more damping). Returns the parameters and each
-    sequence's mean squared pixel error.
+    is not finite counts as a failed one (more damping). A sequence whose mean squared pixel
+    error is at or below ``converged`` (a float, or one per sequence) takes no more steps.
+    Returns the parameters and each sequence's mean squared pixel error.
     """
     n, t = target.shape[:2]
     flat_target = target.reshape(n, t, -1)
@@ -113,15 +115,27 @@ def fit_states(theta: Tensor, present: Tensor, target: Tensor, constants: dict,
     error = frame_errors(theta, present, target, constants)
     lam = torch.full((n,), damping, dtype=theta.dtype)
     for _ in range(iterations):
-        candidate = _step(theta, present, flat_target, constants, lam, used)
+        rows = torch.nonzero(error > converged * target[0].numel()).flatten()
+        if len(rows) == 0:
+            break
+        sub = rows_of(constants, rows, n)
+        candidate = _step(theta[rows], present[rows], flat_target[rows], sub, lam[rows],
+                          used[rows])
         finite = torch.isfinite(candidate).all(dim=1)  # a near-singular system can blow up
-        candidate = torch.where(finite[:, None], candidate, theta)
-        new_error = frame_errors(candidate, present, target, constants)
-        better = (new_error < error) & finite
-        theta = torch.where(better[:, None], candidate, theta)
-        error = torch.where(better, new_error, error)
-        lam = torch.where(better, lam / 3, lam * 8).clamp(1e-9, 1e6)
+        candidate = torch.where(finite[:, None], candidate, theta[rows])
+        new_error = frame_errors(candidate, present[rows], target[rows], sub)
+        better = (new_error < error[rows]) & finite
+        theta[rows] = torch.where(better[:, None], candidate, theta[rows])
+        error[rows] = torch.where(better, new_error, error[rows])
+        lam[rows] = torch.where(better, lam[rows] / 3, lam[rows] * 8).clamp(1e-9, 1e6)
     return theta, error / target[0].numel()
+
+
+def rows_of(constants: dict, rows: Tensor, n: int) -> dict:
+    """``constants`` of the sequences ``rows``: values given per sequence (a tensor whose first
+    dimension is the number of sequences ``n``) are indexed, shared ones kept."""
+    return {key: value[rows] if isinstance(value, Tensor) and value.dim() and len(value) == n
+            else value for key, value in constants.items()}
 
 
 def _step(theta: Tensor, present: Tensor, flat_target: Tensor, constants: dict, lam: Tensor,

@@ -26,8 +26,7 @@ from bballs.classical.blobs import detect_balls
 from bballs.data import physics
 from bballs.physics_model import gauss_newton as gn
 from bballs.physics_model import torch_physics as tp
-from bballs.physics_model.world import CONSTANT_NAMES as CONSTANT_NAMES  # re-exported
-from bballs.physics_model.world import INITIAL_GUESS as INITIAL_GUESS
+from bballs.physics_model.world import INITIAL_GUESS as INITIAL_GUESS  # re-exported
 from bballs.physics_model.world import RADIUS_HYPOTHESES as RADIUS_HYPOTHESES
 from bballs.physics_model.world import SPEED_HYPOTHESES as SPEED_HYPOTHESES
 from bballs.physics_model.world import WorldConstants
@@ -37,6 +36,7 @@ EXACT = 1e-6  # mean squared pixel error below which a fit reproduces noise-free
 NOISE_MARGIN = 1.5  # a fit to noisy frames is exact below this many times their noise floor
 BACKGROUND_LEVEL = 0.1  # pixels whose 5 x 5 neighbourhood stays below this are background
 SCHEDULE = ((2, 6), (3, 5), (None, 8))  # (frames fitted, Gauss-Newton iterations) per stage
+CONVERGED = 1e-9  # inference stops refining a state this close to the frames' noise floor
 
 
 def _background(frames: Tensor | np.ndarray) -> tuple[Tensor, Tensor]:
@@ -245,18 +245,22 @@ def _as_state(position: np.ndarray, direction: np.ndarray, counts: np.ndarray,
 # --- fitting states to frames -------------------------------------------------------------------
 
 def fit_states(state: State, frames: Tensor, constants: WorldConstants,
-               schedule: tuple = SCHEDULE, physics: dict | None = None) -> tuple[State, Tensor]:
+               schedule: tuple = SCHEDULE, physics: dict | None = None, early_stop: bool = False
+               ) -> tuple[State, Tensor]:
     """Gauss-Newton fit of states to ``frames`` (N, T, H, W) over a growing number of frames
     (first 2, then 3, then all): each stage starts close enough for the next frame's bounces and
     collisions to be timed right. Returns the states and each sequence's mean squared error.
-    ``physics`` overrides ``constants.frozen()`` (e.g. walls per sequence, shape (N, 1, 1))."""
+    ``physics`` overrides ``constants.frozen()`` (e.g. walls per sequence, shape (N, 1, 1)).
+    ``early_stop``: on all frames, a sequence within :data:`CONVERGED` of its noise floor stops."""
     physics = physics or constants.frozen()
     theta = state.with_radius(constants).theta()
     error = torch.zeros(len(frames))
+    converged = CONVERGED + noise_floor(frames) if early_stop else 0.0
     for n_frames, iterations in schedule:
         n_frames = min(n_frames or frames.shape[1], frames.shape[1])
+        stop = converged if n_frames == frames.shape[1] else 0.0  # earlier stages time bounces
         theta, error = gn.fit_states(theta, state.present, frames[:, :n_frames], physics,
-                                     iterations)
+                                     iterations, converged=stop)
     return State.from_theta(theta, state.present), error
 
 
@@ -267,22 +271,27 @@ def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
                   ) -> tuple[State, Tensor, Tensor]:
     """Fit every sequence's state to its frames (N, T, H, W).
 
-    Each guess (states at frame 0) and the blob guess is fitted and the lowest error kept. A
-    sequence not reproduced exactly (:func:`exact_threshold`) whose balls are never all seen
-    apart is fitted again from up to ``restarts`` other random splits of its stacked balls. A
-    sequence that is still not reproduced exactly (a bounce or collision between the first
-    frames spoils the first stages) is fitted again from a blob guess at frame 1, then 2, and
-    keeps the first exact fit. Returns the states, the frame each state belongs to (N,) and the
-    mean squared error over the frames fitted.
+    The blob guess is fitted first, then each guess (states at frame 0) where no fit so far
+    reproduces the sequence exactly (:func:`exact_threshold`), keeping the lowest error. A sequence
+    not reproduced exactly whose balls are never all seen apart is fitted again from up to
+    ``restarts`` other random splits of its stacked balls. A sequence that is still not reproduced
+    exactly (a bounce or collision between the first frames spoils the first stages) is fitted
+    again from a blob guess at frame 1, then 2, and keeps the first exact fit. Returns states, the
+    frame each state belongs to (N,) and the mean squared error over the frames fitted.
     """
     frames = torch.as_tensor(frames, dtype=torch.float32)
     numpy_frames = frames.numpy()
-    best, error = None, None
-    for guess in (*guesses, blob_state(numpy_frames, counts)):
-        state, err = fit_states(guess, frames, constants)
-        best, error = (state, err) if best is None else _keep_better(best, error, state, err)
-    start = torch.zeros(len(frames), dtype=torch.long)
+    best, error = fit_states(blob_state(numpy_frames, counts), frames, constants, early_stop=True)
     threshold = exact_threshold(frames)
+    for guess in guesses:
+        todo = torch.nonzero(error >= threshold).flatten()
+        if len(todo) == 0:
+            break
+        state, err = fit_states(guess.rows(todo), frames[todo], constants, early_stop=True)
+        better = err < error[todo]
+        assign(best, todo[better], state, better)
+        error[todo[better]] = err[better]
+    start = torch.zeros(len(frames), dtype=torch.long)
     _restart_stacked(best, error, threshold, frames, counts, constants, restarts)
     todo = torch.nonzero(error >= threshold).flatten()
     for first in range(1, max_start + 1):
@@ -290,7 +299,7 @@ def fit_sequences(frames: Tensor, counts: np.ndarray, constants: WorldConstants,
             break
         sub = todo.numpy()
         state, err = fit_states(blob_state(numpy_frames[sub, first:], counts[sub]),
-                                frames[todo, first:], constants)
+                                frames[todo, first:], constants, early_stop=True)
         exact = err < threshold[todo]
         assign(best, todo[exact], state, exact)
         error[todo[exact]], start[todo[exact]] = err[exact], first
@@ -314,17 +323,11 @@ def _restart_stacked(best: State, error: Tensor, threshold: Tensor, frames: Tens
             return
         sub = todo.numpy()
         state, err = fit_states(blob_state(frames[todo].numpy(), counts[sub], seed), frames[todo],
-                                constants)
+                                constants, early_stop=True)
         better = err < error[todo]
         assign(best, todo[better], state, better)
         error[todo[better]] = err[better]
         todo = todo[error[todo] >= threshold[todo]]
-
-
-def _keep_better(best: State, error: Tensor, state: State, err: Tensor) -> tuple[State, Tensor]:
-    better = err < error
-    assign(best, torch.nonzero(better).flatten(), state, better)
-    return best, torch.where(better, err, error)
 
 
 def assign(best: State, index: Tensor, state: State, mask: Tensor) -> None:

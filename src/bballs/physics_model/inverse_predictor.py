@@ -4,9 +4,8 @@ synthesis, then simulate and render the future.
 Training (Part 2 training split only, no ground-truth state): the world constants are fitted to
 a few hundred sequences (:func:`~bballs.physics_model.system_identification.identify_constants`),
 then the state encoder is trained (:mod:`~bballs.physics_model.physics_encoder`).
-Prediction: the encoder's guess and a blob guess are refined on the input frames by
-Gauss-Newton (keeping the better fit per sequence),
-and the fitted states are simulated forward and rendered.
+Prediction: a blob guess (and, where its fit is not exact, the encoder's guess) is refined on
+the input frames by Gauss-Newton, and the fitted states are simulated forward and rendered.
 """
 
 from __future__ import annotations
@@ -39,8 +38,9 @@ RECOUNT_GAIN = 0.5  # a refit with one ball more than read is kept below this sh
 #: error that leaving out one whole ball would cause (smaller errors are not a missing ball).
 RECOUNT_SHARE = 0.25
 #: How a trained model fits input frames; results computed with another procedure are stale.
-FIT_PROCEDURE = (f"encoder and blob guesses, recount +1 above {RECOUNT_SHARE:g} of a ball, "
-                 f"kept below {RECOUNT_GAIN:g} of the error")
+FIT_PROCEDURE = (f"blob guess, encoder guess where not exact, states stop {ip.CONVERGED:g} "
+                 f"above the noise floor, recount +1 above {RECOUNT_SHARE:g} of a ball, kept "
+                 f"below {RECOUNT_GAIN:g} of the error")
 
 
 @dataclass(frozen=True)

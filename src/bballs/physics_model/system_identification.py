@@ -12,7 +12,6 @@ import torch
 from torch import Tensor
 
 from bballs.physics_model.inverse_physics import (
-    CONSTANT_NAMES,
     State,
     WorldConstants,
     blob_state,
@@ -20,6 +19,7 @@ from bballs.physics_model.inverse_physics import (
     fit_states,
     sequence_loss,
 )
+from bballs.physics_model.world import CONSTANT_NAMES
 from bballs.training.loop import progress as progress_bar
 
 

@@ -5,10 +5,10 @@ and ``report`` / ``reproduce`` end with a warning."""
 from __future__ import annotations
 
 import configparser
-import os
 from pathlib import Path
 
 from bballs.core.assignments import ASSIGNMENTS
+from bballs.core.files import atomic_path
 
 AUTHOR_FILE = "author.ini"
 FIELDS = ("name", "student_id", "email")
@@ -53,9 +53,8 @@ def write_author(report_dir: Path, name: str, student_id: str, email: str,
         if course:
             lines.append(f"{COURSE_KEYS[report]} = {course.strip()}")
     path = Path(report_dir) / AUTHOR_FILE
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

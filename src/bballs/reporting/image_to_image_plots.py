@@ -102,12 +102,12 @@ def skip_comparison(rows: Sequence[Mapping], path=None) -> plt.Figure:
         pad = max(high - low, 0.02 * abs(high), 1e-3) * 0.6
         ax.set_ylim(low - pad, high + pad)
         ax.set_xlim(-0.5, len(mine) - 0.5)
-        ax.set_xticks(range(len(mine)), [i2i.SKIP_TITLES[row["skip"]] for row in mine],
+        ax.set_xticks(range(len(mine)), [i2i_study.SKIP_TITLES[row["skip"]] for row in mine],
                       rotation=20, ha="right", rotation_mode="anchor")
         conditions = list(i2i.condition_titles(name).values())
         scored = conditions[-1] if key == "score_2" else conditions[0]
         where = f"\n{scored}" if len(conditions) > 1 else ""  # the condition scored
-        ax.set_title(f"{i2i.task(name).title}{where}", fontsize=8)
+        ax.set_title(f"{i2i.image_task(name).title}{where}", fontsize=8)
         ax.set_ylabel(label, fontsize=7.5)
         ax.tick_params(labelsize=7.5)
         ax.grid(alpha=0.3, axis="y")
@@ -123,8 +123,8 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
     for ax, (name, by_skip) in zip(axes, histories.items()):
         for skip, values in by_skip.items():
             ax.plot(np.arange(1, len(values) + 1), 1e3 * np.asarray(values), "o-", ms=3,
-                    label=i2i.SKIP_TITLES.get(skip, skip))
-        ax.set_title(i2i.task(name).title, fontsize=8)
+                    label=i2i_study.SKIP_TITLES.get(skip, skip))
+        ax.set_title(i2i.image_task(name).title, fontsize=8)
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("validation loss (×10⁻³)", fontsize=8)  # linear: every tick labelled
         ax.tick_params(labelsize=8)
@@ -145,20 +145,20 @@ def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
     input, network output, the classical baseline (median filter, nearest known pixel or
     smoothed threshold), truth and the network's error (|output - truth|, or label != truth)."""
     test = i2i.Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
-    cond = i2i.conditions(run.task, test)[condition]
+    cond = i2i.conditions(run.image_task, test)[condition]
     output = i2i.network_output(run, cond)
-    if i2i.task(run.task).kind == "restore":
-        methods = i2i_baselines.restoration_baselines(run.task, data.val)
-        baseline = methods[-1] if run.task == "inpaint" else methods[1]
+    if i2i.image_task(run.image_task).kind == "restore":
+        methods = i2i_baselines.restoration_baselines(run.image_task, data.val)
+        baseline = methods[-1] if run.image_task == "inpaint" else methods[1]
         truth = frame_stack(test.frames)
         error = np.abs(np.clip(output, 0, 1) - truth)
     else:
-        baseline = i2i_baselines.segmentation_baselines(run.task, data.val)[cond.name][-1]
-        truth = test.target(run.task).numpy()
+        baseline = i2i_baselines.segmentation_baselines(run.image_task, data.val)[cond.name][-1]
+        truth = test.target(run.image_task).numpy()
         error = (output != truth).astype(float)
-    error_name = ERROR_NAMES[i2i.task(run.task).kind]
+    error_name = ERROR_NAMES[i2i.image_task(run.image_task).kind]
     return {"input": frame_stack(cond.corrupted), "network": output,
-            i2i.METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
+            i2i_study.METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
             error_name: error}
 
 
@@ -169,8 +169,8 @@ def example_figure(run: i2i.TrainedNetwork, data: i2i.Data, path=None, n: int = 
     text width with 7.5-pt labels, so two tasks' grids stand side by side."""
     rows = example_rows(run, data, n, condition)
     names = list(rows)
-    segment = i2i.task(run.task).kind == "segment"
-    error = ERROR_NAMES[i2i.task(run.task).kind]
+    segment = i2i.image_task(run.image_task).kind == "segment"
+    error = ERROR_NAMES[i2i.image_task(run.image_task).kind]
     return example_grid(rows, path, n, labels=names[1:4] if segment else (),
                         errors=() if segment else (error,), wrong=(error,) if segment else ())
 

@@ -19,7 +19,7 @@ from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting.tables import declared_table, declared_tables, markdown_table, power_of_ten
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
-from bballs.tasks.part1_task4 import AE_FRAMES, AE_RECIPE
+from bballs.tasks.part1_task4 import AE_FRAMES, PRETRAIN_RECIPE
 from bballs.training.experiments import Variant
 
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
@@ -208,8 +208,8 @@ def procedure_rows() -> list[dict]:
     rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
     rows.append({"name": "autoencoder", "what": (
         f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
-        f"training split (MSE, Adam lr 10⁻³, batch {AE_RECIPE.batch_size}, "
-        f"{AE_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
+        f"training split (MSE, Adam lr 10⁻³, batch {PRETRAIN_RECIPE.batch_size}, "
+        f"{PRETRAIN_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
     return rows
 
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from bballs.core.files import OutputPaths
 from bballs.data.frames import FrameData, FrameSet
+from bballs.data.noise import unclipped_noise
 from bballs.image_metrics import reconstruction_scores
 from bballs.metrics import (
     MSE_FACTOR,
@@ -33,7 +34,7 @@ from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
 LATENT_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 DESIGN_LATENTS = (16, 64)  # transposed vs bilinear upsampling at these sizes
-SEEDS = 3  # seeds of the latent sweep, the upsampling study and their classifiers (quick: 1)
+N_SEEDS = 3  # seeds of the latent sweep, the upsampling study and their classifiers (quick: 1)
 BASE_LATENT = 16  # the shared design point (transposed, no noise)
 TRAIN_NOISE = 0.2  # std of the denoising AE's input noise
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -100,7 +101,7 @@ def train_repeats(data: FrameData, paths: OutputPaths, *, quick: bool = False, s
     """Every autoencoder again (the sweep, the upsampling study and the denoising AE) for seeds
     ``seed + 1`` .. (quick: none)."""
     return [train_all(data, paths, quick=quick, seed=extra, device=device)
-            for extra in range(seed + 1, seed + (1 if quick else SEEDS))]
+            for extra in range(seed + 1, seed + (1 if quick else N_SEEDS))]
 
 
 def sweep(runs: dict[str, TrainedAE]) -> dict[int, TrainedAE]:
@@ -130,19 +131,11 @@ def split_codes(run: TrainedAE, data: FrameData) -> dict[str, torch.Tensor]:
     return run.codes[key]
 
 
-def corrupt(frames: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
-    """Frames plus N(0, std²) noise (not clipped, like the training noise layer), reproducible."""
-    if std < 0:
-        raise ValueError(f"noise std must be >= 0, got {std}")
-    generator = torch.Generator().manual_seed(seed)
-    return frames + std * torch.randn(frames.shape, generator=generator)
-
-
 def score(model: Autoencoder, frames: torch.Tensor, noise_std: float = 0.0,
           seed: int = 0) -> dict[str, float]:
     """MSE, mean per-frame PSNR and PSNR of the mean MSE of the reconstructions of (optionally
     corrupted) frames against the clean frames."""
-    inputs = corrupt(frames, noise_std, seed) if noise_std else frames
+    inputs = unclipped_noise(frames, noise_std, seed) if noise_std else frames
     return reconstruction_scores(predict(model, inputs).cpu(), frames)
 
 
@@ -184,7 +177,7 @@ def input_scores(test: FrameSet, level: float, seed: int = 0) -> dict[str, float
     the input is then the clean frame)."""
     if not level:
         return None
-    return reconstruction_scores(corrupt(test.frames, level, seed), test.frames)
+    return reconstruction_scores(unclipped_noise(test.frames, level, seed), test.frames)
 
 
 def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[float] = NOISE_LEVELS,
@@ -198,7 +191,7 @@ def noise_rows(runs: dict[str, TrainedAE], test: FrameSet, levels: Sequence[floa
              "denoising": ae_name(BASE_LATENT, noise_std=TRAIN_NOISE)}
     rows = []
     for level in levels:
-        noisy = corrupt(test.frames, level, seed) if level else test.frames
+        noisy = unclipped_noise(test.frames, level, seed) if level else test.frames
         row = {"sigma": float(level), **_input_fields(input_scores(test, level, seed))}
         arms = {}
         for key, name in names.items():

@@ -85,7 +85,3 @@ def accuracy_by_radius(correct: np.ndarray, radii: np.ndarray,
     accuracy = np.divide(hits, counts, out=np.full(len(counts), np.nan), where=counts > 0)
     return accuracy.tolist(), counts.tolist()
 
-
-def spec_config(seed: int = 0, quick: bool = False) -> TrainConfig:
-    """Task 2's hyper-parameters: Adam (lr 1e-3), batch size 4, 5 epochs (1 in quick mode)."""
-    return SPEC_RECIPE.for_run(seed, quick)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bballs.classical.blobs import blob_shapes
 from bballs.data.frames import FrameSet
 from bballs.image_metrics import frechet_distance
 from bballs.models.generative import (
@@ -25,7 +26,7 @@ from bballs.models.generative import (
     dcgan_init,
 )
 from bballs.tasks import sample_frechet
-from bballs.tasks.sample_validity import blob_shapes, validity_table
+from bballs.tasks.sample_validity import validity_table
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
@@ -169,15 +170,16 @@ def _sampled_classes(generator: DCGANGenerator, n: int, seed_generator: torch.Ge
 
 def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
                     checkpoint: str | Path | None = None,
-                    device: torch.device | str | None = None) -> tuple[Diffusion, History]:
-    """A DDPM with a :class:`NoiseUNet` that predicts clean frames, trained by :func:`fit` on
-    its own loss with a cosine learning-rate decay (a cheap stand-in for weight averaging)."""
+                    device: torch.device | str | None = None) -> TrainedModel:
+    """A DDPM with a :class:`NoiseUNet` that predicts clean frames (its run record), trained by
+    :func:`fit` on its own loss with a cosine learning-rate decay (a cheap stand-in for weight
+    averaging)."""
     seed_everything(config.seed)
     model = Diffusion(NoiseUNet(UNET_WIDTH), DIFFUSION_STEPS, prediction=DIFFUSION_PREDICTION)
     history = fit(model, (data.frames,), (val.frames,), model_loss, config,
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc="diffusion")
-    return model.eval(), history
+    return TrainedModel("diffusion", model.eval(), history)
 
 
 @torch.no_grad()
@@ -264,6 +266,22 @@ SAMPLING_COLUMNS = {"model": "sampler", "steps": "network calls", "eta": "DDIM Î
 def sampling_table(rows) -> dict:
     """The sampling table (declared as in ``lab3.json``) of the rows of each sampler."""
     return {"columns": SAMPLING_COLUMNS, "rows": list(rows)}
+
+
+MODEL_COLUMNS = {"model": "model", "params": "parameters", "epochs": "epochs",
+                 "training_seconds": "training s"}
+
+
+def model_table(section: dict) -> dict:
+    """The table of the two generators' sizes and training (declared as in ``lab3.json``) from
+    the ``generative`` section's ``parameters``, ``epochs`` and ``training_seconds``."""
+    params, epochs, seconds = (section[k] for k in ("parameters", "epochs", "training_seconds"))
+    return {"columns": MODEL_COLUMNS, "rows": [
+        {"model": "DCGAN generator", "params": params["generator"], "epochs": epochs["dcgan"],
+         "training_seconds": seconds["dcgan"]},
+        {"model": "DCGAN discriminator", "params": params["discriminator"]},
+        {"model": "DDPM noise U-Net", "params": params["ddpm_unet"], "epochs": epochs["ddpm"],
+         "training_seconds": seconds["ddpm"]}]}
 
 
 def tables(section: dict) -> dict[str, dict]:

@@ -40,7 +40,7 @@ from torch import nn
 from bballs.core.files import OutputPaths
 from bballs.data import physics
 from bballs.data.corruptions import inpaint_input, square_masks
-from bballs.data.frames import FrameSet, ball_masks, load_frames
+from bballs.data.frames import FrameSet, instance_labels, load_frames
 from bballs.data.noise import gaussian_noise, salt_and_pepper
 from bballs.image_metrics import restoration_scores, segmentation_scores
 from bballs.models.image_to_image import (
@@ -55,10 +55,7 @@ GAUSSIAN_SIGMA = 0.2
 SALT_PEPPER = 0.1
 HOLE = 8
 SEGMENT_NOISE_MAX = 0.3
-SEEDS = 3  # seeds of every network of the skip study (quick mode: 1)
-MEDIAN_SIZES = (3, 5)
-GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
+N_SEEDS = 3  # seeds of every network of the skip study (quick mode: 1)
 EVAL_SEED = 1234
 
 
@@ -73,7 +70,7 @@ class ImageTask:
     title: str
 
 
-TASKS = {task.name: task for task in (
+IMAGE_TASKS = {task.name: task for task in (
     ImageTask("denoise_gaussian", "restore", 1, 1, f"Gaussian noise (std {GAUSSIAN_SIGMA})"),
     ImageTask("denoise_salt_pepper", "restore", 1, 1,
               f"salt and pepper ({SALT_PEPPER:.0%} pixels)"),
@@ -83,11 +80,11 @@ TASKS = {task.name: task for task in (
 )}
 
 
-def task(name: str) -> ImageTask:
+def image_task(name: str) -> ImageTask:
     """The task called ``name`` (a clear error for an unknown one)."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; choose from {tuple(TASKS)}")
-    return TASKS[name]
+    if name not in IMAGE_TASKS:
+        raise ValueError(f"unknown task {name!r}; choose from {tuple(IMAGE_TASKS)}")
+    return IMAGE_TASKS[name]
 
 
 def training_input(name: str, clean: torch.Tensor) -> torch.Tensor:
@@ -98,7 +95,7 @@ def training_input(name: str, clean: torch.Tensor) -> torch.Tensor:
         return salt_and_pepper(clean, SALT_PEPPER)
     if name == "inpaint":
         return inpaint_input(clean, square_masks(len(clean), "mixed", HOLE))
-    task(name)
+    image_task(name)
     return gaussian_noise(clean, torch.rand(len(clean)) * SEGMENT_NOISE_MAX)
 
 
@@ -108,32 +105,17 @@ class ImageTaskStep:
     (segmentation)."""
 
     def __init__(self, name: str) -> None:
-        self.task = task(name)
+        self.image_task = image_task(name)
 
     def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         clean, target = batch
-        output = model(training_input(self.task.name, clean))
-        if self.task.kind == "restore":
+        output = model(training_input(self.image_task.name, clean))
+        if self.image_task.kind == "restore":
             return F.mse_loss(output, target)
         return F.cross_entropy(output, target)
 
 
 # --- data -------------------------------------------------------------------------------------
-
-def instance_labels(positions: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """Label maps (N, H, W) int64 from the generator state: 0 background, k = the k-th ball from
-    the left (by centre x); a pixel inside two balls goes to the one with smaller d / r."""
-    masks = ball_masks(positions, radii)
-    grid = physics.pixel_centres()
-    x, y = positions[..., 0][..., None, None], positions[..., 1][..., None, None]
-    d2 = (grid[None, None, None, :] - x) ** 2 + (grid[None, None, :, None] - y) ** 2
-    scaled = np.where(masks, d2 / np.where(radii > 0, radii, 1.0)[..., None, None] ** 2, np.inf)
-    owner = scaled.argmin(axis=1)
-    order_x = np.where(radii > 0, positions[..., 0], np.inf)
-    rank = np.argsort(np.argsort(order_x, axis=1), axis=1)  # 0 = leftmost present ball
-    labels = np.take_along_axis(rank, owner.reshape(len(owner), -1), axis=1).reshape(owner.shape)
-    return np.where(masks.any(axis=1), labels + 1, 0).astype(np.int64)
-
 
 @dataclass
 class Split:
@@ -145,7 +127,7 @@ class Split:
 
     def target(self, name: str) -> torch.Tensor:
         """The training target of task ``name``."""
-        kind = task(name).kind
+        kind = image_task(name).kind
         if kind == "restore":
             return self.frames
         return self.binary if name == "segment_binary" else self.instance
@@ -205,7 +187,7 @@ def conditions(name: str, split: Split, seed: int = EVAL_SEED) -> list[Condition
             inputs = inpaint_input(clean, mask)
             out.append(Condition(position, f"{position} hole", inputs, inputs[:, :1], mask))
         return out
-    task(name)
+    image_task(name)
     noisy = gaussian_noise(clean, GAUSSIAN_SIGMA, generator)
     return [Condition("clean", "clean", clean, clean),
             Condition("noisy", f"noisy (std {GAUSSIAN_SIGMA})", noisy, noisy)]
@@ -221,17 +203,6 @@ def condition_titles(name: str) -> dict[str, str]:
 
 
 PRIMARY = {"restore": "psnr", "segment": "iou"}
-SKIP_TITLES = {"none": "no skips", "add": "additive", "concat": "concatenation"}
-
-
-def skip_phrase(skip: str) -> str:
-    """A skip type in words for a sentence or a table cell: "no skips", "additive skips"."""
-    return "no skips" if skip == "none" else f"{SKIP_TITLES[skip]} skips"
-
-
-METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
-                 "gaussian": "Gaussian filter", "nearest": "nearest known pixel",
-                 "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -240,7 +211,7 @@ METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "
 class TrainedNetwork(TrainedModel):
     """A trained network (:class:`TrainedModel`) of one task and skip type."""
 
-    task: str
+    image_task: str
     skip: Skip
     checkpoint: Path
 
@@ -248,7 +219,7 @@ class TrainedNetwork(TrainedModel):
 def build_model(name: str, skip: Skip) -> nn.Module:
     """The ``skip`` variant for task ``name`` (same parameter budget for all three skips),
     in channels-last memory layout (much faster convolutions on the CPU)."""
-    spec = task(name)
+    spec = image_task(name)
     output = "image" if spec.kind == "restore" else "logits"
     model = build(skip, spec.in_channels, spec.out_channels, output)
     return model.to(memory_format=torch.channels_last)
@@ -261,67 +232,61 @@ RECIPES = {kind: TrainConfig(epochs=4, batch_size=64, lr=2e-3, tag=tag)
            for kind, tag in (("restore", "i2i-mse-cosine"), ("segment", "i2i-bce-cosine"))}
 
 
-def config(quick: bool, seed: int = 0, kind: str = "restore",
-           epochs: int | None = None) -> TrainConfig:
-    """The recipe of the task ``kind`` for one seed (``epochs`` replaces the recipe's 4; 1 epoch
-    in quick mode)."""
-    recipe = RECIPES[kind] if epochs is None else replace(RECIPES[kind], epochs=epochs)
-    return recipe.for_run(seed, quick)
-
-
 def train(name: str, skip: Skip, data: Data, paths: OutputPaths, quick: bool,
           device: torch.device | str | None = None, seed: int = 0,
           epochs: int | None = None, suffix: str = "") -> TrainedNetwork:
     """Train (or reuse the checkpoint of) the ``skip`` network on task ``name`` (checkpoint
     ``lab3/i2i_<task>_<skip><suffix>``, with ``_seed<seed>`` for a seed other than 0);
-    ``epochs`` replaces the recipe's length (:func:`config`)."""
+    ``epochs`` replaces the recipe's 4 (1 in quick mode)."""
     seed_everything(seed)
     model = build_model(name, skip)
     checkpoint = paths.checkpoint(f"lab3/i2i_{name}_{skip}{suffix}"
                                   + (f"_seed{seed}" if seed else ""))
     splits = [(s.frames, s.target(name)) for s in (data.train, data.val)]
-    history = fit(model, *splits, ImageTaskStep(name),
-                  config(quick, seed, task(name).kind, epochs),
+    recipe = RECIPES[image_task(name).kind]
+    recipe = recipe if epochs is None else replace(recipe, epochs=epochs)
+    history = fit(model, *splits, ImageTaskStep(name), recipe.for_run(seed, quick),
                   checkpoint=checkpoint, make_scheduler=cosine, device=device,
                   desc=f"{name} ({skip}{', ' + str(epochs) + ' epochs' if epochs else ''})")
-    return TrainedNetwork(checkpoint.stem, model, history, task=name, skip=skip,
+    return TrainedNetwork(checkpoint.stem, model, history, image_task=name, skip=skip,
                           checkpoint=checkpoint)
 
 
 def train_all(data: Data, paths: OutputPaths, quick: bool,
-              device: torch.device | str | None = None, tasks: tuple[str, ...] = tuple(TASKS),
-              skips: tuple[Skip, ...] = SKIPS, seed: int = 0
-              ) -> dict[str, dict[str, TrainedNetwork]]:
+              device: torch.device | str | None = None,
+              image_tasks: tuple[str, ...] = tuple(IMAGE_TASKS), skips: tuple[Skip, ...] = SKIPS,
+              seed: int = 0) -> dict[str, dict[str, TrainedNetwork]]:
     """Every task with every skip type: ``runs[task][skip]``."""
     return {name: {skip: train(name, skip, data, paths, quick, device, seed) for skip in skips}
-            for name in tasks}
+            for name in image_tasks}
 
 
 def train_repeats(data: Data, paths: OutputPaths, quick: bool,
                   device: torch.device | str | None = None, seed: int = 0
                   ) -> list[dict[str, dict[str, TrainedNetwork]]]:
-    """:func:`train_all` again for seeds ``seed + 1`` .. (:data:`SEEDS` in all; quick: none)."""
+    """:func:`train_all` again for seeds ``seed + 1`` .. (:data:`N_SEEDS` in all; quick: none)."""
     return [train_all(data, paths, quick, device, seed=extra)
-            for extra in range(seed + 1, seed + (1 if quick else SEEDS))]
+            for extra in range(seed + 1, seed + (1 if quick else N_SEEDS))]
 
 
 def network_output(run: TrainedNetwork, condition: Condition) -> np.ndarray:
     """The network's output for a condition: an image (N, H, W) or a label map (N, H, W)."""
     out = predict(run.model, condition.inputs)
-    if task(run.task).kind == "segment":
+    if image_task(run.image_task).kind == "segment":
         return out.argmax(1).cpu().numpy()
     return out[:, 0].cpu().numpy()
 
 
 def score_network(run: TrainedNetwork, split: Split) -> dict[str, dict[str, float]]:
     """The network's scores on every condition of its task on ``split``."""
-    spec = task(run.task)
+    spec = image_task(run.image_task)
     out = {}
-    for condition in conditions(run.task, split):
+    for condition in conditions(run.image_task, split):
         output = network_output(run, condition)
         if spec.kind == "restore":
             out[condition.name] = restoration_scores(output, split.frames, condition.mask)
         else:
-            target = split.target(run.task).numpy()
-            out[condition.name] = segmentation_scores(output, target, run.task != "segment_binary")
+            target = split.target(run.image_task).numpy()
+            out[condition.name] = segmentation_scores(output, target,
+                                                      run.image_task != "segment_binary")
     return out

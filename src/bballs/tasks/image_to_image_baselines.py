@@ -18,15 +18,16 @@ from bballs.classical.restoration import (
 from bballs.image_metrics import restoration_scores, segmentation_scores
 from bballs.metrics import frame_stack
 from bballs.tasks.image_to_image import (
-    GAUSSIAN_SIGMAS,
-    MEDIAN_SIZES,
-    SMOOTHING_SIGMAS,
     Condition,
     Data,
     Split,
     conditions,
-    task,
+    image_task,
 )
+
+MEDIAN_SIZES = (3, 5)  # candidate settings, each picked on the validation split
+GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
 
 
 @dataclass
@@ -85,7 +86,7 @@ def score_baselines(name: str, data: Data) -> dict[str, dict[str, dict]]:
     """``scores[condition][method]`` of the classical baselines on the test split."""
     test = data.test
     out: dict[str, dict[str, dict]] = {}
-    if task(name).kind == "restore":
+    if image_task(name).kind == "restore":
         methods = restoration_baselines(name, data.val)
         for condition in conditions(name, test):
             out[condition.name] = {m.name: {**restoration_scores(m.apply(condition), test.frames,

@@ -3,7 +3,7 @@
 The main study (:mod:`~bballs.tasks.image_to_image_study`) trains all five tasks for the
 recipe's 4 epochs, too short to settle the skip question. Here the three tasks where skips
 plausibly matter (salt-and-pepper denoising, in-painting, instance segmentation) are trained
-again with every skip type and :data:`~bballs.tasks.image_to_image.SEEDS` seeds for
+again with every skip type and :data:`~bballs.tasks.image_to_image.N_SEEDS` seeds for
 :data:`LONG_EPOCHS` epochs (the same recipe otherwise: the cosine decay spans the longer run),
 and compared on each task's decisive measure, beside the 4-epoch numbers.
 """
@@ -15,7 +15,7 @@ import torch
 from bballs.core.files import OutputPaths
 from bballs.metrics import verdict_summary
 from bballs.models.image_to_image import SKIPS
-from bballs.tasks.image_to_image import RECIPES, SEEDS, Data, TrainedNetwork, train
+from bballs.tasks.image_to_image import N_SEEDS, RECIPES, Data, TrainedNetwork, train
 from bballs.tasks.image_to_image_study import (
     SHORT_NAMES,
     Study,
@@ -35,8 +35,8 @@ Runs = dict[str, dict[str, TrainedNetwork]]
 def train_long(data: Data, paths: OutputPaths, quick: bool,
                device: torch.device | str | None = None, seed: int = 0) -> list[Runs]:
     """Every task of :data:`LONG_TASKS` with every skip type for :data:`LONG_EPOCHS` epochs,
-    once per seed (``seed`` .. ``seed + SEEDS - 1``; quick: one seed, one epoch)."""
-    seeds = range(seed, seed + (1 if quick else SEEDS))
+    once per seed (``seed`` .. ``seed + N_SEEDS - 1``; quick: one seed, one epoch)."""
+    seeds = range(seed, seed + (1 if quick else N_SEEDS))
     return [{name: {skip: train(name, skip, data, paths, quick, device, one, LONG_EPOCHS, SUFFIX)
                     for skip in SKIPS} for name in LONG_TASKS} for one in seeds]
 
@@ -110,7 +110,7 @@ def section(long: Study, short: Study, quick: bool) -> dict:
                   for name in long.skips}
     return {"settings": {"tasks": list(LONG_TASKS), "epochs": epochs,
                          "short_epochs": short_epochs,
-                         "seeds": 1 if quick else SEEDS},
+                         "seeds": 1 if quick else N_SEEDS},
             "selected": long.selected, "gaps": gaps, "short_gaps": short_gaps,
             "verdicts": verdict_summary({SHORT_NAMES[n]: g["skip_verdict"]
                                          for n, g in gaps.items()}),

@@ -20,27 +20,39 @@ from bballs.metrics import (
 from bballs.models.image_to_image import SKIPS, WIDTHS, matched_widths
 from bballs.tasks.image_to_image import (
     GAUSSIAN_SIGMA,
-    GAUSSIAN_SIGMAS,
     HOLE,
-    MEDIAN_SIZES,
-    METHOD_TITLES,
+    IMAGE_TASKS,
+    N_SEEDS,
     PRIMARY,
+    RECIPES,
     SALT_PEPPER,
-    SEEDS,
     SEGMENT_NOISE_MAX,
-    SKIP_TITLES,
-    SMOOTHING_SIGMAS,
-    TASKS,
     Data,
     TrainedNetwork,
     build_model,
     condition_titles,
-    config,
+    image_task,
     score_network,
-    skip_phrase,
-    task,
 )
-from bballs.tasks.image_to_image_baselines import score_baselines
+from bballs.tasks.image_to_image_baselines import (
+    GAUSSIAN_SIGMAS,
+    MEDIAN_SIZES,
+    SMOOTHING_SIGMAS,
+    score_baselines,
+)
+
+SKIP_TITLES = {"none": "no skips", "add": "additive", "concat": "concatenation"}
+
+
+def skip_phrase(skip: str) -> str:
+    """A skip type in words for a sentence or a table cell: "no skips", "additive skips"."""
+    return "no skips" if skip == "none" else f"{SKIP_TITLES[skip]} skips"
+
+
+METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
+                 "gaussian": "Gaussian filter", "nearest": "nearest known pixel",
+                 "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}
+
 
 # --- the whole study ----------------------------------------------------------------------------
 
@@ -112,7 +124,7 @@ def model_rows(reference_task: str = "denoise_gaussian") -> list[dict]:
     for skip in SKIPS:
         row = {"skip": skip, "skip_title": SKIP_TITLES[skip],
                "widths": "-".join(map(str, matched_widths(skip)))}
-        for name in TASKS:
+        for name in IMAGE_TASKS:
             row[f"params_{name}"] = count_parameters(build_model(name, skip))
         rows.append(row)
     return rows
@@ -123,12 +135,12 @@ def skip_rows(study: Study) -> list[dict]:
     params, train seconds; each a mean ± std over the seeds (:func:`seed_row`)."""
     rows = []
     for name, by_skip in study.skips.items():
-        metric = PRIMARY[task(name).kind]
+        metric = PRIMARY[image_task(name).kind]
         for skip, entry in by_skip.items():
             per_seed = [_primary_scores(run, metric) for run in (entry, *entry.get("repeats", []))]
             rows.append({"score_2": None, "hole_mse": None,
                          **seed_row(per_seed, list(per_seed[0])), "task": name,
-                         "task_title": task(name).title, "task_short": SHORT_NAMES[name],
+                         "task_title": image_task(name).title, "task_short": SHORT_NAMES[name],
                          "skip": skip, "skip_title": SKIP_TITLES[skip], "metric": metric,
                          "metric_name": METRIC_NAMES[metric], "params": entry["params"],
                          "selected": "yes" if study.selected[name] == skip else ""})
@@ -152,7 +164,8 @@ def _primary_scores(run: dict, metric: str) -> dict[str, float]:
 def task_rows(study: Study, names: tuple[str, ...]) -> list[dict]:
     """Rows task x condition x method with every score of those methods; the network's
     parameter is its skip type in words."""
-    return [{"task": name, "task_title": task(name).title, "condition": study.titles[name][cond],
+    return [{"task": name, "task_title": image_task(name).title,
+             "condition": study.titles[name][cond],
              "method": METHOD_TITLES[method],
              **{k: v for k, v in scores.items() if k != "parameter"},
              "parameter": (skip_phrase(study.selected[name]) if method == "network"
@@ -188,14 +201,19 @@ SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "IoU, clean", "score_2": "IoU, noisy",
                         "val_loss": "val. loss (×10⁻³)", "selected": "selected"}
 MODEL_COLUMNS = {"skip_title": "skip connections", "widths": "widths",
-                 **{f"params_{name}": SHORT_NAMES[name] for name in TASKS}}
+                 **{f"params_{name}": SHORT_NAMES[name] for name in IMAGE_TASKS}}
+
+
+def model_table() -> dict:
+    """The widths and parameter counts of every network (declared as in ``lab3.json``)."""
+    return {"columns": MODEL_COLUMNS, "rows": model_rows()}
 
 
 def tables(study: Study) -> dict[str, dict]:
     """The section's tables in the report's format (columns, rows)."""
     skips = skip_rows(study)
     return {
-        "i2i_models": {"columns": MODEL_COLUMNS, "rows": model_rows()},
+        "i2i_models": model_table(),
         "i2i_skips": {"columns": SKIP_COLUMNS, "rows": skips},
         "i2i_skips_restore": {"columns": SKIP_RESTORE_COLUMNS, **THOUSANDTHS,
                               "rows": [r for r in skips if r["metric"] == "psnr"]},
@@ -212,11 +230,11 @@ def tables(study: Study) -> dict[str, dict]:
 
 def settings(data: Data, quick: bool) -> dict:
     """Every fixed choice of the study, for the report."""
-    recipe = config(quick)
+    recipe = RECIPES["restore"].for_run(0, quick)  # both kinds share these settings
     return {"gaussian_sigma": GAUSSIAN_SIGMA, "salt_pepper": SALT_PEPPER, "hole": HOLE,
             "segment_noise_max": SEGMENT_NOISE_MAX, "epochs": recipe.epochs,
             "batch_size": recipe.batch_size, "lr": recipe.lr,
-            "seeds": 1 if quick else SEEDS,
+            "seeds": 1 if quick else N_SEEDS,
             "n_train": len(data.train.frames),
             "n_val": len(data.val.frames), "n_test": len(data.test.frames), "quick": quick,
             "median_sizes": list(MEDIAN_SIZES), "gaussian_sigmas": list(GAUSSIAN_SIGMAS),
@@ -229,7 +247,7 @@ def settings(data: Data, quick: bool) -> dict:
 
 def param_spread() -> float:
     """The largest relative difference in parameters between the skip types of any task."""
-    counts = [[count_parameters(build_model(name, skip)) for skip in SKIPS] for name in TASKS]
+    counts = [[count_parameters(build_model(name, skip)) for skip in SKIPS] for name in IMAGE_TASKS]
     return max(max(task) / min(task) - 1 for task in counts)
 
 
@@ -272,7 +290,7 @@ def headline(study: Study) -> dict[str, dict[str, dict]]:
     out: dict[str, dict[str, dict]] = {}
     all_skip_rows = skip_rows(study)
     for name, by_cond in study.tasks.items():
-        metric = PRIMARY[task(name).kind]
+        metric = PRIMARY[image_task(name).kind]
         out[name] = {}
         for cond, methods in by_cond.items():
             classical = {m: v[metric] for m, v in methods.items() if m not in ("network", "input")}

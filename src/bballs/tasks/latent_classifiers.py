@@ -26,7 +26,7 @@ from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_ev
 
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 MLP_HIDDEN = (64, 64)
-SEEDS = 3  # label subsets and initialisations per point of the fine-tuning studies
+N_SEEDS = 3  # label subsets and initialisations per point of the fine-tuning studies
 LATENT_RECIPE = TrainConfig(epochs=20, batch_size=128, lr=2e-3)
 FINETUNE_RECIPE = TrainConfig(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
 FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
@@ -185,9 +185,9 @@ def pretraining_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *,
                      fractions: Sequence[float] = LABEL_FRACTIONS, quick: bool = False,
                      seed: int = 0, device=None) -> list[dict]:
     """AE pre-training vs training from scratch, per fraction of the training labels, each
-    point over :data:`SEEDS` seeds (1 in quick mode) and each initialisation with the head of
+    point over :data:`N_SEEDS` seeds (1 in quick mode) and each initialisation with the head of
     :data:`HEADS` that scores best on the validation frames."""
-    seeds = range(seed, seed + (1 if quick else SEEDS))
+    seeds = range(seed, seed + (1 if quick else N_SEEDS))
     return [_compare(run, data, paths, fraction, seeds, heads=tuple(HEADS), quick=quick,
                      device=device)
             for fraction in fractions]
@@ -198,7 +198,7 @@ def head_rows(run: TrainedAE, data: FrameData, paths: OutputPaths, *, fraction: 
     """The pre-training comparison at one label fraction with the batch-normalised head (the
     study's) and with a plain linear head, over the same seeds: does the conclusion depend on
     the head?"""
-    seeds = range(seed, seed + (1 if quick else SEEDS))
+    seeds = range(seed, seed + (1 if quick else N_SEEDS))
     return [{"head": HEADS[normalise],
              **_compare(run, data, paths, fraction, seeds, heads=(normalise,), quick=quick,
                         device=device)}

@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from bballs.models.spec import UNet
-from bballs.tasks.prediction import PredictionData, load_prediction_data, spec_config
+from bballs.tasks.prediction import SPEC_RECIPE, PredictionData, load_prediction_data
 from bballs.training.loop import Supervised, fit, pick_device, seed_everything
 
 
@@ -69,7 +69,7 @@ def _timed(action) -> float:
 def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None) -> dict:
     """Seconds for one epoch of ``fit`` (with validation and checkpoint) and of the bare loop."""
     device = pick_device(device)
-    config = replace(spec_config(), epochs=1)
+    config = replace(SPEC_RECIPE.for_run(0), epochs=1)
     x, y = (t.to(device) for t in data.train)
     x_val = data.x_val.to(device)
     bare_epoch(UNet().to(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up

@@ -31,7 +31,7 @@ from bballs.training.experiments import (
 from bballs.training.loop import Supervised, TrainConfig, cosine, fit, seed_everything
 
 AE_FRAMES = 12_000  # Part 2 training frames the autoencoder sees
-AE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=1e-3, tag="ae")
+PRETRAIN_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=1e-3, tag="ae")
 
 
 def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
@@ -46,7 +46,7 @@ def pretrain_autoencoder(context: Context, seed: int) -> FrameAutoencoder:
     seed_everything(seed)
     model = FrameAutoencoder()
     fit(model, (x, x), (x_val, x_val), Supervised(nn.MSELoss()),
-        AE_RECIPE.for_run(seed, context.quick),
+        PRETRAIN_RECIPE.for_run(seed, context.quick),
         checkpoint=context.paths.checkpoint(f"task4/autoencoder_seed{seed}"), desc="autoencoder")
     return model
 

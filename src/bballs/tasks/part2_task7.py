@@ -16,7 +16,14 @@ import numpy as np
 
 from bballs.metrics import as_numpy, frame_scores, seed_summary, video_scores
 from bballs.tasks.part2_recipes import TASK7_LONG
-from bballs.tasks.prediction import TABLE_METRICS, table_metrics, table_row
+from bballs.tasks.prediction import (
+    COLUMNS,
+    TABLE_METRICS,
+    TASK7_COLUMNS,
+    declare_table,
+    table_metrics,
+    table_row,
+)
 
 EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
@@ -193,8 +200,7 @@ SUMMARY_ROLES = (
     ((MEAN_OF_SEEDS, READ_COUNTS),
      "physics model, counts read from the frames (model-based reference)"),
     ((GATED,), "gated system: physics model, else the learnt network"))
-SUMMARY_COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of MSE (dB)", "ssim": "SSIM",
-                   "seeds": "seeds", "parameters": "params", "train_seconds": "train\u00a0s"}
+SUMMARY_COLUMNS = {k: v for k, v in COLUMNS.items() if k not in ("psnr", "mse")}
 
 
 def summary_rows(task7_rows: list[dict]) -> list[dict]:
@@ -206,3 +212,12 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
     chosen = [(next((by_name[n] for n in names if n in by_name), None), role)
               for names, role in SUMMARY_ROLES]
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
+
+
+def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict]
+                   ) -> dict[str, dict]:
+    """The Task 7 table (the :func:`reference_rows`, the learnt sweep's summary and the
+    :func:`physics_rows`) and its answer (:func:`summary_rows`), declared as in ``part2.json``."""
+    rows = [*reference, *learnt, *physics]
+    return {"task7": declare_table(rows, TASK7_COLUMNS),
+            "task7_summary": declare_table(summary_rows(rows), SUMMARY_COLUMNS)}

@@ -91,10 +91,6 @@ def with_physics_prior(data: PredictionData) -> PredictionData:
     return PredictionData(extend(data.x_train), data.y_train, extend(data.x_val), data.y_val)
 
 
-def spec_config(seed: int = 0, quick: bool = False) -> TrainConfig:
-    """Task 6's hyper-parameters: Adam (lr 1e-3), batch size 4, 20 epochs (1 in quick mode)."""
-    return SPEC_RECIPE.for_run(seed, quick)
-
 
 TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
 #: Columns of the frame-prediction tables (notebook 02 and the report): PSNR of the mean MSE first.

@@ -11,14 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
 
-from bballs.data import physics
 from bballs.data.frames import FrameSet
 from bballs.image_metrics import frechet_distance
 from bballs.models.counter import CountNet
 from bballs.tasks.sample_validity import validity
-from bballs.training.checkpoints import History
+from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import Supervised, TrainConfig, fit, predict, seed_everything
 
 FEATURE_WIDTH = 16
@@ -28,15 +26,16 @@ FEATURE_RECIPE = TrainConfig(epochs=3, batch_size=64, lr=2e-3, tag="counts")  # 
 
 def train_feature_encoder(data: FrameSet, val: FrameSet, config: TrainConfig,
                           checkpoint: str | Path | None = None,
-                          device: torch.device | str | None = None) -> tuple[CountNet, History]:
-    """The feature network of the Frechet distance: a :class:`CountNet` trained to count the
-    balls of real training frames (labels 1-3 become classes 0-2)."""
+                          device: torch.device | str | None = None) -> TrainedModel:
+    """The feature network of the Frechet distance (its run record): a :class:`CountNet`
+    trained to count the balls of real training frames (labels 1-3 become classes 0-2)."""
     seed_everything(config.seed)
     model = CountNet(FEATURE_WIDTH)
     history = fit(model, (data.frames, data.counts - 1), (val.frames, val.counts - 1),
                   Supervised(F.cross_entropy, classification=True), config,
                   checkpoint=checkpoint, device=device, desc="features")
-    return model.eval(), history
+    return TrainedModel(Path(checkpoint).stem if checkpoint else "features", model.eval(),
+                        history)
 
 
 def count_accuracy(model: CountNet, frame_set: FrameSet) -> float:
@@ -69,28 +68,10 @@ def degradation_label(kind: str, level: float) -> str:
     raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
 
 
-def degrade(frame_set: FrameSet, kind: str, level: float, seed: int = 0) -> torch.Tensor:
-    """Real frames made worse: ``noise`` adds Gaussian noise of std ``level`` (clipped to
-    [0, 1]); ``blur`` applies a Gaussian blur of ``level`` pixels; ``radius`` re-renders the
-    frames from the generator's ground-truth state with every radius times ``level``."""
-    frames = frame_set.frames
-    if kind == "noise":
-        noise = torch.randn(frames.shape, generator=torch.Generator().manual_seed(seed))
-        return (frames + level * noise).clamp(0, 1)
-    if kind == "blur":
-        return torch.from_numpy(ndimage.gaussian_filter(frames.numpy(), (0, 0, level, level)))
-    if kind == "radius":
-        if not frame_set.has_ground_truth:
-            raise ValueError("the radius degradation needs the generator's ground truth")
-        rendered = physics.render(frame_set.positions[:, None], frame_set.radii * level)
-        return torch.from_numpy(rendered)  # (N, 1, 32, 32): one time step per frame
-    raise ValueError(f"unknown degradation {kind!r}; expected one of {sorted(DEGRADATIONS)}")
-
-
 def train_feature_encoders(data: FrameSet, val: FrameSet, config: TrainConfig,
                            checkpoints: Sequence[str | Path | None],
                            device: torch.device | str | None = None
-                           ) -> list[tuple[CountNet, History]]:
+                           ) -> list[TrainedModel]:
     """One feature network (:func:`train_feature_encoder`) per checkpoint path, the k-th from
     seed ``config.seed + k``: the Fréchet distance is averaged over them, so that no single
     encoder's quirks decide it."""

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import ndimage
 
-from bballs.classical.blobs import THRESHOLD, detect_balls
+from bballs.classical.blobs import all_blob_centres, blob_shapes, detect_balls
 from bballs.data import physics
 from bballs.data.frames import FrameSet
 from bballs.metrics import as_numpy
@@ -20,51 +19,10 @@ COUNT_BINS = ("0", "1", "2", "3", "4+")
 POSITION_GRID = 4  # blob centres are binned on a 4 x 4 grid over the frame
 
 
-def blob_shapes(frames) -> tuple[np.ndarray, np.ndarray]:
-    """Number of blobs (uncapped) and the smallest blob axis ratio of each frame (N, 1, H, W),
-    with the blobs of :func:`detect_balls` (threshold 0.5, 8-connected). The axis ratio is
-    sqrt(minor / major eigenvalue) of a blob's pixel covariance: 1 for a disc; frames without
-    blobs get 1, one-pixel blobs 0."""
-    labels, n = _labelled_blobs(frames)
-    frame, rows, cols = np.nonzero(labels)
-    ids = labels[frame, rows, cols] - 1
-    area = np.bincount(ids, minlength=n)
-    moments = [np.bincount(ids, weights=v, minlength=n) / np.maximum(area, 1)
-               for v in (rows, cols, rows * rows, cols * cols, rows * cols)]
-    my, mx, myy, mxx, mxy = moments
-    vy, vx, cxy = myy - my**2, mxx - mx**2, mxy - my * mx
-    spread = np.sqrt(((vy - vx) / 2) ** 2 + cxy**2)
-    major, minor = (vy + vx) / 2 + spread, np.maximum((vy + vx) / 2 - spread, 0)
-    ratio = np.sqrt(np.divide(minor, major, out=np.zeros(n), where=major > 0))
-    blob_frame = np.zeros(n, dtype=int)
-    blob_frame[ids] = frame
-    counts = np.bincount(blob_frame, minlength=len(labels)) if n else np.zeros(len(labels), int)
-    worst = np.ones(len(labels))
-    np.minimum.at(worst, blob_frame, ratio)
-    return counts, worst
-
-
-def blob_centres(frames) -> np.ndarray:
-    """Centre (row, column, in pixels) of every blob of every frame (N, 1, H, W), with the
-    blobs of :func:`blob_shapes`: an (M, 2) array over all frames."""
-    labels, n = _labelled_blobs(frames)
-    if not n:
-        return np.zeros((0, 2))
-    return np.array(ndimage.center_of_mass(labels > 0, labels, range(1, n + 1)))[:, 1:]
-
-
-def _labelled_blobs(frames) -> tuple[np.ndarray, int]:
-    """Blob labels (N, H, W) of frames (N, 1, H, W) above :data:`THRESHOLD`, 8-connected within
-    each frame (as :func:`detect_balls`), and the number of blobs over all frames."""
-    structure = np.zeros((3, 3, 3), dtype=bool)
-    structure[1] = True
-    return ndimage.label(as_numpy(frames)[:, 0] > THRESHOLD, structure=structure)
-
-
 def position_shares(frames) -> list[float]:
     """Shares of the blob centres of ``frames`` in each cell of a :data:`POSITION_GRID` square
     grid over the frame (row-major; zeros without blobs)."""
-    centres = blob_centres(frames)
+    centres = all_blob_centres(frames)
     height, width = as_numpy(frames).shape[-2:]
     grid, _, _ = np.histogram2d(centres[:, 0], centres[:, 1], bins=POSITION_GRID,
                                 range=[[0, height], [0, width]])

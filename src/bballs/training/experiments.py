@@ -1,4 +1,4 @@
-"""The sweep engine: training recipes (variants), one engine that trains and scores every
+"""The sweep engine: sweep entries (variants), one engine that trains and scores every
 (variant, seed) of an experiment, and the summary of their result rows.
 
 An experiment (Task 4's counters, Task 5's skips, Task 7's predictors; their recipes live with
@@ -40,7 +40,8 @@ SEEDS = (0, 1, 2)
 
 @dataclass(frozen=True)
 class Variant:
-    """One training recipe: model class, optimisation, augmentation, loss and pre-training.
+    """One entry of a sweep: a model class, its :class:`TrainConfig` recipe and the method's
+    options (augmentation, loss, pre-training).
 
     ``study`` groups rows in tables ("ablation": one change at a time).
     """
@@ -120,7 +121,7 @@ class Experiment:
     prepare: Callable[[Variant, int, Any, Context], RunSpec]
     score: Callable[[nn.Module, Variant, Any], dict]
     variants: tuple[Variant, ...]  # every recipe of the sweep, in table order
-    final: Variant | None  # the recipe the notebook reports, if the task has one
+    final: Variant | None  # the recipe the notebook reports, if the experiment has one
     score_keys: tuple[str, ...]  # what ``score`` returns: a row without one is scored again
     ablation_seeds: int = len(SEEDS)  # seeds per non-final variant in a full sweep
 
@@ -137,31 +138,32 @@ def build_model(variant: Variant, seed: int) -> nn.Module:
     return variant.model()
 
 
-def train_or_reuse(task: Experiment, variant: Variant, seed: int, data: Any, context: Context,
+def train_or_reuse(experiment: Experiment, variant: Variant, seed: int, data: Any, context: Context,
                    row: dict | None = None) -> tuple[nn.Module, dict]:
     """The trained model of one (variant, seed) and its row.
 
     ``row`` (the recorded one, if any) is reused when the checkpoint on disk is a finished run
-    with the row's fingerprint (and scored again from those weights if the task now reports more
-    than the row holds, or the row was scored on other data files); otherwise the run trains
+    with the row's fingerprint (and scored again from those weights if the experiment now
+    reports more than the row holds, or the row was scored on other data files); otherwise the
+    run trains
     (resuming a partial checkpoint) and a fresh row is made from the weights that now exist.
     """
-    run = task.prepare(variant, seed, data, context)
-    checkpoint = task.checkpoint(context.paths, variant, seed)
+    run = experiment.prepare(variant, seed, data, context)
+    checkpoint = experiment.checkpoint(context.paths, variant, seed)
     run_id = fingerprint(run.model, run.config, run.train)
     digest = fingerprint_digest(run_id)
     done = checkpoint_epochs(checkpoint, run_id)
     if row and row.get("fingerprint") == digest and done == run.config.epochs:
         model = load_weights(run.model, checkpoint, run_id).eval()
-        if not set(task.score_keys) <= set(row) or row.get("data") != context.data_digest():
+        if not set(experiment.score_keys) <= set(row) or row.get("data") != context.data_digest():
             # the same training data, but the row lacks a score or other files were scored
-            row = {**row, **task.score(model, variant, data), "data": context.data_digest()}
+            row = {**row, **experiment.score(model, variant, data), "data": context.data_digest()}
         return model, row
     if run.initialise and done is None:
         run.initialise(run.model)
     history = fit(run.model, run.train, run.val, run.step, run.config, checkpoint=checkpoint,
                   desc=f"{variant.name} seed {seed}", **run.fit_options)
-    scores = task.score(run.model.eval(), variant, data)
+    scores = experiment.score(run.model.eval(), variant, data)
     row = {**variant.describe(), "seed": seed, "quick": context.quick, "epochs": run.config.epochs,
            "tag": variant.tag, "fingerprint": digest, "data": context.data_digest(),
            "train_examples": len(run.train[0]),
@@ -170,42 +172,44 @@ def train_or_reuse(task: Experiment, variant: Variant, seed: int, data: Any, con
     return run.model.eval(), row
 
 
-def run_sweep(task: Experiment, variants: Sequence[Variant], seeds: Sequence[int], context: Context,
-              data: Any = None, force: bool = False) -> list[dict]:
-    """Train (or reuse) every (variant, seed); returns all rows of the task's ablation file.
+def run_sweep(experiment: Experiment, variants: Sequence[Variant], seeds: Sequence[int],
+              context: Context, data: Any = None, force: bool = False) -> list[dict]:
+    """Train (or reuse) every (variant, seed); returns all rows of the experiment's ablation
+    file.
 
     Rows are written after every run, so an interrupted sweep resumes where it stopped.
     ``force`` retrains every listed run from scratch and replaces its row.
     """
-    data = task.load_data(context) if data is None else data
-    rows = read_results(task.results_file(context.paths)).get("rows", [])
+    data = experiment.load_data(context) if data is None else data
+    rows = read_results(experiment.results_file(context.paths)).get("rows", [])
     for variant in variants:
         for seed in seeds:
-            _, _, rows = _run_and_record(task, variant, seed, data, context, rows, force)
+            _, _, rows = _run_and_record(experiment, variant, seed, data, context, rows, force)
     return rows
 
 
-def final_model(task: Experiment, variant: Variant, seed: int, context: Context,
+def final_model(experiment: Experiment, variant: Variant, seed: int, context: Context,
                 data: Any = None) -> tuple[nn.Module, dict]:
-    """The trained final recipe of ``task`` for one seed (trained now if no valid checkpoint
+    """The trained final recipe of ``experiment`` for one seed (trained now if no valid checkpoint
     exists); its row in the ablation file is kept up to date."""
-    data = task.load_data(context) if data is None else data
-    rows = read_results(task.results_file(context.paths)).get("rows", [])
-    model, row, _ = _run_and_record(task, variant, seed, data, context, rows)
+    data = experiment.load_data(context) if data is None else data
+    rows = read_results(experiment.results_file(context.paths)).get("rows", [])
+    model, row, _ = _run_and_record(experiment, variant, seed, data, context, rows)
     return model, row
 
 
-def _run_and_record(task: Experiment, variant: Variant, seed: int, data: Any, context: Context,
-                    rows: list[dict], force: bool = False) -> tuple[nn.Module, dict, list[dict]]:
+def _run_and_record(experiment: Experiment, variant: Variant, seed: int, data: Any,
+                    context: Context, rows: list[dict], force: bool = False
+                    ) -> tuple[nn.Module, dict, list[dict]]:
     """:func:`train_or_reuse` one run; a new row replaces the old one in ``rows`` and in the
-    task's ablation file. Returns the model, its row and the updated rows."""
+    experiment's ablation file. Returns the model, its row and the updated rows."""
     if force:
-        task.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
+        experiment.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
     old = _find_row(rows, variant, seed, context.quick)
-    model, row = train_or_reuse(task, variant, seed, data, context, None if force else old)
+    model, row = train_or_reuse(experiment, variant, seed, data, context, None if force else old)
     if row is not old:
         rows = [r for r in rows if r is not old] + [row]
-        update_results(task.results_file(context.paths), "rows", rows)
+        update_results(experiment.results_file(context.paths), "rows", rows)
     return model, row, rows
 
 
@@ -214,21 +218,21 @@ def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dic
                  and r.get("quick") == quick), None)
 
 
-def mode_rows(paths: OutputPaths, task: Experiment, quick: bool, data_dir: Path | None = None
-              ) -> list[dict]:
-    """The ablation rows of ``task``'s variants recorded in the given mode (quick or full) and, with
-    ``data_dir``, computed from the dataset files there (rows of other data are left out, with
-    one line saying how many)."""
-    names = {variant.name for variant in task.variants}  # rows of dropped variants: left out
-    rows = [r for r in read_results(task.results_file(paths)).get("rows", [])
+def mode_rows(paths: OutputPaths, experiment: Experiment, quick: bool,
+              data_dir: Path | None = None) -> list[dict]:
+    """The ablation rows of ``experiment``'s variants recorded in the given mode (quick or
+    full) and, with ``data_dir``, computed from the dataset files there (rows of other data
+    are left out, with one line saying how many)."""
+    names = {variant.name for variant in experiment.variants}  # rows of dropped variants: left out
+    rows = [r for r in read_results(experiment.results_file(paths)).get("rows", [])
             if r.get("quick") == quick and r["variant"] in names]
     if data_dir is None:
         return rows
     digest = data_source(data_dir)["digest"]
     mine = [r for r in rows if r.get("data") == digest]
     if len(mine) < len(rows):
-        print(f"{task.name}: {len(rows) - len(mine)} recorded rows come from other data "
-              f"(not {digest}) and are left out; `python -m bballs experiments {task.name}` "
+        print(f"{experiment.name}: {len(rows) - len(mine)} recorded rows come from other data "
+              f"(not {digest}) and are left out; `python -m bballs experiments {experiment.name}` "
               "computes them for these files")
     return mine
 
@@ -269,29 +273,31 @@ def by_variant(table: list[dict]) -> dict[str, dict]:
     return {row["variant"]: row for row in table}
 
 
-def restricted(task: Experiment, names: Sequence[str]) -> Experiment:
-    """``task`` with only the variants named (an unknown name is an error listing the known)."""
-    known = {v.name: v for v in task.variants}
+def restricted(experiment: Experiment, names: Sequence[str]) -> Experiment:
+    """``experiment`` with only the variants named (an unknown name is an error listing the
+    known ones)."""
+    known = {v.name: v for v in experiment.variants}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"{task.name} has no variant {unknown}; known: {sorted(known)}")
-    final = task.final if task.final and task.final.name in names else None
-    return replace(task, variants=tuple(known[n] for n in names), final=final)
+        raise ValueError(f"{experiment.name} has no variant {unknown}; known: {sorted(known)}")
+    final = experiment.final if experiment.final and experiment.final.name in names else None
+    return replace(experiment, variants=tuple(known[n] for n in names), final=final)
 
 
-def sweep(task: Experiment, context: Context, seeds: Sequence[int] = SEEDS,
+def sweep(experiment: Experiment, context: Context, seeds: Sequence[int] = SEEDS,
           ablation_seeds: int | None = None, force: bool = False) -> list[dict]:
-    """A task's whole sweep: the final recipe on the first seed, every other variant on the
-    first ``ablation_seeds`` seeds (default: the task's), then the final recipe on all seeds."""
-    n_ablation = task.ablation_seeds if ablation_seeds is None else ablation_seeds
-    data = task.load_data(context)
-    others = tuple(v for v in task.variants if v is not task.final)
-    final = (task.final,) if task.final else ()
+    """An experiment's whole sweep: the final recipe on the first seed, every other variant on
+    the first ``ablation_seeds`` seeds (default: the experiment's), then the final recipe on all
+    seeds."""
+    n_ablation = experiment.ablation_seeds if ablation_seeds is None else ablation_seeds
+    data = experiment.load_data(context)
+    others = tuple(v for v in experiment.variants if v is not experiment.final)
+    final = (experiment.final,) if experiment.final else ()
     stages = ((final, seeds[:1]), (others, seeds[:n_ablation]), (final, seeds))
     done: set[tuple[str, int]] = set()
     for variants, stage_seeds in stages:
         for variant in variants:
             todo = [s for s in stage_seeds if (variant.name, s) not in done]
-            rows = run_sweep(task, (variant,), todo, context, data, force)
+            rows = run_sweep(experiment, (variant,), todo, context, data, force)
             done.update((variant.name, s) for s in todo)
     return rows
