@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import matplotlib
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from bballs.classical import blobs
 from bballs.core.parameters import count_parameters
@@ -26,9 +22,7 @@ from bballs.models.generative import (
     timestep_embedding,
 )
 from bballs.reporting import generative_plots
-from bballs.tasks import generation, sample_frechet, sample_validity
-from bballs.training.checkpoints import History, read_checkpoint
-from bballs.training.gan import fit_gan
+from bballs.tasks import sample_frechet, sample_validity
 from bballs.training.loop import TrainConfig, seed_everything
 
 matplotlib.use("Agg")
@@ -157,23 +151,6 @@ def test_diffusion_learns_on_a_tiny_subset():
     assert history.train_loss[-1] < history.train_loss[0]
 
 
-def test_gan_trains_one_epoch(tmp_path):
-    frames = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 8).frames
-    run = generation.train_gan(frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
-                               tmp_path / "gan.pt")
-    assert run.history.epochs_done == 1
-    assert set(run.history.metrics) >= {"train_d_real", "train_d_fake"}
-    samples = generation.gan_samples(run.generator, 7, batch_size=3)
-    assert samples.shape == (7, 1, 32, 32)
-    assert torch.allclose(samples, generation.gan_samples(run.generator, 7), atol=1e-5)
-    rows, alphas = generation.interpolate(run.generator, 2, 5)
-    assert rows.shape == (2, 5, 32, 32) and alphas[0] == 0 and alphas[-1] == 1
-    # a = 1 is the generator's image of z1 alone: the same frame a direct call gives
-    z1 = torch.randn(2, 2, 64, generator=torch.Generator().manual_seed(0))[0]
-    with torch.no_grad():
-        assert torch.allclose(rows[:, -1], run.generator(z1)[:, 0], atol=1e-5)
-    with pytest.raises(ValueError):
-        generation.interpolate(run.generator, 1, 1)
 
 
 def test_frechet_distance_of_gaussians_matches_closed_form():
@@ -328,179 +305,22 @@ def test_figures(tmp_path):
 
 # --- the adversarial loop (training.gan) ---------------------------------------------------------
 
-def _small_frames(n=32, seed=0):
-    return torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
 
 
-class TinyGenerator(nn.Module):
-    def __init__(self, latent=4):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(latent, 64), nn.Sigmoid())
-
-    def forward(self, z):
-        return self.net(z).view(-1, 1, 8, 8)
 
 
-def _critic():
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
 
 
-class ScriptedScore:
-    """A selection score that returns the scripted values in turn and keeps each scored
-    generator's weights."""
-
-    def __init__(self, scores):
-        self.scores, self.seen = list(scores), []
-
-    def __call__(self, generator):
-        assert not generator.training
-        self.seen.append(copy.deepcopy(generator.state_dict()))
-        return self.scores[len(self.seen) - 1]
 
 
-def test_gan_selection_keeps_the_best_scored_epoch_and_its_checkpoint(tmp_path, capsys):
-    frames, config = _small_frames(64), TrainConfig(epochs=4, batch_size=16, lr=2e-3)
-    score = ScriptedScore([5.0, 2.0, 3.0])  # epochs 2, 3, 4: the best is epoch 3
-    seed_everything(0)
-    g = TinyGenerator()
-    history = fit_gan(g, _critic(), frames, config, latent_dim=4, select=score, select_after=1,
-                      checkpoint=tmp_path / "g.pt")
-    assert history.metrics["train_selection_score"] == [5.0, 2.0, 3.0]
-    assert g.training  # the mode it was in
-    for a, b, last in zip(g.state_dict().values(), score.seen[1].values(),
-                          score.seen[2].values()):
-        torch.testing.assert_close(a, b)
-        assert not torch.equal(a, last)
-    g2 = TinyGenerator()  # a finished run reused from its checkpoint ends on the same weights
-    fit_gan(g2, _critic(), frames, config, latent_dim=4, select=ScriptedScore([]),
-            select_after=1, checkpoint=tmp_path / "g.pt")
-    assert "reused g.pt" in capsys.readouterr().out
-    for a, b in zip(g.state_dict().values(), g2.state_dict().values()):
-        torch.testing.assert_close(a, b)
-    seed_everything(0)
-    g3 = TinyGenerator()  # nothing eligible: the last epoch's weights, as without selection
-    history = fit_gan(g3, _critic(), frames, config, latent_dim=4, select=ScriptedScore([]),
-                      select_after=4)
-    assert "train_selection_score" not in history.metrics
-    for a, b in zip(g3.state_dict().values(), score.seen[2].values()):
-        torch.testing.assert_close(a, b)
 
 
-def test_gan_loop_records_both_losses_checkpoints_and_resumes_exactly(tmp_path, capsys):
-    frames, config = _small_frames(64), TrainConfig(epochs=2, batch_size=16, lr=2e-4)
-    seed_everything(0)
-    g, d = TinyGenerator(), _critic()
-    history = fit_gan(g, d, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
-    assert isinstance(history, History) and history.epochs_done == 2
-    assert set(history.metrics) == {"train_discriminator_loss", "train_d_real", "train_d_fake"}
-    assert all(0 < v < 1 for v in history.metrics["train_d_real"])
-    state = read_checkpoint(tmp_path / "g.pt")
-    assert {"model", "discriminator", "optimizer", "optimizer_d"} <= set(state)
-
-    seed_everything(0)
-    g1, d1 = TinyGenerator(), _critic()
-    fit_gan(g1, d1, frames, TrainConfig(epochs=1, batch_size=16, lr=2e-4), latent_dim=4,
-            checkpoint=tmp_path / "h.pt")
-    state = read_checkpoint(tmp_path / "h.pt")
-    state["fingerprint"]["epochs"] = 2
-    torch.save(state, tmp_path / "h.pt")
-    g2, d2 = TinyGenerator(), _critic()
-    fit_gan(g2, d2, frames, config, latent_dim=4, checkpoint=tmp_path / "h.pt")
-    for a, b in zip(g.state_dict().values(), g2.state_dict().values()):
-        torch.testing.assert_close(a, b)
-
-    g3, d3 = TinyGenerator(), _critic()
-    capsys.readouterr()
-    fit_gan(g3, d3, frames, config, latent_dim=4, checkpoint=tmp_path / "g.pt")
-    assert "reused g.pt" in capsys.readouterr().out
-    for a, b in zip(g.state_dict().values(), g3.state_dict().values()):
-        torch.testing.assert_close(a, b)
 
 
-def test_diff_augment_keeps_each_frame_up_to_a_symmetry_and_a_small_shift():
-    from bballs.training.gan import diff_augment
-
-    frame = torch.zeros(1, 1, 32, 32)
-    frame[0, 0, 10:14, 5:9] = 1.0  # a 4x4 square away from the border
-    torch.manual_seed(0)
-    frames = frame.repeat(64, 1, 1, 1).requires_grad_(True)
-    out = diff_augment(frames, shift=2)
-    assert out.shape == frames.shape
-    assert torch.allclose(out.sum(dim=(1, 2, 3)), torch.full((64,), 16.0))  # nothing cut off
-    rows = out[:, 0].sum(2).argmax(1)  # first lit row of each frame
-    assert len(set(rows.tolist())) > 1  # frames moved by different amounts
-    out.sum().backward()  # differentiable: each square pixel reaches the output once
-    assert torch.all(frames.grad[:, 0, 10:14, 5:9] == 1)
-    assert set(frames.grad.unique().tolist()) == {0.0, 1.0}  # border pixels may fall off
-    assert torch.equal(diff_augment(frame, shift=0).sum(), frame.sum())
-    assert torch.equal(diff_augment(frames, shift=0, probability=0.0), frames)  # unchanged
-    torch.manual_seed(1)
-    turned = diff_augment(frames, shift=0, probability=0.5)
-    kept = (turned == frames).flatten(1).all(1)
-    assert 0 < int(kept.sum()) < 64  # some frames left as they are, others turned
 
 
-def test_a_count_conditioned_dcgan_draws_the_training_count_shares(tmp_path):
-    positions = [[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)], [(6.0, 4.0), (2.0, 8.0)]] * 6
-    data = rendered(positions)
-    run = generation.train_gan(data.frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
-                               tmp_path / "cgan.pt", counts=data.counts)
-    generator = run.generator
-    assert generator.n_classes == 3 and run.discriminator.n_classes == 3
-    torch.testing.assert_close(generator.class_shares, torch.tensor([1 / 3, 2 / 3, 0.0]))
-    samples = generation.gan_samples(generator, 9, seed=1, batch_size=4)
-    assert samples.shape == (9, 1, 32, 32)
-    assert torch.allclose(samples, generation.gan_samples(generator, 9, seed=1), atol=1e-5)
-    rows, _ = generation.interpolate(generator, 2, 4)
-    assert rows.shape == (2, 4, 32, 32)
-    z, classes = torch.randn(3, 64), torch.tensor([0, 2, 1])
-    with torch.no_grad():  # class weights equal to a one-hot vector give the class itself
-        torch.testing.assert_close(generator(z, F.one_hot(classes, 3).float()),
-                                   generator(z, classes))
-    obeyed = generation.count_obedience(generator, n_per_count=5)
-    assert set(obeyed) == {"1", "2", "3", "all"} and all(0 <= v <= 1 for v in obeyed.values())
-    with pytest.raises(ValueError, match="not conditioned"):
-        generation.count_obedience(DCGANGenerator(64, 32))
-    with pytest.raises(ValueError, match="conditioned"):
-        generator(torch.randn(2, 64))
-    with pytest.raises(ValueError, match="conditioned"):
-        run.discriminator(samples[:2])
-    with pytest.raises(ValueError, match="ball counts"):
-        generation.train_gan(data.frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
-                             counts=data.counts + 3)
-    # the conditional networks add the one-hot input, the class embedding and the auxiliary
-    # count classifier (a linear layer on the 2048 features) only
-    plain = DCGANGenerator(64, 32, upsampling="bilinear")
-    assert count_parameters(generator) == count_parameters(plain) + 3 * 32 * 4 * 16
-    assert (count_parameters(run.discriminator)
-            == count_parameters(DCGANDiscriminator(32)) + 2 * 3 * 32 * 4 * 16 + 3)
-    assert run.discriminator.classify(run.discriminator.features(samples[:2])).shape == (2, 3)
-    assert run.history.epochs_done == 1
 
 
-def test_the_auxiliary_classifier_loss_trains_the_discriminator_to_count(tmp_path):
-    """With ``class_weight`` the discriminator's classifier learns the real frames' classes;
-    without a classifier or classes the weight is refused."""
-    positions = [[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 16
-    data = rendered(positions)
-    classes = data.counts - 1
-    seed_everything(0)
-    generator = DCGANGenerator(8, 8, upsampling="bilinear", n_classes=3)
-    critic = DCGANDiscriminator(8, n_classes=3, auxiliary=True)
-    before = F.cross_entropy(critic.classify(critic.features(data.frames)), classes)
-    fit_gan(generator, critic, data.frames, TrainConfig(epochs=8, batch_size=8, lr=2e-3),
-            latent_dim=8, classes=classes, class_weight=1.0)
-    critic.eval()
-    after = F.cross_entropy(critic.classify(critic.features(data.frames)), classes)
-    assert after < 0.5 * before
-    with pytest.raises(ValueError, match="classifier"):
-        fit_gan(generator, DCGANDiscriminator(8, n_classes=3), data.frames,
-                TrainConfig(epochs=1, batch_size=8), latent_dim=8, classes=classes,
-                class_weight=1.0)
-    with pytest.raises(ValueError, match="classifier"):
-        DCGANDiscriminator(8).classify(torch.zeros(1, 8 * 4 * 16))
-    with pytest.raises(ValueError, match="auxiliary"):
-        DCGANDiscriminator(8, auxiliary=True)
 
 
 def test_count_comparison_weights_validity_by_the_reference_counts():

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from bballs.core.parameters import count_parameters
+from bballs.models.counter import CountNet
+from bballs.models.improved import (
+    DensityCountNet,
+    FrameAutoencoder,
+    FramePredictor,
+    PhysicsPriorPredictor,
+)
 from bballs.models.spec import (
     BallCounter,
     ConvBlock,
@@ -13,7 +22,6 @@ from bballs.models.spec import (
     Encoder,
     TransposedConvBlock,
     UNet,
-    count_parameters,
 )
 from bballs.reporting.summary import model_summary
 
@@ -89,7 +97,6 @@ def test_torchsummary_summary_prints_the_parameter_count(model, size, total):
 
 
 def test_showcase_takes_the_first_sequence_of_each_count_from_the_largest():
-    import numpy as np
 
     from bballs.tasks.prediction import showcase
 
@@ -97,3 +104,48 @@ def test_showcase_takes_the_first_sequence_of_each_count_from_the_largest():
     assert showcase(counts).tolist() == [3, 2]
     assert showcase(counts, 3).tolist() == [3, 2, 0]
     assert showcase(np.array([1, 1])).tolist() == [0]
+
+
+@pytest.mark.parametrize("model, shape, out", [
+    (CountNet(), (2, 1, 32, 32), (2, 3)),
+    (DensityCountNet(), (2, 1, 32, 32), (2, 3)),
+    (FrameAutoencoder(), (2, 1, 32, 32), (2, 1, 32, 32)),
+    (FramePredictor(), (2, 5, 32, 32), (2, 5, 32, 32)),
+])
+def test_improved_models_have_the_right_shapes(model, shape, out):
+    assert model(torch.rand(shape)).shape == out
+
+
+def test_density_counter_predicts_the_count_nearest_to_its_density_sum():
+    model = DensityCountNet().eval()
+    with torch.no_grad():
+        model.density.bias.fill_(0.0)
+        x = torch.rand(6, 1, 32, 32)
+        count = model.count(x)
+        expected = (count[:, None] - torch.arange(1, 4)).abs().argmin(dim=1)
+        assert torch.equal(model(x).argmax(dim=1), expected)
+        assert model.density_map(x).shape == (6, 1, 16, 16) and (model.density_map(x) >= 0).all()
+
+
+def test_density_counter_sees_only_a_neighbourhood():
+    """A pixel changed in one corner leaves the density in the far corner unchanged."""
+    model = DensityCountNet().eval()
+    x = torch.rand(1, 1, 32, 32)
+    y = x.clone()
+    y[..., 0, 0] += 1.0
+    with torch.no_grad():
+        near, far = (model.density_map(x) - model.density_map(y)).abs()[0, 0, [0, 15], [0, 15]]
+    assert near > 0 and far == 0
+
+
+def test_frame_predictor_starts_as_the_last_frame_and_stays_in_range():
+    x = torch.rand(3, 5, 32, 32)
+    y = FramePredictor()(x)
+    assert torch.allclose(y, x[:, -1:].clamp(1e-3, 1 - 1e-3).expand_as(y), atol=1e-5)
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_physics_prior_model_starts_from_the_forecast():
+    x = torch.rand(2, 10, 32, 32)
+    y = PhysicsPriorPredictor()(x)
+    assert torch.allclose(y, x[:, 5:].clamp(1e-3, 1 - 1e-3), atol=1e-5)

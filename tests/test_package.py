@@ -135,3 +135,19 @@ def test_an_archive_holds_its_own_results_and_figures_only(tmp_path, assignment)
                 if (project_root() / "results" / name).is_file()}
     assert expected <= {p.as_posix() for p in outputs}
     assert outputs and all(assignment.owns(p) for p in outputs)
+
+
+def test_package_excludes_data_and_checkpoints(tmp_path):
+    from bballs.reporting.package import build_zip
+
+    root = tmp_path / "project"
+    (root / "src" / "pkg" / "__pycache__").mkdir(parents=True)
+    (root / "src" / "pkg" / "a.py").write_text("x = 1\n")
+    (root / "src" / "pkg" / "__pycache__" / "a.pyc").write_bytes(b"0")
+    (root / "src" / "pkg" / "weights.pt").write_bytes(b"0")
+    (root / "data").mkdir()
+    (root / "data" / "README.md").write_text("card")
+    (root / "data" / "part1_bballs_test.npz").write_bytes(b"0")
+    (root / "README.md").write_text("readme")
+    names = zipfile.ZipFile(build_zip(tmp_path / "c.zip", root)).namelist()
+    assert sorted(names) == ["bballs/README.md", "bballs/data/README.md", "bballs/src/pkg/a.py"]

@@ -6,9 +6,12 @@ import matplotlib
 import numpy as np
 import pytest
 
-from bballs.models.improved import FramePredictor
+from bballs.models.improved import (
+    FramePredictor,
+)
 from bballs.models.spec import BallCounter, UNet
 from bballs.reporting import prediction_plots as pplots
+from bballs.reporting import tables
 from bballs.reporting.project1_report import (
     _against_learnt,
     _reidentified,
@@ -16,7 +19,8 @@ from bballs.reporting.project1_report import (
     plain_text,
 )
 from bballs.reporting.tables import declared_table, mark_long_tables, markdown_table, scaled
-from bballs.tasks import part2_task7, prediction, task7_variants
+from bballs.tasks import part1_task4, part2_recipes, part2_task7, prediction, task7_variants
+from bballs.training import experiments
 
 matplotlib.use("Agg")
 
@@ -196,3 +200,44 @@ def test_the_transfer_sentence_names_where_the_physics_model_falls_below_the_lea
     assert "falls below the learnt network (a; by up to 3.5 dB" in text["task7_transfer"]
     assert text["task7_transfer"].endswith("on the others (b) it stays ahead.")
     assert _transfer({})["task7_transfer"] == ""
+
+
+def test_summarise_and_markdown_table():
+    rows = [{"variant": "a", "change": "x", "parameters": 5, "train_seconds": 1.0, "acc": v}
+            for v in (0.5, 1.0)]
+    table = experiments.summarise(rows + [{**rows[0], "variant": "b"}], ("acc",))
+    assert table[0]["acc_mean"] == 0.75 and table[0]["seeds"] == 2
+    assert table[0]["acc_std"] == pytest.approx(0.5 ** 0.5 / 2)  # sample std, n - 1
+    assert table[1]["seeds"] == 1 and table[1]["acc_std"] is None
+    text = tables.markdown_table(table, {"variant": "v", "acc": "accuracy"})
+    assert "| a | 0.75\u00a0±\u00a00.35 |" in text and "| b | 0.50 |" in text  # one seed: no ±
+    assert text.splitlines()[1] == "|---|---:|"  # numbers right-aligned, words left
+
+
+def test_tables_name_recipes_in_words_and_dash_empty_cells():
+    recipe = part1_task4.TASK4_BY_NAME["countnet+sym+scale+looks"]
+    rows = [{"variant": name, "change": change, "parameters": 1, "train_seconds": 1.0, "acc": 0.5}
+            for name, change in ((recipe.name, "old words"), ("not a recipe", "kept"))]
+    table = experiments.summarise(rows, ("acc",), part1_task4.TASK4.variants)
+    assert table[0]["title"] == recipe.title and "title" not in table[1]
+    text = tables.markdown_table(table, {"variant": "variant", "change": "change", "n": "n"})
+    assert f"| {recipe.title} | {recipe.change} | — |" in text  # as the code states it now
+    assert "| not a recipe | kept | — |" in text and "countnet+" not in text
+    assert recipe.title != recipe.name and " " in recipe.title
+    every = (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
+             *part2_recipes.TASK7.variants)
+    assert all("+" not in v.title.replace(" + ", "") for v in every)  # words, no identifiers
+
+
+@pytest.mark.parametrize("values, texts", [
+    ((0.9994, 0.672), ("0.9994", "0.6720")),  # fixed decimals from the largest value
+    ((79.42, 13.0), ("79.42", "13.00")),
+    ((0.0, 0.1, 0.5), ("0.0", "0.1", "0.5")),  # settings keep the decimals they have
+    ((0.0517, 8.4e-6), ("5.17×10⁻²", "8.40×10⁻⁶")),  # wide span: a power of ten everywhere
+    ((2515.0, 1.0, 17900.0), ("2,515", "1", "17,900")),  # wide span of numbers at least 1
+    ((0.00748, 1.132, 2.404), ("0.00748", "1.13", "2.40")),  # wide span: 3 digits, no 10ⁿ
+    ((10.0, 0.001), ("10.0", "0.00100")),
+])
+def test_every_number_of_a_column_has_one_format(values, texts):
+    text = tables.markdown_table([{"x": v} for v in values], {"x": "x"})
+    assert [line.strip("| ") for line in text.splitlines()[2:]] == list(texts)

@@ -121,3 +121,20 @@ def test_each_present_assignments_report_finds_its_table_maker():
 
     for assignment in present(project_root()):
         assert callable(REPORTS[assignment.report].table_maker())
+
+
+def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
+    from bballs.core.files import update_results
+    from bballs.reporting.report import MISSING, build, render_markdown
+
+    update_results(tmp_path / "results" / "part1.json", "spec",
+                   {"test_accuracy": 0.875, "parameters": 84467})
+    update_results(tmp_path / "results" / "part2.json", "last_frame",
+                   {"psnr": float("inf"), "ssim": 1.0, "mse": 0.0, "psnr_of_mse": 1.0})
+    text = render_markdown(tmp_path, allow_missing=True)
+    assert "87.5%" in text and "84,467" in text and MISSING in text
+    assert "inf" in text  # a non-finite PSNR stored as "inf" formats like the float
+    pdf = build(root=tmp_path, out=tmp_path / "r.pdf", allow_missing=True)
+    from pypdf import PdfReader
+
+    assert "87.5%" in "".join(p.extract_text() for p in PdfReader(pdf).pages)

@@ -251,6 +251,7 @@ def test_colab_setup_installs_from_code_zip_and_runs_quick(tmp_path):
     assert len(figures) >= 2, figures
 
 
+@pytest.mark.slow  # starts a real quick reproduce run
 def test_interrupted_reproduce_prints_one_line_and_no_traceback(dataset_dir, tmp_path):
     """SIGTERM (what a killed run gets; Ctrl-C is handled the same way) inside a notebook."""
     command = [sys.executable, "-m", "bballs", "reproduce", "--quick", "--data", str(dataset_dir),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from bballs.models.spec import UNet, count_parameters
+from bballs.core.parameters import count_parameters
+from bballs.models.spec import UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import part2_recipes, prediction
 from bballs.training import experiments

@@ -44,7 +44,7 @@ ASSIGNMENT = Assignment(
      "src/bballs/reporting/image_to_image_plots.py", "src/bballs/reporting/generative_plots.py",
      "src/bballs/reporting/lab3_report.py",
      "tests/test_autoencoders.py", "tests/test_image_to_image.py", "tests/test_generative.py",
-     "tests/test_frames.py", "tests/test_lab3_outputs.py", "results/lab3.json",
+     "tests/test_gan.py", "tests/test_frames.py", "tests/test_lab3_outputs.py", "results/lab3.json",
      "figures/lab3_*"),
     tables="bballs.reporting.lab3_report:tables",
     course="TNM112 Deep Learning for Media Technology — Lab 3 mini-project",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bballs.core.parameters import count_parameters  # noqa: F401 - re-exported for notebooks
-
 N_CLASSES = 3  # one, two or three balls
 N_FRAMES_IN = 5
 N_FRAMES_OUT = 5

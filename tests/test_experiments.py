@@ -147,3 +147,14 @@ def test_load_weights_refuses_a_checkpoint_of_another_configuration(tmp_path):
         load_weights(model, tmp_path / "c.pt", fingerprint(model, other, (x, y)))
     with pytest.raises(CheckpointError, match="not found"):
         load_weights(model, tmp_path / "none.pt", fingerprint(model, config, (x, y)))
+
+
+def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
+    from bballs.core.files import output_paths
+
+    context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
+    variant = part1_task4.TASK4_VARIANTS[0]
+    first = experiments.run_sweep(part1_task4.TASK4, (variant,), (0,), context)
+    again = experiments.run_sweep(part1_task4.TASK4, (variant,), (0,), context)
+    assert len(first) == len(again) == 1 and first == again
+    assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])

@@ -1,4 +1,4 @@
-"""The shared training loop: learning, checkpoints and exact resumption."""
+"""The loop on Task 2's counting CNN and data: learning, seeding, checkpoints, resumption."""
 
 from __future__ import annotations
 
@@ -21,6 +21,29 @@ def counting_data(dataset_dir):
 def _model(seed=0):
     seed_everything(seed)
     return BallCounter()
+
+
+def _train_until(model, data, config, checkpoint, stop_after, **fit_options):
+    """Run ``fit`` but crash right after the ``stop_after``-th checkpoint's temporary file."""
+
+    class Crash(Exception):
+        pass
+
+    calls = {"n": 0}
+    original = torch.save
+
+    def save_then_maybe_crash(obj, path, *args, **kwargs):
+        original(obj, path, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == stop_after:
+            raise Crash
+
+    torch.save = save_then_maybe_crash
+    try:
+        with pytest.raises(Crash):
+            counting.train_counter(model, data, config, checkpoint=checkpoint, **fit_options)
+    finally:
+        torch.save = original
 
 
 def test_one_epoch_on_a_small_subset_lowers_the_loss(counting_data):
@@ -59,29 +82,6 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(counting_data, t
     assert all(torch.allclose(state[k], expected[k], atol=0, rtol=0) for k in state)
 
 
-def _train_until(model, data, config, checkpoint, stop_after, **fit_options):
-    """Run ``fit`` but crash right after the ``stop_after``-th checkpoint's temporary file."""
-
-    class Crash(Exception):
-        pass
-
-    calls = {"n": 0}
-    original = torch.save
-
-    def save_then_maybe_crash(obj, path, *args, **kwargs):
-        original(obj, path, *args, **kwargs)
-        calls["n"] += 1
-        if calls["n"] == stop_after:
-            raise Crash
-
-    torch.save = save_then_maybe_crash
-    try:
-        with pytest.raises(Crash):
-            counting.train_counter(model, data, config, checkpoint=checkpoint, **fit_options)
-    finally:
-        torch.save = original
-
-
 def test_finished_checkpoint_is_reused_without_training(counting_data, tmp_path):
     checkpoint = tmp_path / "done.pt"
     config = TrainConfig(epochs=1)
@@ -98,41 +98,6 @@ def test_checkpoint_of_another_configuration_is_not_reused(counting_data, tmp_pa
                                      checkpoint=checkpoint)
     assert "another configuration (lr: 0.001 -> 0.01)" in capsys.readouterr().out
     assert len(history.train_loss) == 1
-
-
-def test_unet_training_on_a_small_subset_lowers_the_validation_loss(dataset_dir):
-    from bballs.models.spec import UNet
-    from bballs.tasks import prediction
-
-    data = prediction.load_prediction_data(dataset_dir, quick=True)
-    assert data.x_train.shape == (prediction.QUICK_TRAIN_SIZE, 5, 32, 32)
-    seed_everything(0)
-    model = UNet()
-    before, _ = evaluate(model, data.val, Supervised(nn.MSELoss()))
-    history = prediction.train_predictor(model, data, TrainConfig(epochs=1))
-    assert history.val_loss[0] < before
-
-
-def test_prediction_split_is_in_order_and_in_time(dataset_dir):
-    from bballs.data.dataset import PART2_SEQUENCES, load_npz
-    from bballs.tasks import prediction
-
-    frames, _ = load_npz(dataset_dir / PART2_SEQUENCES)
-    data = prediction.load_prediction_data(dataset_dir)
-    assert len(data.x_train) == 4000 and len(data.x_val) == 1000
-    assert torch.equal(data.x_val[0], torch.from_numpy(frames[4000, :5]))
-    assert torch.equal(data.y_train[-1], torch.from_numpy(frames[3999, 5:]))
-
-
-def test_bench_reports_both_loops(dataset_dir, capsys):
-    from bballs.tasks import loop_benchmark
-
-    result = loop_benchmark.run(dataset_dir, samples=8)
-    assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
-    out = capsys.readouterr().out
-    assert "ratio fit/bare" in out and "GFLOP/s achieved" in out
-    assert result["achieved_gflops"] > 0 and 0 < result["share_of_limit"] < 2
-    assert result["step_gflop"] > 0.01  # the U-Net's forward + backward on one batch of 4
 
 
 def test_checkpoint_of_other_data_is_retrained(counting_data, tmp_path, capsys):

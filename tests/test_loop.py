@@ -1,4 +1,4 @@
-"""The generalised training engine: a step owns the loss; the GAN loop; exact resumption."""
+"""The training loop (``bballs.training.loop``): steps, checkpoints and exact resumption."""
 
 import pytest
 import torch
@@ -73,3 +73,17 @@ def test_saved_notebook_progress_is_one_line_per_loop(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("demo: 4 epochs in ")
     assert lines[0].endswith("(loss=0.5)")
+
+
+
+
+
+
+
+
+
+
+
+
+
+

@@ -1,0 +1,14 @@
+"""The training loop's benchmark (``bballs.tasks.loop_benchmark``)."""
+
+from __future__ import annotations
+
+
+def test_bench_reports_both_loops(dataset_dir, capsys):
+    from bballs.tasks import loop_benchmark
+
+    result = loop_benchmark.run(dataset_dir, samples=8)
+    assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
+    out = capsys.readouterr().out
+    assert "ratio fit/bare" in out and "GFLOP/s achieved" in out
+    assert result["achieved_gflops"] > 0 and 0 < result["share_of_limit"] < 2
+    assert result["step_gflop"] > 0.01  # the U-Net's forward + backward on one batch of 4
