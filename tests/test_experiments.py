@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from bballs.core.files import output_paths, read_results, update_results
+from bballs.core.files import output_paths, project_root, read_results, update_results
 from bballs.data import dataset as bdata
 from bballs.models.spec import BallCounter
 from bballs.tasks import part1_task4, part2_recipes
@@ -158,3 +158,20 @@ def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
     again = experiments.run_sweep(part1_task4.TASK4, (variant,), (0,), context)
     assert len(first) == len(again) == 1 and first == again
     assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])
+
+
+@pytest.mark.parametrize("experiment", [part1_task4.TASK4, part2_recipes.TASK5,
+                                        part2_recipes.TASK7], ids=lambda e: e.name)
+def test_recorded_rows_still_match_their_recipes(experiment):
+    """A renamed model class, augmentation or loss would silently change every fingerprint
+    (and retrain every sweep): each committed full-mode row still matches its recipe."""
+    rows = read_results(project_root() / "results" / f"{experiment.name}_ablation.json")["rows"]
+    by_name = {variant.name: variant for variant in experiment.variants}
+    checked = [(row, by_name[row["variant"]]) for row in rows
+               if not row.get("quick") and row["variant"] in by_name]
+    assert checked, f"no committed full-mode rows of {experiment.name}"
+    for row, variant in checked:
+        recipe = variant.describe()
+        assert row["tag"] == variant.tag, row["variant"]
+        assert {k: row[k] for k in ("model", "epochs", "batch_size", "lr")} == {
+            k: recipe[k] for k in ("model", "epochs", "batch_size", "lr")}, row["variant"]

@@ -9,6 +9,7 @@ proposal (notebook)             module                      main functions
 autoencoders (03)               autoencoding                train_all, sweep, section
                                 latent_classifiers          classification_rows, pretraining_rows,
                                                             head_rows
+                                autoencoder_verdicts        pretraining_verdict, denoising_lead
                                 latent_space                tsne_embedding, traversal, linear_probe
 image-to-image (04)             image_to_image              load_data, train_all, score_network
                                 image_to_image_baselines    score_baselines

@@ -30,12 +30,36 @@ BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 
 
 def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
-                    frames: torch.Tensor) -> dict:
+                    frames: torch.Tensor, classes: torch.Tensor | None = None,
+                    **options) -> dict:
     """What identifies a GAN run: both networks' classes and shapes, configuration, training
-    frames (size and content digest)."""
+    frames (size and content digest) and classes, and :func:`fit_gan`'s other ``options``."""
     critic = fingerprint(discriminator, config, (frames,))
+    ema_decay, augment, class_weight, select = (options.get(k) for k in (
+        "ema_decay", "augment", "class_weight", "select"))
     return {**fingerprint(generator, config, (frames,)),
-            "discriminator": f"{critic['model']}:{critic['shapes']}"}
+            "discriminator": f"{critic['model']}:{critic['shapes']}",
+            "latent_dim": options["latent_dim"], "real_label": options["real_label"],
+            **average_fingerprint(ema_decay),
+            **({} if classes is None else {"classes": array_digest(classes)}),
+            **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
+            **({"class_weight": class_weight} if class_weight else {}),
+            **({"select": f"{_name(select)} after epoch {options['select_after']}"}
+               if select else {})}
+
+
+def class_shares(generator: nn.Module, classes: torch.Tensor | None, device: torch.device
+                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """``classes`` on ``device`` and each class's share among them (also stored in
+    ``generator.class_shares`` where it has that buffer); None and None without classes."""
+    if classes is None:
+        return None, None
+    classes = classes.to(device).long()
+    shares = torch.bincount(classes, minlength=getattr(generator, "n_classes", 0)).float()
+    shares = shares / len(classes)
+    if hasattr(generator, "class_shares"):
+        generator.class_shares.copy_(shares.to(generator.class_shares))
+    return classes, shares
 
 
 def fit_gan(
@@ -56,56 +80,38 @@ def fit_gan(
     select: Callable[[nn.Module], float] | None = None,
     select_after: int = 0,
 ) -> History:
-    """Train a noise-to-image GAN on ``frames`` with the non-saturating loss; returns a history
-    whose ``train_loss`` is the generator's loss and whose metrics hold the discriminator's
-    loss and its mean output on real and generated frames. ``real_label`` < 1 is one-sided
-    label smoothing. Checkpointed every epoch and resumed exactly, like :func:`fit`; with
-    ``ema_decay`` the generator ends with the moving average of its weights, as in :func:`fit`
-    (the discriminator always plays against the raw generator).
+    """Train a noise-to-image GAN on ``frames`` with the non-saturating loss, checkpointed every
+    epoch and resumed exactly like :func:`fit`. The history's ``train_loss`` is the generator's
+    loss; its metrics hold the discriminator's loss and mean output on real and generated frames.
 
-    With ``classes`` (one integer per frame) both networks are conditional: they are called as
-    ``generator(z, c)`` and ``discriminator(x, c)``, and each generated frame's class is drawn
-    from the classes' shares among ``frames`` (stored in ``generator.class_shares`` when it has
-    that buffer). With ``augment`` > 0 the discriminator sees every real and generated batch
-    through :func:`diff_augment`, each frame turned by a symmetry of the square with
-    probability ``augment``, so it cannot memorise the training frames (Zhao et al., 2020);
-    below 1 it still sees how the frames are oriented, which the generator must then match
-    (Karras et al., 2020). With
-    ``class_weight`` > 0 (conditional training, a discriminator with an auxiliary classifier)
-    the discriminator also learns to classify real frames, and the generator is also scored by
-    that classifier on its frames; both cross-entropies are added at this weight (AC-GAN, with
-    the classifier trained on real frames only).
-
-    With ``select`` (a score of the generator in eval mode, lower is better, e.g. a Fréchet
-    distance to validation frames) the generator is scored after every epoch from epoch
-    ``select_after + 1`` on (``history.metrics["train_selection_score"]``, one per scored
-    epoch) and ends with the weights of its best-scoring epoch instead of its last: a GAN's
-    quality swings from epoch to epoch, and its last epoch is an arbitrary one. The best
-    weights are checkpointed too."""
+    - ``real_label`` < 1: one-sided label smoothing. ``ema_decay``: the generator ends with the
+      moving average of its weights (the discriminator plays against the raw generator).
+    - ``classes`` (one integer per frame): both networks are conditional, ``generator(z, c)`` and
+      ``discriminator(x, c)``; generated classes are drawn at the training shares
+      (:func:`class_shares`).
+    - ``augment`` > 0: the discriminator sees every batch through :func:`diff_augment`, each frame
+      turned by a symmetry with this probability (Zhao et al., 2020; below 1 the frames'
+      orientation stays visible, Karras et al., 2020).
+    - ``class_weight`` > 0: AC-GAN; the discriminator's classifier learns the real frames' classes
+      and also scores the generated ones, both cross-entropies added at this weight.
+    - ``select`` (a score of the generator in eval mode, lower is better): scored after every
+      epoch from ``select_after + 1`` on (``metrics["train_selection_score"]``); the generator
+      ends with its best-scoring epoch's weights, which are checkpointed too."""
     if class_weight and (classes is None or getattr(discriminator, "classifier", None) is None):
         raise ValueError("class_weight needs classes and a discriminator with a classifier")
     device = pick_device(str(device) if device else None)
     generator.to(device)
     discriminator.to(device)
     frames = frames.to(device)
-    shares = None
-    if classes is not None:
-        classes = classes.to(device).long()
-        shares = torch.bincount(classes, minlength=getattr(generator, "n_classes", 0)).float()
-        shares = shares / len(classes)
-        if hasattr(generator, "class_shares"):
-            generator.class_shares.copy_(shares.to(generator.class_shares))
+    classes, shares = class_shares(generator, classes, device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=BETAS)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=BETAS)
     average = weight_average(generator, ema_decay)
     best = copy.deepcopy(generator) if select is not None else None
-    run_id = {**gan_fingerprint(generator, discriminator, config, frames),
-              "latent_dim": latent_dim, "real_label": real_label,
-              **average_fingerprint(ema_decay),
-              **({} if classes is None else {"classes": array_digest(classes)}),
-              **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
-              **({"class_weight": class_weight} if class_weight else {}),
-              **({"select": f"{_name(select)} after epoch {select_after}"} if select else {})}
+    run_id = gan_fingerprint(generator, discriminator, config, frames, classes,
+                             latent_dim=latent_dim, real_label=real_label, ema_decay=ema_decay,
+                             augment=augment, class_weight=class_weight, select=select,
+                             select_after=select_after)
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average, "best": best}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
