@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import PurePosixPath
 
@@ -151,3 +153,13 @@ def test_package_excludes_data_and_checkpoints(tmp_path):
     (root / "README.md").write_text("readme")
     names = zipfile.ZipFile(build_zip(tmp_path / "c.zip", root)).namelist()
     assert sorted(names) == ["bballs/README.md", "bballs/data/README.md", "bballs/src/pkg/a.py"]
+
+
+@pytest.mark.parametrize("module", ["bballs.core.assignment_project1",
+                                    "bballs.core.assignment_lab3"])
+def test_an_assignment_declaration_imports_on_its_own(module):
+    """The README and ``bballs.tasks`` send readers to these modules: each imports first."""
+    command = f"import {module}; print({module}.ASSIGNMENT.name)"
+    result = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr

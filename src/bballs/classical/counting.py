@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-THRESHOLD = 0.5
+from bballs.classical.blobs import THRESHOLD
 
 
 def count_components(frames: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:

@@ -8,6 +8,7 @@ only the assignments it holds."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass
@@ -50,8 +51,10 @@ class Assignment:
         return all((root / "notebooks" / name).is_file() for name in self.notebooks)
 
 
-def _declared() -> tuple[Assignment, ...]:
-    """The ``ASSIGNMENT`` of every ``bballs.core.assignment_*`` module present, in order."""
+@functools.cache
+def declared() -> tuple[Assignment, ...]:
+    """The ``ASSIGNMENT`` of every ``bballs.core.assignment_*`` module present, in order (read
+    on first use, so that a declaration module can be imported on its own)."""
     package = importlib.import_module("bballs.core")
     modules = [info.name for info in pkgutil.iter_modules(package.__path__)
                if info.name.startswith("assignment_")]
@@ -59,19 +62,23 @@ def _declared() -> tuple[Assignment, ...]:
     return tuple(sorted(found, key=lambda a: a.order))
 
 
-ASSIGNMENTS = _declared()
+def __getattr__(name: str):
+    """``ASSIGNMENTS``: :func:`declared`."""
+    if name == "ASSIGNMENTS":
+        return declared()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def named(name: str) -> Assignment | None:
     """The assignment called ``name``, or None where this checkout does not hold it."""
-    return next((a for a in ASSIGNMENTS if a.name == name), None)
+    return next((a for a in declared() if a.name == name), None)
 
 
 def reported_in(report: str) -> Assignment:
     """The assignment whose report is called ``report``."""
-    return next(a for a in ASSIGNMENTS if a.report == report)
+    return next(a for a in declared() if a.report == report)
 
 
 def present(root: Path) -> tuple[Assignment, ...]:
     """The assignments ``root`` holds, in order."""
-    return tuple(a for a in ASSIGNMENTS if a.present(root))
+    return tuple(a for a in declared() if a.present(root))

@@ -22,11 +22,11 @@ from typing import Union
 import torch
 from torch import Tensor
 
+from bballs.data.physics import MAX_BALLS as MAX_BALLS  # the generator's constants, re-exported
+from bballs.data.physics import RESOLUTION, SUBSTEPS
+
 Number = Union[float, Tensor]
 
-MAX_BALLS = 3
-SUBSTEPS = 2
-RESOLUTION = 32
 TAIL = -math.log(1e-8)  # a ball renders below 1e-8 where (d^2/r^2)^p exceeds this
 
 

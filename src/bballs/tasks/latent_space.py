@@ -14,12 +14,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bballs.data.frames import FrameData, FrameSet
+from bballs.data.physics import BOX_SIZE
 from bballs.models.autoencoders import Autoencoder
 from bballs.tasks.autoencoding import TrainedAE, decode, split_codes, sweep
 
 PROBE_ALPHAS = (1e-3, 1e-1, 10.0)
 OCCUPANCY_CELLS = 4  # the probe's coarse grid: 4x4 cells of 2.5x2.5 box units
-BOX_SIZE = 10.0
 
 
 def tsne_embedding(codes: torch.Tensor, seed: int = 0) -> np.ndarray:

@@ -10,13 +10,13 @@ from torch import nn
 
 from bballs.data import dataset as bdata
 from bballs.metrics import MSE_FACTOR, MSE_UNIT, last_frame_baseline, video_scores
+from bballs.models.spec import N_FRAMES_IN
 from bballs.training.checkpoints import History
 from bballs.training.loop import Supervised, TrainConfig, fit, predict
 
 SPEC_EPOCHS = 20
 #: Task 6's recipe: Adam (lr 1e-3), batch size 4, 20 epochs.
 SPEC_RECIPE = TrainConfig(epochs=SPEC_EPOCHS, batch_size=4, lr=1e-3)
-N_INPUT = 5
 QUICK_TRAIN_SIZE = 64
 QUICK_VAL_SIZE = 100
 
@@ -32,14 +32,14 @@ def load_prediction_data(data_dir: str | Path, quick: bool = False) -> Predictio
     sequences (for smoke tests).
     """
     frames, _ = bdata.load_npz(Path(data_dir) / bdata.PART2_SEQUENCES)
-    if frames.shape[1] < 2 * N_INPUT:
+    if frames.shape[1] < 2 * N_FRAMES_IN:
         raise ValueError(f"{bdata.PART2_SEQUENCES}: sequences have {frames.shape[1]} frames; "
-                         f"need {2 * N_INPUT} (5 inputs, 5 targets).")
+                         f"need {2 * N_FRAMES_IN} (5 inputs, 5 targets).")
     train, val = bdata.split_train_val(frames)
     if quick:
         train, val = train[:QUICK_TRAIN_SIZE], val[:QUICK_VAL_SIZE]
-    x_train, y_train = bdata.split_sequence(train[:, :2 * N_INPUT], N_INPUT)
-    x_val, y_val = bdata.split_sequence(val[:, :2 * N_INPUT], N_INPUT)
+    x_train, y_train = bdata.split_sequence(train[:, :2 * N_FRAMES_IN], N_FRAMES_IN)
+    x_val, y_val = bdata.split_sequence(val[:, :2 * N_FRAMES_IN], N_FRAMES_IN)
     return PredictionData(*(bdata.to_tensor(a) for a in (x_train, y_train, x_val, y_val)))
 
 

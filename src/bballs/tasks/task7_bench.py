@@ -14,11 +14,11 @@ from bballs.core.files import OutputPaths, output_paths, read_results, update_re
 from bballs.data import dataset as bdata
 from bballs.data.identity import data_source
 from bballs.metrics import frame_scores, video_scores
+from bballs.models.spec import N_FRAMES_IN
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks.prediction import TABLE_METRICS
 from bballs.tasks.rollout import long_sequences
 
-N_INPUT = 5
 LONG_HORIZON = 20
 
 
@@ -37,15 +37,15 @@ def evaluate_seed(split: dict, config: ipred.InverseConfig, checkpoint: Path,
     started = time.perf_counter()
     predictor = ipred.train(split["train"], split["train_counts"], config, checkpoint, progress)
     train_seconds = time.perf_counter() - started
-    val, targets = split["val"][:, :N_INPUT], split["val"][:, N_INPUT:2 * N_INPUT]
+    val, targets = split["val"][:, :N_FRAMES_IN], split["val"][:, N_FRAMES_IN:2 * N_FRAMES_IN]
     started = time.perf_counter()
     predicted = predictor.predict(val, 5)  # counts read from the frames
     infer_seconds = time.perf_counter() - started
     scores = video_scores(predicted, targets)
     given = video_scores(predictor.predict(val, 5, split["val_counts"]), targets)
-    long = long_sequences(n_long, N_INPUT + LONG_HORIZON, seed=config.seed)
-    long_pred = predictor.predict(long[:, :N_INPUT], LONG_HORIZON)  # counts read from frames
-    long_ssim = frame_scores(long_pred, long[:, N_INPUT:])["ssim"].mean(axis=0)
+    long = long_sequences(n_long, N_FRAMES_IN + LONG_HORIZON, seed=config.seed)
+    long_pred = predictor.predict(long[:, :N_FRAMES_IN], LONG_HORIZON)  # counts read from frames
+    long_ssim = frame_scores(long_pred, long[:, N_FRAMES_IN:])["ssim"].mean(axis=0)
     info = predictor.info
     return {"seed": config.seed, "ssim": scores["ssim"], "psnr": scores["psnr"],
             "psnr_of_mse": scores["psnr_of_mse"], "mse": scores["mse"],

@@ -19,9 +19,9 @@ from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.data.identity import data_source
 from bballs.data.variants import OBSERVATIONS, VARIANTS, require_known, variant_sequences
 from bballs.metrics import video_scores
+from bballs.models.spec import N_FRAMES_IN
 from bballs.physics_model import inverse_predictor as ipred
 from bballs.tasks import part2_recipes, part2_task7, prediction, task7_bench
-from bballs.tasks.prediction import N_INPUT
 from bballs.training import experiments
 from bballs.training.checkpoints import fingerprint_digest
 
@@ -45,7 +45,7 @@ def reidentified_model(name: str, paths: OutputPaths | None, config: ipred.Inver
                        n_train: int = REIDENTIFY_SEQUENCES, progress: bool = True):
     """The physics model trained on ``n_train`` sequences of the variant ``name`` (with a
     checkpoint in ``paths`` when given, reused while its data and configuration match)."""
-    frames, counts = variant_sequences(name, n_train, 2 * N_INPUT,
+    frames, counts = variant_sequences(name, n_train, 2 * N_FRAMES_IN,
                                        TRAIN_SEED_OFFSET + config.seed)
     slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:40]
     checkpoint = paths.checkpoint(f"task7/variants/{slug}_seed{config.seed}") if paths else None
@@ -58,8 +58,8 @@ def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_ev
     gated system on ``n_eval`` sequences of the variant, the gate calibrated on
     ``n_calibrate`` others, with the share of sequences each path takes."""
     started = time.perf_counter()
-    frames, _ = variant_sequences(name, n_calibrate + n_eval, 2 * N_INPUT, seed)
-    inputs, targets = frames[:, :N_INPUT], frames[:, N_INPUT:]
+    frames, _ = variant_sequences(name, n_calibrate + n_eval, 2 * N_FRAMES_IN, seed)
+    inputs, targets = frames[:, :N_FRAMES_IN], frames[:, N_FRAMES_IN:]
     gate = part2_task7.calibrate(physics_model, learnt, inputs[:n_calibrate],
                                  targets[:n_calibrate])
     final, _ = part2_task7.final_system(physics_model, learnt, gate, inputs[n_calibrate:],
@@ -80,8 +80,8 @@ def _ceiling(name: str, targets, n: int, seed: int) -> dict:
     ``len(targets)`` of ``n`` sequences); nothing for the others (a perfect score)."""
     if name not in OBSERVATIONS:
         return {}
-    rendered, _ = variant_sequences(name, n, 2 * N_INPUT, seed, observed=False)
-    perfect = rendered[-len(targets):, N_INPUT:]
+    rendered, _ = variant_sequences(name, n, 2 * N_FRAMES_IN, seed, observed=False)
+    perfect = rendered[-len(targets):, N_FRAMES_IN:]
     return {"ceiling": prediction.table_metrics(video_scores(perfect, targets))}
 
 
