@@ -104,7 +104,7 @@ def train_repeats(data: FrameData, paths: OutputPaths, *, quick: bool = False, s
             for extra in range(seed + 1, seed + (1 if quick else N_SEEDS))]
 
 
-def sweep(runs: dict[str, TrainedAE]) -> dict[int, TrainedAE]:
+def latent_sweep(runs: dict[str, TrainedAE]) -> dict[int, TrainedAE]:
     """The plain (transposed, noise-free) autoencoders by latent size."""
     return {latent: runs[ae_name(latent)] for latent in LATENT_SIZES if ae_name(latent) in runs}
 
@@ -152,7 +152,7 @@ def sweep_rows(runs: dict[str, TrainedAE], test: FrameSet,
     """One row per latent size: test MSE / PSNR, validation MSE, parameters, training time;
     with ``repeats`` (the runs of further seeds) each score is a mean ± std over the seeds."""
     return [_over_seeds(ae_name(latent), runs, repeats, test, latent=latent)
-            for latent in sweep(runs)]
+            for latent in latent_sweep(runs)]
 
 
 def design_rows(runs: dict[str, TrainedAE], test: FrameSet,

@@ -19,8 +19,8 @@ from bballs.models.autoencoders import EncoderClassifier, LatentClassifier
 from bballs.tasks.autoencoding import (
     TrainedAE,
     ae_name,
+    latent_sweep,
     split_codes,
-    sweep,
 )
 from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_everything
 
@@ -67,7 +67,7 @@ def classification_rows(runs: dict[str, TrainedAE], data: FrameData, paths: Outp
     with ``repeats`` (the autoencoders of seeds ``seed + 1``, ...) a mean ± std over the seeds,
     each classifier trained with its autoencoder's seed."""
     rows = []
-    for latent in sweep(runs):
+    for latent in latent_sweep(runs):
         per_seed = []
         for offset, seed_runs in enumerate((runs, *repeats)):
             row = {"latent": latent}

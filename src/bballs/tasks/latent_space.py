@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from bballs.data.frames import FrameData, FrameSet
 from bballs.data.physics import BOX_SIZE
 from bballs.models.autoencoders import Autoencoder
-from bballs.tasks.autoencoding import TrainedAE, decode, split_codes, sweep
+from bballs.tasks.autoencoding import TrainedAE, decode, latent_sweep, split_codes
 
 PROBE_ALPHAS = (1e-3, 1e-1, 10.0)
 OCCUPANCY_CELLS = 4  # the probe's coarse grid: 4x4 cells of 2.5x2.5 box units
@@ -116,7 +116,7 @@ def probe_rows(runs: dict[str, TrainedAE], data: FrameData) -> list[dict]:
         return []
     truth = {s: probe_targets(getattr(data, s)) for s in splits}
     sources = {str(latent): {s: codes.numpy() for s, codes in split_codes(run, data).items()}
-               for latent, run in sweep(runs).items()}
+               for latent, run in latent_sweep(runs).items()}
     sources["pixels"] = {s: getattr(data, s).frames.reshape(len(getattr(data, s)), -1).numpy()
                          for s in splits}
     rows = []
