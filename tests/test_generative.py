@@ -22,7 +22,7 @@ from bballs.models.generative import (
     timestep_embedding,
 )
 from bballs.reporting import generative_plots
-from bballs.tasks import sample_frechet, sample_validity
+from bballs.tasks import generation, sample_frechet, sample_validity
 from bballs.training.loop import TrainConfig, seed_everything
 
 matplotlib.use("Agg")
@@ -336,3 +336,21 @@ def test_count_comparison_weights_validity_by_the_reference_counts():
     assert rows[1]["valid_at_real_counts"] == pytest.approx(0.4 + 0.35 * 0.95)  # no 3-ball frame
     assert rows[1]["count_tv"] == pytest.approx(0.5 * (0.1 + 0.1 + 0.05 + 0.25))
     assert rows[0]["position_tv"] == 0 and rows[1]["position_tv"] == pytest.approx(0.5)
+
+
+def test_the_latent_spread_scales_the_codes_and_is_chosen_by_the_score():
+    seed_everything(0)
+    generator = DCGANGenerator(latent_dim=8, width=8).eval()
+    wide = generation.gan_samples(generator, 6, seed=3, scale=2.0)
+    z = 2.0 * torch.randn(6, 8, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        torch.testing.assert_close(wide, generator(z))
+    spreads = []
+
+    def score(model, scale):  # a selection score whose best spread is 1.5
+        spreads.append(scale)
+        return abs(scale - 1.5)
+
+    chosen, scores = generation.latent_scale(generator, score)
+    assert chosen == 1.5 and spreads == list(generation.LATENT_SCALES)
+    assert scores == {f"{s:g}": abs(s - 1.5) for s in generation.LATENT_SCALES}

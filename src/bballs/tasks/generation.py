@@ -44,6 +44,7 @@ GAN_AUGMENT = 0.5  # the share of frames the discriminator sees turned by diff_a
 COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
 GAN_SELECT_AFTER = 10  # epochs before a DCGAN's weights may be selected (train_gan's select)
+LATENT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)  # spreads of the latent codes a DCGAN is sampled at
 SELECTION_SEED_OFFSET = 100  # the selecting feature CNN's seed: never one the report averages
 UNET_WIDTH = 16
 DIFFUSION_STEPS = 1000
@@ -134,10 +135,19 @@ class FrechetSelection:
         self.encoder, self.n, self.seed = encoder, n, seed
         self.reference = sample_frechet.encoder_features(encoder, frames)
 
-    def __call__(self, generator: nn.Module) -> float:
-        frames = gan_samples(generator, self.n, self.seed)
+    def __call__(self, generator: nn.Module, scale: float = 1.0) -> float:
+        frames = gan_samples(generator, self.n, self.seed, scale=scale)
         return frechet_distance(sample_frechet.encoder_features(self.encoder, frames),
                                 self.reference)
+
+
+def latent_scale(generator: nn.Module, select: FrechetSelection,
+                 scales: tuple[float, ...] = LATENT_SCALES) -> tuple[float, dict[str, float]]:
+    """The spread of the latent codes, z ~ N(0, scale² I), among ``scales`` whose samples score
+    best on ``select`` (validation frames, as for the epoch), and every scale's score; the
+    generator was trained at scale 1 and may cover less of the data than it could."""
+    scores = {f"{scale:g}": select(generator, scale) for scale in scales}
+    return min(scales, key=lambda scale: scores[f"{scale:g}"]), scores
 
 
 def selected_epoch(history: History) -> int | None:
@@ -183,14 +193,14 @@ def train_diffusion(data: FrameSet, val: FrameSet, config: TrainConfig,
 
 
 @torch.no_grad()
-def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500
-                ) -> torch.Tensor:
-    """``n`` frames from the generator (evaluation mode), latent codes (and, for a conditional
-    generator, ball counts drawn at their training shares) from ``seed``."""
+def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: int = 500,
+                scale: float = 1.0) -> torch.Tensor:
+    """``n`` frames from the generator (evaluation mode), latent codes (times ``scale``; and,
+    for a conditional generator, ball counts drawn at their training shares) from ``seed``."""
     generator.eval()
     device = next(generator.parameters()).device
     seeded = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, generator.latent_dim, generator=seeded)
+    z = scale * torch.randn(n, generator.latent_dim, generator=seeded)
     classes = _sampled_classes(generator, n, seeded)
     return torch.cat([generator(z[i:i + batch_size].to(device),
                                 None if classes is None else classes[i:i + batch_size].to(device)
@@ -198,17 +208,17 @@ def gan_samples(generator: DCGANGenerator, n: int, seed: int = 0, batch_size: in
                       for i in range(0, n, batch_size)])
 
 
-def count_obedience(generator: DCGANGenerator, n_per_count: int = 500, seed: int = 0
-                    ) -> dict[str, float]:
+def count_obedience(generator: DCGANGenerator, n_per_count: int = 500, seed: int = 0,
+                    scale: float = 1.0) -> dict[str, float]:
     """For a count-conditioned generator: the share of its frames, ``n_per_count`` drawn for
-    each ball count, in which the blob detector finds the count asked for (``"1"``, ``"2"``,
-    ``"3"``, and their mean ``"all"``)."""
+    each ball count (latent codes times ``scale``), in which the blob detector finds the count
+    asked for (``"1"``, ``"2"``, ``"3"``, and their mean ``"all"``)."""
     if not generator.n_classes:
         raise ValueError("the generator is not conditioned on the ball count")
     generator.eval()
     device = next(generator.parameters()).device
-    z = torch.randn(n_per_count, generator.latent_dim,
-                    generator=torch.Generator().manual_seed(seed)).to(device)
+    z = scale * torch.randn(n_per_count, generator.latent_dim,
+                            generator=torch.Generator().manual_seed(seed)).to(device)
     shares = {}
     with torch.no_grad():
         for count in range(1, generator.n_classes + 1):
