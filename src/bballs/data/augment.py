@@ -193,8 +193,8 @@ def describe(augment) -> str:
     jitter = (f"ball-size jitter: erode, keep or dilate by up to {SIZE_JITTER_PIXELS} px, "
               "uniformly")
     scale = (f"ball scale: the frame resampled by a factor drawn log-uniformly in {ZOOM_RANGE} "
-             f"about a point uniform in [-{ZOOM_CENTRE}, {ZOOM_CENTRE}]² of the frame (kept as "
-             "it is if a ball would leave it)")
+             f"about a point uniform in [−{ZOOM_CENTRE}, {ZOOM_CENTRE}]² of the frame "
+             "(kept as it is if a ball would leave it)")
     looks = (f"contrast ×U{CONTRAST_RANGE}; with p = {COIN} each: Gaussian blur σ ~ "
              f"U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
              f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of the pixels, "

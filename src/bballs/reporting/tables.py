@@ -143,7 +143,9 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
     def number(value: float, std: bool = False) -> str:
         seconds = key.endswith("seconds")  # one format for every time, one decimal
         text = f"{100 * value:.1f}" if percent else f"{value:,.1f}" if seconds else fmt(value, std)
-        return text[1:] if re.fullmatch(r"-0[.0]*", text) else text  # no "-0.0"
+        if re.fullmatch(r"-0[.0]*", text):  # no "-0.0"
+            return text[1:]
+        return "\u2212" + text[1:] if text.startswith("-") else text  # a minus sign, not a hyphen
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
