@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
+from generated import generated_sequences
 
 from bballs.data import augment
-from bballs.data.dataset import FileSpec, generate_arrays
-
-
-def _frames(n=6, t=10, seed=0):
-    arrays = generate_arrays(FileSpec("x", n, t), np.random.default_rng(seed))
-    return arrays["data"].reshape(n, t, 32, 32), arrays
 
 
 def test_dihedral_augmentation_keeps_pixel_values_and_is_seeded():
@@ -24,7 +18,7 @@ def test_dihedral_augmentation_keeps_pixel_values_and_is_seeded():
 
 
 def test_ball_size_jitter_grows_or_shrinks_balls_in_place():
-    frames, _ = _frames(8, 1)
+    frames, _ = generated_sequences(8, 1)
     x = torch.from_numpy(frames)
     out = augment.resize_balls(x, torch.Generator().manual_seed(1))
     area_in, area_out = (x > 0.5).sum(dim=(1, 2, 3)), (out > 0.5).sum(dim=(1, 2, 3))
@@ -35,7 +29,7 @@ def test_ball_size_jitter_grows_or_shrinks_balls_in_place():
 
 
 def test_sequence_augmentation_transforms_inputs_and_targets_together():
-    frames, _ = _frames(8, 10)
+    frames, _ = generated_sequences(8, 10)
     seq = torch.from_numpy(frames)
     x, y = augment.sequence_augment(seq[:, :5], seq[:, 5:], torch.Generator().manual_seed(3))
     joined = torch.cat([x, y], dim=1)

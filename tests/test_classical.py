@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from generated import generated_sequences
 
 from bballs.classical import blobs, physics_predictor
 from bballs.data import physics
-from bballs.data.dataset import FileSpec, generate_arrays
 from bballs.metrics import video_scores
 
 
-def _frames(n=6, t=10, seed=0):
-    arrays = generate_arrays(FileSpec("x", n, t), np.random.default_rng(seed))
-    return arrays["data"].reshape(n, t, 32, 32), arrays
-
-
 def test_physics_predictor_finds_balls_and_beats_the_last_frame():
-    frames, arrays = _frames(40, 10, seed=5)
+    frames, arrays = generated_sequences(40, 10, seed=5)
     centres, radii, counts = blobs.detect_balls(frames[:, :1])
     truth = arrays["positions"][:, 0]
     one = arrays["labels"] == 1

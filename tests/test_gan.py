@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from rendered_frames import rendered
 from torch import nn
 
 from bballs.core.parameters import count_parameters
-from bballs.data import physics
-from bballs.data.frames import FrameSet
 from bballs.models.generative import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -21,21 +19,6 @@ from bballs.tasks import generation
 from bballs.training.checkpoints import History, read_checkpoint
 from bballs.training.gan import fit_gan
 from bballs.training.loop import TrainConfig, seed_everything
-
-
-def rendered(positions: list[list[tuple[float, float]]], radius: float = physics.RADIUS
-             ) -> FrameSet:
-    """Frames drawn by the dataset's renderer, with their ground truth (absent balls: r 0)."""
-    n = len(positions)
-    xy = np.full((n, 3, 2), 5.0)
-    radii = np.zeros((n, 3))
-    for i, balls in enumerate(positions):
-        if balls:
-            xy[i, :len(balls)] = balls
-        radii[i, :len(balls)] = radius
-    frames = physics.render(xy[:, None], radii)
-    counts = torch.tensor([len(b) for b in positions])
-    return FrameSet(torch.from_numpy(frames), counts, xy, radii)
 
 
 def _small_frames(n=32, seed=0):

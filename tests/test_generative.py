@@ -6,10 +6,10 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from rendered_frames import rendered
 
 from bballs.classical import blobs
 from bballs.core.parameters import count_parameters
-from bballs.data import physics
 from bballs.data.corruptions import degrade
 from bballs.data.frames import FrameSet
 from bballs.image_metrics import frechet_distance
@@ -26,21 +26,6 @@ from bballs.tasks import generation, sample_frechet, sample_validity
 from bballs.training.loop import TrainConfig, seed_everything
 
 matplotlib.use("Agg")
-
-
-def rendered(positions: list[list[tuple[float, float]]], radius: float = physics.RADIUS
-             ) -> FrameSet:
-    """Frames drawn by the dataset's renderer, with their ground truth (absent balls: r 0)."""
-    n = len(positions)
-    xy = np.full((n, 3, 2), 5.0)
-    radii = np.zeros((n, 3))
-    for i, balls in enumerate(positions):
-        if balls:
-            xy[i, :len(balls)] = balls
-        radii[i, :len(balls)] = radius
-    frames = physics.render(xy[:, None], radii)
-    counts = torch.tensor([len(b) for b in positions])
-    return FrameSet(torch.from_numpy(frames), counts, xy, radii)
 
 
 def test_dcgan_shapes_and_parameters():

@@ -41,6 +41,7 @@ from bballs.reporting.tables import (
     format_number,
     in_mse_unit,
     mark_long_tables,
+    minus_sign,
     three_significant,
 )
 
@@ -65,11 +66,6 @@ class _Missing:
 
     def __format__(self, spec: str) -> str:
         return MISSING
-
-
-def _minus(text: str) -> str:
-    """A formatted number with a minus sign, not a hyphen, before its digits."""
-    return re.sub(r"^([+]?)-(?=\d)", "\\1\u2212", text)
 
 
 class _TolerantFormatter(string.Formatter):
@@ -103,7 +99,7 @@ class _TolerantFormatter(string.Formatter):
         if format_spec == "sig" and isinstance(value, (int, float)):  # 0.0564, 142, 1,009
             return three_significant(float(value))
         if format_spec == "points" and isinstance(value, (int, float)):  # a gap of two shares
-            return _minus(f"{100 * value:.1f} points")
+            return minus_sign(f"{100 * value:.1f} points")
         if format_spec == "list" and isinstance(value, list):  # 0, 1 and 2
             words = [str(item) for item in value]
             return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
@@ -112,7 +108,7 @@ class _TolerantFormatter(string.Formatter):
             if isinstance(value, float) and re.search(r"\de[+-]\d", text):  # "g" chose e-notation
                 digits = re.search(r"\.(\d+)", format_spec)
                 return format_number(value, int(digits.group(1)) if digits else 4)
-            return _minus(text) if isinstance(value, (int, float)) else text
+            return minus_sign(text) if isinstance(value, (int, float)) else text
         except (TypeError, ValueError):
             self.missing.append(f"{value!r} (cannot be formatted as {format_spec!r})")
             return MISSING

@@ -11,6 +11,11 @@ from bballs.metrics import MSE_FACTOR
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+def minus_sign(text: str) -> str:
+    """A formatted number with a minus sign, not a hyphen, before its digits."""
+    return re.sub(r"^([+]?)-(?=\d)", "\\1\u2212", text)
+
+
 def format_number(value: float, digits: int = 4, scientific: bool = False) -> str:
     """A number for a table or a sentence: ``digits`` significant digits, and outside
     [10⁻³, 10⁴) (or always, with ``scientific``) a power of ten written out (``2.7×10⁻⁵``),
@@ -145,7 +150,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         text = f"{100 * value:.1f}" if percent else f"{value:,.1f}" if seconds else fmt(value, std)
         if re.fullmatch(r"-0[.0]*", text):  # no "-0.0"
             return text[1:]
-        return "\u2212" + text[1:] if text.startswith("-") else text  # a minus sign, not a hyphen
+        return minus_sign(text)
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
