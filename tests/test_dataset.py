@@ -98,6 +98,52 @@ def test_render_draws_a_ball_where_it_is():
     assert (row, col) in {(23, 7), (24, 7), (23, 8), (24, 8)}  # y = 7.5 -> row 24, x = 2.5 -> col 8
 
 
+
+def test_the_ball_profile_is_exp_to_float32_precision():
+    q = np.concatenate([np.linspace(0.0, 4.0, 20001), [0.5**0.25, 1.0, 3.3, 50.0, 1e6]])
+    exact = np.exp(-(q.astype(np.longdouble) ** 4))
+    ours = physics.profile(q, power=4)
+    near = q**4 < 100  # beyond, exp is 0 once stored as float32 and the profile returns 0
+    assert np.max(np.abs(ours - exact)[near] / exact[near]) < 1e-13  # q**4 rounds in float64
+    assert np.array_equal(ours.astype(np.float32), exact.astype(np.float32))
+    assert physics.profile(np.array([2.0]), power=2.5)[0] == pytest.approx(np.exp(-(2.0**2.5)))
+
+
+# Digest of the small file below as every CPU must write it. numpy's vectorised exp and power
+# differ in the last bit between CPU kinds (AVX2, AVX-512), so a renderer using them would write
+# other frames from the same seed on another machine.
+SMALL_FILE_DIGEST = "92f8db63ca89ced2"
+
+
+def _small_file_digest(seed: int = 5) -> str:
+    import hashlib
+
+    spec = bdata.FileSpec("small.npz", 40, 6, (0.8, 1.6))
+    arrays = bdata.generate_arrays(spec, np.random.default_rng(seed))
+    return hashlib.sha256(arrays["data"].tobytes() + arrays["positions"].tobytes()).hexdigest()[:16]
+
+
+def test_the_same_seed_gives_the_same_frames_on_every_cpu():
+    assert _small_file_digest() == SMALL_FILE_DIGEST
+
+
+def test_the_frames_do_not_depend_on_numpys_simd_paths():
+    """Same bits with numpy's dispatched SIMD kernels (AVX2, AVX-512, ...) switched off."""
+    import os
+    import subprocess
+    import sys
+
+    from numpy._core import _multiarray_umath as umath
+
+    found = [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
+    if not found:
+        pytest.skip("numpy dispatches no SIMD kernels on this CPU")
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(found)}
+    code = "import test_dataset as t; print(t._small_file_digest())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, text=True,
+                         capture_output=True, cwd=os.path.dirname(__file__)).stdout.split()[-1]
+    assert out == _small_file_digest()
+
 # --- loader -------------------------------------------------------------------------------------
 
 def _save(path, **arrays):

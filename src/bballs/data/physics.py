@@ -110,18 +110,56 @@ def render(
     """Render centres (N, T, B, 2) with radii (N, B) to float32 frames (N, T, res, res) in [0,1].
 
     Coordinate 0 of a centre is the column (x), coordinate 1 the row (y), as in the original.
-    ``power`` below 4 gives softer ball edges (1: a Gaussian profile).
+    ``power`` below 4 gives softer ball edges (1: a Gaussian profile). For a whole-number
+    ``power`` the frames are the same bits on every CPU (see :func:`profile`).
     """
     n_seq, n_frames = track.shape[:2]
-    grid = pixel_centres(resolution).astype(np.float32)
+    grid = pixel_centres(resolution)
+    chunk = max(1, chunk * RESOLUTION**2 // resolution**2)
     frames = np.empty((n_seq, n_frames, resolution, resolution), dtype=np.float32)
     for start in range(0, n_seq, chunk):
         part = slice(start, start + chunk)
-        x = track[part, ..., 0].astype(np.float32)[..., None, None]
-        y = track[part, ..., 1].astype(np.float32)[..., None, None]
-        r2 = radii[part].astype(np.float32)[:, None, :, None, None] ** 2
+        x = track[part, ..., 0][..., None, None]
+        y = track[part, ..., 1][..., None, None]
+        r2 = radii[part][:, None, :, None, None] ** 2
         d2 = (grid[None, :] - x) ** 2 + (grid[:, None] - y) ** 2
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            blobs = np.where(r2 > 0, np.exp(-((d2 / r2) ** power)), 0.0)
-        frames[part] = np.minimum(blobs.sum(axis=2), 1.0)
+        blobs = np.where(r2 > 0, profile(d2 / np.where(r2 > 0, r2, 1.0), power), 0.0)
+        frames[part] = np.minimum(blobs.astype(np.float32).sum(axis=2), 1.0)
     return frames
+
+
+def profile(q: np.ndarray, power: float = PROFILE_POWER) -> np.ndarray:
+    """A ball's brightness ``exp(-(q ** power))`` at squared distance ratio q = d^2 / r^2.
+
+    Computed in float64 from additions, multiplications and exact scalings only: numpy's
+    vectorised ``exp`` and ``power`` differ in the last bit between CPUs (AVX2 vs AVX-512),
+    which would make the same seed give different files on different machines. Where the
+    brightness is below float32's smallest number (q ** power >= 110) it is 0.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if float(power).is_integer() and power >= 1:
+        z = q
+        for _ in range(int(power) - 1):
+            z = z * q
+    else:  # a fractional power has no exact form; its last bit may depend on the CPU
+        z = q**power
+    brightness = np.zeros_like(z)
+    lit = z < 110.0  # exp(-110) is 0 once stored as float32: skip the pixels far from a ball
+    brightness[lit] = _exp_neg(z[lit])
+    return brightness
+
+
+_INV_LN2 = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact (fdlibm)
+_LN2_LO = 1.90821492927058770002e-10
+
+
+def _exp_neg(z: np.ndarray) -> np.ndarray:
+    """exp(-z) for z >= 0 to float64 precision: exp(-z) = 2^-k exp(-r), |r| <= ln2 / 2."""
+    z = np.minimum(z, 1100.0)  # exp(-1100) is 0 in float64, as is 2^-1587
+    k = np.rint(z * _INV_LN2)
+    r = (z - k * _LN2_HI) - k * _LN2_LO
+    series = np.ones_like(r)
+    for n in range(14, 0, -1):  # Horner: sum of (-r)^n / n!, error < 1e-17
+        series = 1.0 - series * r / n
+    return np.ldexp(series, -k.astype(np.int64))
