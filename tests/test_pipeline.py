@@ -33,11 +33,16 @@ def test_executed_notebooks_keep_outputs_and_have_no_errors(quick_run, name):
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
 
 
-def test_timings_cover_every_stage(quick_run):
+def test_timings_cover_every_stage_and_each_report_follows_its_own_notebooks(quick_run):
     stages = json.loads((quick_run / "results" / "timings.json").read_text())["reproduce"]
-    assert list(stages["stages"]) == ["data", *NOTEBOOKS, *(f"{r}.pdf" for r in HELD_REPORTS),
-                                      *(a.archive for a in HELD)]
+    assert list(stages["stages"]) == ["data", *(stage for a in HELD for stage in (
+        *a.notebooks, f"{a.report}.pdf", a.archive))]
     assert sum(stages["stages"].values()) <= stages["total_seconds"] + 1
+    after = stages["reports_after_seconds"]
+    assert list(after) == HELD_REPORTS and list(after.values()) == sorted(after.values())
+    first = HELD[0]
+    assert after[first.report] <= sum(stages["stages"][stage] for stage in (
+        "data", *first.notebooks, f"{first.report}.pdf", first.archive)) + 1
 
 
 TABLE_PLACEHOLDER = re.compile(r"\{table\[\w+\]\}")

@@ -123,6 +123,19 @@ def test_report_refuses_missing_or_malformed_results(tmp_path):
     assert not (tmp_path / "r.pdf").exists()
 
 
+def test_reproduce_runs_just_the_assignments_asked_for(tmp_path, monkeypatch):
+    held = present(project_root())
+    ran, data_files = [], []
+    monkeypatch.setattr(pipeline, "ensure_dataset", lambda d, seed, files: data_files.append(files))
+    monkeypatch.setattr(pipeline, "_hand_in", lambda a, notebooks, *_, **__: ran.append(
+        (a.name, notebooks)))
+    pipeline.reproduce(quick=True, output_dir=tmp_path, assignments=(held[-1].name,))
+    assert ran == [(held[-1].name, list(held[-1].notebooks))]
+    assert data_files == [pipeline._data_files([held[-1]])]
+    with pytest.raises(ValueError, match="unknown or absent assignment"):
+        pipeline.reproduce(quick=True, output_dir=tmp_path, assignments=("no-such",))
+
+
 def test_reset_results_leaves_no_stale_section(tmp_path):
     update_results(tmp_path / "r.json", "old_section", {"a": 1})
     reset_results(tmp_path / "r.json")

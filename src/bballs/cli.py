@@ -59,7 +59,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from bballs.reporting.pipeline import reproduce
 
     reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
-              force=args.force)
+              force=args.force, assignments=args.assignment)
     _author_warning()
     return 0
 
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for all outputs (default: the project; build/quick with --quick)")
     rep.add_argument("--force", action="store_true",
                      help="delete the checkpoints first and retrain everything")
+    rep.add_argument("--assignment", nargs="+", choices=[a.name for a in ASSIGNMENTS],
+                     default=None, help="just these assignments (default: every one present; "
+                                        "each report is built as soon as its notebooks ran)")
     rep.set_defaults(run=cmd_reproduce)
 
     report = commands.add_parser(

@@ -163,10 +163,12 @@ class Snapshot:
 
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
               output_dir: str | Path | None = None, force: bool = False,
-              notebooks: tuple[str, ...] | None = None) -> Path:
-    """The whole chain for every assignment the project holds (:mod:`bballs.core.assignments`):
-    data (if missing), its notebooks (or just ``notebooks``), its report and its hand-in
-    archive.
+              notebooks: tuple[str, ...] | None = None,
+              assignments: tuple[str, ...] | None = None) -> Path:
+    """The whole chain for every assignment the project holds (:mod:`bballs.core.assignments`),
+    or for those named in ``assignments``: data (if missing), then per assignment its notebooks
+    (or just those in ``notebooks``), its report and its hand-in archive, so that the first
+    report exists as soon as its own notebooks have run.
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/ and the
     archives in dist/). Quick mode writes everything under ``build/quick``
@@ -174,47 +176,66 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     trainings are reused from their checkpoints unless ``force`` (which deletes them first).
     Returns the output folder.
     """
-    from bballs.reporting.package import build_zip
-
     started = time.perf_counter()
     root = project_root()
-    held = present(root)
-    notebooks = notebooks or held_notebooks()
+    chosen = _chosen(present(root), assignments)
     data_dir = Path(data_dir) if data_dir else root / "data"
     if output_dir is None and quick:
         output_dir = root / "build" / "quick"
     out = Path(output_dir) if output_dir else root
-    separate = out.resolve() != root.resolve()
     if force and (out / "checkpoints").is_dir():
         print(f"[force] removing {_shown(out / 'checkpoints')}: every model is retrained")
         shutil.rmtree(out / "checkpoints")
     timings: dict[str, float] = {}
-    files = _data_files(present(root))
+    files = _data_files(chosen)
     _stage("data", lambda: ensure_dataset(data_dir, seed=seed, files=files), timings)
+    reports_at = {}
+    for assignment in chosen:
+        wanted = [name for name in assignment.notebooks if notebooks is None or name in notebooks]
+        _hand_in(assignment, wanted, out, timings, quick=quick, seed=seed, data_dir=data_dir)
+        reports_at[assignment.report] = time.perf_counter() - started
+    total = time.perf_counter() - started
+    _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick, reports_at)
+    print(f"[done] total {total:.0f} s; outputs in {_shown(out)}")
+    return out
+
+
+def _chosen(held, names: tuple[str, ...] | None) -> list:
+    """The held assignments called ``names`` (all held ones for None), in their order."""
+    if names is None:
+        return list(held)
+    unknown = sorted(set(names) - {a.name for a in held})
+    if unknown:
+        raise ValueError(f"unknown or absent assignment(s) {unknown}; this project holds "
+                         f"{[a.name for a in held]}")
+    return [a for a in held if a.name in names]
+
+
+def _hand_in(assignment, notebooks: list[str], out: Path, timings: dict[str, float],
+             **options) -> None:
+    """One assignment's notebooks, then its report and its archive."""
+    from bballs.reporting.package import build_zip
+
+    separate = out.resolve() != project_root().resolve()
     for name in notebooks:
         target = out / "notebooks" / name if separate else None
         _stage(name, lambda name=name, target=target: _run_or_restore(
-            name, quick=quick, seed=seed, data_dir=data_dir, output_dir=out, executed=target),
-            timings)
-    for report in (a.report for a in held):
-        pdf = out / f"{report}.pdf" if separate else None
-        _stage(f"{report}.pdf", lambda pdf=pdf, report=report: _build_report(out, pdf, report),
-               timings)
-    for assignment in held:
-        archive = out / assignment.archive if separate else None
-        _stage(assignment.archive, lambda archive=archive, a=assignment: print(
-            f"       {_shown(build_zip(archive, assignment=a))}"), timings)
-    total = time.perf_counter() - started
-    _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick)
-    print(f"[done] total {total:.0f} s; outputs in {_shown(out)}")
-    return out
+            name, output_dir=out, executed=target, **options), timings)
+    report = assignment.report
+    pdf = out / f"{report}.pdf" if separate else None
+    _stage(f"{report}.pdf", lambda: _build_report(out, pdf, report), timings)
+    archive = out / assignment.archive if separate else None
+    _stage(assignment.archive, lambda: print(
+        f"       {_shown(build_zip(archive, assignment=assignment))}"), timings)
 
 
 TIMINGS_FILE = "timings.json"
 
 
-def _record_timings(path: Path, timings: dict[str, float], total: float, quick: bool) -> None:
-    """Print the per-stage table and write it, with the machine it ran on, to ``path``."""
+def _record_timings(path: Path, timings: dict[str, float], total: float, quick: bool,
+                    reports_at: dict[str, float]) -> None:
+    """Print the per-stage table and write it, with the seconds after which each report
+    existed and the machine it ran on, to ``path``."""
     import platform
 
     import torch
@@ -226,8 +247,11 @@ def _record_timings(path: Path, timings: dict[str, float], total: float, quick: 
     for stage, seconds in timings.items():
         print(f"{stage:34s}{seconds:9.0f}{seconds / total:8.0%}")
     print(f"{'total':34s}{total:9.0f}")
+    for report, seconds in reports_at.items():
+        print(f"{report}.pdf existed after {seconds:.0f} s")
     update_results(path, "reproduce", {
-        "stages": timings, "total_seconds": total, "quick": quick,
+        "stages": timings, "total_seconds": total, "reports_after_seconds": reports_at,
+        "quick": quick,
         "device": str(pick_device()), "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
         "python": platform.python_version(), "torch": torch.__version__})
