@@ -329,3 +329,23 @@ def test_the_denoising_lead_counts_only_levels_where_it_beats_the_seed_noise():
     assert denoising_lead([{**r, "lead_verdict": noise} for r in rows]).startswith("at no")
     one_seed = [{**r, "lead_verdict": "not established (fewer than 3 seeds)"} for r in rows]
     assert "is established (fewer than 3 seeds)" in denoising_lead(one_seed)
+
+
+def test_frame_grid_labels_print_negative_codes_with_a_minus_sign():
+    from bballs.reporting import autoencoder_plots as plots
+
+    fig = plots.frame_grid(torch.zeros(2, 2, 32, 32), row_labels=["1.5", "-0.5"],
+                           col_labels=["-2.0", "+2.0σ"])
+    axes = fig.axes
+    assert [axes[0].get_ylabel(), axes[2].get_ylabel()] == ["1.5", "\u22120.5"]
+    assert [axes[2].get_xlabel(), axes[3].get_xlabel()] == ["\u22122.0", "+2.0σ"]
+
+
+def test_pretraining_curve_zooms_in_on_the_accuracies_shown():
+    from bballs.reporting import autoencoder_plots as plots
+
+    rows = [{"labels": n, "scratch_test_accuracy": a, "pretrained_test_accuracy": b,
+             "scratch_test_std": 0.01, "pretrained_test_std": 0.05}
+            for n, a, b in ((80, 0.96, 0.79), (8000, 1.0, 1.0))]
+    low, high = plots.pretraining_curve(rows).axes[0].get_ylim()
+    assert 60 <= low <= 74 and 100 <= high <= 102  # the lowest bar end, 74 %, stays in view

@@ -266,6 +266,10 @@ def test_error_rows_use_a_visible_scale_and_curves_keep_the_legend_off_the_data(
                                  errors=["absolute error"])
     maps = [im for ax in fig.axes for im in ax.get_images() if im.get_cmap().name == "magma"]
     assert len(maps) == 3 and {im.get_clim() for im in maps} == {(0.0, i2i_plots.ERROR_CLIP)}
+    small = i2i_plots.example_grid({"absolute error": error * 0.03}, n_examples=3,
+                                   errors=["absolute error"])  # another figure: the same scale
+    assert {im.get_clim() for ax in small.axes for im in ax.get_images()} == {
+        (0.0, i2i_plots.ERROR_CLIP)}
     bar, error_row = fig.axes[-1].get_position(), fig.axes[-2].get_position()
     assert bar.x0 > error_row.x1  # the colour bar sits beside the error row, exactly as tall
     assert (bar.y0, bar.y1) == pytest.approx((error_row.y0, error_row.y1))

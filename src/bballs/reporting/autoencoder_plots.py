@@ -11,6 +11,7 @@ import numpy as np
 from bballs.metrics import as_numpy
 from bballs.reporting.plots import save as _save
 from bballs.reporting.plots import seed_std
+from bballs.reporting.tables import minus_sign
 
 COUNT_COLOURS = {1: "C0", 2: "C1", 3: "C2"}
 
@@ -132,8 +133,10 @@ def pretraining_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
         ax.errorbar(labels, _percent(r[f"{init}_test_accuracy"] for r in rows),
                     yerr=_percent(r.get(f"{init}_test_std", 0.0) for r in rows), fmt=marker,
                     capsize=3, label=name)
+    lowest = min(min(_percent(r[f"{init}_test_accuracy"] - r.get(f"{init}_test_std", 0.0)
+                              for r in rows)) for init in ("scratch", "pretrained"))
     ax.set(xscale="log", xlabel="training labels used", ylabel="test accuracy (%)",
-           ylim=(0, 102))
+           ylim=(max(0.0, 10 * np.floor(lowest / 10) - 5), 101))  # a line plot: zoomed in
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")  # below the curves, which sit near 100 %
     fig.tight_layout()
@@ -159,8 +162,11 @@ def scatter_by_count(points, counts, path=None, xlabel: str = "z1", ylabel: str 
 def frame_grid(frames, path=None, row_labels: Sequence[str] = (),
                col_labels: Sequence[str] = (), cell: float = 0.62,
                xlabel: str = "", ylabel: str = "") -> plt.Figure:
-    """A grid of frames (R, C, H, W) with optional row and column labels."""
+    """A grid of frames (R, C, H, W) with optional row and column labels (negative numbers in
+    them get a minus sign)."""
     frames = as_numpy(frames)
+    row_labels, col_labels = ([minus_sign(str(t)) for t in labels]
+                              for labels in (row_labels, col_labels))
     n_rows, n_cols = frames.shape[:2]
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols + 0.9, cell * n_rows + 0.5),
                              squeeze=False, gridspec_kw={"wspace": 0.03, "hspace": 0.03})

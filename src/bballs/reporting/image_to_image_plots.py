@@ -16,7 +16,8 @@ from bballs.tasks import image_to_image_study as i2i_study
 
 LABEL_COLOURS = ListedColormap(["black", "tab:red", "tab:green", "tab:blue"])
 WRONG_COLOURS = ListedColormap(["white", "darkred"])
-ERROR_CLIP = 0.2  # error maps saturate here (the colour bar says so), so small errors show
+ERROR_CLIP = 0.2  # every error map's scale ends here (the colour bar says so): one scale for
+# all the figures, so that their errors compare, and small errors still show
 
 
 def _panels(n: int, columns: int = 3, width: float = 6.8,
@@ -41,8 +42,8 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
                  wrong: Sequence[str] = ()) -> plt.Figure:
     """One row per series (N, H, W) or (N, 1, H, W), one column per example. Series named in
     ``labels`` are label maps (0 black, 1..3 red, green, blue); series named in ``errors`` are
-    error maps on the magma scale (black: no error) up to the figure's largest error or
-    :data:`ERROR_CLIP`, with a colour bar; series named in ``wrong`` are 0/1 maps of wrong
+    error maps on the magma scale from 0 (black: no error) to :data:`ERROR_CLIP` in every
+    figure, with a colour bar; series named in ``wrong`` are 0/1 maps of wrong
     pixels (white / dark red, no colour bar: two colours need no scale); the others grey
     images in [0, 1]. Sized to print at 70 % of the text width with 7.5-pt labels."""
     series = {name: _frames(values)[:n_examples] for name, values in rows.items()}
@@ -62,8 +63,7 @@ def example_grid(rows: Mapping[str, object], path=None, n_examples: int = 6,
             elif name in wrong:
                 ax.imshow(frames[c], cmap=WRONG_COLOURS, vmin=0, vmax=1, interpolation="nearest")
             elif name in errors:
-                error_image = ax.imshow(frames[c], cmap="magma", vmin=0,
-                                        vmax=float(np.clip(errors_max, 0.05, ERROR_CLIP)))
+                error_image = ax.imshow(frames[c], cmap="magma", vmin=0, vmax=ERROR_CLIP)
             else:
                 ax.imshow(frames[c], cmap="gray", vmin=0, vmax=1)
         axes[r, 0].set_ylabel(name, fontsize=7.5, rotation=0, ha="right", va="center")

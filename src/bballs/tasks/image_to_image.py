@@ -74,7 +74,7 @@ IMAGE_TASKS = {task.name: task for task in (
     ImageTask("denoise_gaussian", "restore", 1, 1, f"Gaussian noise (std {GAUSSIAN_SIGMA})"),
     ImageTask("denoise_salt_pepper", "restore", 1, 1,
               f"salt and pepper ({SALT_PEPPER:.0%} pixels)"),
-    ImageTask("inpaint", "restore", 2, 1, f"in-painting ({HOLE}x{HOLE} hole)"),
+    ImageTask("inpaint", "restore", 2, 1, f"in-painting ({HOLE}×{HOLE} hole)"),
     ImageTask("segment_binary", "segment", 1, 2, "binary segmentation"),
     ImageTask("segment_instance", "segment", 1, 1 + physics.MAX_BALLS, "instance segmentation"),
 )}

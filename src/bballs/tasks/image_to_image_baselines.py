@@ -57,7 +57,7 @@ def restoration_baselines(name: str, val: Split) -> list[Method]:
     size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
     sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
     return [identity,
-            Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}x{size}"),
+            Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}×{size}"),
             Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
                    f"std {sigma:g} px")]
 

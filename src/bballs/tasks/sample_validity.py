@@ -71,17 +71,32 @@ def count_shares(n_blobs: np.ndarray) -> np.ndarray:
 
 def validity_row(name: str, frames, key: str = "") -> dict:
     """One row of the validity table: shares valid / right count / right radius / round, the
-    count histogram, the share valid among the frames with k = 1, 2, 3 blobs (``valid_k``,
-    None without such frames) and where the blobs lie (``positions``, :func:`position_shares`)."""
+    count histogram, the 95 % interval of the share valid (``valid_low``, ``valid_high``:
+    sampling noise of a finite set, :func:`share_interval`), the share valid among the frames
+    with k = 1, 2, 3 blobs (``valid_k``, None without such frames) and where the blobs lie
+    (``positions``, :func:`position_shares`)."""
     scores = validity(frames)
     shares = count_shares(scores["n_blobs"])
     by_count = {f"valid_{k}": float(scores["valid"][scores["n_blobs"] == k].mean())
                 if (scores["n_blobs"] == k).any() else None for k in (1, 2, 3)}
+    low, high = share_interval(int(scores["valid"].sum()), len(scores["valid"]))
     return {"key": key or name, "set": name, "n": len(scores["valid"]),
             **{key: float(scores[key].mean()) for key in ("valid", "count_ok", "radius_ok",
                                                            "round_ok")},
+            "valid_low": low, "valid_high": high,
             **{f"blobs_{label}": float(share) for label, share in zip(COUNT_BINS, shares)},
             **by_count, "positions": position_shares(frames)}
+
+
+def share_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a share ``successes / n``: the range a repeat with ``n`` fresh
+    frames would likely give (NaNs for an empty set)."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return float("nan"), float("nan")
+    interval = binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def compare_counts(rows: Sequence[dict], reference: str = "test") -> list[dict]:
