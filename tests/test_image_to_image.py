@@ -256,6 +256,32 @@ def test_skip_study_selects_and_scores_over_the_seeds(monkeypatch):
     assert "short_score_std" not in rows["none"] or rows["none"]["short_score_std"] is None
 
 
+def test_the_longer_study_is_shown_only_for_the_data_and_settings_it_ran_on(tmp_path,
+                                                                           monkeypatch):
+    from types import SimpleNamespace
+
+    from bballs.core.files import output_paths
+    from bballs.tasks import image_to_image_convergence as longer
+    from bballs.tasks.image_to_image_study import Study
+
+    history = SimpleNamespace(val_loss=[0.3, 0.2])
+    runs = [{"inpaint": {"add": SimpleNamespace(history=history)}}]
+    monkeypatch.setattr(longer, "train_long", lambda *args: runs)
+    monkeypatch.setattr(longer, "evaluate_long", lambda runs, data: Study(
+        skips={"inpaint": {"add": {"scores": {"centre": {"psnr": 30.0}}, "repeats": []}}},
+        selected={"inpaint": "add"}))
+    paths = output_paths(tmp_path)
+    ours, theirs = {"digest": "abc123"}, {"digest": "def456"}
+    assert longer.recorded(paths, ours, quick=True) is None  # nothing recorded yet
+    longer.run(None, paths, True, ours)
+    study, losses = longer.recorded(paths, ours, quick=True)
+    assert study.selected == {"inpaint": "add"} and losses == {"inpaint": {"add": [0.3, 0.2]}}
+    assert study.skips["inpaint"]["add"]["scores"]["centre"]["psnr"] == 30.0
+    assert longer.recorded(paths, theirs, quick=True) is None  # other data files
+    assert longer.recorded(paths, ours, quick=False) is None  # other settings: full mode
+    assert longer.recorded(paths, ours, quick=True, seed=1) is None
+
+
 def test_error_rows_use_a_visible_scale_and_curves_keep_the_legend_off_the_data():
     from bballs.reporting import image_to_image_plots as i2i_plots
 

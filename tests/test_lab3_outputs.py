@@ -28,3 +28,27 @@ def test_lab3_report_pdf_has_every_proposal(quick_run):
     assert len(reader.pages) >= 4
     for heading in ("Proposal 1", "Proposal 2", "Proposal 3"):
         assert heading in text
+
+
+def test_without_the_longer_study_only_its_values_are_missing(tmp_path):
+    """Data files the ``i2i-long`` command has not run on: the report names only that study's
+    values as missing, so ``reproduce`` builds it with them as n/a and says which command fills
+    them."""
+    import json
+    import shutil
+
+    from bballs.core.files import project_root
+    from bballs.reporting.pipeline import from_sweeps
+    from bballs.reporting.report import ReportError, render_markdown
+
+    shutil.copytree(project_root() / "figures", tmp_path / "figures")
+    (tmp_path / "results").mkdir()
+    lab3 = json.loads((project_root() / "results" / "lab3.json").read_text())
+    section = lab3["image_to_image"]
+    del section["long"]
+    section["tables"] = {k: v for k, v in section["tables"].items() if "long" not in k}
+    (tmp_path / "results" / "lab3.json").write_text(json.dumps(lab3))
+    with pytest.raises(ReportError) as error:
+        render_markdown(tmp_path, report="lab3_report")
+    assert error.value.missing and all(from_sweeps(f, "lab3_report") for f in error.value.missing)
+    assert "n/a" in render_markdown(tmp_path, report="lab3_report", allow_missing=True)

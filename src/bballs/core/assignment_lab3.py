@@ -14,7 +14,7 @@ autoencoders (03)               autoencoding                train_all, sweep, se
 image-to-image (04)             image_to_image              load_data, train_all, score_network
                                 image_to_image_baselines    score_baselines
                                 image_to_image_study        evaluate_study, headline, section
-                                image_to_image_convergence  train_long, evaluate_long, section
+                                image_to_image_convergence  run (``i2i-long``), recorded, section
 generative models (05)          generation                  train_gan, train_diffusion,
                                                             interpolate, tables
                                 sample_frechet              train_feature_encoders, frechet_rows
@@ -46,9 +46,15 @@ ASSIGNMENT = Assignment(
      "src/bballs/reporting/lab3_report.py",
      "tests/test_autoencoders.py", "tests/test_image_to_image.py", "tests/test_generative.py",
      "tests/test_gan.py", "tests/rendered_frames.py", "tests/test_frames.py",
-     "tests/test_lab3_outputs.py", "results/lab3.json", "figures/lab3_*"),
+     "tests/test_lab3_outputs.py", "results/lab3.json", "results/lab3_long.json",
+     "figures/lab3_*", "src/bballs/cli_lab3.py"),
     tables="bballs.reporting.lab3_report:tables",
     course="TNM112 Deep Learning for Media Technology — Lab 3 mini-project",
     course_key="lab3_course",
     sections="lab3",
-    data_files=("part2_bballs_sequence.npz",))
+    data_files=("part2_bballs_sequence.npz",),
+    commands="bballs.cli_lab3",
+    sweep_fields=("[long]", "table[i2i_long", "text[i2i_long"),
+    sweep_hint="`python -m bballs i2i-long` trains the longer image-to-image study on these data "
+               "files (about an hour on a 2-core CPU); then run notebook 04 and `python -m "
+               "bballs report`")

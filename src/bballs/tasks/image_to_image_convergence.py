@@ -6,13 +6,21 @@ plausibly matter (salt-and-pepper denoising, in-painting, instance segmentation)
 again with every skip type and :data:`~bballs.tasks.image_to_image.N_SEEDS` seeds for
 :data:`LONG_EPOCHS` epochs (the same recipe otherwise: the cosine decay spans the longer run),
 and compared on each task's decisive measure, beside the 4-epoch numbers.
+
+It takes about an hour on a 2-core CPU, so it is a command of its own (``python -m bballs
+i2i-long``, :func:`run`), not part of notebook 04: the command writes its scores and validation
+curves to ``results/lab3_long.json`` under the digest of the data it trained on, and the
+notebook shows them (:func:`recorded`) only for the same data and settings.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import torch
 
-from bballs.core.files import OutputPaths
+from bballs.core.files import OutputPaths, read_results, update_results
 from bballs.metrics import verdict_summary
 from bballs.models.image_to_image import SKIPS
 from bballs.tasks.image_to_image import N_SEEDS, RECIPES, Data, TrainedNetwork, train
@@ -28,6 +36,10 @@ from bballs.tasks.image_to_image_study import (
 LONG_TASKS = ("denoise_salt_pepper", "inpaint", "segment_instance")
 LONG_EPOCHS = 12
 SUFFIX = "_long"  # checkpoints lab3/i2i_<task>_<skip>_long[_seed<n>]
+LONG_FILE = "lab3_long.json"
+COMMAND = "python -m bballs i2i-long"
+MISSING = (f"The longer study has not been run on these data files: `{COMMAND}` trains it "
+           f"(about an hour on a 2-core CPU), then run this notebook again.")
 
 Runs = dict[str, dict[str, TrainedNetwork]]
 
@@ -39,6 +51,41 @@ def train_long(data: Data, paths: OutputPaths, quick: bool,
     seeds = range(seed, seed + (1 if quick else N_SEEDS))
     return [{name: {skip: train(name, skip, data, paths, quick, device, one, LONG_EPOCHS, SUFFIX)
                     for skip in SKIPS} for name in LONG_TASKS} for one in seeds]
+
+
+def study_settings(quick: bool, seed: int = 0) -> dict:
+    """What a recorded study must match to be shown: tasks, epochs, seeds and the recipes (as
+    they read back from JSON)."""
+    return json.loads(json.dumps({
+        "tasks": LONG_TASKS, "epochs": 1 if quick else LONG_EPOCHS,
+        "seeds": list(range(seed, seed + (1 if quick else N_SEEDS))), "quick": quick,
+        "recipes": {kind: asdict(recipe) for kind, recipe in RECIPES.items()}}))
+
+
+def run(data: Data, paths: OutputPaths, quick: bool, source: dict,
+        device: torch.device | str | None = None, seed: int = 0) -> dict:
+    """Train (or reuse the checkpoints of) the longer study, score it and record it in
+    ``results/lab3_long.json`` with ``source`` (the data's :func:`~bballs.data.identity.
+    data_source`); returns the record."""
+    runs = train_long(data, paths, quick, device, seed)
+    study = evaluate_long(runs, data)
+    record = {"data_source": source, "settings": study_settings(quick, seed),
+              "study": {"skips": study.skips, "selected": study.selected},
+              "val_losses": long_validation_losses(runs)}
+    update_results(paths.results / LONG_FILE, "long", record)
+    return record
+
+
+def recorded(paths: OutputPaths, source: dict, quick: bool,
+             seed: int = 0) -> tuple[Study, dict] | None:
+    """The recorded study and its first seed's validation curves, if ``results/lab3_long.json``
+    holds one for the data of ``source`` with these settings; else None."""
+    path = paths.results / LONG_FILE
+    record = read_results(path).get("long") if path.is_file() else None
+    if (not record or record["data_source"].get("digest") != source.get("digest")
+            or record["settings"] != study_settings(quick, seed)):
+        return None
+    return Study(**record["study"]), record["val_losses"]
 
 
 def evaluate_long(runs: list[Runs], data: Data) -> Study:
