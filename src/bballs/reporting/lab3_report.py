@@ -19,9 +19,9 @@ def _data_note(lab3: dict) -> str:
     (empty when they agree)."""
     if len({source.get("digest") for source in section_sources(lab3).values()}) < 2:
         return ""
-    return ("The sections ran on data files generated with the same seed on different machines, "
-            "which differ in the last bits of the frames (floating-point rounding; Appendix); "
-            "each line above names the sections that used it.")
+    return ("The sections ran on different data files: each line above names the sections "
+            "that used it (files generated with the same seed by an earlier version of the "
+            "generator differ in the last bits of the frames from one CPU kind to another).")
 
 
 def _inpaint_frame_psnr(lab3: dict) -> dict[str, str]:
