@@ -102,6 +102,18 @@ def test_an_archive_readme_leaves_out_the_other_assignments_sections(monkeypatch
     assert readme_for(text, two) == "a\nlab\nz\n"
     with pytest.raises(ValueError, match="unbalanced"):
         readme_for("<!-- two -->\nlab\n", one)
+    repository = ("a<!-- repository --> (both)<!-- /repository -->.\n"
+                  "<!-- repository -->\nCI runs\n<!-- /repository -->\nz\n")
+    assert readme_for(repository, one) == readme_for(repository, two) == "a.\nz\n"
+
+
+def test_an_archive_readme_names_no_other_assignment_and_no_repository_file(tmp_path):
+    for assignment in present(project_root()):
+        text = zipfile.ZipFile(build_zip(tmp_path / assignment.archive, assignment=assignment)
+                               ).read(f"{ZIP_FOLDER}/README.md").decode()
+        others = [a for a in ASSIGNMENTS if a != assignment]
+        assert ".ci/" not in text and "both assignments" not in text
+        assert not [a.name for a in others if re.search(rf"\b{a.name}\b", text)]
 
 
 SCANNED = (".py", ".md", ".ipynb", ".toml", ".txt", ".css")
@@ -155,8 +167,7 @@ def test_package_excludes_data_and_checkpoints(tmp_path):
     assert sorted(names) == ["bballs/README.md", "bballs/data/README.md", "bballs/src/pkg/a.py"]
 
 
-@pytest.mark.parametrize("module", ["bballs.core.assignment_project1",
-                                    "bballs.core.assignment_lab3"])
+@pytest.mark.parametrize("module", [f"bballs.core.assignment_{a.name}" for a in ASSIGNMENTS])
 def test_an_assignment_declaration_imports_on_its_own(module):
     """The README and ``bballs.tasks`` send readers to these modules: each imports first."""
     command = f"import {module}; print({module}.ASSIGNMENT.name)"

@@ -2,7 +2,8 @@
 sources that assignment needs and none that only another needs, with its own results and
 figures (so its report builds without a new run); no data, checkpoints, caches or build
 outputs. The READMEs of an archive (:data:`MARKED`) leave out the other assignments'
-sections (``<!-- name -->`` ... ``<!-- /name -->``)."""
+sections (``<!-- name -->`` ... ``<!-- /name -->``) and the repository's own
+(``<!-- repository -->``)."""
 
 from __future__ import annotations
 
@@ -48,9 +49,16 @@ def package_files(root: Path | None = None,
     return files
 
 
+REPOSITORY_ONLY = re.compile(r"<!-- repository -->.*?<!-- /repository -->\n?", re.S)
+
+
 def readme_for(text: str, assignment: Assignment) -> str:
     """The README ``text`` of ``assignment``'s archive: its own marked sections kept (markers
-    dropped), every other assignment's removed."""
+    dropped), every other assignment's removed, and so are the parts about the repository as a
+    whole (``<!-- repository -->`` ... ``<!-- /repository -->``, also within a line)."""
+    if text.count("<!-- repository -->") != text.count("<!-- /repository -->"):
+        raise ValueError("README: unbalanced <!-- repository --> markers")
+    text = REPOSITORY_ONLY.sub("", text)
     for other in ASSIGNMENTS:
         start, end = f"<!-- {other.name} -->\n", f"<!-- /{other.name} -->\n"
         if text.count(start) != text.count(end):
