@@ -241,3 +241,31 @@ def test_tables_name_recipes_in_words_and_dash_empty_cells():
 def test_every_number_of_a_column_has_one_format(values, texts):
     text = tables.markdown_table([{"x": v} for v in values], {"x": "x"})
     assert [line.strip("| ") for line in text.splitlines()[2:]] == list(texts)
+
+
+def test_the_headline_weighs_families_equally_and_leaves_out_the_selection_shifts():
+    from bballs.reporting.project1_report import _family_means
+
+    families = {"gamma": {"selected counter": [0.0, 0.0], "baseline CNN": [0.0, 0.0]},
+                "blur": {"selected counter": [1.0, 1.0, 1.0, 0.6], "baseline CNN": [0.5] * 4},
+                "noise": {"selected counter": [0.8], "baseline CNN": [0.5]}}
+    means = _family_means(families)
+    assert means["task4_families"] == "85.0%"  # (0.9 + 0.8) / 2: gamma left out, equal weights
+    assert means["task4_families_pooled"] == f"{4.4 / 7:.1%}"  # every level of every family
+    assert means["task4_families_baseline"] == "50.0%" and means["task4_unseen_families"] == "two"
+
+
+def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
+    from bballs.reporting.project1_report import CONTROL, _architecture_control
+
+    def row(variant, blur, touching, std):
+        return {"variant": variant, "seeds": 3, "gamma": 0.0, "blur": blur,
+                "touching balls": touching, "worst level": 0.0, "max. std": std}
+
+    improved = {"model": "density", "robustness": [row("density", 0.98, 0.9, 0.01),
+                                                    row(CONTROL, 0.90, 0.5, 0.01)]}
+    text = _architecture_control(improved)
+    assert "beyond seed noise" in text["task4_control_short"] and "94.0%" in text["task4_control"]
+    improved["robustness"][1] = row(CONTROL, 0.97, 0.85, 0.02)
+    assert "within seed noise" in _architecture_control(improved)["task4_control_short"]
+    assert _architecture_control({"model": "density", "robustness": []}) == {}
