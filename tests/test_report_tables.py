@@ -61,7 +61,7 @@ def _scores(value: float) -> dict:
 def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_system():
     bench = [{"seed": s, "trained_seconds": 100.0 + s, **_scores(0.9 + s / 100)}
              for s in (0, 1, 2)]
-    final = {**_scores(0.95), "physics_share": 1.0}
+    final = {**_scores(0.95), "physics_share": 0.97}
     learnt = {"parameters": 5, "train_seconds": 2.0}
     rows = part2_task7.physics_rows(_Physics(), bench, _scores(0.9), _scores(0.91), final, 0,
                                     learnt)
@@ -71,11 +71,13 @@ def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_syste
     assert rows[2]["ssim_mean"] == pytest.approx(0.91) and rows[2]["ssim_std"] > 0
     assert part2_task7.seeds_row(rows) is rows[2]
     assert (rows[-1]["parameters"], rows[-1]["train_seconds"]) == (15, 7.0)  # both models
+    assert (rows[-1]["gate_share"], rows[-1]["gate_seed"]) == (0.97, 0)
     assert all("epochs" not in r for r in rows)  # encoder epochs are not network epochs
-    same = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.9), final, 0)
-    assert [r["variant"] for r in same] == ["physics model (counts read from the frames)",
-                                            "final system (gated)"]
+    every = {**final, "physics_share": 1.0}  # the gate keeps every sequence: no copied row
+    same = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.9), every, 0)
+    assert [r["variant"] for r in same] == ["physics model (counts read from the frames)"]
     assert "the file's ball counts give the same scores" in same[0]["change"]
+    assert "also the final system" in same[0]["change"] and same[0]["gate_share"] == 1.0
     assert part2_task7.seeds_row(same) is same[0]
     table = declared_table(prediction.declare_table(same, prediction.TASK7_COLUMNS))
     assert "| physics model (counts read from the frames) | — |" in table
@@ -84,17 +86,23 @@ def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_syste
 
 def test_task7_summary_names_each_row_by_its_role_in_the_answer():
     rows = [{"variant": name, **_scores(0.9)} for name in
-            ("classical predictor", "final system (gated)", "baseline U-Net", "last frame",
+            ("classical predictor", "baseline U-Net", "last frame",
              "physics model (counts read from the frames)")]
+    rows.append({"variant": "final system (gated)", "gate_share": 0.97, "gate_seed": 0,
+                 **_scores(0.9)})
     summary = part2_task7.summary_rows(rows)
     assert [r["variant"] for r in summary] == [
         "last frame repeated (baseline)", "baseline U-Net, Task 6 (baseline)",
         "physics model, counts read from the frames (model-based reference)",
-        "gated system: physics model, else the learnt network"]  # no learnt row given
+        "final system, seed 0: the physics model on 97% of the sequences, else the learnt "
+        "network"]  # no learnt row given
     assert rows[0]["variant"] == "classical predictor"  # the rows given are not changed
     mean = {"variant": part2_task7.MEAN_OF_SEEDS, "seeds": 3, **_scores(0.8)}
     physics = part2_task7.summary_rows([*rows, mean])[2]
     assert physics["seeds"] == 3 and physics["ssim"] == 0.8  # the mean over seeds, if any
+    merged = [{**rows[3], "gate_share": 1.0, "gate_seed": 0}, mean]  # the seed-0 row is the system
+    assert part2_task7.summary_rows(merged)[-1]["variant"].startswith(
+        "final system, seed 0: the physics model on 100% of the sequences")
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:

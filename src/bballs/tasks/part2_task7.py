@@ -133,7 +133,8 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
     are identical), the counts read from the frames as the mean over the seeds of
     ``bench_rows`` (``python -m bballs bench-physics``, if run), and the gated final system,
     whose cost is the physics model's plus the learnt network's (``learnt_cost``: its parameters
-    and training seconds)."""
+    and training seconds). Where the gate keeps every sequence with the physics model, the
+    final system is the first row (marked ``gate_share``), not a copy of it."""
     cost = {"parameters": physics_model.parameters, "train_seconds": physics_model.train_seconds}
     read = table_row(READ_COUNTS, f"{PHYSICS_CHANGE} (seed {seed})", physics_scores, **cost)
     given = table_row("physics model (the file's ball counts)",
@@ -150,6 +151,12 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
                 "seeds": len(bench_rows), "parameters": cost["parameters"],
                 "train_seconds": float(np.mean([r["trained_seconds"] for r in bench_rows]))}
         rows.append(mean | seed_summary(bench_rows, TABLE_METRICS))
+    share = final_scores["physics_share"]
+    if share == 1.0:  # the final system is this seed's physics model: one row, not two
+        rows[0] = {**rows[0], "gate_share": share, "gate_seed": seed,
+                   "change": f"{rows[0]['change']}; the gate keeps every sequence with the "
+                             f"physics model, so this is also the final system"}
+        return rows
     return [*rows, _system_row(final_scores, seed, cost, learnt_cost)]
 
 
@@ -188,7 +195,8 @@ def _system_row(final_scores: dict, seed: int, physics_cost: dict,
     share = final_scores["physics_share"]
     return table_row(GATED,
                      f"physics model where its fit explains the inputs ({share:.0%} of the "
-                     f"sequences), else the learnt network (seed {seed})", final_scores, **cost)
+                     f"sequences), else the learnt network (seed {seed})", final_scores,
+                     gate_share=share, gate_seed=seed, **cost)
 
 
 #: The Task 7 answer in one table: for each role, the rows of the full table that can fill it
@@ -211,6 +219,11 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
     by_name = {row["variant"]: row for row in task7_rows}
     chosen = [(next((by_name[n] for n in names if n in by_name), None), role)
               for names, role in SUMMARY_ROLES]
+    system = next((row for row in task7_rows if "gate_share" in row), None)
+    if system is not None:  # the final system, named by its seed and where it sends sequences
+        chosen[-1] = (system, f"final system, seed {system['gate_seed']}: the physics model on "
+                              f"{system['gate_share']:.0%} of the sequences, else the learnt "
+                              f"network")
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
 
 
