@@ -61,6 +61,18 @@ def test_variant_rows_report_each_path_and_the_gate_never_loses_to_the_learnt_ne
     assert row["physics_share"] == 0.0  # moving balls: the fake world never fits
     assert row["final_system"]["mse"] <= row["learnt"]["mse"] + 1e-12
     assert set(row["physics_model"]) >= {"ssim", "psnr_of_mse", "exact_share"}
+    assert "fixed_gate" not in row
+    trusting = {"threshold": 2.0}  # a gate from other files that keeps every physics forecast
+    kept = task7_variants.score_variant("speed per ball", _Physics(), learnt, n_calibrate=12,
+                                        n_eval=20, fixed_gate=trusting)
+    assert kept["fixed_gate"]["physics_share"] == 1.0  # the wrong world is kept everywhere
+    assert kept["fixed_gate"]["mse"] > kept["final_system"]["mse"]
+    summary = task7_variants.gate_summary([kept])
+    assert summary["vs_learnt_fixed_gate_psnr_of_mse"] == pytest.approx(
+        kept["fixed_gate"]["psnr_of_mse"] - kept["learnt"]["psnr_of_mse"])
+    assert summary["vs_learnt_fixed_gate_psnr_of_mse"] < 0
+    assert task7_variants.table_rows([kept])[0]["fixed_psnr_of_mse"] == kept["fixed_gate"][
+        "psnr_of_mse"]
 
 
 def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):

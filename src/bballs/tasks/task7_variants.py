@@ -53,23 +53,32 @@ def reidentified_model(name: str, paths: OutputPaths | None, config: ipred.Inver
 
 
 def score_variant(name: str, physics_model, learnt, n_calibrate: int = 500, n_eval: int = 1000,
-                  seed: int = 0) -> dict:
+                  seed: int = 0, fixed_gate: dict | None = None) -> dict:
     """Scores of the physics model (counts read from the frames), the learnt network and the
-    gated system on ``n_eval`` sequences of the variant, the gate calibrated on
-    ``n_calibrate`` others, with the share of sequences each path takes."""
+    gated system on ``n_eval`` sequences of the variant, the gate's threshold chosen again on
+    ``n_calibrate`` other sequences of the variant (as it would be on the training split of
+    files we did not make), with the share of sequences each path takes; with ``fixed_gate``
+    (a gate calibrated once on our own files), also the system that keeps that gate
+    (``fixed_gate``: its scores and physics share)."""
     started = time.perf_counter()
     frames, _ = variant_sequences(name, n_calibrate + n_eval, 2 * N_FRAMES_IN, seed)
     inputs, targets = frames[:, :N_FRAMES_IN], frames[:, N_FRAMES_IN:]
     gate = part2_task7.calibrate(physics_model, learnt, inputs[:n_calibrate],
                                  targets[:n_calibrate])
-    final, _ = part2_task7.final_system(physics_model, learnt, gate, inputs[n_calibrate:],
-                                        targets[n_calibrate:])
+    forecasts = (*physics_model.predict_with_residual(inputs[n_calibrate:], N_FRAMES_IN),
+                 learnt(inputs[n_calibrate:]))
+    final, _ = part2_task7.score_gate(*forecasts, gate, targets[n_calibrate:])
     physics = prediction.table_metrics(final["physics_alone"])
+    fixed = {}
+    if fixed_gate is not None:
+        kept, _ = part2_task7.score_gate(*forecasts, fixed_gate, targets[n_calibrate:])
+        fixed = {"fixed_gate": {**prediction.table_metrics(kept),
+                                "physics_share": kept["physics_share"]}}
     return {"variant": name, "sequences": n_eval, "calibration_sequences": n_calibrate,
             **_ceiling(name, targets[n_calibrate:], n_calibrate + n_eval, seed),
             "physics_model": {**physics, "exact_share": final["physics_exact_share"]},
             "learnt": prediction.table_metrics(final["learnt_alone"]),
-            "final_system": prediction.table_metrics(final),
+            "final_system": prediction.table_metrics(final), **fixed,
             "physics_share": final["physics_share"], "threshold": final["threshold"],
             **_world(physics_model), "seconds": time.perf_counter() - started}
 
@@ -173,6 +182,9 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     variants already recorded for the same files are kept."""
     require_known(names)
     physics_model, learnt, key = trained_models(data_dir, paths, seed)
+    ours = task7_bench.load_split(data_dir)["train"][:part2_task7.GATE_SEQUENCES]
+    our_gate = part2_task7.calibrate(physics_model, learnt, ours[:, :N_FRAMES_IN],
+                                     ours[:, N_FRAMES_IN:2 * N_FRAMES_IN])
     results = paths.results / RESULTS_FILE
     recorded = read_results(results)
     if (recorded.get("data_source", {}).get("digest") != data_source(data_dir)["digest"]
@@ -182,7 +194,8 @@ def run(data_dir: str | Path, paths: OutputPaths, seed: int = 0,
     update_results(results, "data_source", data_source(data_dir))
     update_results(results, "models_seed", seed)
     kept = recorded.get("rows", []) if recorded.get("models") == key else []
-    rows = merged_rows(kept, benchmark(physics_model, learnt, names, seed=seed))
+    rows = merged_rows(kept, benchmark(physics_model, learnt, names, seed=seed,
+                                       fixed_gate=our_gate))
     update_results(results, "models", key)
     update_results(results, "rows", rows)
     if reidentify:
@@ -204,7 +217,8 @@ COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",
            "physics_psnr_of_mse": "physics dB", "exact_share": "exact %",
            "learnt_ssim": "learnt SSIM", "learnt_psnr_of_mse": "learnt dB",
            "final_ssim": "final SSIM", "final_psnr_of_mse": "final dB",
-           "physics_share": "physics path %"}  # dB: PSNR of the mean MSE
+           "physics_share": "physics path %",
+           "fixed_psnr_of_mse": "our-gate dB"}  # dB: PSNR of the mean MSE
 PERCENT = ("exact_share", "physics_share")
 
 
@@ -230,19 +244,28 @@ def table_rows(rows: list[dict]) -> list[dict]:
                              ("final_system", "final")):
             entry[f"{prefix}_ssim"] = row[path]["ssim"]  # the tables format the scores
             entry[f"{prefix}_psnr_of_mse"] = row[path]["psnr_of_mse"]
+        if "fixed_gate" in row:  # the gate calibrated on our own files, kept unchanged
+            entry["fixed_psnr_of_mse"] = row["fixed_gate"]["psnr_of_mse"]
         flat.append(entry)
     return flat
 
 
 def gate_summary(rows: list[dict]) -> dict[str, float]:
     """Over the variants, the worst difference between the gated system and each path alone
-    (SSIM and PSNR of the mean MSE; negative: the system is below that path there)."""
+    (SSIM and PSNR of the mean MSE; negative: the system is below that path there) and, where
+    the rows hold it, between the system with the gate calibrated on our files and the learnt
+    network (``vs_learnt_fixed_gate_psnr_of_mse``)."""
     def worst(path: str, metric: str) -> float:
         return float(min(r["final_system"][metric] - r[path][metric] for r in rows))
 
-    return {f"vs_{name}_{metric}": worst(path, metric)
-            for name, path in (("learnt", "learnt"), ("physics", "physics_model"))
-            for metric in ("ssim", "psnr_of_mse")}
+    summary = {f"vs_{name}_{metric}": worst(path, metric)
+               for name, path in (("learnt", "learnt"), ("physics", "physics_model"))
+               for metric in ("ssim", "psnr_of_mse")}
+    fixed = [r for r in rows if "fixed_gate" in r]  # the gate kept as calibrated on our files
+    if fixed:
+        summary["vs_learnt_fixed_gate_psnr_of_mse"] = float(min(
+            r["fixed_gate"]["psnr_of_mse"] - r["learnt"]["psnr_of_mse"] for r in fixed))
+    return summary
 
 
 OUTSIDE = "(outside)"  # variants the physics model cannot express carry this in their name
@@ -283,7 +306,8 @@ def targets(rows: list[dict]) -> dict:
 
 
 REIDENTIFIED_COLUMNS = {"variant": "generator variant", "world": "world identified",
-                        **{k: v for k, v in COLUMNS.items() if k != "variant"}}
+                        **{k: v for k, v in COLUMNS.items()
+                           if k not in ("variant", "fixed_psnr_of_mse")}}
 
 
 def reidentified_table_rows(rows: list[dict]) -> list[dict]:
