@@ -146,3 +146,19 @@ def test_targets_count_what_the_model_adds_beyond_a_perfect_forecast():
     assert task7_variants.met_target(row(0.715, 2.2e-4 + 2e-4, noisy))
     assert not task7_variants.met_target(row(0.70, 2.2e-4 + 2e-4, noisy))
     assert not task7_variants.met_target(row(0.715, 2.2e-4 + 4e-4, noisy))
+
+
+def test_the_benchmark_command_scores_each_variant_with_the_gate_of_our_own_files(
+        tmp_path, dataset_dir, monkeypatch):
+    from bballs.core.files import output_paths, read_results
+
+    def learnt(inputs):
+        return np.repeat(inputs[:, -1:], 5, axis=1)
+
+    monkeypatch.setattr(task7_variants, "trained_models",
+                        lambda data_dir, paths, seed: (_Physics(), learnt, "models-key"))
+    paths = output_paths(tmp_path)
+    rows = task7_variants.run(dataset_dir, paths, names=("speed per ball",), reidentify=False)
+    assert [r["variant"] for r in rows] == ["speed per ball"] and "fixed_gate" in rows[0]
+    recorded = read_results(paths.results / task7_variants.RESULTS_FILE)
+    assert recorded["models"] == "models-key" and recorded["rows"] == rows
