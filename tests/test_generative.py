@@ -205,13 +205,6 @@ def test_count_shares_and_validity_row():
     assert row["valid_low"] < 0.5 < row["valid_high"]
 
 
-def test_the_validity_interval_narrows_with_more_frames_and_covers_the_share():
-    small, large = (sample_validity.share_interval(int(0.9 * n), n) for n in (100, 1000))
-    assert small[0] < large[0] < 0.9 < large[1] < small[1]
-    assert large == pytest.approx((0.880, 0.917), abs=0.002)  # Wilson: 0.9 ± 1.96 x 0.0095
-    assert sample_validity.share_interval(0, 50)[0] == 0.0
-
-
 def test_blob_positions_on_a_grid():
     frames = rendered([[(3.0, 3.0)], [(8.0, 8.0), (3.0, 3.0)], []]).frames
     centres = blobs.all_blob_centres(frames)

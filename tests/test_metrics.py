@@ -15,6 +15,7 @@ from bballs.metrics import (
     seed_difference,
     seed_row,
     sequence_psnr,
+    share_interval,
     video_scores,
 )
 
@@ -126,3 +127,10 @@ def test_verdicts_are_told_once_each_with_the_comparisons_they_hold_for():
     assert verdict_summary(verdicts, "with") == (
         "scratch better with 1 %; within seed noise with 5 %, 10 % and all labels")
     assert verdict_summary({"a": "x"}) == "x for a"
+
+
+def test_the_share_interval_narrows_with_more_frames_and_covers_the_share():
+    small, large = (share_interval(int(0.9 * n), n) for n in (100, 1000))
+    assert small[0] < large[0] < 0.9 < large[1] < small[1]
+    assert large == pytest.approx((0.880, 0.917), abs=0.002)  # Wilson: 0.9 ± 1.96 x 0.0095
+    assert share_interval(0, 50)[0] == 0.0

@@ -277,3 +277,17 @@ def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
     improved["robustness"][1] = row(CONTROL, 0.97, 0.85, 0.02)
     assert "within seed noise" in _architecture_control(improved)["task4_control_short"]
     assert _architecture_control({"model": "density", "robustness": []}) == {}
+
+
+def test_test_accuracies_carry_their_interval_over_the_test_frames():
+    from bballs.reporting.project1_report import _test_intervals
+
+    matrix = [[60, 7, 0], [0, 60, 6], [0, 0, 67]]  # 200 frames
+    texts = _test_intervals({"spec": {"test_accuracy": 0.935, "confusion_matrix": matrix},
+                             "classical": {"test_accuracy": 0.89}})
+    assert texts["task3_cnn_interval"] == "95% interval 89.2% to 96.2% over the 200 test frames"
+    assert "not established" in texts["task3_difference"]
+    apart = _test_intervals({"spec": {"test_accuracy": 0.99, "confusion_matrix": matrix},
+                             "classical": {"test_accuracy": 0.80}})
+    assert apart["task3_difference"] == "the intervals do not overlap"
+    assert _test_intervals({}) == {}

@@ -101,6 +101,17 @@ def last_frame_baseline(inputs, n_out: int = 5):
     return np.repeat(last, n_out, axis=1)
 
 
+def share_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a share ``successes / n``: the range a repeat with ``n`` fresh
+    frames would likely give (NaNs for an empty set)."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return float("nan"), float("nan")
+    interval = binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
 def sample_std(values) -> float:
     """The sample standard deviation (n - 1 in the denominator) of per-seed values; 0 for one."""
     values = np.asarray(values, dtype=float)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
+from bballs.metrics import share_interval
 from bballs.models.counter import CountNet
 from bballs.models.improved import FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
@@ -65,6 +66,7 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables["task7_fixed_gate"] = _fixed_gate((part2.get("task7_variants") or {}).get("summary"))
     tables.update(_heldout(part1.get("improved") or {}))
     tables.update(_family_means(part1.get("shift_families") or {}))
+    tables.update(_test_intervals(part1))
     tables.update(_architecture_control(part1.get("improved") or {}))
     return tables
 
@@ -125,6 +127,30 @@ def _architecture_control(improved: dict) -> dict[str, str]:
         f"{unseen(control):.1%} under the families that played no part in the choice "
         f"(selected model {unseen(chosen):.1%}; a gap of {100 * gap:.1f} points, {verdict}) "
         f"and {control[HARDEST]:.1%} of {HARDEST} (selected model {chosen[HARDEST]:.1%})")}
+
+
+def _test_intervals(part1: dict) -> dict[str, str]:
+    """The baseline CNN's and the connected-components counter's test accuracy with its 95 %
+    interval over the test frames (``task3_cnn_interval``, ``task3_components_interval``) and
+    whether the intervals leave their difference established (``task3_difference``)."""
+    matrix = (part1.get("spec") or {}).get("confusion_matrix")
+    if not matrix:
+        return {}
+    n = int(sum(map(sum, matrix)))
+    found = {}
+    for key, section in (("cnn", "spec"), ("components", "classical")):
+        accuracy = (part1.get(section) or {}).get("test_accuracy")
+        if accuracy is not None:
+            found[key] = share_interval(round(accuracy * n), n)
+    texts = {f"task3_{key}_interval": f"95% interval {low:.1%} to {high:.1%} over the {n} test "
+                                      f"frames" for key, (low, high) in found.items()}
+    if len(found) == 2:
+        (a_low, a_high), (b_low, b_high) = found["cnn"], found["components"]
+        overlap = a_low <= b_high and b_low <= a_high
+        texts["task3_difference"] = ("the intervals overlap, so at this test-set size the "
+                                     "difference is not established" if overlap else
+                                     "the intervals do not overlap")
+    return texts
 
 
 def _count_word(n: int) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from bballs.classical.blobs import all_blob_centres, blob_shapes, detect_balls
 from bballs.data import physics
 from bballs.data.frames import FrameSet
-from bballs.metrics import as_numpy
+from bballs.metrics import as_numpy, share_interval
 
 RADIUS_TOLERANCE = 0.15  # |r / r_train - 1| allowed for a ball found by the detector
 MIN_AXIS_RATIO = 0.8  # minor / major axis of a blob's second moments for a "round" blob
@@ -86,17 +86,6 @@ def validity_row(name: str, frames, key: str = "") -> dict:
             "valid_low": low, "valid_high": high,
             **{f"blobs_{label}": float(share) for label, share in zip(COUNT_BINS, shares)},
             **by_count, "positions": position_shares(frames)}
-
-
-def share_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a share ``successes / n``: the range a repeat with ``n`` fresh
-    frames would likely give (NaNs for an empty set)."""
-    from scipy.stats import binomtest
-
-    if n == 0:
-        return float("nan"), float("nan")
-    interval = binomtest(successes, n).proportion_ci(confidence, method="wilson")
-    return float(interval.low), float(interval.high)
 
 
 def compare_counts(rows: Sequence[dict], reference: str = "test") -> list[dict]:
