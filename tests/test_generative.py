@@ -340,3 +340,16 @@ def test_the_latent_spread_scales_the_codes_and_is_chosen_by_the_score():
     chosen, scores = generation.latent_scale(generator, score)
     assert chosen == 1.5 and spreads == list(generation.LATENT_SCALES)
     assert scores == {f"{s:g}": abs(s - 1.5) for s in generation.LATENT_SCALES}
+
+
+def test_the_report_gives_the_valid_shares_their_intervals_once_the_results_hold_them():
+    from bballs.metrics import share_interval
+    from bballs.reporting.lab3_report import _valid_intervals
+
+    rows = {key: {"n": 1000, **dict(zip(("valid_low", "valid_high"),
+                                        share_interval(900, 1000)))}
+            for key in ("dcgan", "ddpm_ancestral", "test")}
+    text = _valid_intervals({"generative": {"validity": rows}})
+    assert text.startswith(" (95% intervals over 1,000 frames each: DDPM 88.0% to 91.7%")
+    del rows["test"]["valid_low"]
+    assert _valid_intervals({"generative": {"validity": rows}}) == ""  # older results: nothing

@@ -11,7 +11,22 @@ from bballs.reporting.tables import declared_tables
 
 def tables(lab3: dict) -> dict[str, str]:
     """The declared tables of ``lab3`` and the generated sentences."""
-    return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3)}
+    return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
+            "gen_valid_intervals": _valid_intervals(lab3)}
+
+
+def _valid_intervals(lab3: dict) -> str:
+    """The 95 % intervals of the valid shares of the samples and the test frames, as a
+    parenthesis (empty where the results hold none): how far a fresh draw of as many samples
+    could move each share."""
+    validity = (lab3.get("generative") or {}).get("validity") or {}
+    named = [("DDPM", "ddpm_ancestral"), ("DCGAN", "dcgan"), ("test frames", "test")]
+    parts = [f"{name} {row['valid_low']:.1%} to {row['valid_high']:.1%}" for name, key in named
+             if "valid_low" in (row := validity.get(key) or {})]
+    if len(parts) < len(named):
+        return ""
+    n = validity["dcgan"]["n"]
+    return f" (95% intervals over {n:,} frames each: {'; '.join(parts)})"
 
 
 def _data_note(lab3: dict) -> str:
