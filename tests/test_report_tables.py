@@ -291,3 +291,13 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
                              "classical": {"test_accuracy": 0.80}})
     assert apart["task3_difference"] == "the intervals do not overlap"
     assert _test_intervals({}) == {}
+
+
+def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():
+    from bballs.reporting.project1_report import _level
+
+    families = {"noise": {"selected counter": [1.0, 0.95], "baseline CNN": [1.0, 0.6],
+                          "std": {"baseline CNN": [0.0, 0.27]}}}
+    assert _level(families, "noise", "baseline CNN", 1) == "60% ± 27%"
+    assert _level(families, "noise", "selected counter", 1) == "95%"  # one run: no spread
+    assert _level(families, "blur", "baseline CNN", 1) == "n/a"
