@@ -161,9 +161,9 @@ def scatter_by_count(points, counts, path=None, xlabel: str = "z1", ylabel: str 
 
 def frame_grid(frames, path=None, row_labels: Sequence[str] = (),
                col_labels: Sequence[str] = (), cell: float = 0.62,
-               xlabel: str = "", ylabel: str = "") -> plt.Figure:
+               xlabel: str = "", ylabel: str = "", label_size: float = 8) -> plt.Figure:
     """A grid of frames (R, C, H, W) with optional row and column labels (negative numbers in
-    them get a minus sign)."""
+    them get a minus sign) of ``label_size`` points, axis titles one point larger."""
     frames = as_numpy(frames)
     row_labels, col_labels = ([minus_sign(str(t)) for t in labels]
                               for labels in (row_labels, col_labels))
@@ -176,14 +176,14 @@ def frame_grid(frames, path=None, row_labels: Sequence[str] = (),
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
         if r < len(row_labels):
-            axes[r, 0].set_ylabel(row_labels[r], fontsize=8, rotation=0, ha="right",
+            axes[r, 0].set_ylabel(row_labels[r], fontsize=label_size, rotation=0, ha="right",
                                   va="center")
     for c, label in enumerate(col_labels):
-        axes[-1, c].set_xlabel(label, fontsize=8)
+        axes[-1, c].set_xlabel(label, fontsize=label_size)
     if xlabel:
-        fig.supxlabel(xlabel, fontsize=9)
+        fig.supxlabel(xlabel, fontsize=label_size + 1)
     if ylabel:
-        fig.supylabel(ylabel, fontsize=9)
+        fig.supylabel(ylabel, fontsize=label_size + 1)
     return save(fig, path)
 
 
