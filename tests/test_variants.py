@@ -162,3 +162,16 @@ def test_the_benchmark_command_scores_each_variant_with_the_gate_of_our_own_file
     assert [r["variant"] for r in rows] == ["speed per ball"] and "fixed_gate" in rows[0]
     recorded = read_results(paths.results / task7_variants.RESULTS_FILE)
     assert recorded["models"] == "models-key" and recorded["rows"] == rows
+
+
+def test_the_targets_count_other_generators_not_our_own():
+    def row(name, db):
+        return {"variant": name, "physics_model": {"ssim": 1.0, "psnr_of_mse": db,
+                                                   "mse": 10 ** (-db / 10)},
+                "learnt": {"ssim": 0.9, "psnr_of_mse": 30.0},
+                "final_system": {"ssim": 1.0, "psnr_of_mse": db}}
+
+    summary = task7_variants.targets([row("ours", 20.0), row("speed per ball", 40.0),
+                                      row("bounces keep 80 % of the speed (outside)", 25.0)])
+    assert (summary["inside_met"], summary["inside_variants"]) == (1, 1)
+    assert summary["inside_worst_variant"] == "speed per ball"
