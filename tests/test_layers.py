@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "bballs"
 # bottom to top; a module may import its own layer and those below
 LAYERS = {"core": 0, "data": 0, "metrics": 0, "image_metrics": 0, "models": 1, "classical": 1,
           "training": 2, "physics_model": 3, "tasks": 3, "reporting": 4, "cli": 5,
-          "cli_project1": 5, "__main__": 5}
+          "cli_project1": 5, "cli_lab3": 5, "__main__": 5}
 
 
 def _layer(module: str) -> int:

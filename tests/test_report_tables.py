@@ -252,7 +252,7 @@ def test_every_number_of_a_column_has_one_format(values, texts):
 
 
 def test_the_headline_weighs_families_equally_and_leaves_out_the_selection_shifts():
-    from bballs.reporting.project1_report import _family_means
+    from bballs.reporting.part1_sentences import _family_means
 
     families = {"gamma": {"selected counter": [0.0, 0.0], "baseline CNN": [0.0, 0.0]},
                 "blur": {"selected counter": [1.0, 1.0, 1.0, 0.6], "baseline CNN": [0.5] * 4},
@@ -264,7 +264,7 @@ def test_the_headline_weighs_families_equally_and_leaves_out_the_selection_shift
 
 
 def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
-    from bballs.reporting.project1_report import CONTROL, _architecture_control
+    from bballs.reporting.part1_sentences import CONTROL, _architecture_control
 
     def row(variant, blur, touching, std):
         return {"variant": variant, "seeds": 3, "gamma": 0.0, "blur": blur,
@@ -280,7 +280,7 @@ def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
 
 
 def test_test_accuracies_carry_their_interval_over_the_test_frames():
-    from bballs.reporting.project1_report import _test_intervals
+    from bballs.reporting.part1_sentences import _test_intervals
 
     matrix = [[60, 7, 0], [0, 60, 6], [0, 0, 67]]  # 200 frames
     texts = _test_intervals({"spec": {"test_accuracy": 0.935, "confusion_matrix": matrix},
@@ -294,7 +294,7 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
 
 
 def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():
-    from bballs.reporting.project1_report import _level
+    from bballs.reporting.part1_sentences import _level
 
     families = {"noise": {"selected counter": [1.0, 0.95], "baseline CNN": [1.0, 0.6],
                           "std": {"baseline CNN": [0.0, 0.27]}}}

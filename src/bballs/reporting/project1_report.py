@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
-from bballs.metrics import share_interval
 from bballs.models.counter import CountNet
 from bballs.models.improved import FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
+from bballs.reporting import part1_sentences
 from bballs.reporting.tables import (
     declared_table,
     declared_tables,
@@ -27,7 +27,6 @@ from bballs.reporting.tables import (
 )
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
 from bballs.tasks.part1_task4 import AE_FRAMES, PRETRAIN_RECIPE
-from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 from bballs.training.experiments import Variant
 
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
@@ -65,115 +64,8 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables.update(_transfer(part2.get("task7_variants") or {}))
     tables["task7_fixed_gate"] = _fixed_gate((part2.get("task7_variants") or {}).get("summary"))
     tables.update(_heldout(part1.get("improved") or {}))
-    tables.update(_family_means(part1.get("shift_families") or {}))
-    tables.update(_test_intervals(part1))
-    families = part1.get("shift_families") or {}
-    for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
-        tables[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
-    tables.update(_architecture_control(part1.get("improved") or {}))
+    tables.update(part1_sentences.sentences(part1))
     return tables
-
-
-def _family_means(families: dict) -> dict[str, str]:
-    """The selected Task 4 counter's and the baseline CNN's accuracy under the shift families:
-    each family's mean over its levels, averaged with every family weighted equally, over the
-    families that share nothing with the held-out selection shifts (``task4_families``,
-    ``task4_families_baseline``; :data:`~bballs.tasks.robustness.SELECTION_SHARED` left out),
-    and pooled over every level of every family (``..._pooled``)."""
-    means = {}
-    for key, counter in (("task4_families", "selected counter"),
-                         ("task4_families_baseline", "baseline CNN")):
-        by_family = {name: family[counter] for name, family in families.items()
-                     if isinstance(family, dict) and family.get(counter)}
-        unseen = [sum(v) / len(v) for name, v in by_family.items() if name not in SELECTION_SHARED]
-        pooled = [a for levels in by_family.values() for a in levels]
-        if unseen:
-            means[key] = f"{sum(unseen) / len(unseen):.1%}"
-            means[f"{key}_pooled"] = f"{sum(pooled) / len(pooled):.1%}"
-    means["task4_unseen_families"] = _count_word(
-        sum(1 for name, f in families.items() if isinstance(f, dict) and "selected counter" in f
-            and name not in SELECTION_SHARED))
-    return means
-
-
-CONTROL = "spec+sym+scale+looks"  # the baseline CNN with the robust recipes' training
-HARDEST = "touching balls"
-
-
-def _architecture_control(improved: dict) -> dict[str, str]:
-    """How much of the selected counter's robustness its architecture carries: the baseline
-    CNN trained like the robust recipes (:data:`CONTROL`) against the selected counter, on the
-    families that did not choose the model (equal weights) and on :data:`HARDEST`
-    (``task4_control``)."""
-    rows = {r["variant"]: r for r in improved.get("robustness") or []}
-    chosen, control = rows.get(improved.get("model")), rows.get(CONTROL)
-    if not chosen or not control:
-        return {}
-    if chosen is control:
-        return {"task4_control": "the selected recipe is that control: the baseline CNN itself",
-                "task4_control_short": "the selected recipe keeps the baseline CNN"}
-
-    def unseen(row: dict) -> float:
-        names = [k for k in row if k not in SELECTION_SHARED and k not in (
-            "variant", "title", "seeds", "worst level", LARGEST_STD)]
-        return sum(row[k] for k in names) / len(names)
-
-    gap = unseen(chosen) - unseen(control)
-    noise = max(chosen.get(LARGEST_STD) or 0.0, control.get(LARGEST_STD) or 0.0)
-    verdict = ("more than twice the largest seed std of a family mean: the architecture "
-               "matters under shifts the augmentation does not imitate" if abs(gap) > 2 * noise
-               else "within twice the largest seed std of a family mean, so not established")
-    short = (f"the architecture adds {100 * gap:.1f} points under the families "
-             f"({'beyond' if abs(gap) > 2 * noise else 'within'} seed noise)")
-    return {"task4_control_short": short, "task4_control": (
-        f"the baseline CNN trained with the same augmentation and schedule counts "
-        f"{unseen(control):.1%} under the families that played no part in the choice "
-        f"(selected model {unseen(chosen):.1%}; a gap of {100 * gap:.1f} points, {verdict}) "
-        f"and {control[HARDEST]:.1%} of {HARDEST} (selected model {chosen[HARDEST]:.1%})")}
-
-
-STRONGEST_NOISE = 3  # the level of the noise family the report quotes (σ = 0.2)
-
-
-def _level(families: dict, family: str, counter: str, level: int) -> str:
-    """One counter's accuracy at one level of a shift family, with its seed std where it was
-    trained with several seeds."""
-    entry = families.get(family) or {}
-    if counter not in entry:
-        return "n/a"
-    text = f"{entry[counter][level]:.0%}"
-    spread = (entry.get("std") or {}).get(counter)
-    return f"{text} ± {spread[level]:.0%}" if spread else text
-
-
-def _test_intervals(part1: dict) -> dict[str, str]:
-    """The baseline CNN's and the connected-components counter's test accuracy with its 95 %
-    interval over the test frames (``task3_cnn_interval``, ``task3_components_interval``) and
-    whether the intervals leave their difference established (``task3_difference``)."""
-    matrix = (part1.get("spec") or {}).get("confusion_matrix")
-    if not matrix:
-        return {}
-    n = int(sum(map(sum, matrix)))
-    found = {}
-    for key, section in (("cnn", "spec"), ("components", "classical")):
-        accuracy = (part1.get(section) or {}).get("test_accuracy")
-        if accuracy is not None:
-            found[key] = share_interval(round(accuracy * n), n)
-    texts = {f"task3_{key}_interval": f"95% interval {low:.1%} to {high:.1%} over the {n} test "
-                                      f"frames" for key, (low, high) in found.items()}
-    if len(found) == 2:
-        (a_low, a_high), (b_low, b_high) = found["cnn"], found["components"]
-        overlap = a_low <= b_high and b_low <= a_high
-        texts["task3_difference"] = ("the intervals overlap, so at this test-set size the "
-                                     "difference is not established" if overlap else
-                                     "the intervals do not overlap")
-    return texts
-
-
-def _count_word(n: int) -> str:
-    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-             "eleven", "twelve")
-    return words[n] if n < len(words) else str(n)
 
 
 def _heldout(improved: dict) -> dict[str, str]:
