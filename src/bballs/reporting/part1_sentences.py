@@ -64,11 +64,12 @@ def _architecture_control(improved: dict) -> dict[str, str]:
 
     gap = unseen(chosen) - unseen(control)
     noise = max(chosen.get(LARGEST_STD) or 0.0, control.get(LARGEST_STD) or 0.0)
+    beyond = abs(gap) > 2 * noise
     verdict = ("more than twice the largest seed std of a family mean: the architecture "
-               "matters under shifts the augmentation does not imitate" if abs(gap) > 2 * noise
+               "matters under shifts the augmentation does not imitate" if beyond
                else "within twice the largest seed std of a family mean, so not established")
     short = (f"the architecture adds {100 * gap:.1f} points under the families "
-             f"({'beyond' if abs(gap) > 2 * noise else 'within'} seed noise)")
+             f"({'beyond' if beyond else 'within'} seed noise)")
     return {"task4_control_short": short, "task4_control": (
         f"the baseline CNN trained with the same augmentation and schedule counts "
         f"{unseen(control):.1%} under the families that played no part in the choice "
