@@ -160,6 +160,23 @@ def test_sweep_rows_are_recorded_once_and_reused(dataset_dir, tmp_path):
     assert {"seed", "epochs", "batch_size", "test_accuracy", "train_seconds"} <= set(first[0])
 
 
+def test_two_sweeps_at_once_keep_each_others_rows(context, monkeypatch):
+    """A sweep writes its row into the file's current rows, not the rows it read when it
+    started: another process's row recorded meanwhile survives."""
+    file = part1_task4.TASK4.results_file(context.paths)
+    other = {"variant": "another process", "seed": 5, "quick": True}
+    real_train = experiments.train_or_reuse
+
+    def train_while_another_sweep_writes(*args, **kwargs):
+        update_results(file, "rows", read_results(file).get("rows", []) + [other])
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, "train_or_reuse", train_while_another_sweep_writes)
+    rows = experiments.run_sweep(part1_task4.TASK4, (FINAL,), (0,), context)
+    assert other in rows and other in read_results(file)["rows"]
+    assert [r["variant"] for r in rows].count(FINAL.name) == 1
+
+
 @pytest.mark.parametrize("experiment", [part1_task4.TASK4, part2_recipes.TASK5,
                                         part2_recipes.TASK7], ids=lambda e: e.name)
 def test_recorded_rows_still_match_their_recipes(experiment):

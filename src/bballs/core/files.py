@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,10 +111,16 @@ def read_results(path: str | Path) -> dict:
 def update_results(path: str | Path, key: str, value: Any) -> dict:
     """Set ``key`` in the JSON file at ``path`` (other keys kept), written atomically and under
     a lock, so notebooks that share one results file can run at the same time."""
+    return change_results(path, key, lambda _: value)
+
+
+def change_results(path: str | Path, key: str, change: Callable[[Any], Any]) -> dict:
+    """Set ``key`` in the JSON file at ``path`` to ``change(its current value or None)``, read
+    and written under one lock, so that a process never drops what another wrote meanwhile."""
     path = Path(path)
     with _locked(path):
         results = read_results(path)
-        results[key] = value
+        results[key] = change(results.get(key))
         text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
         with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")

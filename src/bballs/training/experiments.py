@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bballs.core.files import OutputPaths, read_results, update_results
+from bballs.core.files import OutputPaths, change_results, read_results
 from bballs.core.parameters import count_parameters
 from bballs.data.identity import data_source
 from bballs.metrics import mean_by_level, sample_std, seed_summary
@@ -207,15 +207,21 @@ def _run_and_record(experiment: Experiment, variant: Variant, seed: int, data: A
         experiment.checkpoint(context.paths, variant, seed).unlink(missing_ok=True)
     old = _find_row(rows, variant, seed, context.quick)
     model, row = train_or_reuse(experiment, variant, seed, data, context, None if force else old)
-    if row is not old:
-        rows = [r for r in rows if r is not old] + [row]
-        update_results(experiment.results_file(context.paths), "rows", rows)
+    if row is not old:  # merged into the file's current rows: another sweep may have written
+        def replaced(current: list[dict] | None) -> list[dict]:
+            return [r for r in current or [] if not _same_run(r, row)] + [row]
+
+        rows = change_results(experiment.results_file(context.paths), "rows", replaced)["rows"]
     return model, row, rows
 
 
 def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dict | None:
     return next((r for r in rows if r["variant"] == variant.name and r["seed"] == seed
                  and r.get("quick") == quick), None)
+
+
+def _same_run(a: dict, b: dict) -> bool:
+    return (a["variant"], a["seed"], a.get("quick")) == (b["variant"], b["seed"], b.get("quick"))
 
 
 def mode_rows(paths: OutputPaths, experiment: Experiment, quick: bool,
