@@ -127,6 +127,15 @@ def test_sweep_plan_has_no_task_branches_and_runs_the_final_recipe_on_every_seed
         (FINAL.name, 0), (FINAL.name, 1), ("spec", 0)]
 
 
+def test_the_variants_whose_gains_are_ranked_run_on_every_seed(context):
+    spec = part1_task4.TASK4_VARIANTS[0]
+    small = experiments.replace(part1_task4.TASK4, variants=(spec, FINAL), every_seed=("spec",))
+    rows = experiments.sweep(small, context, seeds=(0, 1), ablation_seeds=1)
+    assert sorted((r["variant"], r["seed"]) for r in rows) == [
+        (FINAL.name, 0), (FINAL.name, 1), ("spec", 0), ("spec", 1)]
+    assert set(part2_recipes.TASK7.every_seed) <= {v.name for v in part2_recipes.TASK7.variants}
+
+
 def test_variants_name_their_study_and_model_class():
     assert all(v.study == "ablation" for v in part1_task4.TASK4.variants)
     assert not any("@" in v.name for v in part1_task4.TASK4.variants)

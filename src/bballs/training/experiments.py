@@ -124,6 +124,7 @@ class Experiment:
     final: Variant | None  # the recipe the notebook reports, if the experiment has one
     score_keys: tuple[str, ...]  # what ``score`` returns: a row without one is scored again
     ablation_seeds: int = len(SEEDS)  # seeds per non-final variant in a full sweep
+    every_seed: tuple[str, ...] = ()  # other variants whose gains the report ranks: all seeds
 
     def results_file(self, paths: OutputPaths) -> Path:
         return paths.results / f"{self.name}_ablation.json"
@@ -293,13 +294,14 @@ def restricted(experiment: Experiment, names: Sequence[str]) -> Experiment:
 def sweep(experiment: Experiment, context: Context, seeds: Sequence[int] = SEEDS,
           ablation_seeds: int | None = None, force: bool = False) -> list[dict]:
     """An experiment's whole sweep: the final recipe on the first seed, every other variant on
-    the first ``ablation_seeds`` seeds (default: the experiment's), then the final recipe on all
-    seeds."""
+    the first ``ablation_seeds`` seeds (default: the experiment's), then the final recipe and
+    the experiment's ``every_seed`` variants on all seeds."""
     n_ablation = experiment.ablation_seeds if ablation_seeds is None else ablation_seeds
     data = experiment.load_data(context)
     others = tuple(v for v in experiment.variants if v is not experiment.final)
     final = (experiment.final,) if experiment.final else ()
-    stages = ((final, seeds[:1]), (others, seeds[:n_ablation]), (final, seeds))
+    compared = tuple(v for v in others if v.name in experiment.every_seed)
+    stages = ((final, seeds[:1]), (others, seeds[:n_ablation]), (final + compared, seeds))
     done: set[tuple[str, int]] = set()
     for variants, stage_seeds in stages:
         for variant in variants:
