@@ -301,3 +301,21 @@ def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():
     assert _level(families, "noise", "baseline CNN", 1) == "60% ± 27%"
     assert _level(families, "noise", "selected counter", 1) == "95%"  # one run: no spread
     assert _level(families, "blur", "baseline CNN", 1) == "n/a"
+
+
+def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise():
+    from bballs.reporting.part2_sentences import GAIN_CHAIN, sentences
+
+    def row(name, psnr, seeds, std=None):
+        return {"variant": name, "seeds": seeds, "psnr_of_mse_mean": psnr, "psnr_of_mse_std": std}
+
+    names = [name for name, _ in GAIN_CHAIN]
+    ablation = [row(names[0], 24.0, 1), row(names[1], 26.0, 1), row(names[2], 26.3, 1),
+                row(names[3], 26.8, 3, 0.1), row(names[4], 27.3, 3, 0.1),
+                row(names[5], 27.4, 3, 0.2)]
+    text = sentences({"learnt": {"ablation": ablation}})["task7_gains"]
+    parts = text.split("; ")
+    assert parts[0] == "the frame predictor +2.00 dB (one seed, not established)"
+    assert "binary cross-entropy +0.50 dB (3 seeds, beyond seed noise)" in parts
+    assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
+    assert len(parts) == 5 and sentences({}) == {}

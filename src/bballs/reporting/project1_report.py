@@ -17,7 +17,7 @@ from bballs.models.spec import BallCounter, UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
-from bballs.reporting import part1_sentences
+from bballs.reporting import part1_sentences, part2_sentences
 from bballs.reporting.tables import (
     declared_table,
     declared_tables,
@@ -65,6 +65,7 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables["task7_fixed_gate"] = _fixed_gate((part2.get("task7_variants") or {}).get("summary"))
     tables.update(_heldout(part1.get("improved") or {}))
     tables.update(part1_sentences.sentences(part1))
+    tables.update(part2_sentences.sentences(part2))
     return tables
 
 

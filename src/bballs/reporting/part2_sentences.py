@@ -1,0 +1,45 @@
+"""Generated Part 2 sentences of the Project 1 report: rankings stated only as far as the
+recorded seeds support them."""
+
+from __future__ import annotations
+
+from bballs.tasks.part2_recipes import TASK7_LONG
+
+# the learnt network's chain of changes (Table 6), each measured against the row before it
+GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
+              ("predictor+sym", "symmetries"), ("predictor+sym+time", "time reversal"),
+              ("predictor+sym+time+bce", "binary cross-entropy"),
+              (TASK7_LONG.name, "the Task 6 budget"))
+MEASURE = "psnr_of_mse"
+
+
+def sentences(part2: dict) -> dict[str, str]:
+    """Every generated Part 2 sentence of the report, by placeholder name (``{text[...]}``)."""
+    rows = {r["variant"]: r for r in (part2.get("learnt") or {}).get("ablation") or []}
+    gains = [_gain(rows[before], rows[after], phrase)
+             for (before, _), (after, phrase) in zip(GAIN_CHAIN, GAIN_CHAIN[1:])
+             if before in rows and after in rows]
+    if not gains:
+        return {}
+    gains.sort(key=lambda g: -g[0])
+    return {"task7_gains": "; ".join(text for _, text in gains)}
+
+
+def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
+    """The change from ``before`` to ``after`` in dB of PSNR of the mean MSE, with what the
+    seeds of both rows say about it: established only with 3 or more seeds each and a gain
+    beyond twice the larger seed std."""
+    gain = after[f"{MEASURE}_mean"] - before[f"{MEASURE}_mean"]
+    seeds = min(before["seeds"], after["seeds"])
+    if seeds < 3:
+        verdict = f"{_seeds(seeds)}, not established"
+    else:
+        noise = max(before.get(f"{MEASURE}_std") or 0.0, after.get(f"{MEASURE}_std") or 0.0)
+        verdict = (f"{seeds} seeds, beyond seed noise" if abs(gain) > 2 * noise
+                   else f"{seeds} seeds, within seed noise")
+    sign = "+" if gain >= 0 else "\N{MINUS SIGN}"
+    return gain, f"{phrase} {sign}{abs(gain):.2f} dB ({verdict})"
+
+
+def _seeds(n: int) -> str:
+    return "one seed" if n == 1 else f"{n} seeds"
