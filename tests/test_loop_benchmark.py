@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 
-def test_bench_reports_both_loops(dataset_dir, capsys):
+def test_bench_reports_both_loops(dataset_dir, capsys, tmp_path):
+    from bballs.core.files import read_results
     from bballs.tasks import loop_benchmark
 
-    result = loop_benchmark.run(dataset_dir, samples=8)
+    result = loop_benchmark.run(dataset_dir, samples=8, results_file=tmp_path / "bench.json")
+    recorded = read_results(tmp_path / "bench.json")["loop"]
+    assert recorded["samples"] == 8 and recorded["machine"]["cores"] >= 1 and recorded["date"]
     assert result["samples"] == 8 and result["fit_seconds"] > 0 and result["bare_seconds"] > 0
     out = capsys.readouterr().out
     assert "ratio fit/bare" in out and "GFLOP/s achieved" in out

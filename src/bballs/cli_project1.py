@@ -38,9 +38,11 @@ def _physics_check(part2, args: argparse.Namespace) -> list[str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    from bballs.core.files import output_paths
     from bballs.tasks.loop_benchmark import run
 
-    run(args.data, samples=args.samples, repeats=args.repeats)
+    run(args.data, samples=args.samples, repeats=args.repeats,
+        results_file=output_paths(args.output).results / "bench.json")
     return 0
 
 
@@ -111,6 +113,9 @@ def add_commands(commands, check: argparse.ArgumentParser) -> None:
     bench.add_argument("--samples", type=int, default=None,
                        help="use only the first N training sequences (default: all 4000)")
     bench.add_argument("--repeats", type=int, default=1, help="report the best of N runs")
+    bench.add_argument("--output", type=Path, default=None,
+                       help="folder whose results/bench.json records the run (default: the "
+                            "project)")
     bench.set_defaults(run=cmd_bench)
 
     phys = commands.add_parser("bench-physics",

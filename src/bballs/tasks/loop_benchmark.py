@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from bballs.core.files import shown, update_results
+from bballs.core.machine import describe_machine
 from bballs.models.spec import UNet
 from bballs.tasks.prediction import SPEC_RECIPE, PredictionData, load_prediction_data
 from bballs.training.loop import Supervised, fit, pick_device, seed_everything
@@ -104,8 +106,10 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
             "validation_samples": len(data.x_val)}
 
 
-def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1) -> dict:
-    """Benchmark on the Part 2 training set (optionally its first ``samples`` sequences)."""
+def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1,
+        results_file: str | Path | None = None) -> dict:
+    """Benchmark on the Part 2 training set (optionally its first ``samples`` sequences); the
+    result, with the machine and the date, is written to ``results_file`` if given."""
     data = load_prediction_data(data_dir)
     if samples:
         data = PredictionData(data.x_train[:samples], data.y_train[:samples], data.x_val,
@@ -125,4 +129,9 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1) -> d
           f"{result['batch_size']}, {result['achieved_gflops']:.1f} GFLOP/s achieved against "
           f"{result['matmul_gflops']:.1f} GFLOP/s for a 1024x1024 matrix multiply "
           f"({result['share_of_limit']:.0%} of the limit, {result['threads']} threads)")
+    if results_file is not None:
+        update_results(results_file, "loop", {**result, "repeats": repeats,
+                                              "date": time.strftime("%Y-%m-%d"),
+                                              "machine": describe_machine()})
+        print(f"wrote {shown(results_file)}")
     return result
