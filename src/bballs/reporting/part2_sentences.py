@@ -3,6 +3,7 @@ recorded seeds support them."""
 
 from __future__ import annotations
 
+from bballs.metrics import MIN_SEEDS, seed_difference
 from bballs.tasks.part2_recipes import TASK7_LONG
 
 # the learnt network's chain of changes (Table 6), each measured against the row before it
@@ -27,16 +28,17 @@ def sentences(part2: dict) -> dict[str, str]:
 
 def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
     """The change from ``before`` to ``after`` in dB of PSNR of the mean MSE, with what the
-    seeds of both rows say about it: established only with 3 or more seeds each and a gain
-    beyond twice the larger seed std."""
-    gain = after[f"{MEASURE}_mean"] - before[f"{MEASURE}_mean"]
-    seeds = min(before["seeds"], after["seeds"])
-    if seeds < 3:
+    seeds of both rows say about it (:func:`bballs.metrics.seed_difference`: established only
+    with :data:`~bballs.metrics.MIN_SEEDS` seeds each and a gain beyond twice the seed std)."""
+    means = [{**row, MEASURE: row[f"{MEASURE}_mean"]} for row in (after, before)]
+    difference = seed_difference(*means, MEASURE, ("after", "before"))
+    gain, seeds = difference["gap"], min(before["seeds"], after["seeds"])
+    if seeds < MIN_SEEDS:
         verdict = f"{_seeds(seeds)}, not established"
+    elif difference["verdict"] == "within seed noise":
+        verdict = f"{seeds} seeds, within seed noise"
     else:
-        noise = max(before.get(f"{MEASURE}_std") or 0.0, after.get(f"{MEASURE}_std") or 0.0)
-        verdict = (f"{seeds} seeds, beyond seed noise" if abs(gain) > 2 * noise
-                   else f"{seeds} seeds, within seed noise")
+        verdict = f"{seeds} seeds, beyond seed noise"
     sign = "+" if gain >= 0 else "\N{MINUS SIGN}"
     return gain, f"{phrase} {sign}{abs(gain):.2f} dB ({verdict})"
 

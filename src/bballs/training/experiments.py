@@ -210,19 +210,19 @@ def _run_and_record(experiment: Experiment, variant: Variant, seed: int, data: A
     model, row = train_or_reuse(experiment, variant, seed, data, context, None if force else old)
     if row is not old:  # merged into the file's current rows: another sweep may have written
         def replaced(current: list[dict] | None) -> list[dict]:
-            return [r for r in current or [] if not _same_run(r, row)] + [row]
+            return [r for r in current or [] if _run_key(r) != _run_key(row)] + [row]
 
         rows = change_results(experiment.results_file(context.paths), "rows", replaced)["rows"]
     return model, row, rows
 
 
+def _run_key(row: dict) -> tuple:
+    """What one run of a sweep is: its variant, seed and mode."""
+    return row["variant"], row["seed"], row.get("quick")
+
+
 def _find_row(rows: list[dict], variant: Variant, seed: int, quick: bool) -> dict | None:
-    return next((r for r in rows if r["variant"] == variant.name and r["seed"] == seed
-                 and r.get("quick") == quick), None)
-
-
-def _same_run(a: dict, b: dict) -> bool:
-    return (a["variant"], a["seed"], a.get("quick")) == (b["variant"], b["seed"], b.get("quick"))
+    return next((r for r in rows if _run_key(r) == (variant.name, seed, quick)), None)
 
 
 def mode_rows(paths: OutputPaths, experiment: Experiment, quick: bool,
