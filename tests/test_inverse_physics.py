@@ -260,6 +260,26 @@ def test_the_radius_hypothesis_is_read_from_the_sequences(variant, expected):
         assert evidence["per ball"]["spread"] < sysid.RADIUS_SPREAD
 
 
+@pytest.mark.parametrize("trial_is_right", [True, False])
+def test_a_rejected_radius_trial_keeps_its_constants_only_if_they_fit_more(trial_is_right):
+    """The per-ball trial identifies the walls and profile again; when its radii agree, the
+    world returns to one radius with the trial's constants only if they fit more sequences."""
+    frames, counts = variant_sequences("ours", 24, 10, seed=4)
+    wrong = {**TRUE, "offset": TRUE["offset"] + 0.3, "box": TRUE["box"] + 0.6}
+    before, trial = (wrong, TRUE) if trial_is_right else (TRUE, wrong)
+    saved = ip.WorldConstants(**before).state_dict()
+    constants = ip.WorldConstants(**{**trial, "radius": 3.0}, radius_per_ball=True)
+    evidence = {"shared": sysid.fit_quality(frames, counts, ip.WorldConstants(**before)),
+                "per ball": {"exact": 1.0, "median_radius": TRUE["radius"]}}
+    assert (evidence["shared"]["exact"] < 0.5) is trial_is_right
+    sysid._one_radius(frames, counts, constants, saved, evidence)
+    assert constants.radius_hypothesis == "shared"
+    assert evidence["trial_constants_kept"] is trial_is_right
+    kept = constants.as_dict()  # the right constants either way: kept, or restored
+    for name in ("radius", "box", "offset"):
+        assert kept[name] == pytest.approx(TRUE[name], abs=1e-3)
+
+
 def test_constants_saved_before_the_radius_hypothesis_still_load():
     saved = ip.WorldConstants(**TRUE).state_dict()
     del saved["radius_per_ball"]

@@ -249,7 +249,8 @@ def identify(frames: np.ndarray, counts: np.ndarray, constants: ip.WorldConstant
             frames[:SUBSTEP_SEQUENCES], counts[:SUBSTEP_SEQUENCES], constants,
             config.sysid_steps, config.wall_spans, config.wall_placements, quality)
         info.update(radius_hypothesis=radius, radius_evidence=evidence)
-        if radius == ip.RADIUS_HYPOTHESES[1]:  # the other constants were fitted to one radius
+        refitted = radius == ip.RADIUS_HYPOTHESES[1] or evidence.get("trial_constants_kept")
+        if refitted:  # on the trial's sequences only, and (per ball) the rest fitted to one radius
             _choose_substeps(frames, counts, constants, config, info, replace_walls=False)
             rounds = max(config.sysid_rounds - PER_BALL_HEAD_START, 1)
             sysid.identify_constants(frames, counts, rounds, config.sysid_steps, constants,

@@ -132,8 +132,10 @@ def _radius_evidence(frames: np.ndarray, counts: np.ndarray,
     if int(state.present[fitted].sum()) < 8:
         fitted = loss <= loss.median()
     radii = state.radius[state.present & fitted[:, None]].detach().numpy()
-    spread = float(np.std(radii) / np.median(radii)) if len(radii) >= 8 else None
-    return {**_quality(loss, frames), "balls_measured": int(len(radii)), "spread": spread}
+    enough = len(radii) >= 8
+    return {**_quality(loss, frames), "balls_measured": int(len(radii)),
+            "spread": float(np.std(radii) / np.median(radii)) if enough else None,
+            "median_radius": float(np.median(radii)) if enough else None}
 
 
 def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
@@ -145,9 +147,12 @@ def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: 
     Otherwise the constants are identified again with a radius fitted per ball (two rounds of
     joint fitting, then the walls placed again), and that is kept if the fitted radii differ
     (relative spread at least :data:`RADIUS_SPREAD`) and a point or more of the sequences more
-    is reproduced exactly, or, while none is, the median error halves; else the constants
-    return to one radius (``constants`` in place). ``shared``: the :func:`fit_quality` of the
-    constants as they are, if already measured. Returns the hypothesis and the evidence."""
+    is reproduced exactly, or, while none is, the median error halves. Else the world keeps one
+    radius, the fitted radii's median with the trial's other constants if those reproduce a
+    point or more of the sequences more (the trial fits the walls and profile again, which can
+    leave a poor first identification's basin), or else the constants as they were
+    (``constants`` in place). ``shared``: the :func:`fit_quality` of the constants as they are,
+    if already measured. Returns the hypothesis and the evidence."""
     evidence = {"shared": shared or fit_quality(frames, counts, constants)}
     if bool(constants.radius_per_ball) or evidence["shared"]["exact"] >= RADIUS_TRIGGER:
         return constants.radius_hypothesis, evidence
@@ -161,8 +166,26 @@ def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: 
               or (per_ball["exact"] >= shared["exact"]
                   and per_ball["median_error"] < 0.5 * shared["median_error"]))
     if not (varies and better):
-        constants.load_state_dict(saved)
+        _one_radius(frames, counts, constants, saved, evidence)
     return constants.radius_hypothesis, evidence
+
+
+def _one_radius(frames: np.ndarray, counts: np.ndarray, constants: WorldConstants,
+                saved: dict, evidence: dict) -> None:
+    """Back to one radius after a rejected per-ball trial: the trial's constants with the
+    median fitted radius if they reproduce a point or more of the sequences more than the
+    ``saved`` constants did (``evidence["one radius"]`` and ``["trial_constants_kept"]`` record
+    it), else the ``saved`` ones."""
+    median = evidence["per ball"]["median_radius"]
+    if median is not None and evidence["per ball"]["exact"] >= evidence["shared"]["exact"] + 0.01:
+        with torch.no_grad():
+            constants.radius_per_ball.fill_(False)
+            constants.log_radius.fill_(math.log(median))
+        evidence["one radius"] = quality = fit_quality(frames, counts, constants)
+        evidence["trial_constants_kept"] = quality["exact"] >= evidence["shared"]["exact"] + 0.01
+        if evidence["trial_constants_kept"]:
+            return
+    constants.load_state_dict(saved)
 
 
 SHARED_SPEED_SPREAD = 0.01  # relative spread of fitted total speeds that counts as one speed
