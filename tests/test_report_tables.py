@@ -319,3 +319,38 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert "binary cross-entropy +0.50 dB (3 seeds, beyond seed noise)" in parts
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
     assert len(parts) == 5 and sentences({}) == {}
+
+
+def test_the_learnt_network_against_the_single_run_baseline_is_not_a_ranking():
+    from bballs.reporting.part2_sentences import sentences
+    from bballs.tasks.part2_recipes import TASK7_LONG
+
+    learnt = {"variant": TASK7_LONG.name, "seeds": 3, "psnr_of_mse_mean": 29.35,
+              "psnr_of_mse_std": 0.12}
+    text = sentences({"learnt": {"ablation": [learnt]},
+                      "spec_unet": {"psnr_of_mse": 25.27}})["task7_vs_baseline"]
+    assert text.startswith("The learnt network is 4.08 dB ahead of the baseline U-Net")
+    assert "34 times its own seed std over 3 seeds" in text and "not established" in text
+    assert "task7_vs_baseline" not in sentences({"learnt": {"ablation": [learnt]}})
+
+
+def test_a_seed_spread_above_zero_never_prints_as_zero():
+    from bballs.reporting.tables import _spread
+
+    assert _spread("0.0000", 3e-5) == "<0.0001"
+    assert _spread("0.0000", 0.0) == "0.0000"  # really no spread
+    assert _spread("0.0012", 0.0012) == "0.0012"
+
+
+def test_the_task2_sentence_names_every_epoch_a_curve_goes_the_wrong_way():
+    from bballs.reporting.part1_sentences import _curves
+
+    history = {"train_loss": [1.0, 0.4, 0.1], "val_loss": [0.9, 0.2, 0.3],
+               "val_accuracy": [0.5, 0.9, 0.9]}
+    text = _curves(history)["task2_curves"]
+    assert text.startswith("the training loss falls every epoch")
+    assert ("the validation loss goes from 0.900 to 0.300 but rises at epoch 3 (0.200 to 0.300)"
+            in text)
+    assert "the validation accuracy never falls" in text  # flat at epoch 3 is no rise
+    assert text.endswith("lowest after epoch 2, which may mean over-fitting.")
+    assert _curves({"train_loss": [1.0]}) == {}

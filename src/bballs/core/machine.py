@@ -30,5 +30,6 @@ def describe_machine() -> dict:
 def machine_line(machine: dict) -> str:
     """One sentence-part naming the machine of :func:`describe_machine`."""
     device = f"an {machine['gpu']} GPU" if machine.get("gpu") else "no GPU"
-    return (f"{machine['cores']} CPU cores ({machine['cpu']}), {machine['torch_threads']} "
-            f"PyTorch threads, {device}; PyTorch {machine['torch']}")
+    threads = machine["torch_threads"]
+    return (f"{machine['cores']} CPU cores ({machine['cpu']}), {threads} "
+            f"PyTorch thread{'' if threads == 1 else 's'}, {device}; PyTorch {machine['torch']}")

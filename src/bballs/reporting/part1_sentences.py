@@ -12,7 +12,8 @@ def sentences(part1: dict) -> dict[str, str]:
     """Every generated Part 1 sentence of the report, by placeholder name (``{text[...]}``)."""
     families = part1.get("shift_families") or {}
     texts = {**_family_means(families), **_test_intervals(part1),
-             **_architecture_control(part1.get("improved") or {})}
+             **_architecture_control(part1.get("improved") or {}),
+             **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
     return texts
@@ -68,7 +69,8 @@ def _architecture_control(improved: dict) -> dict[str, str]:
     verdict = ("more than twice the largest seed std of a family mean: the architecture "
                "matters under shifts the augmentation does not imitate" if beyond
                else "within twice the largest seed std of a family mean, so not established")
-    short = (f"the architecture adds {100 * gap:.1f} points under the families "
+    short = (f"with the same augmentation and training, the architecture adds {100 * gap:.1f} "
+             f"points under the families "
              f"({'beyond' if beyond else 'within'} seed noise)")
     return {"task4_control_short": short, "task4_control": (
         f"the baseline CNN trained with the same augmentation and schedule counts "
@@ -113,6 +115,37 @@ def _test_intervals(part1: dict) -> dict[str, str]:
                                      "difference is not established" if overlap else
                                      "the intervals do not overlap")
     return texts
+
+
+CURVES = (("training loss", "train_loss", -1), ("validation loss", "val_loss", -1),
+          ("validation accuracy", "val_accuracy", 1))  # name, history key, better direction
+
+
+def _curves(history: dict) -> dict[str, str]:
+    """What Figure 1's curves do, epoch by epoch (``task2_curves``): each curve improves every
+    epoch, or where it goes the wrong way; and the epoch of the lowest validation loss."""
+    parts = []
+    for name, key, better in CURVES:
+        values = history.get(key) or []
+        if len(values) < 2:
+            return {}
+        shown = (lambda v: f"{v:.1%}") if "accuracy" in key else (lambda v: f"{v:.3f}")
+        worse = [k for k in range(1, len(values)) if (values[k] - values[k - 1]) * better < 0]
+        if not worse:
+            improves = all(a != b for a, b in zip(values, values[1:]))
+            parts.append(f"the {name} {'rises' if better > 0 else 'falls'} every epoch" if improves
+                         else f"the {name} never {'falls' if better > 0 else 'rises'}")
+            continue
+        steps = ", ".join(f"epoch {k + 1} ({shown(values[k - 1])} to {shown(values[k])})"
+                          for k in worse)
+        parts.append(f"the {name} goes from {shown(values[0])} to {shown(values[-1])} but "
+                     f"{'falls' if better > 0 else 'rises'} at {steps}")
+    losses = history["val_loss"]
+    best = min(range(len(losses)), key=losses.__getitem__) + 1
+    ending = ("the last epoch has the lowest validation loss, so nothing shows over-fitting "
+              f"within {len(losses)} epochs" if best == len(losses) else
+              f"the validation loss is lowest after epoch {best}, which may mean over-fitting")
+    return {"task2_curves": f"{'; '.join(parts)}; {ending}."}
 
 
 def _count_word(n: int) -> str:

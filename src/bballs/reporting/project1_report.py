@@ -140,10 +140,14 @@ def _met(summary: dict) -> str:
     missed = summary.get("inside_missed") or []
     names = (f" (not reached: {', '.join(task7_variants.variant_title(n) for n in missed)})"
              if missed else "")
+    target_ssim, target_db = task7_variants.TARGET_SSIM, task7_variants.TARGET_PSNR_OF_MSE
     return (f"Before this benchmark ran, we set the physics model two targets for a generator "
-            f"it can express: SSIM {task7_variants.TARGET_SSIM} and PSNR of the mean MSE "
-            f"{task7_variants.TARGET_PSNR_OF_MSE:.0f} dB (for noisy or 8-bit frames, which even a "
-            f"perfect forecast cannot match, measured from a perfect forecast's scores). "
+            f"it can express: SSIM within {1 - target_ssim:.2f} of a perfect forecast's, and a "
+            f"mean squared error at most {power_of_ten(10 ** (-target_db / 10))} above a perfect "
+            f"forecast's (a PSNR of the mean MSE of {target_db:.0f} dB where, as for noise-free "
+            f"frames, a "
+            f"perfect forecast scores SSIM 1 and MSE 0; noisy or 8-bit frames lose information, "
+            f"so there a perfect forecast scores less). "
             f"{summary['inside_met']} of the {summary['inside_variants']} other generators "
             f"within the family reach both{names}. ")
 

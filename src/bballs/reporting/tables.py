@@ -155,8 +155,8 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
         spread = std is not None and row.get("seeds", 2) > 1  # 0.0 shown for several seeds
-        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{number(std, True)}" if spread
-                                              else "")
+        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{_spread(number(std, True), std)}"
+                                              if spread else "")
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:,.1f}"  # one format for every time
@@ -165,6 +165,14 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
     if isinstance(value, int):
         return f"{value:,}"
     return number(value) if isinstance(value, float) else str(value)
+
+
+def _spread(text: str, std: float) -> str:
+    """A seed std as formatted, or "<" and the last shown digit where a spread above 0 rounds to
+    0 (``0.0000`` becomes ``<0.0001``)."""
+    if std > 0 and re.fullmatch(r"0[.,]?0*", text):
+        return f"<{text[:-1]}1" if len(text) > 1 else "<1"
+    return text
 
 
 def power_of_ten(value: float) -> str:
