@@ -332,6 +332,9 @@ def test_the_learnt_network_against_the_single_run_baseline_is_not_a_ranking():
     assert text.startswith("The learnt network is 4.08 dB ahead of the baseline U-Net")
     assert "34 times its own seed std over 3 seeds" in text and "not established" in text
     assert "task7_vs_baseline" not in sentences({"learnt": {"ablation": [learnt]}})
+    once = sentences({"learnt": {"psnr_of_mse": 26.0}, "spec_unet": {"psnr_of_mse": 25.0}})
+    assert "1.00 dB ahead" in once["task7_vs_baseline"] and "both ran once" in once[
+        "task7_vs_baseline"]  # quick mode: one seed, no ablation rows
 
 
 def test_a_seed_spread_above_zero_never_prints_as_zero():
@@ -354,3 +357,4 @@ def test_the_task2_sentence_names_every_epoch_a_curve_goes_the_wrong_way():
     assert "the validation accuracy never falls" in text  # flat at epoch 3 is no rise
     assert text.endswith("lowest after epoch 2, which may mean over-fitting.")
     assert _curves({"train_loss": [1.0]}) == {}
+    assert "single epoch" in _curves({"val_loss": [0.5]})["task2_curves"]  # quick mode

@@ -124,6 +124,10 @@ CURVES = (("training loss", "train_loss", -1), ("validation loss", "val_loss", -
 def _curves(history: dict) -> dict[str, str]:
     """What Figure 1's curves do, epoch by epoch (``task2_curves``): each curve improves every
     epoch, or where it goes the wrong way; and the epoch of the lowest validation loss."""
+    if not history.get("val_loss"):
+        return {}
+    if len(history["val_loss"]) < 2:
+        return {"task2_curves": "a single epoch ran, so the curves show no trend."}
     parts = []
     for name, key, better in CURVES:
         values = history.get(key) or []
