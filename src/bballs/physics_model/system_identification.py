@@ -22,6 +22,8 @@ from bballs.physics_model.inverse_physics import (
 from bballs.physics_model.world import CONSTANT_NAMES
 from bballs.training.loop import progress as progress_bar
 
+ONE_POINT = 0.01  # a share of sequences reproduced exactly that counts as fitting more of them
+
 
 def refine_jointly(state: State, constants: WorldConstants, frames: Tensor, steps: int,
                    lr: float = 0.005, constants_lr: float = 0.005, walls_lr: float = 0.02,
@@ -80,7 +82,7 @@ def identify_constants(frames: np.ndarray, counts: np.ndarray, rounds: int = 4,
         for name, value in constants.as_dict().items():
             trace[name].append(value)
         if placing and (not wall_spans or k + 1 == rounds + placements
-                        or fit_quality(frames, counts, constants)["exact"] < exact + 0.01):
+                        or fit_quality(frames, counts, constants)["exact"] < exact + ONE_POINT):
             break  # the polish fitted no more sequences: the walls need not move again
     return constants, trace
 
@@ -162,7 +164,7 @@ def choose_radius_hypothesis(frames: np.ndarray, counts: np.ndarray, constants: 
     evidence["per ball"] = per_ball = _radius_evidence(frames, counts, constants)
     shared = evidence["shared"]
     varies = per_ball["spread"] is not None and per_ball["spread"] >= RADIUS_SPREAD
-    better = (per_ball["exact"] >= shared["exact"] + 0.01
+    better = (per_ball["exact"] >= shared["exact"] + ONE_POINT
               or (per_ball["exact"] >= shared["exact"]
                   and per_ball["median_error"] < 0.5 * shared["median_error"]))
     if not (varies and better):
@@ -177,12 +179,13 @@ def _one_radius(frames: np.ndarray, counts: np.ndarray, constants: WorldConstant
     ``saved`` constants did (``evidence["one radius"]`` and ``["trial_constants_kept"]`` record
     it), else the ``saved`` ones."""
     median = evidence["per ball"]["median_radius"]
-    if median is not None and evidence["per ball"]["exact"] >= evidence["shared"]["exact"] + 0.01:
+    needed = evidence["shared"]["exact"] + ONE_POINT
+    if median is not None and evidence["per ball"]["exact"] >= needed:
         with torch.no_grad():
             constants.radius_per_ball.fill_(False)
             constants.log_radius.fill_(math.log(median))
         evidence["one radius"] = quality = fit_quality(frames, counts, constants)
-        evidence["trial_constants_kept"] = quality["exact"] >= evidence["shared"]["exact"] + 0.01
+        evidence["trial_constants_kept"] = quality["exact"] >= needed
         if evidence["trial_constants_kept"]:
             return
     constants.load_state_dict(saved)

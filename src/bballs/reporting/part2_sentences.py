@@ -31,7 +31,8 @@ def sentences(part2: dict) -> dict[str, str]:
 def _against_baseline(spec: dict, learnt: dict | None) -> dict[str, str]:
     """The learnt network's lead over the baseline U-Net in dB of PSNR of the mean MSE, against
     its own seed std; the baseline's single run ranks nothing (``task7_vs_baseline``)."""
-    mean = (learnt or {}).get(f"{MEASURE}_mean", (learnt or {}).get(MEASURE))
+    learnt = learnt or {}
+    mean = learnt.get(f"{MEASURE}_mean", learnt.get(MEASURE))
     if mean is None or MEASURE not in spec:
         return {}
     gap, std = mean - spec[MEASURE], learnt.get(f"{MEASURE}_std")

@@ -145,9 +145,8 @@ def _met(summary: dict) -> str:
             f"it can express: SSIM within {1 - target_ssim:.2f} of a perfect forecast's, and a "
             f"mean squared error at most {power_of_ten(10 ** (-target_db / 10))} above a perfect "
             f"forecast's (a PSNR of the mean MSE of {target_db:.0f} dB where, as for noise-free "
-            f"frames, a "
-            f"perfect forecast scores SSIM 1 and MSE 0; noisy or 8-bit frames lose information, "
-            f"so there a perfect forecast scores less). "
+            f"frames, a perfect forecast scores SSIM 1 and MSE 0; noisy or 8-bit frames lose "
+            f"information, so there a perfect forecast scores less). "
             f"{summary['inside_met']} of the {summary['inside_variants']} other generators "
             f"within the family reach both{names}. ")
 
