@@ -114,6 +114,9 @@ def test_an_archive_readme_names_no_other_assignment_and_no_repository_file(tmp_
         others = [a for a in ASSIGNMENTS if a != assignment]
         assert ".ci/" not in text and "both assignments" not in text
         assert not [a.name for a in others if re.search(rf"\b{a.name}\b", text)]
+        own_modules = {PurePosixPath(own).stem for a in others for own in a.own
+                       if own.startswith("src/") and "*" not in own}
+        assert not [m for m in own_modules if f"`{m}`" in text]
 
 
 SCANNED = (".py", ".md", ".ipynb", ".toml", ".txt", ".css")
