@@ -279,6 +279,27 @@ def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
     assert _architecture_control({"model": "density", "robustness": []}) == {}
 
 
+def test_the_quoted_layout_gaps_get_the_verdict_rule():
+    from bballs.reporting.part1_sentences import DENSITY, WIDE, _layout_gaps
+
+    def row(radius, touching, std, seeds=3):
+        return {"seeds": seeds, "families": {"ball radius": radius, "touching balls": touching},
+                "families_std": {"ball radius": [std] * 2, "touching balls": [std] * 3}}
+
+    rows = {DENSITY: row([0.97, 0.99], [1, 1, 0.78], 0.01),
+            WIDE: row([0.92, 0.95], [1, 1, 0.85], 0.01)}
+    text = _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
+    assert text == ("the density counter better by more than twice the seed std for balls of "
+                    "radius 0.8 and 0.6; CountNet better by more than twice the seed std for "
+                    "strongly overlapping balls")
+    rows[WIDE] = row([0.96, 0.98], [1, 1, 0.79], 0.01)
+    assert _layout_gaps({"by_variant": rows})["task4_layout_gaps"].startswith(
+        "within seed noise for balls of radius 0.8, 0.6 and strongly")
+    rows[WIDE]["seeds"] = 1
+    assert "not established" in _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
+    assert _layout_gaps({"by_variant": {DENSITY: rows[DENSITY]}}) == {}
+
+
 def test_test_accuracies_carry_their_interval_over_the_test_frames():
     from bballs.reporting.part1_sentences import _test_intervals
 
@@ -298,8 +319,8 @@ def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():
 
     families = {"noise": {"selected counter": [1.0, 0.95], "baseline CNN": [1.0, 0.6],
                           "std": {"baseline CNN": [0.0, 0.27]}}}
-    assert _level(families, "noise", "baseline CNN", 1) == "60% ± 27%"
-    assert _level(families, "noise", "selected counter", 1) == "95%"  # one run: no spread
+    assert _level(families, "noise", "baseline CNN", 1) == "60.0% ± 27.0%"
+    assert _level(families, "noise", "selected counter", 1) == "95.0%"  # one run: no spread
     assert _level(families, "blur", "baseline CNN", 1) == "n/a"
 
 

@@ -4,7 +4,7 @@ and quoted shift levels (Task 4)."""
 
 from __future__ import annotations
 
-from bballs.metrics import share_interval
+from bballs.metrics import seed_difference, share_interval, verdict_summary
 from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 
 
@@ -13,6 +13,7 @@ def sentences(part1: dict) -> dict[str, str]:
     families = part1.get("shift_families") or {}
     texts = {**_family_means(families), **_test_intervals(part1),
              **_architecture_control(part1.get("improved") or {}),
+             **_layout_gaps(part1.get("improved") or {}),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
@@ -82,15 +83,35 @@ def _architecture_control(improved: dict) -> dict[str, str]:
 STRONGEST_NOISE = 3  # the level of the noise family the report quotes (σ = 0.2)
 
 
+DENSITY, WIDE = "density+sym+scale+looks", "countnet+sym+scale+looks"
+LAYOUT_LEVELS = (("ball radius", 1, "balls of radius 0.8"), ("ball radius", 0, "0.6"),
+                 ("touching balls", 2, "strongly overlapping balls"))
+
+
+def _layout_gaps(improved: dict) -> dict[str, str]:
+    """The verdict rule applied to the density counter against CountNet, both with the full
+    augmentation, at the shift levels the report quotes (``task4_layout_gaps``)."""
+    rows = improved.get("by_variant") or {}
+    if DENSITY not in rows or WIDE not in rows:
+        return {}
+    verdicts = {}
+    for family, level, name in LAYOUT_LEVELS:
+        arms = [{"score": rows[v]["families"][family][level], "seeds": rows[v].get("seeds", 1),
+                 "score_std": rows[v]["families_std"][family][level]} for v in (DENSITY, WIDE)]
+        verdicts[name] = seed_difference(*arms, "score", ("the density counter", "CountNet"))[
+            "verdict"]
+    return {"task4_layout_gaps": verdict_summary(verdicts)}
+
+
 def _level(families: dict, family: str, counter: str, level: int) -> str:
     """One counter's accuracy at one level of a shift family, with its seed std where it was
     trained with several seeds."""
     entry = families.get(family) or {}
     if counter not in entry:
         return "n/a"
-    text = f"{entry[counter][level]:.0%}"
+    text = f"{entry[counter][level]:.1%}"
     spread = (entry.get("std") or {}).get(counter)
-    return f"{text} ± {spread[level]:.0%}" if spread else text
+    return f"{text} ± {spread[level]:.1%}" if spread else text
 
 
 def _test_intervals(part1: dict) -> dict[str, str]:

@@ -9,9 +9,9 @@ from bballs.metrics import seed_difference
 
 
 def share_of_labels(row: dict) -> str:
-    """A row of the pre-training study by its share of the labels: "5 %", "all labels"."""
+    """A row of the pre-training study by its share of the labels: "5%", "all labels"."""
     percent = round(100 * row["fraction"])
-    return "all labels" if percent == 100 else f"{percent} %"
+    return "all labels" if percent == 100 else f"{percent}%"
 
 
 def pretraining_verdict(row: dict) -> str:
