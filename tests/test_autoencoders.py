@@ -349,3 +349,15 @@ def test_pretraining_curve_zooms_in_on_the_accuracies_shown():
             for n, a, b in ((80, 0.96, 0.79), (8000, 1.0, 1.0))]
     low, high = plots.pretraining_curve(rows).axes[0].get_ylim()
     assert 60 <= low <= 74 and 100 <= high <= 102  # the lowest bar end, 74 %, stays in view
+
+
+def test_the_noise_curve_shows_the_seed_spread_of_both_autoencoders():
+    from bballs.reporting import autoencoder_plots as plots
+
+    rows = [{"sigma": s, "plain_psnr_of_mse": 20.0, "plain_psnr_of_mse_std": 0.5,
+             "denoising_psnr_of_mse": 22.0, "denoising_psnr_of_mse_std": 0.25,
+             "input_psnr_of_mse": 15.0} for s in (0.1, 0.3)]
+    ax = plots.noise_curve(rows).axes[0]
+    bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    spans = sorted(float(np.ptp(seg[:, 1])) for c in bars for seg in c[2][0].get_segments())
+    assert len(bars) == 2 and spans == [0.5, 0.5, 1.0, 1.0]

@@ -85,11 +85,13 @@ def design_curves(histories: Mapping[str, Sequence[float]], path=None) -> plt.Fi
 
 def noise_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """PSNR of the mean MSE against the clean test frames vs the input noise std: noisy input,
-    plain AE, denoising AE."""
+    plain AE, denoising AE (± one seed std as error bars where the rows hold one)."""
     sigma = [r["sigma"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.2, 2.9))
-    ax.plot(sigma, [r["plain_psnr_of_mse"] for r in rows], "o-", label="plain AE")
-    ax.plot(sigma, [r["denoising_psnr_of_mse"] for r in rows], "s-", label="denoising AE")
+    for arm, marker in (("plain", "o-"), ("denoising", "s-")):
+        metric = f"{arm}_psnr_of_mse"
+        ax.errorbar(sigma, [r[metric] for r in rows], seed_std(rows, metric), fmt=marker,
+                    capsize=2, label=f"{arm} AE")
     noisy = [np.nan if r.get("input_psnr_of_mse") is None else r["input_psnr_of_mse"]
              for r in rows]
     ax.plot(sigma, noisy, "^:", color="grey", label="noisy input")
