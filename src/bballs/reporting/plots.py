@@ -106,7 +106,7 @@ def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0"
 
 def confusion(matrix, path=None, title: str = "") -> plt.Figure:
     """A 3x3 confusion matrix with counts, rows true and columns predicted ball counts."""
-    fig, ax = plt.subplots(figsize=(3.6, 3.0))  # printed at half the text width
+    fig, ax = plt.subplots(figsize=(3.3, 2.7))  # printed at half the text width
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(CLASS_LABELS))
     display.plot(ax=ax, cmap="Blues", colorbar=True)
     ax.set(xlabel="predicted number of balls", ylabel="true number of balls",
@@ -235,7 +235,7 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
     n_cols = 4  # ten families and the legend in three rows: the figure and its caption fit a page
     n_rows = -(-(len(table) + 1) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 2.05 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.2, 1.6 * n_rows), squeeze=False)
     for ax, (family, row) in zip(axes.flat, table.items()):
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
                                              if k not in ("levels", "unit", "names", "std")):

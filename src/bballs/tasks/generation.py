@@ -44,6 +44,7 @@ GAN_AUGMENT = 0.5  # the share of frames the discriminator sees turned by diff_a
 COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
 GAN_SELECT_AFTER = 10  # epochs before a DCGAN's weights may be selected (train_gan's select)
+GAN_EMA_DECAY: float | None = None  # a moving average of the generator's weights (train_gan)
 LATENT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)  # spreads of the latent codes a DCGAN is sampled at
 SELECTION_SEED_OFFSET = 100  # the selecting feature CNN's seed: never one the report averages
 UNET_WIDTH = 16
@@ -101,13 +102,15 @@ class GanRun(TrainedModel):
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
               device: torch.device | str | None = None, counts: torch.Tensor | None = None,
               augment: float = GAN_AUGMENT,
-              select: Callable[[nn.Module], float] | None = None) -> GanRun:
+              select: Callable[[nn.Module], float] | None = None,
+              ema_decay: float | None = GAN_EMA_DECAY) -> GanRun:
     """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
     frames' ball ``counts`` (1-3), conditioned on the count; its discriminator sees every frame
     shifted and the share ``augment`` turned by :func:`~bballs.training.gan.diff_augment`. A
     conditional discriminator also classifies the count (weight :data:`GAN_CLASS_WEIGHT`).
     With ``select`` (e.g. :class:`FrechetSelection`) the generator keeps the weights of its
-    best-scoring epoch after the first :data:`GAN_SELECT_AFTER`."""
+    best-scoring epoch after the first :data:`GAN_SELECT_AFTER`; with ``ema_decay``, the moving
+    average of its weights is what is scored and kept."""
     seed_everything(config.seed)
     n_classes = 0 if counts is None else COUNT_CLASSES
     generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
@@ -120,7 +123,8 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     history = fit_gan(generator, discriminator, frames, config, latent_dim=LATENT_DIM,
                       checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
                       augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0,
-                      select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1))
+                      select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1),
+                      ema_decay=ema_decay)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 
