@@ -70,6 +70,21 @@ def test_gan_trains_one_epoch(tmp_path):
         generation.interpolate(run.generator, 1, 1)
 
 
+def test_train_gan_ends_with_the_weight_average_it_is_given(tmp_path):
+    frames = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 8).frames
+    config = TrainConfig(epochs=2, batch_size=8, lr=2e-3)
+    raw = generation.train_gan(frames, config, tmp_path / "raw.pt").generator
+    averaged = generation.train_gan(frames, config, tmp_path / "ema.pt",
+                                    ema_decay=0.5).generator
+    slow = generation.train_gan(frames, config, tmp_path / "slow.pt",
+                                ema_decay=0.999).generator
+    first = {name: p.detach() for name, p in raw.named_parameters()}
+    distance = {name: sum(float((p.detach() - first[n]).abs().sum())
+                          for n, p in model.named_parameters())
+                for name, model in (("averaged", averaged), ("slow", slow))}
+    assert 0 < distance["averaged"] < distance["slow"]  # a slower average lags further behind
+
+
 def test_gan_selection_keeps_the_best_scored_epoch_and_its_checkpoint(tmp_path, capsys):
     frames, config = _small_frames(64), TrainConfig(epochs=4, batch_size=16, lr=2e-3)
     score = ScriptedScore([5.0, 2.0, 3.0])  # epochs 2, 3, 4: the best is epoch 3
