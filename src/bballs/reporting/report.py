@@ -96,7 +96,7 @@ class _TolerantFormatter(string.Formatter):
             return in_mse_unit(float(value))
         if format_spec == "db" and isinstance(value, (int, float)) and value > 0:  # PSNR of an MSE
             return f"{psnr_from_mse(float(value)):.1f} dB"
-        if format_spec == "sig" and isinstance(value, (int, float)):  # 0.0564, 142, 1,009
+        if format_spec == "sig" and isinstance(value, (int, float)):  # 0.0564, 142, 1,010
             return three_significant(float(value))
         if format_spec == "points" and isinstance(value, (int, float)):  # a gap of two shares
             return minus_sign(f"{100 * value:.1f} points")

@@ -118,14 +118,16 @@ def _three_digits(value: float, std: bool = False) -> str:
 
 
 def _significant(value: float, digits: int) -> str:
-    """``value`` in plain decimals with ``digits`` significant digits (0.000395, 1.13, 10.0)."""
+    """``value`` in plain decimals with ``digits`` significant digits (0.000395, 1.13, 10.0,
+    15,800: whole numbers are rounded too)."""
     if value == 0:
         return "0"
-    return f"{value:,.{max(digits - 1 - math.floor(math.log10(abs(value))), 0)}f}"
+    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    return f"{round(value, decimals):,.{max(decimals, 0)}f}"
 
 
 def three_significant(value: float) -> str:
-    """``value`` with three significant digits in plain decimals: 0.0564, 4.84, 142, 1,009."""
+    """``value`` with three significant digits in plain decimals: 0.0564, 4.84, 142, 1,010."""
     return _finite(value) or _significant(value, 3)
 
 
