@@ -134,3 +134,16 @@ def test_the_share_interval_narrows_with_more_frames_and_covers_the_share():
     assert small[0] < large[0] < 0.9 < large[1] < small[1]
     assert large == pytest.approx((0.880, 0.917), abs=0.002)  # Wilson: 0.9 ± 1.96 x 0.0095
     assert share_interval(0, 50)[0] == 0.0
+
+
+def test_the_paired_difference_counts_the_disagreements_and_tests_them():
+    from bballs.metrics import paired_difference
+
+    a = np.array([True] * 10 + [True] * 9 + [False] * 1)
+    b = np.array([True] * 10 + [False] * 9 + [True] * 1)
+    result = paired_difference(a, b)
+    assert (result["only_a"], result["only_b"]) == (9, 1)
+    assert result["p_value"] == pytest.approx(22 / 1024)  # two-sided exact binomial, 9 of 10
+    assert paired_difference(a, a) == {"only_a": 0, "only_b": 0, "p_value": 1.0}
+    with pytest.raises(ValueError, match="one shape"):
+        paired_difference(a, b[:5])

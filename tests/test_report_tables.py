@@ -312,6 +312,16 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
                              "classical": {"test_accuracy": 0.80}})
     assert apart["task3_difference"] == "the intervals do not overlap"
     assert _test_intervals({}) == {}
+    paired = {"spec": {"test_accuracy": 0.88, "confusion_matrix": matrix},
+              "classical": {"test_accuracy": 0.935,
+                            "paired": {"only_a": 9, "only_b": 20, "p_value": 0.061}}}
+    assert _test_intervals(paired)["task3_difference"] == (
+        "of the 29 frames only one counter gets right, the CNN gets 9 and connected components "
+        "20 (McNemar's exact test: p = 0.06), so at this test-set size the difference is not "
+        "established")
+    paired["classical"]["paired"]["p_value"] = 0.004
+    assert _test_intervals(paired)["task3_difference"].endswith(
+        "(McNemar's exact test: p < 0.01), so the difference is established at the 5% level")
 
 
 def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():

@@ -101,6 +101,20 @@ def last_frame_baseline(inputs, n_out: int = 5):
     return np.repeat(last, n_out, axis=1)
 
 
+def paired_difference(correct_a, correct_b) -> dict:
+    """McNemar's exact test of two classifiers scored on the same items (boolean hits of each):
+    the items only ``a`` gets right, those only ``b`` gets right, and the two-sided p-value of
+    that split under equal accuracy (a binomial test on the items where they disagree)."""
+    from scipy.stats import binomtest
+
+    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError(f"paired hits need one shape, got {a.shape} and {b.shape}")
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    p_value = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    return {"only_a": only_a, "only_b": only_b, "p_value": float(p_value)}
+
+
 def share_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a share ``successes / n``: the range a repeat with ``n`` fresh
     frames would likely give (NaNs for an empty set)."""

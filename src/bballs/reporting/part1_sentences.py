@@ -117,7 +117,8 @@ def _level(families: dict, family: str, counter: str, level: int) -> str:
 def _test_intervals(part1: dict) -> dict[str, str]:
     """The baseline CNN's and the connected-components counter's test accuracy with its 95 %
     interval over the test frames (``task3_cnn_interval``, ``task3_components_interval``) and
-    whether the intervals leave their difference established (``task3_difference``)."""
+    whether their difference is established (``task3_difference``): by McNemar's test where the
+    results hold the paired hits, else by whether the intervals overlap."""
     matrix = (part1.get("spec") or {}).get("confusion_matrix")
     if not matrix:
         return {}
@@ -129,13 +130,27 @@ def _test_intervals(part1: dict) -> dict[str, str]:
             found[key] = share_interval(round(accuracy * n), n)
     texts = {f"task3_{key}_interval": f"95% interval {low:.1%} to {high:.1%} over the {n} test "
                                       f"frames" for key, (low, high) in found.items()}
-    if len(found) == 2:
+    paired = (part1.get("classical") or {}).get("paired")
+    if paired:
+        texts["task3_difference"] = _paired_verdict(paired)
+    elif len(found) == 2:
         (a_low, a_high), (b_low, b_high) = found["cnn"], found["components"]
         overlap = a_low <= b_high and b_low <= a_high
         texts["task3_difference"] = ("the intervals overlap, so at this test-set size the "
                                      "difference is not established" if overlap else
                                      "the intervals do not overlap")
     return texts
+
+
+def _paired_verdict(paired: dict) -> str:
+    """McNemar's test of the baseline CNN (``only_a``) against connected components
+    (``only_b``, :func:`~bballs.metrics.paired_difference`) in words, at the 5% level."""
+    a, b, p = paired["only_a"], paired["only_b"], paired["p_value"]
+    shown = f"p = {p:.2f}" if p >= 0.01 else "p < 0.01"
+    verdict = ("so the difference is established at the 5% level" if p < 0.05 else
+               "so at this test-set size the difference is not established")
+    return (f"of the {a + b} frames only one counter gets right, the CNN gets {a} and connected "
+            f"components {b} (McNemar's exact test: {shown}), {verdict}")
 
 
 CURVES = (("training loss", "train_loss", -1), ("validation loss", "val_loss", -1),
