@@ -193,6 +193,8 @@ def test_only_values_of_the_sweeps_fall_back_to_n_a():
     assert from_sweeps("part1[improved][by_variant][spec][test_accuracy_mean]", "report")
     assert from_sweeps("table[task4_robustness]", "report")
     assert from_sweeps("table[skips]", "report")
+    assert from_sweeps("text[task4_layout_gaps]", "report")
+    assert from_sweeps("text[task4_baseline_cnn]", "report")
     assert not from_sweeps("part1[spec][test_accuracy]", "report")
     assert not from_sweeps("part2[physics_model][ssim]", "report")
 
@@ -289,15 +291,30 @@ def test_the_quoted_layout_gaps_get_the_verdict_rule():
     rows = {DENSITY: row([0.97, 0.99], [1, 1, 0.78], 0.01),
             WIDE: row([0.92, 0.95], [1, 1, 0.85], 0.01)}
     text = _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
-    assert text == ("the density counter better by more than twice the seed std for balls of "
-                    "radius 0.8 and 0.6; CountNet better by more than twice the seed std for "
+    assert text == ("By the verdict rule (3 seeds each, a gap above twice the larger seed std): "
+                    "the density counter better by more than twice the seed std for radius 0.8 "
+                    "and radius 0.6; CountNet better by more than twice the seed std for "
                     "strongly overlapping balls")
-    rows[WIDE] = row([0.96, 0.98], [1, 1, 0.79], 0.01)
-    assert _layout_gaps({"by_variant": rows})["task4_layout_gaps"].startswith(
-        "within seed noise for balls of radius 0.8, 0.6 and strongly")
+    rows[WIDE] = row([0.92, 0.98], [1, 1, 0.79], 0.01)  # the two radii part ways
+    assert _layout_gaps({"by_variant": rows})["task4_layout_gaps"].endswith(
+        "within seed noise for radius 0.8 and strongly overlapping balls; the density counter "
+        "better by more than twice the seed std for radius 0.6")
     rows[WIDE]["seeds"] = 1
-    assert "not established" in _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
+    one = _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
+    assert one.startswith("By the verdict rule (1 seed each") and "not established" in one
     assert _layout_gaps({"by_variant": {DENSITY: rows[DENSITY]}}) == {}
+    del rows[WIDE]["families_std"]  # rows recorded without shift families
+    assert _layout_gaps({"by_variant": rows}) == {}
+
+
+def test_the_baseline_cnn_of_task_4_carries_its_seed_std_or_says_it_ran_once():
+    from bballs.reporting.part1_sentences import _baseline_cnn
+
+    three = {"test_accuracy_mean": 0.877, "test_accuracy_std": 0.025, "seeds": 3}
+    assert _baseline_cnn({"by_variant": {"spec": three}})["task4_baseline_cnn"] == "87.7% ± 2.5%"
+    one = {"test_accuracy_mean": 0.5, "test_accuracy_std": None, "seeds": 1}
+    assert _baseline_cnn({"by_variant": {"spec": one}})["task4_baseline_cnn"] == "50.0% (one seed)"
+    assert _baseline_cnn({}) == {}
 
 
 def test_test_accuracies_carry_their_interval_over_the_test_frames():
@@ -317,11 +334,16 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
                             "paired": {"only_a": 9, "only_b": 20, "p_value": 0.061}}}
     assert _test_intervals(paired)["task3_difference"] == (
         "of the 29 frames only one counter gets right, the CNN gets 9 and connected components "
-        "20 (McNemar's exact test: p = 0.06), so at this test-set size the difference is not "
+        "20 (McNemar's exact test: p = 0.061), so at this test-set size the difference is not "
         "established")
-    paired["classical"]["paired"]["p_value"] = 0.004
-    assert _test_intervals(paired)["task3_difference"].endswith(
-        "(McNemar's exact test: p < 0.01), so the difference is established at the 5% level")
+    for p_value, shown, established in ((0.0496, "p = 0.050", True), (0.0504, "p = 0.050", False),
+                                        (0.0004, "p < 0.001", True)):
+        paired["classical"]["paired"]["p_value"] = p_value
+        text = _test_intervals(paired)["task3_difference"]
+        assert f"({'McNemar'}'s exact test: {shown})" in text
+        assert text.endswith("in favour of connected components") == established
+    paired["classical"]["paired"] = {"only_a": 0, "only_b": 0, "p_value": 1.0}
+    assert "right on the same frames" in _test_intervals(paired)["task3_difference"]
 
 
 def test_a_shift_level_is_quoted_with_its_seed_std_where_there_are_seeds():

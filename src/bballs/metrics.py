@@ -173,9 +173,9 @@ def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str])
 
 
 def verdict_summary(verdicts: Mapping[str, str], joiner: str = "for") -> str:
-    """Verdicts of :func:`seed_difference` by comparison (``{"1 %": verdict, ...}``) in one
-    sentence, each verdict once with the comparisons it holds for: "within seed noise for 5 %,
-    10 % and all labels; training from scratch better ... for 1 %"."""
+    """Verdicts of :func:`seed_difference` by comparison (``{"1%": verdict, ...}``) in one
+    sentence, each verdict once with the comparisons it holds for: "within seed noise for 5%,
+    10% and all labels; training from scratch better ... for 1%"."""
     groups: dict[str, list[str]] = {}
     for name, verdict in verdicts.items():
         groups.setdefault(verdict, []).append(name)

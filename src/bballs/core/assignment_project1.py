@@ -65,6 +65,7 @@ ASSIGNMENT = Assignment(
     course_key="course",
     commands="bballs.cli_project1",
     sweep_fields=("[by_variant]", "[robustness]", "[skips]", "[ablation]",
-                  "table[task4", "table[skips]", "table[task7]", "text[task4_heldout]"),
+                  "table[task4", "table[skips]", "table[task7]", "text[task4_heldout]",
+                  "text[task4_layout_gaps]", "text[task4_baseline_cnn]"),
     sweep_hint="`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
                "for these data files; then `python -m bballs report`")
