@@ -222,7 +222,7 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
     system = next((row for row in task7_rows if "gate_share" in row), None)
     if system is not None:  # the final system, named by its seed and where it sends sequences
         chosen[-1] = (system, f"final system, seed {system['gate_seed']}: the physics model on "
-                              f"{system['gate_share']:.0%} of the sequences, else the learnt "
+                              f"{system['gate_share']:.1%} of the sequences, else the learnt "
                               f"network")
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
 
