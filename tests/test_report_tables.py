@@ -340,7 +340,7 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
                                         (0.0004, "p < 0.001", True)):
         paired["classical"]["paired"]["p_value"] = p_value
         text = _test_intervals(paired)["task3_difference"]
-        assert f"({'McNemar'}'s exact test: {shown})" in text
+        assert f"(McNemar's exact test: {shown})" in text
         assert text.endswith("in favour of connected components") == established
     paired["classical"]["paired"] = {"only_a": 0, "only_b": 0, "p_value": 1.0}
     assert "right on the same frames" in _test_intervals(paired)["task3_difference"]

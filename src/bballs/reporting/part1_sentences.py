@@ -10,11 +10,10 @@ from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 
 def sentences(part1: dict) -> dict[str, str]:
     """Every generated Part 1 sentence of the report, by placeholder name (``{text[...]}``)."""
-    families = part1.get("shift_families") or {}
+    families, improved = part1.get("shift_families") or {}, part1.get("improved") or {}
     texts = {**_family_means(families), **_test_intervals(part1),
-             **_architecture_control(part1.get("improved") or {}),
-             **_layout_gaps(part1.get("improved") or {}),
-             **_baseline_cnn(part1.get("improved") or {}),
+             **_architecture_control(improved), **_layout_gaps(improved),
+             **_baseline_cnn(improved),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
