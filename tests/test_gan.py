@@ -17,7 +17,7 @@ from bballs.models.generative import (
 )
 from bballs.tasks import generation
 from bballs.training.checkpoints import History, read_checkpoint
-from bballs.training.gan import fit_gan
+from bballs.training.gan import critic_loss, fit_gan, generator_loss, r1_penalty
 from bballs.training.loop import TrainConfig, seed_everything
 
 
@@ -228,3 +228,56 @@ def test_the_auxiliary_classifier_loss_trains_the_discriminator_to_count(tmp_pat
         DCGANDiscriminator(8).classify(torch.zeros(1, 8 * 4 * 16))
     with pytest.raises(ValueError, match="auxiliary"):
         DCGANDiscriminator(8, auxiliary=True)
+
+
+def test_r1_penalty_is_half_the_weight_times_the_squared_gradient_norm():
+    weights = torch.arange(64.0).view(1, 1, 8, 8) / 64
+    frames = _small_frames(5).requires_grad_(True)
+    logits = (frames * weights).flatten(1).sum(1) + frames.pow(2).flatten(1).sum(1)
+    gradient = weights + 2 * frames.detach()  # d logit / d frame, per frame
+    expected = 3.0 / 2 * gradient.pow(2).flatten(1).sum(1).mean()
+    assert torch.allclose(r1_penalty(logits, frames, 3.0), expected)
+
+
+def test_the_r1_penalty_changes_the_run_and_its_fingerprint(tmp_path):
+    frames, config = _small_frames(32), TrainConfig(epochs=1, batch_size=16, lr=2e-3)
+
+    def critic_after(r1_weight, name):
+        seed_everything(0)
+        generator, critic = TinyGenerator(), _critic()
+        fit_gan(generator, critic, frames, config, latent_dim=4, r1_weight=r1_weight,
+                checkpoint=tmp_path / name)
+        return critic, read_checkpoint(tmp_path / name)["fingerprint"]
+
+    plain, plain_id = critic_after(0.0, "plain.pt")
+    penalised, penalised_id = critic_after(10.0, "r1.pt")
+    assert penalised_id["r1_weight"] == 10.0 and "r1_weight" not in plain_id
+    assert not torch.equal(plain[1].weight, penalised[1].weight)
+    with pytest.raises(ValueError, match="r1_weight"):
+        fit_gan(TinyGenerator(), _critic(), frames, config, latent_dim=4, r1_weight=-1.0)
+
+
+def test_the_hinge_losses_vanish_beyond_the_margin_and_the_fingerprint_names_them(tmp_path):
+    confident, unsure = torch.tensor([[2.0], [3.0]]), torch.zeros(2, 1)
+    assert critic_loss(confident, -confident, loss="hinge") == 0
+    assert critic_loss(unsure, unsure, loss="hinge") == 2
+    assert generator_loss(confident, loss="hinge") == -2.5
+    assert torch.isclose(critic_loss(unsure, unsure), 2 * torch.log(torch.tensor(2.0)))
+    frames, config = _small_frames(32), TrainConfig(epochs=1, batch_size=16, lr=2e-3)
+    fit_gan(TinyGenerator(), _critic(), frames, config, latent_dim=4, loss="hinge",
+            checkpoint=tmp_path / "hinge.pt")
+    assert read_checkpoint(tmp_path / "hinge.pt")["fingerprint"]["loss"] == "hinge"
+    with pytest.raises(ValueError, match="loss"):
+        fit_gan(TinyGenerator(), _critic(), frames, config, latent_dim=4, loss="wasserstein")
+
+
+def test_a_spectral_discriminator_has_no_batch_norm_and_unit_spectral_norms():
+    critic = DCGANDiscriminator(8, n_classes=3, auxiliary=True, spectral=True)
+    generation.dcgan_init(critic)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in critic.modules())
+    for _ in range(20):  # power iterations, one per forward pass in training mode
+        critic(torch.rand(4, 1, 32, 32), torch.tensor([0, 1, 2, 0]))
+    critic.eval()
+    head = torch.linalg.matrix_norm(critic.head.weight, ord=2)
+    assert torch.isclose(head, torch.tensor(1.0), atol=0.05)
+    assert critic.classifier.weight.abs().max() > 0  # the count classifier is left as it is

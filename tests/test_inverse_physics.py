@@ -299,8 +299,8 @@ def test_every_training_setting_has_a_name_in_words():
 
 
 def test_noisy_frames_are_counted_and_fitted_above_their_noise_floor():
-    clean, counts = variant_sequences("noise sigma 0.02", 24, 10, seed=3, observed=False)
-    noisy, _ = variant_sequences("noise sigma 0.02", 24, 10, seed=3)
+    clean, counts = variant_sequences("Gaussian noise (std 0.02)", 24, 10, seed=3, observed=False)
+    noisy, _ = variant_sequences("Gaussian noise (std 0.02)", 24, 10, seed=3)
     assert ip.noise_floor(clean).max() < 1e-12  # nothing where no ball is
     floor = ip.noise_floor(noisy)
     assert floor.min() > 1e-4 and floor.max() < 4e-4  # clipped noise of std 0.02: ~2e-4
@@ -336,7 +336,7 @@ def test_a_guess_is_made_where_every_frame_shows_more_blobs_than_balls():
 
 
 def test_the_brightness_of_the_balls_is_read_from_the_frames_and_ours_stays_exactly_one():
-    for name in ("ours", "noise sigma 0.02", "8-bit frames", "softer profile (power 2)",
+    for name in ("ours", "Gaussian noise (std 0.02)", "8-bit frames", "softer profile (power 2)",
                  "rendered at 4x and averaged down (outside)"):
         assert ip.intensity_peak(variant_sequences(name, 40, 5)[0]) == 1.0, name
     dim, counts = variant_sequences("dimmer balls (peak 0.8)", 40, 10, seed=3)

@@ -94,6 +94,13 @@ def test_unet_skips_are_additions_not_concatenations():
 def test_torchsummary_summary_prints_the_parameter_count(model, size, total):
     text = model_summary(model, size)
     assert f"Total params: {total}" in text
+    assert max(len(line) for line in text.splitlines()) == 64  # torchsummary's own width
+
+
+def test_a_module_with_several_outputs_shows_its_first_shape_and_how_many_more():
+    text = model_summary(UNet(), (5, 32, 32))
+    assert "Encoder-16    [-1, 128, 4, 4] +3 more               0" in text
+    assert "(memory estimate omitted" in text and "Estimated Total Size" not in text
 
 
 def test_showcase_takes_the_first_sequence_of_each_count_from_the_largest():

@@ -22,11 +22,12 @@ def sectioned_project(tmp_path, monkeypatch):
     (report_dir / "demo" / "05_b.md").write_text("## B\n{table[b_rows]}")
     (report_dir / "demo" / "03_a.md").write_text(
         "## A {demo[a][psnr]:.2f} dB {{: .x}} seeds {demo[a][seeds]:list} "
-        "by {demo[a][gain]:points} {demo[a][fd]:sig} {demo[a][mse]:mse} {demo[a][mse]:db}")
+        "by {demo[a][gain]:points} {demo[a][fd]:sig} {demo[a][mse]:mse} {demo[a][mse]:db} "
+        "lr {demo[a][lr]:lr}")
     (tmp_path / "results").mkdir()
     demo = {"data": {"train": 8000},
             "a": {"psnr": 31.234, "seeds": [0, 1, 2], "gain": 0.0687, "fd": 1009.17,
-                  "mse": 0.0029754},
+                  "mse": 0.0029754, "lr": 0.0002},
             "b": {"tables": {"b_rows": {"columns": {"name": "model", "acc": "acc. %"},
                                         "rows": [{"name": "linear", "acc": 0.5}],
                                         "percent": ["acc"]}}}}
@@ -38,8 +39,8 @@ def test_a_report_joins_sections_in_name_order_and_renders_declared_tables(secti
     root, report_dir = sectioned_project
     text = render_markdown(root, report_dir, report="demo_report")
     assert text.index("# Title 8,000") < text.index("## A 31.23 dB {: .x}") < text.index("## B")
-    assert "seeds 0, 1 and 2 by 6.9 points 1,010 2.975 25.3 dB" in text  # list, points, digits,
-    # an MSE in thousandths and as its PSNR
+    assert "seeds 0, 1 and 2 by 6.9 points 1,010 2.975 25.3 dB lr 2×10⁻⁴" in text  # list,
+    # points, digits, an MSE in thousandths and as its PSNR, a learning rate
     assert "| model | acc. % |" in text and "| linear | 50.0 |" in text
 
 

@@ -124,10 +124,11 @@ def test_recorded_rebenchmark_is_reused_only_for_the_same_files_and_fitting(tmp_
 
 
 def test_variants_that_lose_information_have_a_ceiling_below_a_perfect_score():
-    stored, _ = variants.variant_sequences("noise sigma 0.02", 30, 10)
-    rendered, _ = variants.variant_sequences("noise sigma 0.02", 30, 10, observed=False)
+    stored, _ = variants.variant_sequences("Gaussian noise (std 0.02)", 30, 10)
+    rendered, _ = variants.variant_sequences("Gaussian noise (std 0.02)", 30, 10, observed=False)
     assert 1e-4 < ((stored - rendered) ** 2).mean() < 4e-4
-    ceiling = task7_variants._ceiling("noise sigma 0.02", stored[10:, 5:], 30, 0)["ceiling"]
+    ceiling = task7_variants._ceiling("Gaussian noise (std 0.02)", stored[10:, 5:], 30,
+                                      0)["ceiling"]
     assert 0.5 < ceiling["ssim"] < 0.9 and 33 < ceiling["psnr_of_mse"] < 40
     ours, _ = variants.variant_sequences("ours", 5, 4)
     assert np.array_equal(ours, variants.variant_sequences("ours", 5, 4, observed=False)[0])
@@ -172,6 +173,6 @@ def test_the_targets_count_other_generators_not_our_own():
                 "final_system": {"ssim": 1.0, "psnr_of_mse": db}}
 
     summary = task7_variants.targets([row("ours", 20.0), row("speed per ball", 40.0),
-                                      row("bounces keep 80 % of the speed (outside)", 25.0)])
+                                      row("bounces keep 80% of the speed (outside)", 25.0)])
     assert (summary["inside_met"], summary["inside_variants"]) == (1, 1)
     assert summary["inside_worst_variant"] == "speed per ball"

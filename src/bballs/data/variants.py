@@ -80,23 +80,23 @@ VARIANTS: dict[str, GeneratorVariant] = {
     "radius per ball 0.9-1.5": lambda n, t, rng: _make(n, t, rng, (0.9, 1.5)),
     "dimmer balls (peak 0.8)": lambda n, t, rng: _make(n, t, rng, peak=0.8),
     "8-bit frames": lambda n, t, rng: _make(n, t, rng),
-    "noise sigma 0.02": lambda n, t, rng: _make(n, t, rng),
+    "Gaussian noise (std 0.02)": lambda n, t, rng: _make(n, t, rng),
     "rendered at 4x and averaged down (outside)":
         lambda n, t, rng: _make(n, t, rng, supersample=4),
-    "bounces keep 80 % of the speed (outside)":
+    "bounces keep 80% of the speed (outside)":
         lambda n, t, rng: _make(n, t, rng, wall_restitution=0.8),
 }
 
 Observation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 #: How a variant's stored frames differ from the frames its world renders (information lost).
 OBSERVATIONS: dict[str, Observation] = {"8-bit frames": _stored_as_8_bit,
-                                        "noise sigma 0.02": _noisy}
+                                        "Gaussian noise (std 0.02)": _noisy}
 
 
 #: The variants in the order their random streams were assigned (new ones go last, so that the
 #: sequences of the others never change).
-SEED_ORDER = ("4 sub-steps per frame", "8-bit frames", "bounces keep 80 % of the speed (outside)",
-              "noise sigma 0.02", "ours", "radius per ball 0.9-1.5",
+SEED_ORDER = ("4 sub-steps per frame", "8-bit frames", "bounces keep 80% of the speed (outside)",
+              "Gaussian noise (std 0.02)", "ours", "radius per ball 0.9-1.5",
               "rendered at 4x and averaged down (outside)",
               "smaller, faster balls (radius 0.9, speed x1.4)", "softer profile (power 2)",
               "speed per ball", "dimmer balls (peak 0.8)")

@@ -25,6 +25,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
 SIZE = 32  # frame side in pixels
 
@@ -96,9 +98,11 @@ class DCGANDiscriminator(nn.Module):
     each frame's class through a projection (Miyato & Koyama, 2018): the logit gains the dot
     product of the class's learnt embedding with the frame's features. With ``auxiliary`` it
     also carries a classifier of the class on the same features (:meth:`classify`, as in
-    Odena et al.'s AC-GAN, 2017)."""
+    Odena et al.'s AC-GAN, 2017). With ``spectral`` every layer of the logit is spectrally
+    normalised (Miyato et al., 2018) and batch norm is left out."""
 
-    def __init__(self, width: int = 32, n_classes: int = 0, auxiliary: bool = False) -> None:
+    def __init__(self, width: int = 32, n_classes: int = 0, auxiliary: bool = False,
+                 spectral: bool = False) -> None:
         super().__init__()
         if width < 1 or n_classes < 0 or (auxiliary and not n_classes):
             raise ValueError(f"width must be positive and n_classes >= 0 (and > 0 with an "
@@ -106,12 +110,16 @@ class DCGANDiscriminator(nn.Module):
         self.n_classes = n_classes
         self.features = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),  # 16
-            _down(width, 2 * width), _down(2 * width, 4 * width),  # 8, 4
+            _down(width, 2 * width, spectral), _down(2 * width, 4 * width, spectral),  # 8, 4
             nn.Flatten(),
         )
         self.head = nn.Linear(4 * width * 16, 1)
         self.embed = nn.Embedding(n_classes, 4 * width * 16) if n_classes else None
         self.classifier = nn.Linear(4 * width * 16, n_classes) if auxiliary else None
+        if spectral:  # every layer of the real/fake logit (Miyato et al., 2018)
+            for layer in [*self.features.modules(), self.head, self.embed]:
+                if isinstance(layer, (nn.Conv2d, nn.Linear, nn.Embedding)):
+                    spectral_norm(layer)
 
     def forward(self, x: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
         return self.judge(self.features(x), classes)
@@ -133,16 +141,21 @@ class DCGANDiscriminator(nn.Module):
         return self.classifier(features)
 
 
-def _down(in_channels: int, out_channels: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.LeakyReLU(0.2, inplace=True))
+def _down(in_channels: int, out_channels: int, spectral: bool = False) -> nn.Sequential:
+    """A stride-2 convolution, batch norm (none under spectral normalisation) and LeakyReLU."""
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1,
+                                   bias=spectral),
+                         nn.Identity() if spectral else nn.BatchNorm2d(out_channels),
+                         nn.LeakyReLU(0.2, inplace=True))
 
 
 def dcgan_init(module: nn.Module) -> None:
     """DCGAN's initialisation: convolution weights N(0, 0.02), batch-norm scales N(1, 0.02)."""
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
-            nn.init.normal_(layer.weight, 0.0, 0.02)
+            weight = (layer.parametrizations.weight.original
+                      if parametrize.is_parametrized(layer, "weight") else layer.weight)
+            nn.init.normal_(weight, 0.0, 0.02)
             if getattr(layer, "bias", None) is not None:
                 nn.init.zeros_(layer.bias)
         elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):

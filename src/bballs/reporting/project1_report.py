@@ -105,8 +105,9 @@ def _fixed_gate(summary: dict | None) -> str:
     gap = (summary or {}).get("vs_learnt_fixed_gate_psnr_of_mse")
     if gap is None:
         return ""
-    return (f" Kept at the threshold chosen on our files instead (column \"our-gate dB\"), it "
-            f"differs from the learnt network by at worst {minus_sign(f'{gap:+.2f}')} dB.")
+    return (" Kept at the threshold chosen on our files instead (column \"final dB (our "
+            f"gate)\"), it differs from the learnt network by at worst "
+            f"{minus_sign(f'{gap:+.2f}')} dB.")
 
 
 def _reidentified(record: dict) -> str:
@@ -118,9 +119,9 @@ def _reidentified(record: dict) -> str:
     s = record["summary"]
     config = task7_variants.reidentify_config()
     text = (
-        f"Identified again on each variant's own {record['training_sequences']} training "
-        f"sequences (gate calibrated on {record['calibration_sequences']} others, all scored on "
-        f"{record['sequences']} more), the physics model reads the variant's world from its "
+        f"Identified again on each variant's own {record['training_sequences']:,} training "
+        f"sequences (gate calibrated on {record['calibration_sequences']:,} others, all scored on "
+        f"{record['sequences']:,} more), the physics model reads the variant's world from its "
         f"frames (column \"world identified\"). {_met(s)}Within the family it can express, "
         f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.2f} dB "
         f"({s['inside_worst_variant']}) and the lowest SSIM {s['inside_min_ssim']:.4f} "
@@ -164,7 +165,8 @@ def _against_learnt(summary: dict) -> str:
 
 def _ceilings(summary: dict) -> str:
     """A sentence on what a perfect forecast scores where stored frames lose information."""
-    parts = [f"{c['variant']}: SSIM {c['ssim']:.4f}, {c['psnr_of_mse']:.2f} dB"
+    parts = [f"SSIM {c['ssim']:.4f} and {c['psnr_of_mse']:.2f} dB on "
+             f"\"{task7_variants.variant_title(c['variant'])}\""
              for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
     if not parts:
         return ""

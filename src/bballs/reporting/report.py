@@ -42,6 +42,7 @@ from bballs.reporting.tables import (
     in_mse_unit,
     mark_long_tables,
     minus_sign,
+    power_of_ten,
     three_significant,
 )
 
@@ -92,6 +93,8 @@ class _TolerantFormatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "sci" and isinstance(value, (int, float)):  # 2.7×10⁻⁵, never e-05
             return format_number(float(value), 2)
+        if format_spec == "lr" and isinstance(value, (int, float)) and value > 0:  # 2×10⁻³
+            return power_of_ten(float(value))
         if format_spec == "mse" and isinstance(value, (int, float)):  # in thousandths
             return in_mse_unit(float(value))
         if format_spec == "db" and isinstance(value, (int, float)) and value > 0:  # PSNR of an MSE

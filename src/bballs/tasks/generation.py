@@ -45,6 +45,9 @@ COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
 GAN_SELECT_AFTER = 10  # epochs before a DCGAN's weights may be selected (train_gan's select)
 GAN_EMA_DECAY: float | None = None  # a moving average of the generator's weights (train_gan)
+GAN_R1_WEIGHT = 0.0  # the R1 gradient penalty on the discriminator's real frames (fit_gan)
+GAN_SPECTRAL = False  # spectral normalisation of the discriminator (DCGANDiscriminator)
+GAN_LOSS = "non-saturating"  # or "hinge" (fit_gan)
 LATENT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)  # spreads of the latent codes a DCGAN is sampled at
 SELECTION_SEED_OFFSET = 100  # the selecting feature CNN's seed: never one the report averages
 UNET_WIDTH = 16
@@ -103,7 +106,8 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
               device: torch.device | str | None = None, counts: torch.Tensor | None = None,
               augment: float = GAN_AUGMENT,
               select: Callable[[nn.Module], float] | None = None,
-              ema_decay: float | None = GAN_EMA_DECAY) -> GanRun:
+              ema_decay: float | None = GAN_EMA_DECAY, r1_weight: float = GAN_R1_WEIGHT,
+              spectral: bool = GAN_SPECTRAL, loss: str = GAN_LOSS) -> GanRun:
     """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
     frames' ball ``counts`` (1-3), conditioned on the count; its discriminator sees every frame
     shifted and the share ``augment`` turned by :func:`~bballs.training.gan.diff_augment`. A
@@ -116,7 +120,7 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
                                n_classes=n_classes)
     discriminator = DCGANDiscriminator(GAN_WIDTH, n_classes=n_classes,
-                                       auxiliary=bool(n_classes))
+                                       auxiliary=bool(n_classes), spectral=spectral)
     dcgan_init(generator)
     dcgan_init(discriminator)
     classes = None if counts is None else _count_classes(counts)
@@ -124,7 +128,7 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
                       checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
                       augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0,
                       select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1),
-                      ema_decay=ema_decay)
+                      ema_decay=ema_decay, r1_weight=r1_weight, loss=loss)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 

@@ -98,8 +98,7 @@ def describe_runs(rows: list[dict], seed: int) -> str:
     """Which runs the physics model's headline numbers come from, in words."""
     if rows:
         seeds = ", ".join(str(r["seed"]) for r in rows)
-        return (f"mean over seeds {seeds} of the physics model's three-seed benchmark, with "
-                "notebook 02's configuration")
+        return f"mean over seeds {seeds} of the physics model's three-seed benchmark"
     return f"seed {seed}, this notebook's run"
 
 

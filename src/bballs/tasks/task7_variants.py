@@ -218,7 +218,7 @@ COLUMNS = {"variant": "generator variant", "physics_ssim": "physics SSIM",
            "learnt_ssim": "learnt SSIM", "learnt_psnr_of_mse": "learnt dB",
            "final_ssim": "final SSIM", "final_psnr_of_mse": "final dB",
            "physics_share": "physics path %",
-           "fixed_psnr_of_mse": "our-gate dB"}  # dB: PSNR of the mean MSE
+           "fixed_psnr_of_mse": "final dB (our gate)"}  # dB: PSNR of the mean MSE
 PERCENT = ("exact_share", "physics_share")
 
 

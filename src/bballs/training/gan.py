@@ -27,6 +27,7 @@ from bballs.training.loop import (
 )
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
+LOSSES = ("non-saturating", "hinge")
 
 
 def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
@@ -35,8 +36,8 @@ def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: Trai
     """What identifies a GAN run: both networks' classes and shapes, configuration, training
     frames (size and content digest) and classes, and :func:`fit_gan`'s other ``options``."""
     critic = fingerprint(discriminator, config, (frames,))
-    ema_decay, augment, class_weight, select = (options.get(k) for k in (
-        "ema_decay", "augment", "class_weight", "select"))
+    ema_decay, augment, class_weight, select, r1_weight, loss = (options.get(k) for k in (
+        "ema_decay", "augment", "class_weight", "select", "r1_weight", "loss"))
     return {**fingerprint(generator, config, (frames,)),
             "discriminator": f"{critic['model']}:{critic['shapes']}",
             "latent_dim": options["latent_dim"], "real_label": options["real_label"],
@@ -44,6 +45,8 @@ def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: Trai
             **({} if classes is None else {"classes": array_digest(classes)}),
             **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
             **({"class_weight": class_weight} if class_weight else {}),
+            **({"r1_weight": r1_weight} if r1_weight else {}),
+            **({"loss": loss} if loss not in (None, "non-saturating") else {}),
             **({"select": f"{_name(select)} after epoch {options['select_after']}"}
                if select else {})}
 
@@ -79,6 +82,8 @@ def fit_gan(
     class_weight: float = 0.0,
     select: Callable[[nn.Module], float] | None = None,
     select_after: int = 0,
+    r1_weight: float = 0.0,
+    loss: str = "non-saturating",
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss, checkpointed every
     epoch and resumed exactly like :func:`fit`. The history's ``train_loss`` is the generator's
@@ -94,9 +99,17 @@ def fit_gan(
       orientation stays visible, Karras et al., 2020).
     - ``class_weight`` > 0: AC-GAN; the discriminator's classifier learns the real frames' classes
       and also scores the generated ones, both cross-entropies added at this weight.
+    - ``loss="hinge"``: the hinge loss of Lim & Ye (2017) and Miyato et al. (2018) instead of
+      the non-saturating cross-entropy (``real_label`` then unused).
+    - ``r1_weight`` > 0: the discriminator's loss gains ``r1_weight / 2`` times the mean squared
+      gradient norm of its logit on the real frames (the R1 penalty, Mescheder et al., 2018).
     - ``select`` (a score of the generator in eval mode, lower is better): scored after every
       epoch from ``select_after + 1`` on (``metrics["train_selection_score"]``); the generator
       ends with its best-scoring epoch's weights, which are checkpointed too."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if r1_weight < 0:
+        raise ValueError(f"r1_weight must be >= 0, got {r1_weight}")
     if class_weight and (classes is None or getattr(discriminator, "classifier", None) is None):
         raise ValueError("class_weight needs classes and a discriminator with a classifier")
     device = pick_device(str(device) if device else None)
@@ -111,7 +124,8 @@ def fit_gan(
     run_id = gan_fingerprint(generator, discriminator, config, frames, classes,
                              latent_dim=latent_dim, real_label=real_label, ema_decay=ema_decay,
                              augment=augment, class_weight=class_weight, select=select,
-                             select_after=select_after)
+                             select_after=select_after, r1_weight=r1_weight,
+                             loss=loss)
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average, "best": best}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
@@ -121,7 +135,7 @@ def fit_gan(
                            config.batch_size, epoch_generator(config.seed, epoch), latent_dim,
                            real_label, average,
                            partial(diff_augment, probability=augment) if augment else _same,
-                           class_weight)
+                           class_weight, r1_weight, loss)
         if select is not None and epoch >= select_after:
             means["selection_score"] = _selection_score(generator, average, select, best,
                                                         history)
@@ -181,6 +195,30 @@ def diff_augment(frames: torch.Tensor, shift: int = 2, probability: float = 1.0
     return padded[batch, :, rows, cols].permute(0, 3, 1, 2)  # (n, H, W, C) -> (n, C, H, W)
 
 
+def critic_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0,
+                loss: str = "non-saturating") -> torch.Tensor:
+    """The discriminator's loss on the logits of a real and a generated batch."""
+    if loss == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    return (F.binary_cross_entropy_with_logits(real_logits,
+                                               torch.full_like(real_logits, real_label))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def generator_loss(logits: torch.Tensor, loss: str = "non-saturating") -> torch.Tensor:
+    """The generator's loss on the discriminator's logits of its frames."""
+    if loss == "hinge":
+        return -logits.mean()
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def r1_penalty(logits: torch.Tensor, frames: torch.Tensor, weight: float) -> torch.Tensor:
+    """``weight / 2`` times the mean over the batch of the squared norm of the gradient of the
+    ``logits`` with respect to the real ``frames`` they were computed from (differentiable)."""
+    (gradient,) = torch.autograd.grad(logits.sum(), frames, create_graph=True)
+    return weight / 2 * gradient.pow(2).flatten(1).sum(1).mean()
+
+
 def _same(frames: torch.Tensor) -> torch.Tensor:
     return frames
 
@@ -202,7 +240,8 @@ def _judged(discriminator: nn.Module, frames: torch.Tensor, classes: torch.Tenso
 
 
 def _gan_epoch(generator, discriminator, data, optimizers, batch_size, order_generator,
-               latent_dim, real_label, average, augment, class_weight) -> dict[str, float]:
+               latent_dim, real_label, average, augment, class_weight, r1_weight, loss
+               ) -> dict[str, float]:
     frames, classes, shares = data
     opt_g, opt_d = optimizers
     generator.train()
@@ -218,21 +257,18 @@ def _gan_epoch(generator, discriminator, data, optimizers, batch_size, order_gen
             real_classes = classes[batch]
             fake_classes = torch.multinomial(shares, len(real), replacement=True)
         fake = _call(generator, z, fake_classes)
-        real_logits, real_class_loss = _judged(discriminator, augment(real), real_classes,
-                                               class_weight)
+        seen = augment(real).detach().requires_grad_(True) if r1_weight else augment(real)
+        real_logits, real_class_loss = _judged(discriminator, seen, real_classes, class_weight)
         fake_logits = _call(discriminator, augment(fake.detach()), fake_classes)
-        d_loss = (F.binary_cross_entropy_with_logits(real_logits,
-                                                     torch.full_like(real_logits, real_label))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-                  + real_class_loss)
+        d_loss = (critic_loss(real_logits, fake_logits, real_label, loss) + real_class_loss
+                  + (r1_penalty(real_logits, seen, r1_weight) if r1_weight else 0.0))
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
         logits, fake_class_loss = _judged(discriminator, augment(fake), fake_classes,
                                           class_weight)
-        g_loss = (F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-                  + fake_class_loss)
+        g_loss = generator_loss(logits, loss) + fake_class_loss
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
