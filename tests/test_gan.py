@@ -17,7 +17,13 @@ from bballs.models.generative import (
 )
 from bballs.tasks import generation
 from bballs.training.checkpoints import History, read_checkpoint
-from bballs.training.gan import critic_loss, fit_gan, generator_loss, r1_penalty
+from bballs.training.gan import (
+    critic_loss,
+    fit_gan,
+    generator_loss,
+    r1_penalty,
+    refresh_batch_norm,
+)
 from bballs.training.loop import TrainConfig, seed_everything
 
 
@@ -281,3 +287,27 @@ def test_a_spectral_discriminator_has_no_batch_norm_and_unit_spectral_norms():
     head = torch.linalg.matrix_norm(critic.head.weight, ord=2)
     assert torch.isclose(head, torch.tensor(1.0), atol=0.05)
     assert critic.classifier.weight.abs().max() > 0  # the count classifier is left as it is
+
+
+def test_refresh_batch_norm_measures_the_statistics_again_without_the_global_generator():
+    generator = DCGANGenerator(8, 8, n_classes=3)
+    norm = generator.project[1]
+    norm.running_mean.fill_(100.0)  # stale statistics, as after averaging the weights
+    state = torch.random.get_rng_state()
+    refresh_batch_norm(generator.eval(), 8, torch.tensor([0.5, 0.25, 0.25]), batches=16)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert not generator.training and norm.momentum == 0.1
+    z = torch.randn(8192, 8)
+    classes = torch.multinomial(torch.tensor([0.5, 0.25, 0.25]), 8192, True)
+    with torch.no_grad():
+        features = generator.project[0](torch.cat([z, F.one_hot(classes, 3).float()], 1))
+    spread = features.std(0)  # sampling noise of 4096 draws: about spread / 64
+    assert ((norm.running_mean - features.mean(0)).abs() < spread / 10).all()
+    assert torch.allclose(norm.running_var, features.var(0), rtol=0.2)
+
+
+def test_standing_statistics_are_in_the_fingerprint(tmp_path):
+    frames = rendered([[(3.0, 3.0)], [(6.0, 4.0), (2.0, 8.0)]] * 8).frames
+    generation.train_gan(frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
+                         tmp_path / "gan.pt", standing_statistics=True)
+    assert read_checkpoint(tmp_path / "gan.pt")["fingerprint"]["standing_statistics"] is True

@@ -15,3 +15,13 @@ def test_bench_reports_both_loops(dataset_dir, capsys, tmp_path):
     assert "ratio fit/bare" in out and "GFLOP/s achieved" in out
     assert result["achieved_gflops"] > 0 and 0 < result["share_of_limit"] < 2
     assert result["step_gflop"] > 0.01  # the U-Net's forward + backward on one batch of 4
+
+
+def test_gflops_by_batch_times_each_batch_size_that_fits(dataset_dir):
+    from bballs.tasks import loop_benchmark
+    from bballs.tasks.prediction import load_prediction_data
+
+    x, y = load_prediction_data(dataset_dir).train
+    achieved = loop_benchmark.gflops_by_batch(x[:16], y[:16], batch_sizes=(2, 8, 16), samples=8)
+    assert set(achieved) == {"2", "8"}  # 16 sequences hold two batches of 8, not of 16
+    assert all(value > 0 for value in achieved.values())

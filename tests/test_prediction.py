@@ -19,6 +19,8 @@ def test_unet_training_on_a_small_subset_lowers_the_validation_loss(dataset_dir)
     before, _ = evaluate(model, data.val, Supervised(nn.MSELoss()))
     history = prediction.train_predictor(model, data, TrainConfig(epochs=1))
     assert history.val_loss[0] < before
+    kernels = [p for p in model.parameters() if p.dim() == 4]
+    assert all(k.is_contiguous(memory_format=torch.channels_last) for k in kernels)
 
 
 def test_prediction_split_is_in_order_and_in_time(dataset_dir):
@@ -30,9 +32,3 @@ def test_prediction_split_is_in_order_and_in_time(dataset_dir):
     assert len(data.x_train) == 4000 and len(data.x_val) == 1000
     assert torch.equal(data.x_val[0], torch.from_numpy(frames[4000, :5]))
     assert torch.equal(data.y_train[-1], torch.from_numpy(frames[3999, 5:]))
-
-
-
-
-
-

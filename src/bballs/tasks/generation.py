@@ -27,6 +27,7 @@ from bballs.models.generative import (
 )
 from bballs.tasks import sample_frechet
 from bballs.tasks.sample_validity import validity_table
+from bballs.training import gan
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
@@ -48,6 +49,7 @@ GAN_EMA_DECAY: float | None = None  # a moving average of the generator's weight
 GAN_R1_WEIGHT = 0.0  # the R1 gradient penalty on the discriminator's real frames (fit_gan)
 GAN_SPECTRAL = False  # spectral normalisation of the discriminator (DCGANDiscriminator)
 GAN_LOSS = "non-saturating"  # or "hinge" (fit_gan)
+GAN_STANDING_STATISTICS = False  # batch-norm statistics measured again before scoring (fit_gan)
 LATENT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)  # spreads of the latent codes a DCGAN is sampled at
 SELECTION_SEED_OFFSET = 100  # the selecting feature CNN's seed: never one the report averages
 UNET_WIDTH = 16
@@ -102,12 +104,21 @@ class GanRun(TrainedModel):
         return self.model
 
 
+def standing_statistics() -> dict | None:
+    """How the DCGAN's batch-norm statistics are measured again (:data:`GAN_STANDING_STATISTICS`,
+    :func:`~bballs.training.gan.refresh_batch_norm`), for the results file; None when not."""
+    if not GAN_STANDING_STATISTICS:
+        return None
+    return {"batches": gan.STANDING_BATCHES, "batch_size": gan.STANDING_BATCH_SIZE}
+
+
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,
               device: torch.device | str | None = None, counts: torch.Tensor | None = None,
               augment: float = GAN_AUGMENT,
               select: Callable[[nn.Module], float] | None = None,
               ema_decay: float | None = GAN_EMA_DECAY, r1_weight: float = GAN_R1_WEIGHT,
-              spectral: bool = GAN_SPECTRAL, loss: str = GAN_LOSS) -> GanRun:
+              spectral: bool = GAN_SPECTRAL, loss: str = GAN_LOSS,
+              standing_statistics: bool = GAN_STANDING_STATISTICS) -> GanRun:
     """A DCGAN (DCGAN initialisation) trained on ``frames`` with :func:`fit_gan`; given the
     frames' ball ``counts`` (1-3), conditioned on the count; its discriminator sees every frame
     shifted and the share ``augment`` turned by :func:`~bballs.training.gan.diff_augment`. A
@@ -128,7 +139,8 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
                       checkpoint=checkpoint, device=device, desc="dcgan", classes=classes,
                       augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0,
                       select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1),
-                      ema_decay=ema_decay, r1_weight=r1_weight, loss=loss)
+                      ema_decay=ema_decay, r1_weight=r1_weight, loss=loss,
+                      standing_statistics=standing_statistics)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 

@@ -19,6 +19,12 @@ from bballs.tasks.prediction import SPEC_RECIPE, PredictionData, load_prediction
 from bballs.training.loop import Supervised, fit, pick_device, seed_everything
 
 
+def spec_unet(device: str | torch.device) -> nn.Module:
+    """The baseline U-Net on ``device`` in the memory layout it trains in
+    (:func:`~bballs.tasks.prediction.train_predictor`: channels last)."""
+    return UNet().to(device, memory_format=torch.channels_last)
+
+
 def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int,
                x_val: torch.Tensor | None = None) -> None:
     """Forward, backward and Adam step over preloaded tensors in order, then (if ``x_val`` is
@@ -48,7 +54,7 @@ def training_step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> i
     return int(counter.get_total_flops())
 
 
-def matmul_gflops(size: int = 1024, repeats: int = 10, device: str | torch.device = "cpu"
+def matmul_gflops(size: int = 2048, repeats: int = 10, device: str | torch.device = "cpu"
                   ) -> float:
     """GFLOP/s of a ``size`` x ``size`` float32 matrix multiply, the best of ``repeats``: the
     machine's practical limit for dense arithmetic with the threads torch uses."""
@@ -56,6 +62,26 @@ def matmul_gflops(size: int = 1024, repeats: int = 10, device: str | torch.devic
     a @ b  # warm-up
     best = min(_timed(lambda: a @ b) for _ in range(repeats))
     return 2 * size ** 3 / best / 1e9
+
+
+def gflops_by_batch(x: torch.Tensor, y: torch.Tensor, batch_sizes=(4, 16, 64),
+                    samples: int = 512) -> dict[str, float]:
+    """GFLOP/s of the baseline U-Net's bare training steps at each of ``batch_sizes`` (the
+    first ``samples`` sequences of (x, y) after one warm-up batch): how much of the gap to the
+    matrix-multiply limit is the batch size. Keys are the batch sizes as text; a batch size
+    larger than half of x is left out."""
+    achieved = {}
+    for batch_size in batch_sizes:
+        n = min(max(samples, 2 * batch_size), len(x)) // batch_size * batch_size
+        if n < 2 * batch_size:
+            continue
+        seed_everything(0)
+        model = spec_unet(x.device)
+        flops = training_step_flops(model, x[:batch_size], y[:batch_size])
+        bare_epoch(model, x[:batch_size], y[:batch_size], batch_size)  # warm-up
+        seconds = _timed(lambda m=model, k=n, b=batch_size: bare_epoch(m, x[:k], y[:k], b))
+        achieved[str(batch_size)] = flops * (n // batch_size) / seconds / 1e9
+    return achieved
 
 
 def _timed(action) -> float:
@@ -74,7 +100,7 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
     config = replace(SPEC_RECIPE.for_run(0), epochs=1)
     x, y = (t.to(device) for t in data.train)
     x_val = data.x_val.to(device)
-    bare_epoch(UNet().to(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up
+    bare_epoch(spec_unet(device), x[:64], y[:64], config.batch_size, x_val[:64])  # warm-up
     folder = tempfile.TemporaryDirectory()
     runs = {  # each gets a freshly seeded U-Net; fit() a new checkpoint path, so nothing is reused
         "fit": lambda model, k: fit(model, data.train, data.val, Supervised(nn.MSELoss()), config,
@@ -88,22 +114,24 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
         for repeat in range(repeats):
             for name, run_once in runs.items():
                 seed_everything(0)
-                model = UNet().to(device)
+                model = spec_unet(device)
                 timings[name].append(_timed(lambda: run_once(model, repeat)))  # noqa: B023
     fit_s, bare_s = min(timings["fit"]), min(timings["bare"])
     n = len(x)
-    step_flops = training_step_flops(UNet().to(device), x[:config.batch_size],
+    step_flops = training_step_flops(spec_unet(device), x[:config.batch_size],
                                      y[:config.batch_size])
     steps = -(-n // config.batch_size)
     achieved = step_flops * steps / min(timings["bare_train_only"]) / 1e9
     limit = matmul_gflops(device=device)
+    by_batch = gflops_by_batch(x, y)
     return {"threads": torch.get_num_threads(), "step_gflop": step_flops / 1e9,
             "achieved_gflops": achieved, "matmul_gflops": limit, "share_of_limit": achieved / limit,
             "device": str(device), "samples": n, "batch_size": config.batch_size,
             "fit_seconds": fit_s, "bare_seconds": bare_s, "overhead": fit_s / bare_s - 1,
             "fit_samples_per_s": n / fit_s, "bare_samples_per_s": n / bare_s,
             "bare_train_only_seconds": min(timings["bare_train_only"]),
-            "validation_samples": len(data.x_val)}
+            "validation_samples": len(data.x_val), "gflops_by_batch": by_batch,
+            "share_of_limit_by_batch": {k: v / limit for k, v in by_batch.items()}}
 
 
 def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1,
@@ -127,8 +155,11 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1,
           f"(overhead {result['overhead']:+.1%})")
     print(f"  baseline U-Net training step: {result['step_gflop']:.3f} GFLOP per batch of "
           f"{result['batch_size']}, {result['achieved_gflops']:.1f} GFLOP/s achieved against "
-          f"{result['matmul_gflops']:.1f} GFLOP/s for a 1024x1024 matrix multiply "
+          f"{result['matmul_gflops']:.1f} GFLOP/s for a 2048x2048 matrix multiply "
           f"({result['share_of_limit']:.0%} of the limit, {result['threads']} threads)")
+    print("  the same step at batch " + ", ".join(
+        f"{size}: {gflops:.1f} GFLOP/s ({result['share_of_limit_by_batch'][size]:.0%})"
+        for size, gflops in result["gflops_by_batch"].items()))
     if results_file is not None:
         update_results(results_file, "loop", {**result, "repeats": repeats,
                                               "date": time.strftime("%Y-%m-%d"),

@@ -63,7 +63,10 @@ def showcase(counts: np.ndarray, n: int = 2) -> np.ndarray:
 def train_predictor(model: nn.Module, data: PredictionData, config: TrainConfig,
                     checkpoint: str | Path | None = None, loss_fn: nn.Module | None = None,
                     **fit_options) -> History:
-    """Train a frame predictor; MSE loss (the specification's) unless ``loss_fn`` is given."""
+    """Train a frame predictor; MSE loss (the specification's) unless ``loss_fn`` is given.
+    The model is kept in channels-last memory layout: the same arithmetic, about a tenth
+    faster for the baseline U-Net's convolutions on a CPU (``python -m bballs bench``)."""
+    model.to(memory_format=torch.channels_last)
     return fit(model, data.train, data.val, Supervised(loss_fn or nn.MSELoss()), config,
                checkpoint=checkpoint, **fit_options)
 

@@ -28,6 +28,7 @@ from bballs.training.loop import (
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 LOSSES = ("non-saturating", "hinge")
+STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 256  # refresh_batch_norm's own batches
 
 
 def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: TrainConfig,
@@ -36,8 +37,9 @@ def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: Trai
     """What identifies a GAN run: both networks' classes and shapes, configuration, training
     frames (size and content digest) and classes, and :func:`fit_gan`'s other ``options``."""
     critic = fingerprint(discriminator, config, (frames,))
-    ema_decay, augment, class_weight, select, r1_weight, loss = (options.get(k) for k in (
-        "ema_decay", "augment", "class_weight", "select", "r1_weight", "loss"))
+    ema_decay, augment, class_weight, select, r1_weight, loss, standing = (
+        options.get(k) for k in ("ema_decay", "augment", "class_weight", "select", "r1_weight",
+                                 "loss", "standing_statistics"))
     return {**fingerprint(generator, config, (frames,)),
             "discriminator": f"{critic['model']}:{critic['shapes']}",
             "latent_dim": options["latent_dim"], "real_label": options["real_label"],
@@ -47,6 +49,7 @@ def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: Trai
             **({"class_weight": class_weight} if class_weight else {}),
             **({"r1_weight": r1_weight} if r1_weight else {}),
             **({"loss": loss} if loss not in (None, "non-saturating") else {}),
+            **({"standing_statistics": True} if standing else {}),
             **({"select": f"{_name(select)} after epoch {options['select_after']}"}
                if select else {})}
 
@@ -84,6 +87,7 @@ def fit_gan(
     select_after: int = 0,
     r1_weight: float = 0.0,
     loss: str = "non-saturating",
+    standing_statistics: bool = False,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss, checkpointed every
     epoch and resumed exactly like :func:`fit`. The history's ``train_loss`` is the generator's
@@ -101,6 +105,8 @@ def fit_gan(
       and also scores the generated ones, both cross-entropies added at this weight.
     - ``loss="hinge"``: the hinge loss of Lim & Ye (2017) and Miyato et al. (2018) instead of
       the non-saturating cross-entropy (``real_label`` then unused).
+    - ``standing_statistics``: before it is scored and at the end, the generator's batch-norm
+      statistics are measured again on its own batches (:func:`refresh_batch_norm`).
     - ``r1_weight`` > 0: the discriminator's loss gains ``r1_weight / 2`` times the mean squared
       gradient norm of its logit on the real frames (the R1 penalty, Mescheder et al., 2018).
     - ``select`` (a score of the generator in eval mode, lower is better): scored after every
@@ -125,10 +131,12 @@ def fit_gan(
                              latent_dim=latent_dim, real_label=real_label, ema_decay=ema_decay,
                              augment=augment, class_weight=class_weight, select=select,
                              select_after=select_after, r1_weight=r1_weight,
-                             loss=loss)
+                             loss=loss, standing_statistics=standing_statistics)
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average, "best": best}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
+    refresh = (partial(refresh_batch_norm, latent_dim=latent_dim, shares=shares)
+               if standing_statistics else None)
     for epoch in epochs:
         started = time.perf_counter()
         means = _gan_epoch(generator, discriminator, (frames, classes, shares), (opt_g, opt_d),
@@ -138,7 +146,7 @@ def fit_gan(
                            class_weight, r1_weight, loss)
         if select is not None and epoch >= select_after:
             means["selection_score"] = _selection_score(generator, average, select, best,
-                                                        history)
+                                                        history, refresh)
         history.record("train", means.pop("generator_loss"), means)
         history.epoch_seconds.append(time.perf_counter() - started)
         epochs.set_postfix({"g_loss": f"{history.train_loss[-1]:.3f}",
@@ -146,6 +154,8 @@ def fit_gan(
         if checkpoint:
             save_checkpoint(checkpoint, run_id, history, **states)
     use_average(generator, average)
+    if refresh is not None:
+        refresh(generator)
     if best is not None and history.metrics.get("train_selection_score"):
         generator.load_state_dict(best.state_dict())
     return history
@@ -156,10 +166,14 @@ def _name(function: Callable) -> str:
 
 
 def _selection_score(generator: nn.Module, average, select: Callable[[nn.Module], float],
-                     best: nn.Module, history: History) -> float:
-    """The generator's (or its moving average's) score after an epoch, copied into ``best``
-    when it beats every earlier scored epoch."""
+                     best: nn.Module, history: History,
+                     refresh: Callable[[nn.Module], None] | None = None) -> float:
+    """The generator's (or its moving average's) score after an epoch (its batch-norm
+    statistics first measured again by ``refresh``, if given), copied into ``best`` when it
+    beats every earlier scored epoch."""
     scored = average.module if average is not None else generator
+    if refresh is not None:
+        refresh(scored)
     was_training = scored.training
     scored.eval()
     with torch.no_grad():
@@ -169,6 +183,37 @@ def _selection_score(generator: nn.Module, average, select: Callable[[nn.Module]
     if not earlier or score < min(earlier):
         best.load_state_dict(scored.state_dict())
     return score
+
+
+def refresh_batch_norm(generator: nn.Module, latent_dim: int, shares: torch.Tensor | None = None,
+                       batches: int = STANDING_BATCHES, batch_size: int = STANDING_BATCH_SIZE,
+                       seed: int = 0) -> None:
+    """Measure the running statistics of every batch norm in ``generator`` again, as the plain
+    average over ``batches`` of its own batches (latent codes from N(0, 1), classes drawn at
+    ``shares``): the "standing statistics" of Brock et al. (2019), which weights changed since
+    the last training batch (a moving average of weights) do not leave stale. Draws from its
+    own seeded generator, not torch's global one."""
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average
+    was_training = generator.training
+    generator.train()
+    draws = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    with torch.no_grad():
+        for _ in range(batches):
+            z = torch.randn(batch_size, latent_dim, generator=draws).to(device)
+            classes = (None if shares is None else
+                       torch.multinomial(shares.cpu(), batch_size, True, generator=draws)
+                       .to(device))
+            _call(generator, z, classes)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    generator.train(was_training)
 
 
 def diff_augment(frames: torch.Tensor, shift: int = 2, probability: float = 1.0
