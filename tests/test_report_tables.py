@@ -411,3 +411,62 @@ def test_the_task2_sentence_names_every_epoch_a_curve_goes_the_wrong_way():
     assert text.endswith("lowest after epoch 2, which may mean over-fitting.")
     assert _curves({"train_loss": [1.0]}) == {}
     assert "single epoch" in _curves({"val_loss": [0.5]})["task2_curves"]  # quick mode
+
+
+def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked():
+    from bballs.reporting.part2_sentences import PHYSICS_MEAN, _psnr_orders
+    from bballs.tasks.part2_recipes import TASK7_LONG
+
+    def row(name, of_mse, per_sequence):
+        return {"variant": name, "psnr_of_mse_mean": of_mse, "psnr_mean": per_sequence}
+
+    rows = [row("last frame", 12.9, 13.0), row("baseline U-Net", 25.0, 27.7),
+            row("classical predictor", 23.1, 32.2), row(TASK7_LONG.name, 29.4, 33.3),
+            row(PHYSICS_MEAN, 47.8, 91.7)]
+    text = _psnr_orders(rows)["psnr_orders"]
+    assert "one pair of Table 6's rows changes order: " in text
+    assert "the classical predictor (32.20 dB) above the baseline U-Net (27.70 dB)" in text
+    assert "keep their order" in text
+    rows[1] = row("baseline U-Net", 25.0, 34.0)  # now above the learnt network per sequence
+    rows.append(row("physics-prior+sym", 25.6, 32.4))  # below the baseline U-Net per sequence
+    assert "2 pairs of Table 6's rows change order, among them" in _psnr_orders(rows)[
+        "psnr_orders"]
+    assert "this one changes: the learnt network (Task 6 budget) above the baseline U-Net" in (
+        _psnr_orders(rows)["psnr_orders"])
+    same = [row("a", 2.0, 2.0), row("b", 1.0, 1.0)]
+    assert _psnr_orders(same)["psnr_orders"].endswith("no two rows of Table 6 change order.")
+    assert _psnr_orders(same[:1]) == {}
+
+
+def test_the_gate_cost_and_the_weakest_shift_level_are_generated():
+    from bballs.reporting.part1_sentences import _weakest_level
+    from bballs.reporting.part2_sentences import _gate_cost
+
+    final = {"psnr_of_mse": 45.51, "physics_alone": {"psnr_of_mse": 46.56}}
+    assert _gate_cost(final)["gate_cost"] == (
+        ", and \N{MINUS SIGN}1.05 dB against the physics model alone (46.56 dB)")
+    assert _gate_cost({}) == {}
+    families = {"blur": {"levels": [0.0, 2.0], "unit": "sigma (pixels)",
+                         "selected counter": [1.0, 0.6]},
+                "touching": {"levels": [1.0], "selected counter": [0.9]}, "note": "text"}
+    assert _weakest_level(families)["task4_weakest"] == "60.0% (blur, sigma = 2)"
+    assert _weakest_level({}) == {}
+
+
+def test_header_hyphens_between_letters_do_not_break():
+    text = markdown_table([{"name": "cross-entropy", "gap": -0.5}],
+                          {"name": "per-sequence loss", "gap": "a-1 gap"})
+    assert "| per\u2011sequence loss | a-1 gap |" in text and "per-sequence" not in text
+    assert "cross-entropy" in text and "\u2011" not in text.splitlines()[-1]  # cells as given
+
+
+def test_the_outside_family_sentence_quotes_both_models_per_variant():
+    from bballs.reporting.project1_report import _outside_family
+
+    rows = [{"variant": "ours", "physics_psnr_of_mse": 47.0, "learnt_psnr_of_mse": 29.0},
+            {"variant": "wide (outside)", "physics_psnr_of_mse": 25.14,
+             "learnt_psnr_of_mse": 26.36}]
+    assert _outside_family({"table": rows})["task7_outside"] == (
+        " On the one generator outside that family it scores 25.14 dB, against 26.36 dB for "
+        "the learnt network (Table 12).")
+    assert _outside_family({"table": rows[:1]}) == {"task7_outside": ""}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bballs.core.numbers import power_of_ten
 from bballs.data.identity import array_digest
 from bballs.physics_model import inverse_physics as ip
 from bballs.physics_model import physics_encoder as pe
@@ -92,7 +93,7 @@ def setting_rows(config: InverseConfig) -> list[dict[str, str]]:
     def text(value) -> str:
         if isinstance(value, TrainConfig):
             return (f"{value.epochs} epochs, batch {value.batch_size}, Adam with a one-cycle "
-                    f"schedule peaking at learning rate {value.lr:g}")
+                    f"schedule peaking at learning rate {power_of_ten(value.lr)}")
         return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
     return [{"setting": name, "value": text(getattr(config, field))}

@@ -13,7 +13,7 @@ def sentences(part1: dict) -> dict[str, str]:
     families, improved = part1.get("shift_families") or {}, part1.get("improved") or {}
     texts = {**_family_means(families), **_test_intervals(part1),
              **_architecture_control(improved), **_layout_gaps(improved),
-             **_baseline_cnn(improved),
+             **_baseline_cnn(improved), **_weakest_level(families),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
@@ -36,7 +36,7 @@ def _family_means(families: dict) -> dict[str, str]:
         if unseen:
             means[key] = f"{sum(unseen) / len(unseen):.1%}"
             means[f"{key}_pooled"] = f"{sum(pooled) / len(pooled):.1%}"
-    means["task4_unseen_families"] = _count_word(
+    means["task4_unseen_families"] = count_word(
         sum(1 for name, f in families.items() if isinstance(f, dict) and "selected counter" in f
             and name not in SELECTION_SHARED))
     return means
@@ -117,6 +117,20 @@ def _baseline_cnn(improved: dict) -> dict[str, str]:
     std = row.get("test_accuracy_std")
     spread = f" ± {std:.1%}" if std is not None and row.get("seeds", 1) > 1 else " (one seed)"
     return {"task4_baseline_cnn": f"{row['test_accuracy_mean']:.1%}{spread}"}
+
+
+def _weakest_level(families: dict, counter: str = "selected counter") -> dict[str, str]:
+    """The lowest accuracy of ``counter`` at any level of any shift family, with the family
+    and the level (``task4_weakest``)."""
+    levels = [(accuracy, name, family["levels"][k], family.get("unit", ""))
+              for name, family in families.items() if isinstance(family, dict)
+              for k, accuracy in enumerate(family.get(counter) or [])]
+    if not levels:
+        return {}
+    accuracy, name, level, unit = min(levels)
+    unit = unit.split(" (")[0]
+    where = f"{name}, {unit} = {level:g}" if unit else name
+    return {"task4_weakest": f"{accuracy:.1%} ({where})"}
 
 
 def _level(families: dict, family: str, counter: str, level: int) -> str:
@@ -209,7 +223,8 @@ def _curves(history: dict) -> dict[str, str]:
     return {"task2_curves": f"{'; '.join(parts)}; {ending}."}
 
 
-def _count_word(n: int) -> str:
+def count_word(n: int) -> str:
+    """A small count in words ("no", "one", ... "twelve"), larger ones in digits."""
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
              "eleven", "twelve")
     return words[n] if n < len(words) else str(n)

@@ -4,7 +4,8 @@ recorded seeds support them."""
 from __future__ import annotations
 
 from bballs.metrics import MIN_SEEDS, seed_difference
-from bballs.tasks.part2_recipes import TASK7_LONG
+from bballs.reporting.tables import minus_sign
+from bballs.tasks.part2_recipes import TASK7_BY_NAME, TASK7_LONG
 
 # the learnt network's chain of changes (Table 6), each measured against the row before it
 GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
@@ -12,6 +13,10 @@ GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
               ("predictor+sym+time+bce", "binary cross-entropy"),
               (TASK7_LONG.name, "the Task 6 budget"))
 MEASURE = "psnr_of_mse"
+PHYSICS_MEAN = "physics model (counts read from the frames, mean of seeds)"
+# the comparisons the Part 2 answers rest on (higher, lower): Table 6 rows
+HEADLINE_PAIRS = ((TASK7_LONG.name, "baseline U-Net"), ("baseline U-Net", "last frame"),
+                  (PHYSICS_MEAN, TASK7_LONG.name))
 
 
 def sentences(part2: dict) -> dict[str, str]:
@@ -25,7 +30,50 @@ def sentences(part2: dict) -> dict[str, str]:
     if gains:
         gains.sort(key=lambda g: -g[0])
         texts["task7_gains"] = "; ".join(text for _, text in gains)
-    return texts
+    return {**texts, **_psnr_orders((part2.get("task7") or {}).get("rows") or []),
+            **_gate_cost(part2.get("final_system") or {})}
+
+
+def _label(row: dict) -> str:
+    variant = TASK7_BY_NAME.get(row["variant"])
+    return variant.label if variant is not None and variant.label else row["variant"]
+
+
+def _psnr_orders(rows: list[dict]) -> dict[str, str]:
+    """Which pairs of Table 6's rows the mean per-sequence PSNR orders the other way round
+    from the PSNR of the mean MSE, and whether the pairs the answers rest on keep their order
+    (``psnr_orders``)."""
+    scored = {r["variant"]: r for r in rows
+              if r.get("psnr_mean") is not None and r.get(f"{MEASURE}_mean") is not None}
+    if len(scored) < 2:
+        return {}
+    flips = sorted(((a, b) for a in scored.values() for b in scored.values()
+                    if a[f"{MEASURE}_mean"] > b[f"{MEASURE}_mean"]
+                    and a["psnr_mean"] < b["psnr_mean"]),
+                   key=lambda pair: pair[0]["psnr_mean"] - pair[1]["psnr_mean"])
+    if not flips:
+        return {"psnr_orders": "Ranked by it instead, no two rows of Table 6 change order."}
+    shown = [f"the {_label(b)} ({b['psnr_mean']:.2f} dB) above the {_label(a)} "
+             f"({a['psnr_mean']:.2f} dB)" for a, b in flips[:2]]
+    more = f", and {len(flips) - 2} more" if len(flips) > 2 else ""
+    flipped = {(a["variant"], b["variant"]) for a, b in flips}
+    headline = [pair for pair in HEADLINE_PAIRS if all(name in scored for name in pair)]
+    changed = [f"the {_label(scored[high])} above the {_label(scored[low])}"
+               for high, low in headline if (high, low) in flipped]
+    verdict = (f" Of the comparisons the answers rest on, this one changes: {'; '.join(changed)}."
+               if changed else " The comparisons the answers rest on keep their order.")
+    pairs = ("one pair of Table 6's rows changes order: " if len(flips) == 1 else
+             f"{len(flips)} pairs of Table 6's rows change order, among them ")
+    return {"psnr_orders": f"Ranked by it instead, {pairs}{'; '.join(shown)}{more}.{verdict}"}
+
+
+def _gate_cost(final: dict) -> dict[str, str]:
+    """The gated system against the physics model alone on the same seed (``gate_cost``)."""
+    alone = (final.get("physics_alone") or {}).get(MEASURE)
+    if alone is None or MEASURE not in final:
+        return {}
+    gap = minus_sign(f"{final[MEASURE] - alone:+.2f}")
+    return {"gate_cost": f", and {gap} dB against the physics model alone ({alone:.2f} dB)"}
 
 
 def _against_baseline(spec: dict, learnt: dict | None) -> dict[str, str]:

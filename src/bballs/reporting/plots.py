@@ -230,6 +230,9 @@ def ablation_bars(table: Sequence[Mapping], metric: str, label: str, path=None,
     return save(fig, path)
 
 
+COUNTER_STYLES = (("o", "-"), ("s", "--"), ("^", ":"))  # marker and line of each counter
+
+
 def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
     """Accuracy of each counter against the strength of each shift family (one panel each;
     rows of :func:`bballs.tasks.robustness.family_accuracy`), sized for a printed page."""
@@ -240,7 +243,9 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
         for i, (name, accuracy) in enumerate((k, v) for k, v in row.items()
                                              if k not in ("levels", "unit", "names", "std")):
             percent = 100 * np.asarray(accuracy)
-            ax.plot(row["levels"], percent, "o-", color=f"C{i}", label=name, ms=4)
+            marker, line = COUNTER_STYLES[i % len(COUNTER_STYLES)]  # overlapping lines stay told
+            ax.plot(row["levels"], percent, marker=marker, ls=line, color=f"C{i}", label=name,
+                    ms=4, mfc="none" if i else f"C{i}", clip_on=False)
             if name in row.get("std", {}):  # ± one seed std
                 std = 100 * np.asarray(row["std"][name])
                 ax.fill_between(row["levels"], percent - std, percent + std, color=f"C{i}",
@@ -250,7 +255,8 @@ def shift_families(table: Mapping[str, Mapping], path=None) -> plt.Figure:
             ax.set_xlim(-0.3, len(row["levels"]) - 0.7)
         ax.set_title(family, fontsize=9)
         ax.set_xlabel(row["unit"], fontsize=9)
-        ax.set_ylim(0, 103)
+        ax.set_ylim(-5, 105)  # points at 0% and 100% drawn whole, off the frame's edge
+        ax.set_yticks([0, 25, 50, 75, 100])
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:

@@ -9,6 +9,7 @@ import inspect
 import re
 from collections.abc import Sequence
 
+from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
 from bballs.models.counter import CountNet
@@ -23,7 +24,6 @@ from bballs.reporting.tables import (
     declared_tables,
     markdown_table,
     minus_sign,
-    power_of_ten,
 )
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
 from bballs.tasks.part1_task4 import AE_FRAMES, PRETRAIN_RECIPE
@@ -62,6 +62,7 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
     tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
     tables.update(_transfer(part2.get("task7_variants") or {}))
+    tables.update(_outside_family(part2.get("task7_variants") or {}))
     tables["task7_fixed_gate"] = _fixed_gate((part2.get("task7_variants") or {}).get("summary"))
     tables.update(_heldout(part1.get("improved") or {}))
     tables.update(part1_sentences.sentences(part1))
@@ -77,6 +78,20 @@ def _heldout(improved: dict) -> dict[str, str]:
         return {}
     return {"task4_heldout": f"{row['heldout_val_accuracy_mean']:.1%} ± "
                              f"{row.get('heldout_val_accuracy_std') or 0:.1%}"}
+
+
+def _outside_family(record: dict) -> dict[str, str]:
+    """The physics model against the learnt network on the generator variants its hypotheses
+    do not cover (names ending in "(outside)"), both unchanged (``task7_outside``)."""
+    rows = [r for r in record.get("table", []) if r["variant"].endswith("(outside)")]
+    if not rows:
+        return {"task7_outside": ""}
+    physics = " and ".join(f"{r['physics_psnr_of_mse']:.2f}" for r in rows)
+    learnt = " and ".join(f"{r['learnt_psnr_of_mse']:.2f}" for r in rows)
+    return {"task7_outside": (
+        f" On the {part1_sentences.count_word(len(rows))} "
+        f"generator{'s' if len(rows) > 1 else ''} outside that family it "
+        f"scores {physics} dB, against {learnt} dB for the learnt network (Table 12).")}
 
 
 def _transfer(record: dict) -> dict[str, str]:

@@ -33,6 +33,7 @@ from typing import Any
 from bballs.core.assignments import ASSIGNMENTS, Assignment
 from bballs.core.files import ResultsError, atomic_path, project_root, read_results
 from bballs.core.machine import machine_line
+from bballs.core.numbers import power_of_ten
 from bballs.data.identity import describe_source, section_sources
 from bballs.metrics import psnr_from_mse
 from bballs.reporting.author import page_banner_css, read_author
@@ -42,7 +43,6 @@ from bballs.reporting.tables import (
     in_mse_unit,
     mark_long_tables,
     minus_sign,
-    power_of_ten,
     three_significant,
 )
 

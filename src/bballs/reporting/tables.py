@@ -6,9 +6,9 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from bballs.core.numbers import SUPERSCRIPT as _SUPERSCRIPT
+from bballs.core.numbers import power_of_ten
 from bballs.metrics import MSE_FACTOR
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def minus_sign(text: str) -> str:
@@ -38,6 +38,13 @@ def format_number(value: float, digits: int = 4, scientific: bool = False) -> st
 SCORE_DECIMALS = {"psnr": 2, "ssim": 4}  # decibels and SSIM: one format in every table
 
 
+def unbroken(text: str) -> str:
+    """``text`` with every hyphen between two letters made non-breaking (U+2011), so that a
+    narrow column's header never splits "per-sequence" at the hyphen (cells may still break
+    there: a long cell would otherwise widen its column)."""
+    return re.sub(r"(?<=[^\W\d_])-(?=[^\W\d_])", "\u2011", text)
+
+
 def markdown_table(table: list[dict], columns: dict[str, str],
                    percent: Sequence[str] = (), significant: Sequence[str] = (),
                    decimals: Mapping[str, int] | None = None) -> str:
@@ -56,7 +63,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     """
     table = [{**row, "variant": row["title"]} if row.get("title") else row for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
-    lines = ["| " + " | ".join(columns.values()) + " |", "|" + "|".join(align) + "|"]
+    lines = ["| " + " | ".join(map(unbroken, columns.values())) + " |",
+             "|" + "|".join(align) + "|"]
     decimals = decimals or {}
     decimals = {**{key: SCORE_DECIMALS[score] for key in columns for score in SCORE_DECIMALS
                    if score in key and key not in percent}, **decimals}
@@ -177,11 +185,6 @@ def _spread(text: str, std: float) -> str:
     return text
 
 
-def power_of_ten(value: float) -> str:
-    """A number as a power of ten, as the prose writes a learning rate: 10⁻³, 2×10⁻³."""
-    mantissa, exponent = f"{value:.0e}".split("e")
-    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return power if mantissa == "1" else f"{mantissa}×{power}"
 
 
 LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages

@@ -1,0 +1,12 @@
+"""Numbers written as the reports write them, for every layer that describes a setting."""
+
+from __future__ import annotations
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float) -> str:
+    """A number as a power of ten, as the prose writes a learning rate: 10⁻³, 2×10⁻³."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    power = f"10{str(int(exponent)).translate(SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa}×{power}"
