@@ -470,3 +470,18 @@ def test_the_outside_family_sentence_quotes_both_models_per_variant():
         " On the one generator outside that family it scores 25.14 dB, against 26.36 dB for "
         "the learnt network (Table 12).")
     assert _outside_family({"table": rows[:1]}) == {"task7_outside": ""}
+
+
+def test_task7_rows_count_optimiser_steps_from_each_recipe():
+    from bballs.tasks.part2_recipes import TASK7_LONG
+
+    rows = [{"variant": "baseline U-Net", "epochs": 20, **_scores(0.9)},
+            {"variant": "predictor", "epochs": 10, **_scores(0.9)},
+            {"variant": TASK7_LONG.name, "epochs": 20, **_scores(0.9)},
+            {"variant": "last frame", **_scores(0.5)}]
+    steps = {r["variant"]: r.get("steps") for r in part2_task7.with_steps(rows, 4000)}
+    assert steps == {"baseline U-Net": 20 * 1000, "predictor": 10 * 250,
+                     TASK7_LONG.name: 20 * 1000, "last frame": None}  # batches of 4 and 16
+    table = part2_task7.declare_tables(rows, [], [], n_train=4000)["task7"]
+    assert "steps" in table["columns"] and "epochs" not in table["columns"]
+    assert "epochs" in part2_task7.declare_tables(rows, [], [])["task7"]["columns"]

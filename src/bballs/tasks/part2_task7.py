@@ -10,14 +10,16 @@ that learnt whatever world the file holds.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 
 from bballs.metrics import as_numpy, frame_scores, seed_summary, video_scores
-from bballs.tasks.part2_recipes import TASK7_LONG
+from bballs.tasks.part2_recipes import TASK7_BY_NAME, TASK7_LONG
 from bballs.tasks.prediction import (
     COLUMNS,
+    SPEC_RECIPE,
     TABLE_METRICS,
     TASK7_COLUMNS,
     declare_table,
@@ -229,10 +231,29 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
 
 
-def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict]
-                   ) -> dict[str, dict]:
+def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict],
+                   n_train: int | None = None) -> dict[str, dict]:
     """The Task 7 table (the :func:`reference_rows`, the learnt sweep's summary and the
-    :func:`physics_rows`) and its answer (:func:`summary_rows`), declared as in ``part2.json``."""
+    :func:`physics_rows`) and its answer (:func:`summary_rows`), declared as in ``part2.json``;
+    given the number of training sequences ``n_train``, the table counts each network's
+    optimiser steps (:func:`with_steps`) instead of its epochs."""
     rows = [*reference, *learnt, *physics]
-    return {"task7": declare_table(rows, TASK7_COLUMNS),
+    columns = TASK7_COLUMNS
+    if n_train is not None:
+        rows = with_steps(rows, n_train)
+        columns = {("steps" if k == "epochs" else k): ("steps" if k == "epochs" else v)
+                   for k, v in TASK7_COLUMNS.items()}
+    return {"task7": declare_table(rows, columns),
             "task7_summary": declare_table(summary_rows(rows), SUMMARY_COLUMNS)}
+
+
+def with_steps(rows: list[dict], n_train: int) -> list[dict]:
+    """``rows`` with each trained network's optimiser steps (``steps``: its epochs times the
+    batches of ``n_train`` sequences at its recipe's batch size), a cost that does not depend
+    on what else the machine was doing; rows without epochs or a known recipe are left as
+    they are."""
+    recipes = {"baseline U-Net": SPEC_RECIPE,
+               **{name: variant.recipe for name, variant in TASK7_BY_NAME.items()}}
+    return [{**row, "steps": row["epochs"] * math.ceil(n_train / recipes[row["variant"]]
+                                                         .batch_size)}
+            if row.get("epochs") and row["variant"] in recipes else row for row in rows]
