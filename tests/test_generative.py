@@ -353,3 +353,13 @@ def test_the_report_gives_the_valid_shares_their_intervals_once_the_results_hold
     assert text.startswith(" (95% intervals over 1,000 frames each: DDPM 88.0% to 91.7%")
     del rows["test"]["valid_low"]
     assert _valid_intervals({"generative": {"validity": rows}}) == ""  # older results: nothing
+
+
+def test_the_generators_optimiser_steps_are_counted_from_their_budget():
+    from bballs.reporting.lab3_report import _generator_steps
+
+    generative = {"frames": {"train": 8000}, "epochs": {"dcgan": 30, "ddpm": 20},
+                  "budget": {"gan": {"batch_size": 64}, "diffusion": {"batch_size": 64}}}
+    text = _generator_steps({"generative": generative})
+    assert "3,750 for the DCGAN" in text and "2,500 for the DDPM" in text
+    assert _generator_steps({"generative": {**generative, "budget": {}}}) == ""

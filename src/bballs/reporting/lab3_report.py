@@ -4,6 +4,8 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
+import math
+
 from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference
 from bballs.reporting.tables import declared_tables
@@ -12,7 +14,22 @@ from bballs.reporting.tables import declared_tables
 def tables(lab3: dict) -> dict[str, str]:
     """The declared tables of ``lab3`` and the generated sentences."""
     return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
-            "gen_valid_intervals": _valid_intervals(lab3)}
+            "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3)}
+
+
+def _generator_steps(lab3: dict) -> str:
+    """Each generator's optimiser steps, a cost that does not depend on the machine's load, as
+    a parenthesis (empty where the results do not say): epochs times the batches of the
+    training frames."""
+    generative = lab3.get("generative") or {}
+    n, budget = (generative.get("frames") or {}).get("train"), generative.get("budget") or {}
+    epochs = generative.get("epochs") or {}
+    if not n or not all(k in budget for k in ("gan", "diffusion")) or not epochs:
+        return ""
+    steps = {key: epochs[name] * math.ceil(n / budget[key]["batch_size"])
+             for key, name in (("gan", "dcgan"), ("diffusion", "ddpm"))}
+    return (f" In optimiser steps: {steps['gan']:,} for the DCGAN (each updates the "
+            f"discriminator, then the generator) and {steps['diffusion']:,} for the DDPM.")
 
 
 def _valid_intervals(lab3: dict) -> str:
