@@ -113,7 +113,7 @@ class FramePredictor(nn.Module):
     the last frame and the sigmoid keeps every pixel in [0, 1].
 
     With ``prior=True`` the last ``out_frames`` input channels are a prior prediction (the
-    physics predictor's frames) and each output frame corrects its own prior frame instead.
+    classical predictor's frames) and each output frame corrects its own prior frame instead.
     """
 
     def __init__(self, in_frames: int = 5, out_frames: int = 5,
@@ -158,9 +158,9 @@ class FramePredictor(nn.Module):
 
 
 class PhysicsPriorPredictor(FramePredictor):
-    """A frame predictor that corrects the physics predictor's forecast.
+    """A frame predictor that corrects the classical predictor's forecast (blob tracking).
 
-    Its input is 10 channels: the 5 observed frames, then the physics predictor's 5 forecast
+    Its input is 10 channels: the 5 observed frames, then the classical predictor's 5 forecast
     frames (see :func:`bballs.tasks.prediction.with_physics_prior`).
     """
 

@@ -93,6 +93,7 @@ def setting_rows(config: InverseConfig) -> list[dict[str, str]]:
     def text(value) -> str:
         if isinstance(value, TrainConfig):
             return (f"{value.epochs} epochs, batch {value.batch_size}, Adam with a one-cycle "
+                    "(rising, then falling) "
                     f"schedule peaking at learning rate {power_of_ten(value.lr)}")
         return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
