@@ -30,7 +30,8 @@ def sentences(part2: dict) -> dict[str, str]:
     if gains:
         gains.sort(key=lambda g: -g[0])
         texts["task7_gains"] = "; ".join(text for _, text in gains)
-    texts["task7_recipes"] = str(len(rows))  # the learnt network's sweep rows (Table 6)
+    if rows:  # the learnt network's sweep rows (Table 6)
+        texts["task7_recipes"] = str(len(rows))
     return {**texts, **_psnr_orders((part2.get("task7") or {}).get("rows") or []),
             **_gate_cost(part2.get("final_system") or {})}
 
