@@ -4,11 +4,10 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
-import math
-
 from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference
 from bballs.reporting.tables import declared_tables
+from bballs.training.loop import optimiser_steps
 
 
 def tables(lab3: dict) -> dict[str, str]:
@@ -26,7 +25,7 @@ def _generator_steps(lab3: dict) -> str:
     epochs = generative.get("epochs") or {}
     if not n or not all(k in budget for k in ("gan", "diffusion")) or not epochs:
         return ""
-    steps = {key: epochs[name] * math.ceil(n / budget[key]["batch_size"])
+    steps = {key: optimiser_steps(epochs[name], n, budget[key]["batch_size"])
              for key, name in (("gan", "dcgan"), ("diffusion", "ddpm"))}
     return (f" In optimiser steps: {steps['gan']:,} for the DCGAN (each updates the "
             f"discriminator, then the generator) and {steps['diffusion']:,} for the DDPM.")

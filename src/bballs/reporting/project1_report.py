@@ -60,11 +60,11 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     the notebooks declared in the results (one missing from the results is left out, so its
     placeholder is reported as missing)."""
     tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
+    variants = part2.get("task7_variants") or {}
     tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
-    tables.update(_transfer(part2.get("task7_variants") or {},
-                            (part2.get("physics_model") or {}).get("psnr_of_mse_std")))
-    tables.update(_outside_family(part2.get("task7_variants") or {}))
-    tables["task7_fixed_gate"] = _fixed_gate((part2.get("task7_variants") or {}).get("summary"))
+    tables.update(_transfer(variants, (part2.get("physics_model") or {}).get("psnr_of_mse_std")))
+    tables.update(_outside_family(variants))
+    tables["task7_fixed_gate"] = _fixed_gate(variants.get("summary"))
     tables.update(_heldout(part1.get("improved") or {}))
     tables.update(part1_sentences.sentences(part1))
     tables.update(part2_sentences.sentences(part2))

@@ -6,8 +6,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from bballs.core.numbers import SUPERSCRIPT as _SUPERSCRIPT
-from bballs.core.numbers import power_of_ten
+from bballs.core.numbers import SUPERSCRIPT, power_of_ten
 from bballs.metrics import MSE_FACTOR
 
 
@@ -32,7 +31,7 @@ def format_number(value: float, digits: int = 4, scientific: bool = False) -> st
     else:
         mantissa, exponent = f"{value:.{max(digits - 2, 1)}e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return f"{mantissa}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
 
 
 SCORE_DECIMALS = {"psnr": 2, "ssim": 4}  # decibels and SSIM: one format in every table

@@ -27,7 +27,6 @@ from bballs.models.generative import (
 )
 from bballs.tasks import sample_frechet
 from bballs.tasks.sample_validity import validity_table
-from bballs.training import gan
 from bballs.training.checkpoints import History, TrainedModel
 from bballs.training.gan import fit_gan
 from bballs.training.loop import (
@@ -102,14 +101,6 @@ class GanRun(TrainedModel):
     @property
     def generator(self) -> DCGANGenerator:
         return self.model
-
-
-def standing_statistics() -> dict | None:
-    """How the DCGAN's batch-norm statistics are measured again (:data:`GAN_STANDING_STATISTICS`,
-    :func:`~bballs.training.gan.refresh_batch_norm`), for the results file; None when not."""
-    if not GAN_STANDING_STATISTICS:
-        return None
-    return {"batches": gan.STANDING_BATCHES, "batch_size": gan.STANDING_BATCH_SIZE}
 
 
 def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path | None = None,

@@ -22,7 +22,14 @@ from bballs.tasks.autoencoding import (
     latent_sweep,
     split_codes,
 )
-from bballs.training.loop import Supervised, TrainConfig, evaluate, fit, seed_everything
+from bballs.training.loop import (
+    Supervised,
+    TrainConfig,
+    evaluate,
+    fit,
+    optimiser_steps,
+    seed_everything,
+)
 
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 MLP_HIDDEN = (64, 64)
@@ -111,7 +118,7 @@ def finetune_epochs(n_labels: int, quick: bool) -> int:
 def finetune_steps(n_labels: int, epochs: int) -> int:
     """Gradient steps of a fine-tuning run: one per batch (the last one may be partial) and
     epoch."""
-    return epochs * math.ceil(n_labels / FINETUNE_RECIPE.batch_size)
+    return optimiser_steps(epochs, n_labels, FINETUNE_RECIPE.batch_size)
 
 
 def train_encoder_classifier(run: TrainedAE | None, latent: int, data: FrameData,

@@ -10,7 +10,6 @@ that learnt whatever world the file holds.
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -26,6 +25,7 @@ from bballs.tasks.prediction import (
     table_metrics,
     table_row,
 )
+from bballs.training.loop import optimiser_steps
 
 EXACT_SSIM = 0.99  # a sequence predicted with a mean SSIM above this counts as exact
 GATE_SEQUENCES = 500  # training sequences the threshold is chosen on (fewer in quick mode)
@@ -241,7 +241,7 @@ def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict
     columns = TASK7_COLUMNS
     if n_train is not None:
         rows = with_steps(rows, n_train)
-        columns = {("steps" if k == "epochs" else k): ("steps" if k == "epochs" else v)
+        columns = {"steps" if k == "epochs" else k: "steps" if k == "epochs" else v
                    for k, v in TASK7_COLUMNS.items()}
     return {"task7": declare_table(rows, columns),
             "task7_summary": declare_table(summary_rows(rows), SUMMARY_COLUMNS)}
@@ -254,6 +254,6 @@ def with_steps(rows: list[dict], n_train: int) -> list[dict]:
     they are."""
     recipes = {"baseline U-Net": SPEC_RECIPE,
                **{name: variant.recipe for name, variant in TASK7_BY_NAME.items()}}
-    return [{**row, "steps": row["epochs"] * math.ceil(n_train / recipes[row["variant"]]
-                                                         .batch_size)}
+    return [{**row, "steps": optimiser_steps(row["epochs"], n_train,
+                                             recipes[row["variant"]].batch_size)}
             if row.get("epochs") and row["variant"] in recipes else row for row in rows]

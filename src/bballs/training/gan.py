@@ -154,10 +154,10 @@ def fit_gan(
         if checkpoint:
             save_checkpoint(checkpoint, run_id, history, **states)
     use_average(generator, average)
-    if refresh is not None:
-        refresh(generator)
     if best is not None and history.metrics.get("train_selection_score"):
-        generator.load_state_dict(best.state_dict())
+        generator.load_state_dict(best.state_dict())  # refreshed, if at all, when scored
+    elif refresh is not None:
+        refresh(generator)
     return history
 
 

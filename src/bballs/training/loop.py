@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import time
@@ -96,6 +97,12 @@ class TrainConfig:
         """This recipe for one seed (1 epoch in quick mode; ``tag`` replaces the tag if given)."""
         return replace(self, seed=seed, epochs=1 if quick else self.epochs,
                        tag=self.tag if tag is None else tag)
+
+
+def optimiser_steps(epochs: int, examples: int, batch_size: int) -> int:
+    """Optimiser steps of ``epochs`` over ``examples`` in batches of ``batch_size``: one per
+    batch (the last may be partial) and epoch."""
+    return epochs * math.ceil(examples / batch_size)
 
 
 Batch = tuple[torch.Tensor, ...]
