@@ -19,7 +19,14 @@ from bballs.reporting.project1_report import (
     plain_text,
 )
 from bballs.reporting.tables import declared_table, mark_long_tables, markdown_table, scaled
-from bballs.tasks import part1_task4, part2_recipes, part2_task7, prediction, task7_variants
+from bballs.tasks import (
+    part1_task4,
+    part2_recipes,
+    part2_task7,
+    prediction,
+    robustness,
+    task7_variants,
+)
 from bballs.training import experiments
 
 matplotlib.use("Agg")
@@ -491,3 +498,23 @@ def test_task7_rows_count_optimiser_steps_from_each_recipe():
     table = part2_task7.declare_tables(rows, [], [], n_train=4000)["task7"]
     assert "steps" in table["columns"] and "epochs" not in table["columns"]
     assert "epochs" in part2_task7.declare_tables(rows, [], [])["task7"]["columns"]
+
+
+def test_a_repeated_group_label_is_shown_on_its_first_row_only():
+    rows = [{"task": "denoising", "method": "network", "score": 1.0},
+            {"task": "denoising", "method": "median", "score": 2.0},
+            {"task": "in-painting", "method": "network", "score": 3.0},
+            {"task": "in-painting", "method": "network", "score": 3.0}]
+    lines = markdown_table(rows, {"task": "task", "method": "method", "score": "score"})
+    body = [line.split("|")[1:-1] for line in lines.splitlines()[2:]]
+    assert [cells[0].strip() for cells in body] == ["denoising", "", "in-painting", ""]
+    assert [cells[1].strip() for cells in body] == ["network", "median", "network", ""]
+    assert all(cells[2].strip() for cells in body)  # numbers are never grouped
+
+
+def test_the_shift_table_headers_do_not_wrap_to_three_lines():
+    rows = robustness.robustness_rows([{"variant": "v", "seeds": 1, "families": {
+        "salt and pepper": [1.0, 0.9], "near the walls": [0.8, 0.7]}}])
+    headers = robustness.robustness_table(rows)["columns"]
+    assert headers["salt and pepper"] == "salt & pepper"
+    assert headers["near the walls"] == "near walls"

@@ -58,7 +58,8 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     numbers of a column share one format (:func:`column_format`); columns of numbers are
     right-aligned, a cell with no value shows a dash. A row with a ``title`` (a recipe's name
     in words, :func:`bballs.training.experiments.summarise`) shows it in the ``variant``
-    column.
+    column. Repeated labels in the leading text columns are shown once per group
+    (:func:`grouped`).
     """
     table = [{**row, "variant": row["title"]} if row.get("title") else row for row in table]
     align = ["---:" if _numeric(table, key) else "---" for key in columns]
@@ -70,10 +71,31 @@ def markdown_table(table: list[dict], columns: dict[str, str],
     formats = {key: _fixed(decimals[key]) if key in decimals else
                _three_digits if key in significant else
                column_format(_column_values(table, key)) for key in columns}
-    for row in table:
-        cells = [_cell(row, key, key in percent, formats[key]) for key in columns]
-        lines.append("| " + " | ".join(cells) + " |")
+    rows = [[_cell(row, key, key in percent, formats[key]) for key in columns] for row in table]
+    text_columns = [i for i, key in enumerate(columns) if align[i] == "---"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in grouped(rows, text_columns)]
     return "\n".join(lines)
+
+
+GROUPED_COLUMNS = 2  # leading text columns whose repeated labels grouped() shows once
+
+
+def grouped(rows: list[list[str]], text_columns: Sequence[int],
+            depth: int = GROUPED_COLUMNS) -> list[list[str]]:
+    """Table cells with a leading text cell left empty where it, and every cell before it,
+    repeats the row above (up to ``depth`` leading columns, all in ``text_columns``): a
+    group's label is shown on its first row only."""
+    leading = 0
+    while leading < depth and leading in text_columns:
+        leading += 1
+    shown, previous = [], None
+    for cells in rows:
+        same = 0
+        while previous is not None and same < leading and cells[same] == previous[same]:
+            same += 1
+        shown.append([""] * same + cells[same:])
+        previous = cells
+    return shown
 
 
 def scaled(table: list[dict], keys: Sequence[str], factor: float) -> list[dict]:

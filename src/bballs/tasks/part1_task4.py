@@ -173,7 +173,7 @@ ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "t
 COLUMNS = {"variant": "variant", "heldout_val_accuracy": "held-out shifts, val.",
            "shifted_val_accuracy": "eroded / dilated, val.", "val_accuracy": "val.",
            "test_accuracy": "test", "seeds": "seeds", "parameters": "params",
-           "train_seconds": "train\u00a0s"}
+           "train_seconds": "time (s)"}
 
 
 def sweep_tables(table: list[dict]) -> dict[str, dict]:

@@ -206,6 +206,8 @@ def family_accuracy(counters: dict[str, CountFn | list[CountFn]],
 
 
 LARGEST_STD = "max. std"  # the largest seed std of any family's mean accuracy
+#: Shorter column headers for the families whose names would wrap to three lines in a table.
+FAMILY_HEADERS = {"salt and pepper": "salt & pepper", "near the walls": "near walls"}
 
 
 def robustness_rows(table: list[dict]) -> list[dict]:
@@ -229,5 +231,6 @@ def robustness_rows(table: list[dict]) -> list[dict]:
 def robustness_table(rows: list[dict]) -> dict:
     """:func:`robustness_rows` as a table declared in a results file (accuracies in %)."""
     scores = [key for key in rows[0] if key not in ("variant", "title", "seeds")] if rows else []
-    return {"columns": {"variant": "variant", **{f: f for f in scores}}, "rows": rows,
+    return {"columns": {"variant": "variant", **{f: FAMILY_HEADERS.get(f, f) for f in scores}},
+            "rows": rows,
             "percent": scores}
