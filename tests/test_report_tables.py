@@ -518,3 +518,14 @@ def test_the_shift_table_headers_do_not_wrap_to_three_lines():
     headers = robustness.robustness_table(rows)["columns"]
     assert headers["salt and pepper"] == "salt & pepper"
     assert headers["near the walls"] == "near walls"
+
+
+def test_the_step_cost_sentence_compares_the_two_networks_per_step():
+    import re
+
+    from bballs.reporting.project1_report import step_cost
+    text = step_cost()
+    learnt, baseline, ratio = map(float, re.findall(r"(\d+\.\d+)(?: GFLOP|×)", text))
+    assert learnt > baseline > 0  # the learnt network is the larger one
+    assert abs(learnt / baseline - ratio) < 0.051
+    assert step_cost(batch_size=8) != text  # the cost grows with the batch

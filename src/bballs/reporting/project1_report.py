@@ -9,6 +9,8 @@ import inspect
 import re
 from collections.abc import Sequence
 
+import torch
+
 from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
@@ -26,8 +28,9 @@ from bballs.reporting.tables import (
     minus_sign,
 )
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
+from bballs.tasks.loop_benchmark import training_step_flops
 from bballs.tasks.part1_task4 import AE_FRAMES, PRETRAIN_RECIPE
-from bballs.training.experiments import Variant
+from bballs.training.experiments import Variant, build_model
 
 RECIPE_COLUMNS = {"variant": "variant", "model": "model", "epochs": "epochs", "batch": "batch",
                   "lr": "lr", "schedule": "schedule", "loss": "loss",
@@ -65,10 +68,24 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables.update(_transfer(variants, (part2.get("physics_model") or {}).get("psnr_of_mse_std")))
     tables.update(_outside_family(variants))
     tables["task7_fixed_gate"] = _fixed_gate(variants.get("summary"))
+    tables["task7_step_cost"] = step_cost()
     tables.update(_heldout(part1.get("improved") or {}))
     tables.update(part1_sentences.sentences(part1))
     tables.update(part2_sentences.sentences(part2))
     return tables
+
+
+def step_cost(batch_size: int = 4) -> str:
+    """How much arithmetic one optimiser step of the learnt network (Task 6 budget) takes
+    against one of the baseline U-Net, both at ``batch_size`` (PyTorch's FLOP counter, forward
+    and backward, on random frames: the cost does not depend on the data)."""
+    frames = torch.rand(2, batch_size, 5, 32, 32, generator=torch.Generator().manual_seed(0))
+    learnt, baseline = (training_step_flops(model, *frames) / 1e9 for model in (
+        build_model(part2_recipes.TASK7_LONG, 0), UNet()))
+    return (f"One optimiser step of batch {batch_size} costs the learnt network "
+            f"{learnt:.2f} GFLOP and the baseline U-Net {baseline:.2f} GFLOP (forward and "
+            f"backward, PyTorch's FLOP counter): the Task 6 budget equalises steps, not "
+            f"arithmetic ({learnt / baseline:.1f}× as much).")
 
 
 def _heldout(improved: dict) -> dict[str, str]:
