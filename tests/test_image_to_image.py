@@ -301,3 +301,19 @@ def test_error_rows_use_a_visible_scale_and_curves_keep_the_legend_off_the_data(
     assert (bar.y0, bar.y1) == pytest.approx((error_row.y0, error_row.y1))
     curves = i2i_plots.validation_curves({"inpaint": {"none": [0.3, 0.2], "add": [0.2, 0.1]}})
     assert not any(ax.get_legend() for ax in curves.axes) and curves.legends
+
+
+def test_forward_flops_count_a_convolution_exactly_and_leave_the_mode_alone():
+    from bballs.core.parameters import forward_flops
+    conv = torch.nn.Conv2d(1, 4, 3, padding=1, bias=False).train()
+    assert forward_flops(conv, torch.zeros(2, 1, 8, 8)) == 2 * (2 * 4 * 8 * 8 * 9)
+    assert conv.training
+
+
+def test_the_skip_cost_sentence_orders_concatenation_above_the_others():
+    import re
+
+    from bballs.reporting.lab3_report import skip_flops
+    none, add, concat = map(float, re.findall(r"(\d+\.\d) ", skip_flops())[:3])
+    assert none == add > 0  # addition adds no weights and no counted products
+    assert concat > none  # the 1x1 mixers after each concatenation

@@ -440,6 +440,11 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
     assert "one pair of Table 6's rows changes order: " in text
     assert "the classical predictor (32.20 dB) above the baseline U-Net (27.70 dB)" in text
     assert "keep their order" in text
+    grouped_rows = [*rows, row("physics-prior+sym", 25.6, 30.0)]  # raised by the same row
+    text = _psnr_orders(grouped_rows)["psnr_orders"]
+    assert text.count("the classical predictor (32.20 dB)") == 1
+    assert ("above the baseline U-Net (27.70 dB) and the physics-prior predictor + symmetries "
+            "(30.00 dB)") in text
     rows[1] = row("baseline U-Net", 25.0, 34.0)  # now above the learnt network per sequence
     rows.append(row("physics-prior+sym", 25.6, 32.4))  # below the baseline U-Net per sequence
     assert "2 pairs of Table 6's rows change order, among them" in _psnr_orders(rows)[

@@ -4,8 +4,12 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
+import torch
+
+from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference
+from bballs.models import image_to_image
 from bballs.reporting.tables import declared_tables
 from bballs.training.loop import optimiser_steps
 
@@ -13,7 +17,20 @@ from bballs.training.loop import optimiser_steps
 def tables(lab3: dict) -> dict[str, str]:
     """The declared tables of ``lab3`` and the generated sentences."""
     return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
-            "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3)}
+            "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3),
+            "i2i_skip_flops": skip_flops()}
+
+
+def skip_flops() -> str:
+    """Each skip type's forward arithmetic on one 32x32 frame at the matched parameter budget
+    (the one-channel denoiser; PyTorch's FLOP counter), as a sentence."""
+    frame = torch.zeros(1, 1, 32, 32)
+    flops = {skip: forward_flops(image_to_image.build(skip), frame) / 1e6
+             for skip in ("none", "add", "concat")}
+    return (f"Per 32×32 frame the forward pass costs {flops['none']:.1f} million floating-point "
+            f"operations without skips, {flops['add']:.1f} with addition and "
+            f"{flops['concat']:.1f} with concatenation (PyTorch's FLOP counter, which counts "
+            f"convolutions and matrix products, not the additions of a skip).")
 
 
 def _generator_steps(lab3: dict) -> str:

@@ -55,8 +55,12 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
                    key=lambda pair: pair[0]["psnr_mean"] - pair[1]["psnr_mean"])
     if not flips:
         return {"psnr_orders": "Ranked by it instead, no two rows of Table 6 change order."}
-    shown = [f"the {_label(b)} ({b['psnr_mean']:.2f} dB) above the {_label(a)} "
-             f"({a['psnr_mean']:.2f} dB)" for a, b in flips[:2]]
+    above: dict[str, list[dict]] = {}  # the largest reversals, grouped by the row raised
+    for low, high in flips[:2]:
+        above.setdefault(high["variant"], []).append(low)
+    shown = [f"the {_label(scored[high])} ({scored[high]['psnr_mean']:.2f} dB) above the "
+             + " and the ".join(f"{_label(low)} ({low['psnr_mean']:.2f} dB)" for low in lows)
+             for high, lows in above.items()]
     more = f", and {len(flips) - 2} more" if len(flips) > 2 else ""
     flipped = {(a["variant"], b["variant"]) for a, b in flips}
     headline = [pair for pair in HEADLINE_PAIRS if all(name in scored for name in pair)]
