@@ -363,3 +363,21 @@ def test_the_generators_optimiser_steps_are_counted_from_their_budget():
     text = _generator_steps({"generative": generative})
     assert "3,750 for the DCGAN" in text and "2,500 for the DDPM" in text
     assert _generator_steps({"generative": {**generative, "budget": {}}}) == ""
+
+
+def test_each_sampler_is_judged_against_both_goals():
+    from bballs.reporting.lab3_report import _generator_goals
+
+    def scores(valid: float, ratio: float | None) -> tuple[dict, dict]:
+        return {"valid": valid}, {"set": "x", "fd_over_floor": ratio}
+
+    validity, frechet = {}, {"floor": {"set": "floor", "fd_over_floor": 1.0}}
+    for key, name, valid, ratio in (("a", "GAN", 0.9, 5.0), ("b", "DDPM", 0.93, 2.0),
+                                    ("c", "VAE", 0.5, 2.5), ("d", "flow", 0.6, 4.0)):
+        validity[key], frechet[key] = scores(valid, ratio)
+        frechet[key]["set"] = name
+    text = _generator_goals({"generative": {"validity": validity, "frechet": frechet}})
+    assert "the GAN meets the validity goal only (90.0% valid, 5.00× the floor)" in text
+    assert "the DDPM meets both" in text and "the VAE meets the distance goal only" in text
+    assert "the flow meets neither" in text and "floor meets" not in text
+    assert _generator_goals({"generative": {}}) == ""

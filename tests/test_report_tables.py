@@ -534,3 +534,14 @@ def test_the_step_cost_sentence_compares_the_two_networks_per_step():
     assert learnt > baseline > 0  # the learnt network is the larger one
     assert abs(learnt / baseline - ratio) < 0.051
     assert step_cost(batch_size=8) != text  # the cost grows with the batch
+
+
+def test_a_spread_has_the_decimals_of_its_mean_and_a_cell_below_the_last_digit_says_so():
+    def cell(mean, std, **formats):
+        rows = [{"variant": "a", "x_mean": mean, "x_std": std, "seeds": 3}]
+        return markdown_table(rows, {"variant": "v", "x": "x"}, **formats).splitlines()[-1]
+
+    assert "2.01\u00a0±\u00a00.41 |" in cell(2.0134, 0.4091, significant=["x"])
+    assert "1,770\u00a0±\u00a01,530 |" in cell(1774.5, 1528.9, significant=["x"])
+    assert "| <0.01 |" in cell(1.2e-6, 5e-7, decimals={"x": 2})  # no "0.00 ± <0.01"
+    assert "0.50\u00a0±\u00a0<0.01 |" in cell(0.5, 1e-4, decimals={"x": 2})

@@ -18,7 +18,34 @@ def tables(lab3: dict) -> dict[str, str]:
     """The declared tables of ``lab3`` and the generated sentences."""
     return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
             "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3),
-            "i2i_skip_flops": skip_flops()}
+            "i2i_skip_flops": skip_flops(), "gen_goals": _generator_goals(lab3)}
+
+
+VALID_GOAL, FRECHET_GOAL = 0.85, 3.0  # the goals set for the generators' samples
+
+
+def _generator_goals(lab3: dict) -> str:
+    """Each sampler against the goals set for the generators: a valid share of at least
+    :data:`VALID_GOAL` and a Fréchet distance within :data:`FRECHET_GOAL` times the floor, met
+    or not (empty where the results lack either score)."""
+    generative = lab3.get("generative") or {}
+    validity, frechet = generative.get("validity") or {}, generative.get("frechet") or {}
+    samplers = [(key, row["set"]) for key, row in frechet.items()
+                if key in validity and row.get("fd_over_floor") is not None
+                and key not in ("floor", "test")]
+    if not samplers:
+        return ""
+
+    def verdict(key: str, name: str) -> str:
+        valid, ratio = validity[key]["valid"], frechet[key]["fd_over_floor"]
+        met = [valid >= VALID_GOAL, ratio <= FRECHET_GOAL]
+        word = ("meets both" if all(met) else "meets neither" if not any(met) else
+                "meets the validity goal only" if met[0] else "meets the distance goal only")
+        return f"the {name} {word} ({valid:.1%} valid, {ratio:.2f}× the floor)"
+
+    return (f"Against the goals set for the generators, at least {VALID_GOAL:.0%} of the samples "
+            f"valid and a Fréchet distance within {FRECHET_GOAL:g}× the floor: "
+            + "; ".join(verdict(key, name) for key, name in samplers) + ".")
 
 
 def skip_flops() -> str:

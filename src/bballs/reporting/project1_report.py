@@ -258,7 +258,8 @@ def procedure_rows() -> list[dict]:
     rows.append({"name": "autoencoder", "what": (
         f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
         f"training split (MSE, Adam lr 10⁻³, batch {PRETRAIN_RECIPE.batch_size}, "
-        f"{PRETRAIN_RECIPE.epochs} epochs); its encoder initialises CountNet's")})
+        f"{PRETRAIN_RECIPE.epochs} epochs); its encoder initialises CountNet's convolutional "
+        "layers")})
     return rows
 
 

@@ -185,9 +185,19 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
 
     if f"{key}_mean" in row:
         std = row.get(f"{key}_std")
-        spread = std is not None and row.get("seeds", 2) > 1  # 0.0 shown for several seeds
-        return number(row[f"{key}_mean"]) + (f"\u00a0±\u00a0{_spread(number(std, True), std)}"
-                                              if spread else "")
+        mean = number(row[f"{key}_mean"])
+        if std is None or row.get("seeds", 2) <= 1:  # 0.0 shown for several seeds
+            return mean
+        if fmt is _three_digits and row[f"{key}_mean"]:  # the spread to the mean's last
+            value = row[f"{key}_mean"]  # digit: 2.01 ± 0.41, 1,770 ± 1,530
+            decimals = 2 - math.floor(math.log10(abs(value)))
+            spread = _spread(minus_sign(f"{round(std, decimals):,.{max(decimals, 0)}f}"), std)
+        else:
+            spread = _spread(number(std, True), std)
+        tiny = _spread(mean, abs(row[f"{key}_mean"]))
+        if tiny.startswith("<") and spread.startswith("<"):  # both below the last digit
+            return tiny
+        return f"{mean}\u00a0±\u00a0{spread}"
     value = row.get(key)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         return f"{value:,.1f}"  # one format for every time

@@ -251,7 +251,7 @@ TABLE_COLUMNS = {
                 "pretrained_test": "pre-trained, test (%)", "gain": "gain (points)"},
     "ae_probe": {"features": "features", "dims": "dims", "position_test_r2": "1-ball (x, y) R²",
                  "occupancy_test_r2": "4×4 occupancy R²",
-                 "position_ridge": "ridge strength, (x, y)",
+                 "position_ridge": "ridge strength, positions",
                  "occupancy_ridge": "ridge strength, occupancy"},
 }
 PERCENT = {"ae_classification": ["linear_val_accuracy", "linear_test_accuracy",
