@@ -387,6 +387,32 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert len(parts) == 5 and sentences({}) == {}
 
 
+def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():
+    from bballs.reporting.part2_sentences import sentences
+    from bballs.tasks.part2_recipes import TASK7_LONG
+
+    def row(name, mean, std, seeds=3, ssim=0.95):
+        return {"variant": name, "psnr_of_mse_mean": mean, "psnr_of_mse_std": std,
+                "seeds": seeds, "ssim_mean": ssim}
+
+    skips = {"unet-add-skips": row("unet-add-skips", 25.3, 0.2, ssim=0.96),
+             "unet-no-skips": row("unet-no-skips", 23.7, 0.3, ssim=0.93),
+             "unet-concat-skips": row("unet-concat-skips", 25.4, 0.3)}
+    texts = sentences({"skips": {"by_model": skips}, "spec_unet": {"psnr_of_mse": 25.0},
+                       "learnt": {"ablation": [row(TASK7_LONG.name, 29.37, 0.12)]}})
+    assert "without skips −1.60 dB (3 seeds, beyond seed noise), SSIM 0.9300 against 0.9600" in (
+        texts["task5_skips"])
+    assert "concatenation instead of addition +0.10 dB (3 seeds, within seed noise)" in (
+        texts["task5_skips"])
+    assert texts["task5_short"] == ("without skips, the PSNR of the mean MSE changes by −1.60 dB "
+                                    "(3 seeds, beyond seed noise)")
+    assert "+4.07 dB (3 seeds, beyond seed noise)" in texts["task7_vs_baseline"]
+    assert "25.30 ± 0.20 dB" in texts["task7_vs_baseline"]  # the baseline's seeds, not Task 6
+    one = sentences({"skips": {"by_model": {k: {**v, "seeds": 1} for k, v in skips.items()}}})
+    assert "one seed, not established" in one["task5_skips"]
+    assert "task5_skips" not in sentences({"skips": {"by_model": {}}})
+
+
 def test_the_learnt_network_against_the_single_run_baseline_is_not_a_ranking():
     from bballs.reporting.part2_sentences import sentences
     from bballs.tasks.part2_recipes import TASK7_LONG

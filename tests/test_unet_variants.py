@@ -40,5 +40,5 @@ def test_task5_sweep_trains_each_skip_variant_with_the_task6_recipe(dataset_dir,
 
     context = experiments.Context(output_paths(tmp_path), dataset_dir, quick=True)
     rows = experiments.sweep(part2_recipes.TASK5, context, seeds=(0,))
-    assert sorted(r["model"] for r in rows) == ["UNetConcat", "UNetNoSkip"]
+    assert sorted(r["model"] for r in rows) == ["UNet", "UNetConcat", "UNetNoSkip"]
     assert all(v.recipe == prediction.SPEC_RECIPE for v in part2_recipes.TASK5.variants)

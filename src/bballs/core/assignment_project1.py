@@ -66,6 +66,6 @@ ASSIGNMENT = Assignment(
     commands="bballs.cli_project1",
     sweep_fields=("[by_variant]", "[robustness]", "[skips]", "[ablation]",
                   "table[task4", "table[skips]", "table[task7]", "text[task4_heldout]",
-                  "text[task4_layout_gaps]", "text[task4_baseline_cnn]"),
+                  "text[task4_layout_gaps]", "text[task4_baseline_cnn]", "text[task5_"),
     sweep_hint="`python -m bballs experiments task4` (and task5, task7) compute the ablation rows "
                "for these data files; then `python -m bballs report`")

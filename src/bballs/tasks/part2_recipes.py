@@ -91,15 +91,17 @@ TASK7 = Experiment("task7",
                    every_seed=("predictor+sym+time", TASK7_LONG.name))  # ranked get all seeds
 _SPEC_UNET = {"recipe": prediction.SPEC_RECIPE, "study": "skips"}  # Task 6 recipe
 TASK5_VARIANTS = (
+    Variant("unet-add-skips", "the baseline U-Net, Table 3 with addition skips (Task 6 recipe)",
+            UNet, **_SPEC_UNET, label="U-Net, addition skips (baseline)"),
     Variant("unet-no-skips", "the baseline U-Net without skip connections (Task 6 recipe)",
-            UNetNoSkip, **_SPEC_UNET, label="baseline U-Net without skips"),
+            UNetNoSkip, **_SPEC_UNET, label="U-Net, no skips"),
     Variant("unet-concat-skips", "the baseline U-Net with concatenation skips instead of "
             "addition (Task 6 recipe)", UNetConcat, **_SPEC_UNET,
-            label="baseline U-Net with concatenation skips"),
+            label="U-Net, concatenation skips"),
 )
-# compared in the notebook with the Task 6 U-Net (addition skips, the same recipe)
+# every skip type on every seed: the Task 5 comparison and the Task 7 baseline rest on them
 TASK5 = Experiment("task5", TASK7.load_data, _prepare_predictor, _score_predictor,
-                   TASK5_VARIANTS, None, PREDICTION_SCORES, ablation_seeds=1)
+                   TASK5_VARIANTS, None, PREDICTION_SCORES)
 
 
 def rollout_predictor(variant: Variant, model: nn.Module):
