@@ -384,7 +384,7 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert parts[0] == "the frame predictor +2.00 dB (one seed, not established)"
     assert "binary cross-entropy +0.50 dB (3 seeds, beyond seed noise)" in parts
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
-    assert len(parts) == 5 and sentences({}) == {}
+    assert len(parts) == 5 and sentences({}) == {"layout_spread": ""}
 
 
 def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():
@@ -571,3 +571,20 @@ def test_a_spread_has_the_decimals_of_its_mean_and_a_cell_below_the_last_digit_s
     assert "1,770\u00a0±\u00a01,530 |" in cell(1774.5, 1528.9, significant=["x"])
     assert "| <0.01 |" in cell(1.2e-6, 5e-7, decimals={"x": 2})  # no "0.00 ± <0.01"
     assert "0.50\u00a0±\u00a0<0.01 |" in cell(0.5, 1e-4, decimals={"x": 2})
+
+
+def test_the_layout_spread_clause_needs_the_sweeps_seeds():
+    from bballs.reporting.part2_sentences import sentences
+
+    sweep = {"variant": "unet-add-skips", "seeds": 3, "psnr_of_mse_mean": 25.23,
+             "psnr_of_mse_std": 0.23, "ssim_mean": 0.96}
+    texts = sentences({"spec_unet": {"psnr_of_mse": 25.39},
+                       "skips": {"by_model": {"unet-add-skips": sweep}}})
+    assert texts["layout_spread"] == (
+        ": the Task 5 sweep's addition-skip U-Net scores 25.23 ± 0.23 dB over its 3 seeds (one "
+        "thread, default layout), the Task 6 run of seed 0 25.39 dB (two threads, channels-last "
+        "layout)")
+    one_seed = {**sweep, "seeds": 1, "psnr_of_mse_std": None}  # quick mode
+    assert sentences({"spec_unet": {"psnr_of_mse": 25.39},
+                      "skips": {"by_model": {"unet-add-skips": one_seed}}})["layout_spread"] == ""
+    assert sentences({})["layout_spread"] == ""
