@@ -151,8 +151,14 @@ def _significant(value: float, digits: int) -> str:
     15,800: whole numbers are rounded too)."""
     if value == 0:
         return "0"
-    decimals = digits - 1 - math.floor(math.log10(abs(value)))
+    decimals = _decimals(value, digits)
     return f"{round(value, decimals):,.{max(decimals, 0)}f}"
+
+
+def _decimals(value: float, digits: int) -> int:
+    """The decimals (negative: tens, hundreds...) at which ``value`` (not 0) keeps ``digits``
+    significant digits."""
+    return digits - 1 - math.floor(math.log10(abs(value)))
 
 
 def three_significant(value: float) -> str:
@@ -189,8 +195,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         if std is None or row.get("seeds", 2) <= 1:  # 0.0 shown for several seeds
             return mean
         if fmt is _three_digits and row[f"{key}_mean"]:  # the spread to the mean's last
-            value = row[f"{key}_mean"]  # digit: 2.01 ± 0.41, 1,770 ± 1,530
-            decimals = 2 - math.floor(math.log10(abs(value)))
+            decimals = _decimals(row[f"{key}_mean"], 3)  # digit: 2.01 ± 0.41, 1,770 ± 1,530
             spread = _spread(minus_sign(f"{round(std, decimals):,.{max(decimals, 0)}f}"), std)
         else:
             spread = _spread(number(std, True), std)
@@ -214,8 +219,6 @@ def _spread(text: str, std: float) -> str:
     if std > 0 and re.fullmatch(r"0[.,]?0*", text):
         return f"<{text[:-1]}1" if len(text) > 1 else "<1"
     return text
-
-
 
 
 LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages

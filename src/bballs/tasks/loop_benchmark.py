@@ -10,10 +10,10 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from bballs.core.files import shown, update_results
 from bballs.core.machine import describe_machine
+from bballs.core.parameters import counted_flops
 from bballs.models.spec import UNet
 from bballs.tasks.prediction import SPEC_RECIPE, PredictionData, load_prediction_data
 from bballs.training.loop import Supervised, fit, pick_device, seed_everything
@@ -46,12 +46,10 @@ def bare_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: i
 
 def training_step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     """Floating-point operations of one forward and backward pass on the batch (x, y), as
-    PyTorch's FLOP counter counts them (convolutions and matrix products)."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        nn.functional.mse_loss(model(x), y).backward()
+    PyTorch's FLOP counter counts them (:func:`~bballs.core.parameters.counted_flops`)."""
+    flops = counted_flops(lambda: nn.functional.mse_loss(model(x), y).backward())
     model.zero_grad(set_to_none=True)
-    return int(counter.get_total_flops())
+    return flops
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10, device: str | torch.device = "cpu"

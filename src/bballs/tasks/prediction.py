@@ -99,9 +99,8 @@ TABLE_METRICS = ("ssim", "psnr", "psnr_of_mse", "mse")
 #: Columns of the frame-prediction tables (notebook 02 and the report): PSNR of the mean MSE first.
 COLUMNS = {"variant": "predictor", "psnr_of_mse": "PSNR of mean MSE (dB)", "ssim": "SSIM",
            "psnr": "per-sequence PSNR (dB)", "mse": f"MSE ({MSE_UNIT})", "seeds": "seeds",
-           "parameters": "params",
-           "train_seconds": "time (s)"}
-SKIP_COLUMNS = {k: v for k, v in COLUMNS.items() if k != "seeds"}  # Task 5: one seed each
+           "parameters": "params", "train_seconds": "time (s)"}
+SKIP_COLUMNS = {k: v for k, v in COLUMNS.items() if k != "seeds"}  # Task 5: the caption's seeds
 #: The Task 7 table: every predictor against both baselines.
 TASK7_COLUMNS = {"variant": "predictor", "epochs": "epochs",
                  **{k: v for k, v in COLUMNS.items() if k != "variant"}}
