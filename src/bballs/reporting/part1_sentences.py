@@ -85,7 +85,7 @@ STRONGEST_NOISE = 3  # the level of the noise family the report quotes (σ = 0.2
 
 
 DENSITY, WIDE = "density+sym+scale+looks", "countnet+sym+scale+looks"
-LAYOUT_LEVELS = (("ball radius", 1, "radius 0.8"), ("ball radius", 0, "radius 0.6"),
+LAYOUT_LEVELS = (("ball radius", 1, "radius 0.8"),
                  ("touching balls", 2, "strongly overlapping balls"))
 
 

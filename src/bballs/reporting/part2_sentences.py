@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bballs.metrics import MIN_SEEDS, seed_difference
 from bballs.reporting.tables import minus_sign
-from bballs.tasks.part2_recipes import TASK7_BY_NAME, TASK7_LONG
+from bballs.tasks.part2_recipes import BASELINE_SWEEP, TASK7_BY_NAME, TASK7_LONG
+from bballs.tasks.part2_task7 import seeds_phrase
 
 # the learnt network's chain of changes (Table 6), each measured against the row before it
 GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
@@ -14,7 +15,7 @@ GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
               (TASK7_LONG.name, "the Task 6 budget"))
 MEASURE = "psnr_of_mse"
 # Task 5: each skip type against the addition-skip U-Net of the sweep (Table 3)
-SKIP_BASELINE = "unet-add-skips"
+SKIP_BASELINE = BASELINE_SWEEP
 SKIP_CHANGES = (("unet-no-skips", "without skips"),
                 ("unet-concat-skips", "concatenation instead of addition"))
 PHYSICS_MEAN = "physics model (counts read from the frames, mean of seeds)"
@@ -34,6 +35,8 @@ def sentences(part2: dict) -> dict[str, str]:
                               rows.get(TASK7_LONG.name) or part2.get("learnt"),
                               skips.get(SKIP_BASELINE))
     texts.update(_skip_study(skips))
+    texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
+                                  part2.get("spec_unet") or {}))
     texts["layout_spread"] = _layout_spread(part2.get("spec_unet") or {},
                                             skips.get(SKIP_BASELINE) or {})
     if gains:
@@ -142,6 +145,14 @@ def _against_baseline(spec: dict, learnt: dict | None,
         f"The learnt network is {abs(gap):.2f} dB {side} the baseline U-Net in PSNR of the mean "
         f"MSE{spread}, so by our rule this ranking is not established (the baseline's seed "
         f"spread is not measured).")}
+
+
+def _baseline_phrase(skip_table: list[dict], spec: dict) -> dict[str, str]:
+    """The baseline U-Net's scores in words (``baseline_over_seeds``): mean ± std over the Task 5
+    sweep's seeds where it holds several, else the Task 6 run."""
+    if not {MEASURE, "ssim"} <= spec.keys():
+        return {}
+    return {"baseline_over_seeds": seeds_phrase(skip_table, SKIP_BASELINE, spec)}
 
 
 def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:

@@ -90,8 +90,9 @@ TASK7 = Experiment("task7",
                    PREDICTION_SCORES, ablation_seeds=1,  # minutes per run on a CPU: the gains
                    every_seed=("predictor+sym+time", TASK7_LONG.name))  # ranked get all seeds
 _SPEC_UNET = {"recipe": prediction.SPEC_RECIPE, "study": "skips"}  # Task 6 recipe
+BASELINE_SWEEP = "unet-add-skips"  # the baseline U-Net among the Task 5 sweep's variants
 TASK5_VARIANTS = (
-    Variant("unet-add-skips", "the baseline U-Net, Table 3 with addition skips (Task 6 recipe)",
+    Variant(BASELINE_SWEEP, "the baseline U-Net, Table 3 with addition skips (Task 6 recipe)",
             UNet, **_SPEC_UNET, label="U-Net, addition skips (baseline)"),
     Variant("unet-no-skips", "the baseline U-Net without skip connections (Task 6 recipe)",
             UNetNoSkip, **_SPEC_UNET, label="U-Net, no skips"),
