@@ -365,19 +365,31 @@ def test_the_generators_optimiser_steps_are_counted_from_their_budget():
     assert _generator_steps({"generative": {**generative, "budget": {}}}) == ""
 
 
-def test_each_sampler_is_judged_against_both_goals():
+def test_each_sampler_is_judged_against_every_goal():
     from bballs.reporting.lab3_report import _generator_goals
 
-    def scores(valid: float, ratio: float | None) -> tuple[dict, dict]:
-        return {"valid": valid}, {"set": "x", "fd_over_floor": ratio}
+    def scores(valid: float, ratio: float, count_tv: float, position_tv: float):
+        return ({"valid": valid, "count_tv": count_tv, "position_tv": position_tv},
+                {"fd_over_floor": ratio})
 
-    validity, frechet = {}, {"floor": {"set": "floor", "fd_over_floor": 1.0}}
-    for key, name, valid, ratio in (("a", "GAN", 0.9, 5.0), ("b", "DDPM", 0.93, 2.0),
-                                    ("c", "VAE", 0.5, 2.5), ("d", "flow", 0.6, 4.0)):
-        validity[key], frechet[key] = scores(valid, ratio)
+    validity = {"train": {"valid": 0.93, "count_tv": 0.044, "position_tv": 0.055},
+                "test": {"valid": 0.935, "count_tv": 0.0, "position_tv": 0.0}}
+    frechet = {"floor": {"set": "floor", "fd_over_floor": 1.0, "n": 1000},
+               "blur": {"set": "blurred", "fd_over_floor": 38.0}}
+    for key, name, *values in (("a", "GAN", 0.9, 5.0, 0.05, 0.2),
+                               ("b", "DDPM", 0.93, 2.0, 0.05, 0.08),
+                               ("c", "VAE", 0.5, 2.5, 0.3, 0.05)):
+        validity[key], frechet[key] = scores(*values)
         frechet[key]["set"] = name
     text = _generator_goals({"generative": {"validity": validity, "frechet": frechet}})
-    assert "the GAN meets the validity goal only (90.0% valid, 5.00× the floor)" in text
-    assert "the DDPM meets both" in text and "the VAE meets the distance goal only" in text
-    assert "the flow meets neither" in text and "floor meets" not in text
-    assert _generator_goals({"generative": {}}) == ""
+    assert ("the GAN meets 2 of 4 (missed: distance 5.00×, positions 0.200)"
+            in text["gen_goals"])
+    assert "the DDPM meets all 4" in text["gen_goals"]
+    assert "the VAE meets 2 of 4 (missed: validity 50.0%, count mix 0.300)" in text["gen_goals"]
+    assert "floor meets" not in text["gen_goals"] and "blurred" not in text["gen_goals"]
+    assert text["gen_goals_short"] == "GAN: 2 of 4; DDPM: 4 of 4; VAE: 2 of 4"
+    goals = text["gen_goal_list"]
+    assert "(real test frames: 93.5%)" in goals
+    assert "(the mildest calibrated defect: 38.0×)" in goals and "0.044 and 0.055" in goals
+    assert goals.startswith("We set four goals for a generator's 1,000")
+    assert _generator_goals({"generative": {}})["gen_goals"] == ""

@@ -317,3 +317,47 @@ def test_the_skip_cost_sentence_orders_concatenation_above_the_others():
     none, add, concat = map(float, re.findall(r"(\d+\.\d) ", skip_flops())[:3])
     assert none == add > 0  # addition adds no weights and no counted products
     assert concat > none  # the 1x1 mixers after each concatenation
+
+
+def _inpaint_runs(hole_mses: list[float]) -> dict:
+    runs = [{"scores": {"random": {"hole_mse": value / 1e3}}} for value in hole_mses]
+    return {**runs[0], "repeats": runs[1:]}
+
+
+def test_the_random_hole_mse_is_reported_with_its_verdict_after_each_training_length():
+    from bballs.reporting.lab3_report import _random_holes
+
+    short = {"none": _inpaint_runs([3.0, 3.2, 3.4]), "add": _inpaint_runs([2.0, 2.1, 2.2]),
+             "concat": _inpaint_runs([2.5, 4.5, 6.5])}
+    long = {"none": _inpaint_runs([0.6, 0.65, 0.7]), "add": _inpaint_runs([0.9, 0.95, 1.0]),
+            "concat": _inpaint_runs([0.7, 0.7, 0.7])}
+    i2i = {"settings": {"epochs": 4}, "skips": {"inpaint": short},
+           "long": {"settings": {"epochs": 12}, "skips": {"inpaint": long}}}
+    text = _random_holes(i2i)
+    assert "3.20 ± 0.20 (no skips), 2.10 ± 0.10 (additive), 4.50 ± 2.00 (concatenation) after 4 " \
+           "epochs (best against worst: within seed noise)" in text
+    assert "after 12 epochs (best against worst: no skips better by more than twice" in text
+    assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == ""
+
+
+def test_the_longer_studys_best_skip_type_is_also_judged_against_the_second_best():
+    from bballs.reporting.lab3_report import _runner_up
+
+    def row(task, title, mean, std):
+        return {"task": task, "skip_title": title, "seeds": 3, "score_mean": mean,
+                "score_std": std, "hole_mse_mean": mean, "hole_mse_std": std}
+
+    rows = [row("denoise_salt_pepper", "no skips", 39.0, 0.5),
+            row("denoise_salt_pepper", "additive", 39.3, 0.2),
+            row("denoise_salt_pepper", "concatenation", 40.2, 0.6),
+            row("inpaint", "no skips", 0.4, 0.02), row("inpaint", "additive", 0.8, 0.05),
+            row("inpaint", "concatenation", 0.6, 0.03)]
+    i2i = {"tables": {"i2i_long_restore": {"rows": rows}},
+           "long": {"gaps": {"denoise_salt_pepper": {"skip_measure": "score"},
+                             "inpaint": {"skip_measure": "hole_mse"}}}}
+    text = _runner_up(i2i)
+    assert ("concatenation against additive for salt-and-pepper denoising, within seed noise"
+            in text)
+    assert ("no skips against concatenation for in-painting, no skips better by more than twice"
+            in text)
+    assert _runner_up({}) == ""
