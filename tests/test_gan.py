@@ -311,3 +311,39 @@ def test_standing_statistics_are_in_the_fingerprint(tmp_path):
     generation.train_gan(frames, TrainConfig(epochs=1, batch_size=8, lr=2e-4),
                          tmp_path / "gan.pt", standing_statistics=True)
     assert read_checkpoint(tmp_path / "gan.pt")["fingerprint"]["standing_statistics"] is True
+
+
+def test_a_clamped_generator_draws_exact_black_and_white_and_says_so_in_its_fingerprint():
+    from bballs.training.gan import gan_fingerprint
+
+    clamped = DCGANGenerator(8, 8, upsampling="bilinear", output="clamp")
+    with torch.no_grad():
+        clamped.upsample[-2].bias.fill_(-5.0)  # the last convolution pushed below black
+        frames = clamped(torch.randn(4, 8))
+    assert frames.min() == 0.0 and frames.max() <= 1.0 and (frames == 0).all()
+    with pytest.raises(ValueError, match="output"):
+        DCGANGenerator(8, 8, output="tanh")
+    config, data = TrainConfig(epochs=1, batch_size=4), torch.rand(8, 1, 32, 32)
+    critic = DCGANDiscriminator(8)
+    options = {"latent_dim": 8, "real_label": 1.0, "augment": 0.5}
+    plain = gan_fingerprint(DCGANGenerator(8, 8), critic, config, data, **options)
+    clamp = gan_fingerprint(clamped, critic, config, data, **options)
+    still = gan_fingerprint(DCGANGenerator(8, 8), critic, config, data, **options,
+                            augment_shift=0)
+    assert "output" not in plain and clamp["output"] == "clamp"
+    assert plain["augment"] == "diff_augment p=0.5" and still["augment"].endswith("shift=0")
+
+
+def test_the_minibatch_spread_reaches_the_discriminator_as_one_more_channel():
+    from bballs.models.generative import MinibatchStd
+
+    x = torch.randn(6, 3, 4, 4)
+    out = MinibatchStd()(x)
+    assert out.shape == (6, 4, 4, 4)
+    assert torch.allclose(out[:, 3], x.std(dim=0, unbiased=False).mean().expand(6, 4, 4))
+    same = torch.ones(6, 3, 4, 4)
+    assert (MinibatchStd()(same)[:, 3] == 0).all()  # a batch of one frame repeated
+    plain, spread = DCGANDiscriminator(8), DCGANDiscriminator(8, minibatch_std=True)
+    # the last block's 4x4 convolution reads one more channel: 4 * 8 * 16 more weights
+    assert count_parameters(spread) == count_parameters(plain) + 4 * 8 * 16
+    assert spread(torch.rand(5, 1, 32, 32)).shape == (5, 1)

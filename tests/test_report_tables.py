@@ -214,8 +214,9 @@ def test_the_transfer_sentence_names_where_the_physics_model_falls_below_the_lea
             {"variant": "b", "physics_psnr_of_mse": 30.0, "learnt_psnr_of_mse": 28.0}]
     text = _transfer({"table": rows})
     assert text["task7_transfer_count"] == "1 of the 2"
-    assert "falls below the learnt network (a; by up to 3.5 dB" in text["task7_transfer"]
-    assert text["task7_transfer"].endswith("on the others (b) it stays ahead.")
+    assert ("falls below the learnt network, by up to 3.5 dB of PSNR of the mean MSE: a."
+            in text["task7_transfer"])
+    assert text["task7_transfer"].endswith("On the other one it stays ahead.")
     assert _transfer({})["task7_transfer"] == ""
     with_noise = _transfer({"table": rows}, seed_std=1.2)["task7_transfer"]
     assert with_noise.endswith("Single runs: 1 of the 2 gaps exceeds twice the physics "
@@ -287,6 +288,8 @@ def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
                                                     row(CONTROL, 0.90, 0.5, 0.01)]}
     text = _architecture_control(improved)
     assert "beyond seed noise" in text["task4_control_short"] and "94.0%" in text["task4_control"]
+    assert text["task4_control_short"].endswith("83% of them on touching balls")
+    assert "Touching balls carry 83% of that gap (50.0% against 90.0%" in text["task4_control"]
     improved["robustness"][1] = row(CONTROL, 0.97, 0.85, 0.02)
     assert "within seed noise" in _architecture_control(improved)["task4_control_short"]
     assert _architecture_control({"model": "density", "robustness": []}) == {}
@@ -383,7 +386,7 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert parts[0] == "the frame predictor +2.00 dB (one seed, not established)"
     assert "binary cross-entropy +0.50 dB (3 seeds, beyond seed noise)" in parts
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
-    assert len(parts) == 5 and sentences({}) == {"layout_spread": ""}
+    assert len(parts) == 5 and sentences({}) == {"layout_spread": "", "task7_overtaken": ""}
 
 
 def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():
@@ -616,3 +619,46 @@ def test_the_baseline_unet_is_quoted_over_the_sweeps_seeds_where_it_has_several(
     one = sentences({"spec_unet": spec, "skips": {"table": [{**sweep, "seeds": 1}]}})
     assert one["baseline_over_seeds"] == "25.40 dB and SSIM 0.9650 (one run)"
     assert "baseline_over_seeds" not in sentences({"skips": {"table": [sweep]}})
+
+
+def test_the_task4_recipe_table_counts_each_recipes_optimiser_steps():
+    from bballs.tasks.part1_task4 import sweep_tables
+
+    rows = [{"variant": "spec", "study": "ablation", "epochs": 5, "train_examples": 400,
+             "batch_size": 4},
+            {"variant": "x", "study": "ablation", "epochs": 80, "train_examples": 400,
+             "batch_size": 32},
+            {"variant": "old", "study": "ablation", "epochs": 5},  # recorded without a batch
+            {"variant": "final", "study": "final", "epochs": 5}]
+    table = sweep_tables(rows)["task4"]
+    assert [r.get("steps") for r in table["rows"]] == [500, 80 * 13, None]
+    assert table["columns"]["steps"] == "steps"
+
+
+def test_each_task4_model_change_is_judged_on_the_test_file_and_the_held_out_shifts():
+    from bballs.reporting.part1_sentences import _model_changes
+
+    def row(test, heldout, std):
+        return {"seeds": 3, "title": "before", "test_accuracy_mean": test,
+                "test_accuracy_std": std, "heldout_val_accuracy_mean": heldout,
+                "heldout_val_accuracy_std": std}
+
+    rows = {"spec+long": row(0.88, 0.85, 0.01), "countnet+long": row(0.84, 0.93, 0.01)}
+    text = _model_changes({"by_variant": rows})["task4_model_changes"]
+    assert text.startswith("CountNet instead of the baseline CNN: 84.0% ± 1.0% against 88.0% ± "
+                           "1.0% on the test file (before better by more than twice")
+    assert "93.0% ± 1.0% against 85.0% ± 1.0% under the held-out shifts (CountNet better" in text
+    assert "pre-training" not in text  # its rows are missing
+    assert _model_changes({}) == {}
+
+
+def test_the_roll_out_sentence_says_where_the_classical_predictor_overtakes_the_network():
+    from bballs.reporting.part2_sentences import _overtaken
+
+    curves = {"learnt (Task 6 budget)": {"ssim": [0.99, 0.9, 0.8], "mse": [1, 2, 4]},
+              "classical predictor": {"ssim": [0.95, 0.92, 0.9], "mse": [2, 3, 3]}}
+    assert _overtaken(curves) == (" The classical predictor, which simulates our generator's "
+                                  "physics, overtakes it in SSIM from t = 6 and in PSNR of the "
+                                  "mean MSE from t = 7.")
+    curves["classical predictor"] = {"ssim": [0.5] * 3, "mse": [9] * 3}
+    assert _overtaken(curves) == "" and _overtaken({}) == ""

@@ -31,6 +31,9 @@ from torch.nn.utils.parametrizations import spectral_norm
 SIZE = 32  # frame side in pixels
 
 
+OUTPUTS = {"sigmoid": nn.Sigmoid, "clamp": lambda: nn.Hardtanh(0.0, 1.0)}
+
+
 class DCGANGenerator(nn.Module):
     """z (B, latent_dim) -> frames (B, 1, 32, 32) in [0, 1].
 
@@ -40,17 +43,22 @@ class DCGANGenerator(nn.Module):
     (no checkerboard, Odena et al., 2016), the last is a transposed convolution to ``refine``
     channels at 32x32, and a 3x3 convolution there draws the frame, so every output pixel is
     made by one filter whatever its position on the pixel grid: round blobs come easier.
+    ``output="sigmoid"`` maps the last convolution to (0, 1); ``"clamp"`` clips it to [0, 1],
+    so a pixel can be exactly black (a sigmoid leaves a faint grey haze where it cannot).
     """
 
     def __init__(self, latent_dim: int = 64, width: int = 32, upsampling: str = "transposed",
-                 refine: int = 16, n_classes: int = 0) -> None:
+                 refine: int = 16, n_classes: int = 0, output: str = "sigmoid") -> None:
         super().__init__()
         if latent_dim < 1 or width < 1 or refine < 1 or n_classes < 0:
             raise ValueError(f"latent_dim, width and refine must be positive and n_classes >= 0, "
                              f"got {latent_dim}, {width}, {refine}, {n_classes}")
         if upsampling not in ("transposed", "bilinear"):
             raise ValueError(f"upsampling must be 'transposed' or 'bilinear', got {upsampling!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {sorted(OUTPUTS)}, got {output!r}")
         self.latent_dim, self.width, self.upsampling = latent_dim, width, upsampling
+        self.output = output
         self.n_classes = n_classes
         # the share of each class among the training frames (set by training; sampling draws
         # the classes of new frames from it)
@@ -62,7 +70,7 @@ class DCGANGenerator(nn.Module):
                 if upsampling == "transposed" else
                 [*_up(width, refine), nn.Conv2d(refine, 1, 3, padding=1)])
         self.upsample = nn.Sequential(up(4 * width, 2 * width), up(2 * width, width),  # 4->8->16
-                                      *last, nn.Sigmoid())  # 16 -> 32
+                                      *last, OUTPUTS[output]())  # 16 -> 32
 
     def forward(self, z: torch.Tensor, classes: torch.Tensor | None = None) -> torch.Tensor:
         return self.upsample(self.project(_with_classes(z, classes, self.n_classes))
@@ -99,10 +107,11 @@ class DCGANDiscriminator(nn.Module):
     product of the class's learnt embedding with the frame's features. With ``auxiliary`` it
     also carries a classifier of the class on the same features (:meth:`classify`, as in
     Odena et al.'s AC-GAN, 2017). With ``spectral`` every layer of the logit is spectrally
-    normalised (Miyato et al., 2018) and batch norm is left out."""
+    normalised (Miyato et al., 2018) and batch norm is left out. With ``minibatch_std`` the last
+    block also reads the batch's spread (:class:`MinibatchStd`)."""
 
     def __init__(self, width: int = 32, n_classes: int = 0, auxiliary: bool = False,
-                 spectral: bool = False) -> None:
+                 spectral: bool = False, minibatch_std: bool = False) -> None:
         super().__init__()
         if width < 1 or n_classes < 0 or (auxiliary and not n_classes):
             raise ValueError(f"width must be positive and n_classes >= 0 (and > 0 with an "
@@ -110,7 +119,9 @@ class DCGANDiscriminator(nn.Module):
         self.n_classes = n_classes
         self.features = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),  # 16
-            _down(width, 2 * width, spectral), _down(2 * width, 4 * width, spectral),  # 8, 4
+            _down(width, 2 * width, spectral),  # 8
+            *([MinibatchStd()] if minibatch_std else []),
+            _down(2 * width + minibatch_std, 4 * width, spectral),  # 4
             nn.Flatten(),
         )
         self.head = nn.Linear(4 * width * 16, 1)
@@ -139,6 +150,16 @@ class DCGANDiscriminator(nn.Module):
         if self.classifier is None:
             raise ValueError("this discriminator has no auxiliary classifier")
         return self.classifier(features)
+
+
+class MinibatchStd(nn.Module):
+    """Appends one channel to features (B, C, H, W): the standard deviation of every feature over
+    the batch, averaged to one number (Karras et al., 2018). A batch of generated frames with too
+    little variety then looks different from a real batch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spread = x.float().std(dim=0, unbiased=False).mean().to(x.dtype)
+        return torch.cat([x, spread.expand(len(x), 1, *x.shape[2:])], dim=1)
 
 
 def _down(in_channels: int, out_channels: int, spectral: bool = False) -> nn.Sequential:

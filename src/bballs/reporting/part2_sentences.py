@@ -44,6 +44,7 @@ def sentences(part2: dict) -> dict[str, str]:
         texts["task7_gains"] = "; ".join(text for _, text in gains)
     if rows:  # the learnt network's sweep rows (Table 6)
         texts["task7_recipes"] = str(len(rows))
+    texts["task7_overtaken"] = _overtaken((part2.get("long_horizon") or {}).get("curves") or {})
     return {**texts, **_psnr_orders((part2.get("task7") or {}).get("rows") or []),
             **_gate_cost(part2.get("final_system") or {})}
 
@@ -145,6 +146,30 @@ def _against_baseline(spec: dict, learnt: dict | None,
         f"The learnt network is {abs(gap):.2f} dB {side} the baseline U-Net in PSNR of the mean "
         f"MSE{spread}, so by our rule this ranking is not established (the baseline's seed "
         f"spread is not measured).")}
+
+
+LEARNT_CURVE, CLASSICAL_CURVE = "learnt (Task 6 budget)", "classical predictor"
+FIRST_FRAME = 5  # the first predicted frame of a roll-out (t = 5)
+
+
+def _overtaken(curves: dict) -> str:
+    """Where in the long roll-outs the classical predictor first beats the learnt network, in
+    SSIM and in MSE (``task7_overtaken``; empty where it never does or the curves are
+    missing)."""
+    learnt, classical = curves.get(LEARNT_CURVE), curves.get(CLASSICAL_CURVE)
+    if not learnt or not classical:
+        return ""
+    firsts = []
+    for metric, name, better in (("ssim", "SSIM", lambda a, b: a > b),
+                                 ("mse", "PSNR of the mean MSE", lambda a, b: a < b)):
+        step = next((i for i, (a, b) in enumerate(zip(classical[metric], learnt[metric]))
+                     if better(a, b)), None)
+        if step is not None:
+            firsts.append(f"in {name} from t = {FIRST_FRAME + step}")
+    if not firsts:
+        return ""
+    return (" The classical predictor, which simulates our generator's physics, overtakes it "
+            + " and ".join(firsts) + ".")
 
 
 def _baseline_phrase(skip_table: list[dict], spec: dict) -> dict[str, str]:

@@ -128,10 +128,10 @@ def _transfer(record: dict, seed_std: float | None = None) -> dict[str, str]:
     text = f"On {count} variants the physics model alone falls below the learnt network"
     if below:
         worst = min(gaps.values())
-        text += f" ({'; '.join(below)}; by up to {-worst:.1f} dB of PSNR of the mean MSE)"
-    if ahead:
-        text += f"; on the others ({'; '.join(ahead)}) it stays ahead"
+        text += f", by up to {-worst:.1f} dB of PSNR of the mean MSE: {'; '.join(below)}"
     text += "."
+    if ahead:
+        text += f" On the other {part1_sentences.count_word(len(ahead))} it stays ahead."
     if seed_std:
         clear = sum(abs(gap) > 2 * seed_std for gap in gaps.values())
         verb = "exceeds" if clear == 1 else "exceed"

@@ -38,9 +38,13 @@ from bballs.training.loop import (
 )
 
 LATENT_DIM = 64
-GAN_WIDTH = 32
+GAN_WIDTH = 32  # the discriminator's first channels
+GAN_GENERATOR_WIDTH = 32  # the generator's last channels before the frame (twice: 4x4 -> 8x8)
 GAN_UPSAMPLING = "bilinear"  # the generator's first two doublings (see DCGANGenerator)
+GAN_OUTPUT = "sigmoid"  # or "clamp" (DCGANGenerator)
+GAN_MINIBATCH_STD = False  # the discriminator reads each batch's spread (DCGANDiscriminator)
 GAN_AUGMENT = 0.5  # the share of frames the discriminator sees turned by diff_augment (fit_gan)
+GAN_AUGMENT_SHIFT = 2  # diff_augment's translation of every frame, in pixels (fit_gan)
 COUNT_CLASSES = 3  # a conditional DCGAN's classes: 1, 2 or 3 balls
 GAN_CLASS_WEIGHT = 1.0  # a conditional DCGAN's auxiliary count classifier (AC-GAN) loss weight
 GAN_SELECT_AFTER = 20  # epochs before a DCGAN's weights may be selected (train_gan's select)
@@ -119,9 +123,10 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
     average of its weights is what is scored and kept."""
     seed_everything(config.seed)
     n_classes = 0 if counts is None else COUNT_CLASSES
-    generator = DCGANGenerator(LATENT_DIM, GAN_WIDTH, upsampling=GAN_UPSAMPLING,
-                               n_classes=n_classes)
+    generator = DCGANGenerator(LATENT_DIM, GAN_GENERATOR_WIDTH, upsampling=GAN_UPSAMPLING,
+                               n_classes=n_classes, output=GAN_OUTPUT)
     discriminator = DCGANDiscriminator(GAN_WIDTH, n_classes=n_classes,
+                                       minibatch_std=GAN_MINIBATCH_STD,
                                        auxiliary=bool(n_classes), spectral=spectral)
     dcgan_init(generator)
     dcgan_init(discriminator)
@@ -131,7 +136,8 @@ def train_gan(frames: torch.Tensor, config: TrainConfig, checkpoint: str | Path 
                       augment=augment, class_weight=GAN_CLASS_WEIGHT if n_classes else 0.0,
                       select=select, select_after=min(GAN_SELECT_AFTER, config.epochs - 1),
                       ema_decay=ema_decay, r1_weight=r1_weight, loss=loss,
-                      standing_statistics=standing_statistics)
+                      standing_statistics=standing_statistics,
+                      augment_shift=GAN_AUGMENT_SHIFT)
     return GanRun("dcgan", generator.eval(), history, discriminator.eval())
 
 

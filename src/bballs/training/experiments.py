@@ -257,7 +257,8 @@ def summarise(rows: list[dict], metrics: tuple[str, ...],
     for name in names:
         group = [r for r in rows if r["variant"] == name]
         entry = {key: group[0].get(key)
-                 for key in ("variant", "change", "study", "epochs", "parameters")}
+                 for key in ("variant", "change", "study", "epochs", "parameters", "batch_size",
+                             "train_examples")}
         if name in known:
             recipe = order[known.index(name)]
             entry.update(title=recipe.title, change=recipe.change)

@@ -28,6 +28,7 @@ from bballs.training.loop import (
 
 BETAS = (0.5, 0.999)  # DCGAN's Adam momentum
 LOSSES = ("non-saturating", "hinge")
+DEFAULT_SHIFT = 2  # diff_augment's translation in pixels unless fit_gan is given another
 STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 256  # refresh_batch_norm's own batches
 
 
@@ -37,15 +38,19 @@ def gan_fingerprint(generator: nn.Module, discriminator: nn.Module, config: Trai
     """What identifies a GAN run: both networks' classes and shapes, configuration, training
     frames (size and content digest) and classes, and :func:`fit_gan`'s other ``options``."""
     critic = fingerprint(discriminator, config, (frames,))
-    ema_decay, augment, class_weight, select, r1_weight, loss, standing = (
+    ema_decay, augment, class_weight, select, r1_weight, loss, standing, shift = (
         options.get(k) for k in ("ema_decay", "augment", "class_weight", "select", "r1_weight",
-                                 "loss", "standing_statistics"))
+                                 "loss", "standing_statistics", "augment_shift"))
+    output = getattr(generator, "output", "sigmoid")
     return {**fingerprint(generator, config, (frames,)),
             "discriminator": f"{critic['model']}:{critic['shapes']}",
             "latent_dim": options["latent_dim"], "real_label": options["real_label"],
             **average_fingerprint(ema_decay),
             **({} if classes is None else {"classes": array_digest(classes)}),
-            **({"augment": f"diff_augment p={float(augment)}"} if augment else {}),
+            **({"augment": f"diff_augment p={float(augment)}"
+                          + ("" if shift in (None, DEFAULT_SHIFT) else f" shift={shift}")}
+               if augment else {}),
+            **({} if output == "sigmoid" else {"output": output}),
             **({"class_weight": class_weight} if class_weight else {}),
             **({"r1_weight": r1_weight} if r1_weight else {}),
             **({"loss": loss} if loss not in (None, "non-saturating") else {}),
@@ -88,6 +93,7 @@ def fit_gan(
     r1_weight: float = 0.0,
     loss: str = "non-saturating",
     standing_statistics: bool = False,
+    augment_shift: int = 2,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss, checkpointed every
     epoch and resumed exactly like :func:`fit`. The history's ``train_loss`` is the generator's
@@ -100,7 +106,8 @@ def fit_gan(
       (:func:`class_shares`).
     - ``augment`` > 0: the discriminator sees every batch through :func:`diff_augment`, each frame
       turned by a symmetry with this probability (Zhao et al., 2020; below 1 the frames'
-      orientation stays visible, Karras et al., 2020).
+      orientation stays visible, Karras et al., 2020) and every frame shifted by up to
+      ``augment_shift`` pixels (0: none).
     - ``class_weight`` > 0: AC-GAN; the discriminator's classifier learns the real frames' classes
       and also scores the generated ones, both cross-entropies added at this weight.
     - ``loss="hinge"``: the hinge loss of Lim & Ye (2017) and Miyato et al. (2018) instead of
@@ -131,7 +138,8 @@ def fit_gan(
                              latent_dim=latent_dim, real_label=real_label, ema_decay=ema_decay,
                              augment=augment, class_weight=class_weight, select=select,
                              select_after=select_after, r1_weight=r1_weight,
-                             loss=loss, standing_statistics=standing_statistics)
+                             loss=loss, standing_statistics=standing_statistics,
+                             augment_shift=augment_shift)
     states = {"model": generator, "discriminator": discriminator, "optimizer": opt_g,
               "optimizer_d": opt_d, "average": average, "best": best}
     history, epochs = start_or_resume(checkpoint, run_id, config.epochs, desc, **states)
@@ -142,7 +150,8 @@ def fit_gan(
         means = _gan_epoch(generator, discriminator, (frames, classes, shares), (opt_g, opt_d),
                            config.batch_size, epoch_generator(config.seed, epoch), latent_dim,
                            real_label, average,
-                           partial(diff_augment, probability=augment) if augment else _same,
+                           partial(diff_augment, probability=augment, shift=augment_shift)
+                           if augment else _same,
                            class_weight, r1_weight, loss)
         if select is not None and epoch >= select_after:
             means["selection_score"] = _selection_score(generator, average, select, best,
@@ -216,7 +225,7 @@ def refresh_batch_norm(generator: nn.Module, latent_dim: int, shares: torch.Tens
     generator.train(was_training)
 
 
-def diff_augment(frames: torch.Tensor, shift: int = 2, probability: float = 1.0
+def diff_augment(frames: torch.Tensor, shift: int = DEFAULT_SHIFT, probability: float = 1.0
                  ) -> torch.Tensor:
     """Frames (B, 1, H, W), each with ``probability`` under one random symmetry of the square
     (rotation by a multiple of 90 degrees, then a flip or not; one per batch), then each
