@@ -80,7 +80,8 @@ def _architecture_control(improved: dict) -> dict[str, str]:
     return {"task4_control_short": short, "task4_control": (
         f"the baseline CNN trained with the same augmentation and schedule counts "
         f"{unseen(control):.1%} under the families that played no part in the choice "
-        f"(selected model {unseen(chosen):.1%}; a gap of {100 * gap:.1f} points, {verdict}). "
+        f"(the selected recipe in the same sweep: {unseen(chosen):.1%}; a gap of "
+        f"{100 * gap:.1f} points, {verdict}). "
         f"{top[0].upper() + top[1:]} carry {share:.0%} of that gap ({control[top]:.1%} against "
         f"{chosen[top]:.1%} for the selected model)")}
 
