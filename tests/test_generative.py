@@ -389,7 +389,8 @@ def test_each_sampler_is_judged_against_every_goal():
     assert "floor meets" not in text["gen_goals"] and "blurred" not in text["gen_goals"]
     assert text["gen_goals_short"] == "GAN: 2 of 4; DDPM: 4 of 4; VAE: 2 of 4"
     goals = text["gen_goal_list"]
-    assert "(real test frames: 93.5%)" in goals
-    assert "(the mildest calibrated defect: 38.0×)" in goals and "0.044 and 0.055" in goals
+    assert "at least 85% physically valid, 91% of the real test frames' 93.5%" in goals
+    assert "13 times below the mildest calibrated defect (38.0×)" in goals
+    assert "0.044 and 0.055" in goals
     assert goals.startswith("We set four goals for a generator's 1,000")
     assert _generator_goals({"generative": {}})["gen_goals"] == ""

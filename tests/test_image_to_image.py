@@ -334,9 +334,11 @@ def test_the_random_hole_mse_is_reported_with_its_verdict_after_each_training_le
     i2i = {"settings": {"epochs": 4}, "skips": {"inpaint": short},
            "long": {"settings": {"epochs": 12}, "skips": {"inpaint": long}}}
     text = _random_holes(i2i)
-    assert "3.20 ± 0.20 (no skips), 2.10 ± 0.10 (additive), 4.50 ± 2.00 (concatenation) after 4 " \
-           "epochs (best against worst: within seed noise)" in text
-    assert "after 12 epochs (best against worst: no skips better by more than twice" in text
+    assert ("3.20 ± 0.20 (no skips), 2.10 ± 0.10 (additive), 4.50 ± 2.00 (concatenation) after "
+            "4 epochs (additive against no skips: additive better by more than twice the seed "
+            "std; additive against concatenation: within seed noise)") in text
+    assert ("after 12 epochs (no skips against concatenation: within seed noise; no skips "
+            "against additive: no skips better by more than twice") in text
     assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == ""
 
 

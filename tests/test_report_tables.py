@@ -477,8 +477,8 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
     rows.append(row("physics-prior+sym", 25.6, 32.4))  # below the baseline U-Net per sequence
     assert "2 pairs of Table 6's rows change order, among them" in _psnr_orders(rows)[
         "psnr_orders"]
-    assert "this one changes: the learnt network (Task 6 budget) above the baseline U-Net" in (
-        _psnr_orders(rows)["psnr_orders"])
+    assert ("this one changes: the learnt network (Task 6 budget), ahead of the baseline U-Net "
+            "by the mean MSE, falls behind it") in _psnr_orders(rows)["psnr_orders"]
     same = [row("a", 2.0, 2.0), row("b", 1.0, 1.0)]
     assert _psnr_orders(same)["psnr_orders"].endswith("no two rows of Table 6 change order.")
     assert _psnr_orders(same[:1]) == {}
@@ -543,6 +543,10 @@ def test_the_task7_answer_shows_the_baseline_over_the_sweep_seeds_where_there_ar
 
     summary, full = baseline(swept)
     assert summary["seeds"] == 3 and summary["ssim"] == 0.7
+    counted = part2_task7.declare_tables(rows, [], [], n_train=4000,
+                                         baseline_seeds={**swept, "epochs": 20})
+    assert counted["task7_summary"]["rows"][0]["steps"] == 20_000  # batches of 4
+    assert "steps" in counted["task7_summary"]["columns"]
     assert summary["variant"] == "baseline U-Net (baseline)"
     assert [r["variant"] for r in full] == ["baseline U-Net"]  # Table 6 keeps the Task 6 run
     assert baseline({**swept, "seeds": 1})[0]["ssim"] == 0.9  # one seed: the Task 6 run
@@ -662,3 +666,20 @@ def test_the_roll_out_sentence_says_where_the_classical_predictor_overtakes_the_
                                   "mean MSE from t = 7.")
     curves["classical predictor"] = {"ssim": [0.5] * 3, "mse": [9] * 3}
     assert _overtaken(curves) == "" and _overtaken({}) == ""
+
+
+def test_each_task7_change_is_set_against_what_was_expected_of_it():
+    from bballs.reporting.part2_sentences import _expectations
+
+    def link(phrase: str, gain: float, verdict: str) -> tuple[str, float, str]:
+        return phrase, gain, f"{phrase} {gain:+.2f} dB ({verdict})"
+
+    chain = [link("the frame predictor", 2.0, "one seed, not established"),
+             link("symmetries", -0.1, "one seed, not established"),
+             link("binary cross-entropy", 0.5, "3 seeds, beyond seed noise"),
+             link("the Task 6 budget", 2.5, "3 seeds, beyond seed noise")]
+    text = _expectations(chain)
+    assert "the frame predictor, expected the largest gain: not as expected, +2.00 dB" in text
+    assert "symmetries, expected a small gain: not as expected, -0.10 dB" in text
+    assert "binary cross-entropy, expected sharper ball edges: not measured; its PSNR gain" in text
+    assert "the Task 6 budget, expected a clear gain: as expected, +2.50 dB (3 seeds" in text

@@ -70,18 +70,21 @@ def _goal_list(validity: dict, frechet: dict) -> str:
     test, train = validity.get("test") or {}, validity.get("train") or {}
     defects = [row["fd_over_floor"] for key, row in frechet.items()
                if key not in validity and key != "floor" and row.get("fd_over_floor")]
-    real = f" (real test frames: {test['valid']:.1%})" if "valid" in test else ""
-    mildest = f" (the mildest calibrated defect: {min(defects):.1f}×)" if defects else ""
-    sampling = (f" (about twice what the training frames differ by: {train['count_tv']:.3f} "
+    real = (f", {VALID_GOAL / test['valid']:.0%} of the real test frames' {test['valid']:.1%}"
+            if test.get("valid") else "")
+    mildest = (f", {min(defects) / FRECHET_GOAL:.0f} times below the mildest calibrated defect "
+               f"({min(defects):.1f}×)" if defects else "")
+    sampling = (f", about twice what the training frames differ by ({train['count_tv']:.3f} "
                 f"and {train['position_tv']:.3f})"
                 if {"count_tv", "position_tv"} <= train.keys() else "")
-    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples: "
-            f"(1) at least {VALID_GOAL:.0%} physically valid{real}; (2) a Fréchet distance "
-            f"within {FRECHET_GOAL:g}× the real-vs-real floor{mildest}; (3) the shares of one, "
-            f"two and three blobs and (4) the blob positions on a 4 × 4 grid, each within a "
-            f"total-variation distance of {SHARE_GOAL:.2f} of the test frames'{sampling}. "
-            f"Validity alone is lenient, as blurred real frames still pass it (Section 4.4), "
-            f"so the distance goal guards it.")
+    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples, "
+            f"each against real frames: (1) at least {VALID_GOAL:.0%} physically valid{real}; "
+            f"(2) a Fréchet distance within {FRECHET_GOAL:g}× the real-vs-real floor{mildest}; "
+            f"(3) the shares of one, two and three blobs and (4) the blob positions on a 4 × 4 "
+            f"grid, each within a total-variation distance of {SHARE_GOAL:.2f} of the test "
+            f"frames'{sampling}. Validity alone is lenient, as blurred real frames still pass "
+            f"it (Section 4.4), so the distance goal guards it. The DCGAN is told the ball "
+            f"count, so it meets (3) largely by construction.")
 
 
 def _goal_value(goal: str, value: float) -> str:
@@ -108,10 +111,12 @@ def _random_holes(i2i: dict) -> str:
                          "title": SKIP_TITLES[skip]})
         values = ", ".join(f"{-r['value']:.2f}{_spread(r['value_std'])} ({r['title']})"
                            for r in rows)
-        best, worst = max(rows, key=lambda r: r["value"]), min(rows, key=lambda r: r["value"])
-        verdict = seed_difference(best, worst, "value", (best["title"], worst["title"]))
-        parts.append(f"{values} after {epochs} epochs (best against worst: "
-                     f"{verdict['verdict']})")
+        best, *others = sorted(rows, key=lambda r: -r["value"])
+        verdicts = "; ".join(
+            f"{best['title']} against {other['title']}: "
+            + seed_difference(best, other, "value", (best["title"], other["title"]))["verdict"]
+            for other in others)
+        parts.append(f"{values} after {epochs} epochs ({verdicts})")
     if not parts:
         return ""
     return ("Inside the random holes, the other test placement, the MSE in units of 10⁻³ is "

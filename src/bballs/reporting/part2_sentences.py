@@ -21,15 +21,17 @@ SKIP_CHANGES = (("unet-no-skips", "without skips"),
 PHYSICS_MEAN = "physics model (counts read from the frames, mean of seeds)"
 # the comparisons the Part 2 answers rest on (higher, lower): Table 6 rows
 HEADLINE_PAIRS = ((TASK7_LONG.name, "baseline U-Net"), ("baseline U-Net", "last frame"),
-                  (PHYSICS_MEAN, TASK7_LONG.name))
+                  (PHYSICS_MEAN, TASK7_LONG.name),
+                  ("predictor+sym", "physics-prior+sym"))  # why the physics prior was dropped
 
 
 def sentences(part2: dict) -> dict[str, str]:
     """Every generated Part 2 sentence of the report, by placeholder name (``{text[...]}``)."""
     rows = {r["variant"]: r for r in (part2.get("learnt") or {}).get("ablation") or []}
-    gains = [_gain(rows[before], rows[after], phrase)
+    chain = [(phrase, *_gain(rows[before], rows[after], phrase))
              for (before, _), (after, phrase) in zip(GAIN_CHAIN, GAIN_CHAIN[1:])
              if before in rows and after in rows]
+    gains = [(gain, text) for _, gain, text in chain]
     skips = (part2.get("skips") or {}).get("by_model") or {}
     texts = _against_baseline(part2.get("spec_unet") or {},
                               rows.get(TASK7_LONG.name) or part2.get("learnt"),
@@ -42,6 +44,8 @@ def sentences(part2: dict) -> dict[str, str]:
     if gains:
         gains.sort(key=lambda g: -g[0])
         texts["task7_gains"] = "; ".join(text for _, text in gains)
+    if chain:
+        texts["task7_expectations"] = _expectations(chain)
     if rows:  # the learnt network's sweep rows (Table 6)
         texts["task7_recipes"] = str(len(rows))
     texts["task7_overtaken"] = _overtaken((part2.get("long_horizon") or {}).get("curves") or {})
@@ -77,13 +81,18 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
     more = f", and {len(flips) - 2} more" if len(flips) > 2 else ""
     flipped = {(a["variant"], b["variant"]) for a, b in flips}
     headline = [pair for pair in HEADLINE_PAIRS if all(name in scored for name in pair)]
-    changed = [f"the {_label(scored[high])} above the {_label(scored[low])}"
-               for high, low in headline if (high, low) in flipped]
-    verdict = (f" Of the comparisons the answers rest on, this one changes: {'; '.join(changed)}."
-               if changed else " The comparisons the answers rest on keep their order.")
+    changed = [f"the {_label(scored[high])}, ahead of the {_label(scored[low])} by the mean MSE, "
+               f"falls behind it" for high, low in headline if (high, low) in flipped]
+    verdict = (f" Of the comparisons the answers rest on, {_changes(len(changed))}: "
+               f"{'; '.join(changed)}." if changed
+               else " The comparisons the answers rest on keep their order.")
     pairs = ("one pair of Table 6's rows changes order: " if len(flips) == 1 else
              f"{len(flips)} pairs of Table 6's rows change order, among them ")
     return {"psnr_orders": f"Ranked by it instead, {pairs}{'; '.join(shown)}{more}.{verdict}"}
+
+
+def _changes(n: int) -> str:
+    return "this one changes" if n == 1 else f"these {n} change"
 
 
 def _gate_cost(final: dict) -> dict[str, str]:
@@ -187,7 +196,9 @@ def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
     means = [{**row, MEASURE: row[f"{MEASURE}_mean"]} for row in (after, before)]
     difference = seed_difference(*means, MEASURE, ("after", "before"))
     gain, seeds = difference["gap"], min(before["seeds"], after["seeds"])
-    if seeds < MIN_SEEDS:
+    if before["seeds"] != after["seeds"]:
+        verdict = f"{_seeds(after['seeds'])} against {_seeds(before['seeds'])}, not established"
+    elif seeds < MIN_SEEDS:
         verdict = f"{_seeds(seeds)}, not established"
     elif difference["verdict"] == "within seed noise":
         verdict = f"{seeds} seeds, within seed noise"
@@ -195,6 +206,35 @@ def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
         verdict = f"{seeds} seeds, beyond seed noise"
     sign = "+" if gain >= 0 else "\N{MINUS SIGN}"
     return gain, f"{phrase} {sign}{abs(gain):.2f} dB ({verdict})"
+
+
+#: what each Task 7 change was expected to do (the report lists it with the change), and whether
+#: a measured gain in dB meets it given every gain of the chain (None: not measured by the gain)
+SMALL_GAIN = 0.5  # dB: a "small" gain is positive and below this
+EXPECTED = {"the frame predictor": ("the largest gain", lambda g, all: g >= max(all)),
+            "symmetries": ("a small gain", lambda g, all: 0 < g < SMALL_GAIN),
+            "time reversal": ("a small gain", lambda g, all: 0 < g < SMALL_GAIN),
+            "binary cross-entropy": ("sharper ball edges", None),
+            "the Task 6 budget": ("a clear gain", lambda g, all: g >= SMALL_GAIN)}
+
+
+def _expectations(chain: list[tuple[str, float, str]]) -> str:
+    """Each change of the chain (phrase, gain, its text from :func:`_gain`) against what was
+    expected of it (:data:`EXPECTED`), met or not (``task7_expectations``)."""
+    gains = [gain for _, gain, _ in chain]
+    parts = []
+    for phrase, gain, text in chain:
+        if phrase not in EXPECTED:
+            continue
+        expected, meets = EXPECTED[phrase]
+        measured = text[len(phrase) + 1:]
+        if meets is None:
+            parts.append(f"{phrase}, expected {expected}: not measured; its PSNR gain {measured}")
+        else:
+            parts.append(f"{phrase}, expected {expected}: "
+                         f"{'as expected' if meets(gain, gains) else 'not as expected'}, "
+                         f"{measured}")
+    return "Expected against measured (PSNR of the mean MSE): " + "; ".join(parts) + "."
 
 
 def _seeds(n: int) -> str:

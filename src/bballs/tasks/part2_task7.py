@@ -213,7 +213,8 @@ SUMMARY_ROLES = (
     ((GATED,), "gated system: physics model, else the learnt network"))
 # the answer at a glance: scores, seeds and size; training times (measured under different
 # conditions for the learnt sweep, the physics benchmark and this notebook) stay in Table 6
-SUMMARY_COLUMNS = {k: v for k, v in COLUMNS.items() if k not in ("mse", "train_seconds")}
+SUMMARY_COLUMNS = {**{k: v for k, v in COLUMNS.items() if k not in ("mse", "train_seconds")},
+                   "steps": "steps"}
 
 
 def summary_rows(task7_rows: list[dict]) -> list[dict]:
@@ -249,7 +250,10 @@ def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict
                    for k, v in TASK7_COLUMNS.items()}
     summary = rows
     if baseline_seeds is not None and baseline_seeds.get("seeds", 1) > 1:
-        summary = [*rows, {**baseline_seeds, "variant": SWEEP_BASELINE}]
+        swept = {**baseline_seeds, "variant": SWEEP_BASELINE}
+        if n_train is not None and swept.get("epochs"):
+            swept["steps"] = optimiser_steps(swept["epochs"], n_train, SPEC_RECIPE.batch_size)
+        summary = [*rows, swept]
     return {"task7": declare_table(rows, columns),
             "task7_summary": declare_table(summary_rows(summary), SUMMARY_COLUMNS)}
 
