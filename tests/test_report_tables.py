@@ -84,7 +84,7 @@ def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_syste
     same = part2_task7.physics_rows(_Physics(), [], _scores(0.9), _scores(0.9), every, 0)
     assert [r["variant"] for r in same] == ["physics model (counts read from the frames)"]
     assert "the file's ball counts give the same scores" in same[0]["change"]
-    assert "also the final system" in same[0]["change"] and same[0]["gate_share"] == 1.0
+    assert "also the gated system" in same[0]["change"] and same[0]["gate_share"] == 1.0
     assert part2_task7.seeds_row(same) is same[0]
     table = declared_table(prediction.declare_table(same, prediction.TASK7_COLUMNS))
     assert "| physics model (counts read from the frames) | — |" in table
@@ -95,13 +95,13 @@ def test_task7_summary_names_each_row_by_its_role_in_the_answer():
     rows = [{"variant": name, **_scores(0.9)} for name in
             ("classical predictor", "baseline U-Net", "last frame",
              "physics model (counts read from the frames)")]
-    rows.append({"variant": "final system (gated)", "gate_share": 0.999, "gate_seed": 0,
+    rows.append({"variant": "gated system (reference)", "gate_share": 0.999, "gate_seed": 0,
                  **_scores(0.9)})
     summary = part2_task7.summary_rows(rows)
     assert [r["variant"] for r in summary] == [
         "last frame repeated (baseline)", "baseline U-Net (baseline)",
         "physics model, counts read from the frames (model-based reference)",
-        "final system, seed 0: the physics model on 99.9% of the sequences, else the learnt "
+        "gated system, seed 0: the physics model on 99.9% of the sequences, else the learnt "
         "network"]  # no learnt row given
     assert rows[0]["variant"] == "classical predictor"  # the rows given are not changed
     mean = {"variant": part2_task7.MEAN_OF_SEEDS, "seeds": 3, **_scores(0.8)}
@@ -109,7 +109,7 @@ def test_task7_summary_names_each_row_by_its_role_in_the_answer():
     assert physics["seeds"] == 3 and physics["ssim"] == 0.8  # the mean over seeds, if any
     merged = [{**rows[3], "gate_share": 1.0, "gate_seed": 0}, mean]  # the seed-0 row is the system
     assert part2_task7.summary_rows(merged)[-1]["variant"].startswith(
-        "final system, seed 0: the physics model on 100.0% of the sequences")
+        "gated system, seed 0: the physics model on 100.0% of the sequences")
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:
@@ -287,7 +287,8 @@ def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
     improved = {"model": "density", "robustness": [row("density", 0.98, 0.9, 0.01),
                                                     row(CONTROL, 0.90, 0.5, 0.01)]}
     text = _architecture_control(improved)
-    assert "beyond seed noise" in text["task4_control_short"] and "94.0%" in text["task4_control"]
+    assert "beyond seed noise" in text["task4_control_short"]
+    assert "(24.0 points below the selected recipe in the same sweep" in text["task4_control"]
     assert text["task4_control_short"].endswith("83% of them on touching balls")
     assert "Touching balls carry 83% of that gap (50.0% against 90.0%" in text["task4_control"]
     improved["robustness"][1] = row(CONTROL, 0.97, 0.85, 0.02)
@@ -671,15 +672,37 @@ def test_the_roll_out_sentence_says_where_the_classical_predictor_overtakes_the_
 def test_each_task7_change_is_set_against_what_was_expected_of_it():
     from bballs.reporting.part2_sentences import _expectations
 
-    def link(phrase: str, gain: float, verdict: str) -> tuple[str, float, str]:
-        return phrase, gain, f"{phrase} {gain:+.2f} dB ({verdict})"
+    def link(phrase: str, gain: float, verdict: str) -> tuple[str, float, str, str]:
+        return phrase, gain, f"{phrase} {gain:+.2f} dB ({verdict})", ", SSIM +0.0100"
 
     chain = [link("the frame predictor", 2.0, "one seed, not established"),
              link("symmetries", -0.1, "one seed, not established"),
+             link("time reversal", 0.1, "one seed, not established"),
              link("binary cross-entropy", 0.5, "3 seeds, beyond seed noise"),
              link("the Task 6 budget", 2.5, "3 seeds, beyond seed noise")]
     text = _expectations(chain)
     assert "the frame predictor, expected the largest gain: not as expected, +2.00 dB" in text
     assert "symmetries, expected a small gain: not as expected, -0.10 dB" in text
-    assert "binary cross-entropy, expected sharper ball edges: not measured; its PSNR gain" in text
+    assert ("time reversal, expected a small gain: consistent with it, +0.10 dB (one seed, not "
+            "established), SSIM +0.0100") in text
+    assert "binary cross-entropy, expected sharper ball edges: not measured directly" in text
     assert "the Task 6 budget, expected a clear gain: as expected, +2.50 dB (3 seeds" in text
+
+
+def test_the_families_the_selected_recipe_trains_on_are_counted():
+    from bballs.reporting.part1_sentences import _untrained_families
+
+    def row(variant, value):
+        return {"variant": variant, "ball radius": value, "gamma": value, "near the walls": value,
+                "soft profile": value, "noise": value}
+
+    improved = {"model": "countnet+sym+scale+looks",
+                "robustness": [row("spec", 0.9), row("countnet+sym+scale+looks", 1.0)]}
+    text = _untrained_families(improved)["task4_untrained"]
+    assert text.startswith("the selected recipe trains on changes like two of these four")
+    assert "(not on near the walls or soft profile, where the baseline CNN already scores " \
+           "90.0% and 90.0% and the selected recipe 100.0% and 100.0%)" in text
+    improved["model"] = "countnet+sym+scale+walls+looks"
+    improved["robustness"][1]["variant"] = improved["model"]
+    assert "(not on soft profile," in _untrained_families(improved)["task4_untrained"]
+    assert _untrained_families({"model": "x", "robustness": []}) == {}

@@ -119,7 +119,7 @@ def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
 PHYSICS_CHANGE = "learnt world constants + state encoder, fitted state simulated and rendered"
 READ_COUNTS = "physics model (counts read from the frames)"
 MEAN_OF_SEEDS = "physics model (counts read from the frames, mean of seeds)"
-GATED = "final system (gated)"
+GATED = "gated system (reference)"
 SWEEP_BASELINE = "baseline U-Net (Task 5 sweep, mean of seeds)"
 
 
@@ -158,7 +158,7 @@ def physics_rows(physics_model, bench_rows: list[dict], given_counts: dict,
     if share == 1.0:  # the final system is this seed's physics model: one row, not two
         rows[0] = {**rows[0], "gate_share": share, "gate_seed": seed,
                    "change": f"{rows[0]['change']}; the gate keeps every sequence with the "
-                             f"physics model, so this is also the final system"}
+                             f"physics model, so this is also the gated system"}
         return rows
     return [*rows, _system_row(final_scores, seed, cost, learnt_cost)]
 
@@ -227,7 +227,7 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
               for names, role in SUMMARY_ROLES]
     system = next((row for row in task7_rows if "gate_share" in row), None)
     if system is not None:  # the final system, named by its seed and where it sends sequences
-        chosen[-1] = (system, f"final system, seed {system['gate_seed']}: the physics model on "
+        chosen[-1] = (system, f"gated system, seed {system['gate_seed']}: the physics model on "
                               f"{system['gate_share']:.1%} of the sequences, else the learnt "
                               f"network")
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
