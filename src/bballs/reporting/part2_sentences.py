@@ -87,9 +87,9 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
     for high, low in headline:
         if (high, low) in flipped:
             behind.setdefault(low, []).append(high)
-    changed = [f"the {_label(scored[low])}, behind the "
+    changed = [f"the {_label(scored[low])} trails the "
                + _in_words([_label(scored[high]) for high in highs])
-               + f" by the mean MSE, is ahead of {'it' if len(highs) == 1 else 'them'} per sequence"
+               + f" by the mean MSE but leads {'it' if len(highs) == 1 else 'them'} per sequence"
                for low, highs in behind.items()]
     count = sum(len(highs) for highs in behind.values())
     verdict = (f" Of the comparisons the answers rest on, {_changes(count)}: "
@@ -249,6 +249,8 @@ def _expectations(chain: list[tuple[str, float, str, str]]) -> str:
         established = "beyond seed noise" in text
         word = ("as expected" if established else "consistent with it") if meets(gain, gains) \
             else "not as expected"
+        if word != "not as expected" and ssim.startswith(", SSIM \N{MINUS SIGN}"):
+            word = "mixed: the PSNR rose, the SSIM fell"
         parts.append(f"- {phrase}: expected {expected}; {measured}: {word}")
     return ";\n".join(parts) + "."
 
