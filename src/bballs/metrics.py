@@ -179,10 +179,11 @@ def verdict_summary(verdicts: Mapping[str, str], joiner: str = "for") -> str:
     groups: dict[str, list[str]] = {}
     for name, verdict in verdicts.items():
         groups.setdefault(verdict, []).append(name)
-    return "; ".join(f"{verdict} {joiner} {_in_words(names)}" for verdict, names in groups.items())
+    return "; ".join(f"{verdict} {joiner} {in_words(names)}" for verdict, names in groups.items())
 
 
-def _in_words(names: list[str]) -> str:
+def in_words(names: list[str]) -> str:
+    """Names in a sentence: "a", "a and b", "a, b and c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 

@@ -4,12 +4,11 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
-from bballs.metrics import seed_difference
+from bballs.metrics import seed_difference, seed_summary
 from bballs.models import image_to_image
 from bballs.reporting.tables import declared_tables
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
@@ -104,11 +103,11 @@ def _random_holes(i2i: dict) -> str:
             continue
         rows = []
         for skip, entry in by_skip.items():
-            runs = [run["scores"]["random"]["hole_mse"] * 1e3
+            runs = [{"value": -run["scores"]["random"]["hole_mse"] * 1e3}
                     for run in (entry, *entry.get("repeats", []))]
-            rows.append({"value": -float(np.mean(runs)), "seeds": len(runs),
-                         "value_std": float(np.std(runs, ddof=1)) if len(runs) > 1 else None,
-                         "title": SKIP_TITLES[skip]})
+            summary = seed_summary(runs, ("value",))
+            rows.append({"value": summary["value_mean"], "value_std": summary["value_std"],
+                         "seeds": len(runs), "title": SKIP_TITLES[skip]})
         values = ", ".join(f"{-r['value']:.2f}{_spread(r['value_std'])} ({r['title']})"
                            for r in rows)
         best, *others = sorted(rows, key=lambda r: -r["value"])

@@ -3,7 +3,7 @@ recorded seeds support them."""
 
 from __future__ import annotations
 
-from bballs.metrics import MIN_SEEDS, seed_difference
+from bballs.metrics import MIN_SEEDS, in_words, seed_difference
 from bballs.reporting.tables import minus_sign
 from bballs.tasks.part2_recipes import BASELINE_SWEEP, TASK7_BY_NAME, TASK7_LONG
 from bballs.tasks.part2_task7 import seeds_phrase
@@ -14,8 +14,8 @@ GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
               ("predictor+sym+time+bce", "binary cross-entropy"),
               (TASK7_LONG.name, "the Task 6 budget"))
 MEASURE = "psnr_of_mse"
-# Task 5: each skip type against the addition-skip U-Net of the sweep (Table 3)
-SKIP_BASELINE = BASELINE_SWEEP
+ESTABLISHED = "beyond seed noise"  # the end of a gain's verdict that establishes it
+# Task 5: each skip type against the addition-skip U-Net of the sweep (BASELINE_SWEEP, Table 3)
 SKIP_CHANGES = (("unet-no-skips", "without skips"),
                 ("unet-concat-skips", "concatenation instead of addition"))
 PHYSICS_MEAN = "physics model (counts read from the frames, mean of seeds)"
@@ -29,20 +29,20 @@ HEADLINE_PAIRS = ((TASK7_LONG.name, "baseline U-Net"), ("baseline U-Net", "last 
 def sentences(part2: dict) -> dict[str, str]:
     """Every generated Part 2 sentence of the report, by placeholder name (``{text[...]}``)."""
     rows = {r["variant"]: r for r in (part2.get("learnt") or {}).get("ablation") or []}
-    chain = [(phrase, *_gain(rows[before], rows[after], phrase),
+    chain = [(phrase, *_gain_verdict(rows[before], rows[after]),
               _ssim_change(rows[before], rows[after]))
              for (before, _), (after, phrase) in zip(GAIN_CHAIN, GAIN_CHAIN[1:])
              if before in rows and after in rows]
-    gains = [(gain, text) for _, gain, text, _ in chain]
+    gains = [(gain, _gain_text(phrase, gain, verdict)) for phrase, gain, verdict, _ in chain]
     skips = (part2.get("skips") or {}).get("by_model") or {}
     texts = _against_baseline(part2.get("spec_unet") or {},
                               rows.get(TASK7_LONG.name) or part2.get("learnt"),
-                              skips.get(SKIP_BASELINE))
+                              skips.get(BASELINE_SWEEP))
     texts.update(_skip_study(skips))
     texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
                                   part2.get("spec_unet") or {}))
     texts["layout_spread"] = _layout_spread(part2.get("spec_unet") or {},
-                                            skips.get(SKIP_BASELINE) or {})
+                                            skips.get(BASELINE_SWEEP) or {})
     if gains:
         gains.sort(key=lambda g: -g[0])
         texts["task7_gains"] = "; ".join(text for _, text in gains)
@@ -88,7 +88,7 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
         if (high, low) in flipped:
             behind.setdefault(low, []).append(high)
     changed = [f"the {_label(scored[low])} trails the "
-               + _in_words([_label(scored[high]) for high in highs])
+               + in_words([_label(scored[high]) for high in highs])
                + f" by the mean MSE but leads {'it' if len(highs) == 1 else 'them'} per sequence"
                for low, highs in behind.items()]
     count = sum(len(highs) for highs in behind.values())
@@ -99,10 +99,6 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
     pairs = ("one pair of Table 6's rows changes order: " if len(flips) == 1 else
              f"{len(flips)} pairs of Table 6's rows change order, among them ")
     return {"psnr_orders": f"Ranked by it instead, {pairs}{'; '.join(shown)}{more}.{verdict}"}
-
-
-def _in_words(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _changes(n: int) -> str:
@@ -132,7 +128,7 @@ def _layout_spread(spec: dict, sweep: dict) -> str:
 def _skip_study(skips: dict) -> dict[str, str]:
     """Task 5's skip types against addition skips in PSNR of the mean MSE and SSIM, with what
     their seeds say (``task5_skips``), and the no-skip verdict alone (``task5_short``)."""
-    base = skips.get(SKIP_BASELINE)
+    base = skips.get(BASELINE_SWEEP)
     found = [(skips[name], phrase) for name, phrase in SKIP_CHANGES if name in skips]
     if not base or not found:
         return {}
@@ -200,13 +196,28 @@ def _baseline_phrase(skip_table: list[dict], spec: dict) -> dict[str, str]:
     sweep's seeds where it holds several, else the Task 6 run."""
     if not {MEASURE, "ssim"} <= spec.keys():
         return {}
-    return {"baseline_over_seeds": seeds_phrase(skip_table, SKIP_BASELINE, spec)}
+    return {"baseline_over_seeds": seeds_phrase(skip_table, BASELINE_SWEEP, spec)}
 
 
 def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
     """The change from ``before`` to ``after`` in dB of PSNR of the mean MSE, with what the
-    seeds of both rows say about it (:func:`bballs.metrics.seed_difference`: established only
-    with :data:`~bballs.metrics.MIN_SEEDS` seeds each and a gain beyond twice the seed std)."""
+    seeds of both rows say about it (:func:`_gain_verdict`), in words after ``phrase``."""
+    gain, verdict = _gain_verdict(before, after)
+    return gain, _gain_text(phrase, gain, verdict)
+
+
+def _gain_text(phrase: str, gain: float, verdict: str) -> str:
+    return f"{phrase} {_decibels(gain)} ({verdict})"
+
+
+def _decibels(gain: float) -> str:
+    return f"{minus_sign(f'{gain:+.2f}')} dB"
+
+
+def _gain_verdict(before: dict, after: dict) -> tuple[float, str]:
+    """The change from ``before`` to ``after`` in dB of PSNR of the mean MSE and what the seeds
+    of both rows say about it (:func:`bballs.metrics.seed_difference`: established only with
+    :data:`~bballs.metrics.MIN_SEEDS` seeds each and a gain beyond twice the seed std)."""
     means = [{**row, MEASURE: row[f"{MEASURE}_mean"]} for row in (after, before)]
     difference = seed_difference(*means, MEASURE, ("after", "before"))
     gain, seeds = difference["gap"], min(before["seeds"], after["seeds"])
@@ -217,9 +228,8 @@ def _gain(before: dict, after: dict, phrase: str) -> tuple[float, str]:
     elif difference["verdict"] == "within seed noise":
         verdict = f"{seeds} seeds, within seed noise"
     else:
-        verdict = f"{seeds} seeds, beyond seed noise"
-    sign = "+" if gain >= 0 else "\N{MINUS SIGN}"
-    return gain, f"{phrase} {sign}{abs(gain):.2f} dB ({verdict})"
+        verdict = f"{seeds} seeds, {ESTABLISHED}"
+    return gain, verdict
 
 
 #: what each Task 7 change was expected to do (the report lists it with the change), and whether
@@ -232,35 +242,37 @@ EXPECTED = {"the frame predictor": ("the largest gain", lambda g, all: g >= max(
             "the Task 6 budget": ("a clear gain", lambda g, all: g >= SMALL_GAIN)}
 
 
-def _expectations(chain: list[tuple[str, float, str, str]]) -> str:
-    """Each change of the chain (phrase, gain, its text from :func:`_gain`, its SSIM change)
-    against what was expected of it (:data:`EXPECTED`): "as expected" only where the gain is
-    established, "consistent with it" where it is not (``task7_expectations``)."""
+def _expectations(chain: list[tuple[str, float, str, float | None]]) -> str:
+    """Each change of the chain (phrase, gain, its verdict from :func:`_gain_verdict`, its SSIM
+    change) against what was expected of it (:data:`EXPECTED`): "as expected" only where the
+    gain is established, "consistent with it" where it is not, "mixed" where the SSIM fell
+    (``task7_expectations``)."""
     gains = [gain for _, gain, _, _ in chain]
     parts = []
-    for phrase, gain, text, ssim in chain:
+    for phrase, gain, verdict, ssim in chain:
         if phrase not in EXPECTED:
             continue
         expected, meets = EXPECTED[phrase]
-        measured = f"{text[len(phrase) + 1:]}{ssim}"
+        measured = f"{_decibels(gain)} ({verdict})" + (
+            "" if ssim is None else f", SSIM {minus_sign(f'{ssim:+.4f}')}")
         if meets is None:
             parts.append(f"- {phrase}: expected {expected}; not measured directly; {measured}")
             continue
-        established = "beyond seed noise" in text
-        word = ("as expected" if established else "consistent with it") if meets(gain, gains) \
-            else "not as expected"
-        if word != "not as expected" and ssim.startswith(", SSIM \N{MINUS SIGN}"):
+        if not meets(gain, gains):
+            word = "not as expected"
+        elif ssim is not None and ssim < 0:
             word = "mixed: the PSNR rose, the SSIM fell"
+        else:
+            word = "as expected" if verdict.endswith(ESTABLISHED) else "consistent with it"
         parts.append(f"- {phrase}: expected {expected}; {measured}: {word}")
     return ";\n".join(parts) + "."
 
 
-def _ssim_change(before: dict, after: dict) -> str:
-    """The change in mean SSIM from ``before`` to ``after`` as a clause (empty without it)."""
+def _ssim_change(before: dict, after: dict) -> float | None:
+    """The change in mean SSIM from ``before`` to ``after`` (None without it)."""
     if before.get("ssim_mean") is None or after.get("ssim_mean") is None:
-        return ""
-    change = after["ssim_mean"] - before["ssim_mean"]
-    return f", SSIM {minus_sign(f'{change:+.4f}')}"
+        return None
+    return after["ssim_mean"] - before["ssim_mean"]
 
 
 def _seeds(n: int) -> str:

@@ -62,8 +62,7 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     """Markdown tables of the report: the replication tables from the code, then every table
     the notebooks declared in the results (one missing from the results is left out, so its
     placeholder is reported as missing)."""
-    tables = {**_code_tables(), **declared_tables(_frames_seen(part1)),
-              **declared_tables(part2)}
+    tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
     variants = part2.get("task7_variants") or {}
     tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
     tables.update(_transfer(variants, (part2.get("physics_model") or {}).get("psnr_of_mse_std")))
@@ -74,25 +73,6 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     tables.update(part1_sentences.sentences(part1))
     tables.update(part2_sentences.sentences(part2))
     return tables
-
-
-def _frames_seen(part1: dict) -> dict:
-    """``part1`` with Table 1 (``improved.tables.task4``) also counting the training frames each
-    recipe's optimiser sees (epochs times training frames) beside its steps, which hide the
-    batch size; rows that do not record both are left as they are."""
-    improved = part1.get("improved") or {}
-    table = (improved.get("tables") or {}).get("task4")
-    if not table:
-        return part1
-    rows = [{**row, "frames_seen": row["epochs"] * row["train_examples"]}
-            if row.get("epochs") and row.get("train_examples") else row for row in table["rows"]]
-    columns = {}
-    for key, title in table["columns"].items():
-        columns[key] = title
-        if key == "steps":
-            columns["frames_seen"] = "frames seen"
-    tables = {**improved["tables"], "task4": {**table, "columns": columns, "rows": rows}}
-    return {**part1, "improved": {**improved, "tables": tables}}
 
 
 def step_cost(batch_size: int = 4) -> str:

@@ -180,15 +180,17 @@ ACCURACIES = ("heldout_val_accuracy", "shifted_val_accuracy", "val_accuracy", "t
 COLUMNS = {"variant": "variant", "heldout_val_accuracy": "held-out shifts, val.",
            "shifted_val_accuracy": "eroded / dilated, val.", "val_accuracy": "val.",
            "test_accuracy": "test", "seeds": "seeds", "parameters": "params",
-           "steps": "steps", "train_seconds": "time (s)"}
+           "steps": "steps", "frames_seen": "frames seen", "train_seconds": "time (s)"}
 
 
 def sweep_tables(table: list[dict]) -> dict[str, dict]:
     """The recipe table of the sweep's summary rows, as a table declared in a results file;
     each row counts its optimiser steps (a cost that does not depend on the machine's load)
-    where it records its epochs, training examples and batch size."""
+    and the training frames they see (steps hide the batch size) where it records its epochs,
+    training examples and batch size."""
     rows = [{**row, "steps": optimiser_steps(row["epochs"], row["train_examples"],
-                                             row["batch_size"])}
+                                             row["batch_size"]),
+             "frames_seen": row["epochs"] * row["train_examples"]}
             if all(row.get(k) for k in ("epochs", "train_examples", "batch_size")) else row
             for row in table if row.get("study") == "ablation"]
     return {"task4": {"columns": COLUMNS, "percent": list(ACCURACIES), "rows": rows}}

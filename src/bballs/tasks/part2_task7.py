@@ -250,10 +250,8 @@ def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict
                    for k, v in TASK7_COLUMNS.items()}
     summary = rows
     if baseline_seeds is not None and baseline_seeds.get("seeds", 1) > 1:
-        swept = {**baseline_seeds, "variant": SWEEP_BASELINE}
-        if n_train is not None and swept.get("epochs"):
-            swept["steps"] = optimiser_steps(swept["epochs"], n_train, SPEC_RECIPE.batch_size)
-        summary = [*rows, swept]
+        swept = [{**baseline_seeds, "variant": SWEEP_BASELINE}]
+        summary = [*rows, *(swept if n_train is None else with_steps(swept, n_train))]
     return {"task7": declare_table(rows, columns),
             "task7_summary": declare_table(summary_rows(summary), SUMMARY_COLUMNS)}
 
@@ -263,7 +261,7 @@ def with_steps(rows: list[dict], n_train: int) -> list[dict]:
     batches of ``n_train`` sequences at its recipe's batch size), a cost that does not depend
     on what else the machine was doing; rows without epochs or a known recipe are left as
     they are."""
-    recipes = {"baseline U-Net": SPEC_RECIPE,
+    recipes = {"baseline U-Net": SPEC_RECIPE, SWEEP_BASELINE: SPEC_RECIPE,
                **{name: variant.recipe for name, variant in TASK7_BY_NAME.items()}}
     return [{**row, "steps": optimiser_steps(row["epochs"], n_train,
                                              recipes[row["variant"]].batch_size)}

@@ -93,7 +93,7 @@ def fit_gan(
     r1_weight: float = 0.0,
     loss: str = "non-saturating",
     standing_statistics: bool = False,
-    augment_shift: int = 2,
+    augment_shift: int = DEFAULT_SHIFT,
 ) -> History:
     """Train a noise-to-image GAN on ``frames`` with the non-saturating loss, checkpointed every
     epoch and resumed exactly like :func:`fit`. The history's ``train_loss`` is the generator's
