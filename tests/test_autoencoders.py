@@ -310,7 +310,7 @@ def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
     row = {"seeds": 3, "pretrained_test_accuracy": 0.79, "pretrained_test_std": 0.04,
            "scratch_test_accuracy": 0.96, "scratch_test_std": 0.02}
     verdict = autoencoder_verdicts.pretraining_verdict
-    assert verdict(row).startswith("training from scratch better")
+    assert verdict(row).startswith("training from scratch is better")
     close = {**row, "pretrained_test_accuracy": 0.93}
     assert verdict(close) == "within seed noise"
     assert "not established" in verdict({**row, "seeds": 1})
@@ -319,7 +319,8 @@ def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
 def test_the_denoising_lead_counts_only_levels_where_it_beats_the_seed_noise():
     from bballs.tasks.autoencoder_verdicts import denoising_lead
 
-    better, noise = "the denoising AE better by more than twice the seed std", "within seed noise"
+    better = "the denoising AE is better by more than twice the seed std"
+    noise = "within seed noise"
     rows = [{"sigma": s, "lead_verdict": v}
             for s, v in ((0.0, noise), (0.1, noise), (0.3, better), (0.5, better))]
     assert denoising_lead(rows) == ("from σ = 0.3 on the denoising AE leads by more than twice "

@@ -335,10 +335,10 @@ def test_the_random_hole_mse_is_reported_with_its_verdict_after_each_training_le
            "long": {"settings": {"epochs": 12}, "skips": {"inpaint": long}}}
     text = _random_holes(i2i)
     assert ("3.20 ± 0.20 (no skips), 2.10 ± 0.10 (additive), 4.50 ± 2.00 (concatenation) after "
-            "4 epochs (additive against no skips: additive better by more than twice the seed "
+            "4 epochs (additive against no skips: additive is better by more than twice the seed "
             "std; additive against concatenation: within seed noise)") in text
     assert ("after 12 epochs (no skips against concatenation: within seed noise; no skips "
-            "against additive: no skips better by more than twice") in text
+            "against additive: no skips is better by more than twice") in text
     assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == ""
 
 
@@ -360,6 +360,6 @@ def test_the_longer_studys_best_skip_type_is_also_judged_against_the_second_best
     text = _runner_up(i2i)
     assert ("concatenation against additive for salt-and-pepper denoising, within seed noise"
             in text)
-    assert ("no skips against concatenation for in-painting, no skips better by more than twice"
+    assert ("no skips against concatenation for in-painting, no skips is better by more than twice"
             in text)
     assert _runner_up({}) == ""

@@ -111,7 +111,7 @@ def test_seed_rows_average_and_rank_only_beyond_twice_the_seed_spread():
     assert close["gap"] == pytest.approx(0.3) and close["spread"] == pytest.approx(wide["m_std"])
     assert close["verdict"] == "within seed noise"  # 0.3 < 2 x 0.2
     far = seed_row([{"m": v} for v in (0.1, 0.1, 0.1)], ["m"])
-    assert seed_difference(far, wide, "m", ("far", "wide"))["verdict"].startswith("wide better")
+    assert seed_difference(far, wide, "m", ("far", "wide"))["verdict"].startswith("wide is better")
     one = seed_row([{"m": 5.0}], ["m"])
     assert one["m_std"] is None
     assert seed_difference(one, far, "m", ("one", "far"))["verdict"].startswith("not established")

@@ -21,6 +21,7 @@ from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting import part1_sentences, part2_sentences
+from bballs.reporting.layer_tables import layer_tables
 from bballs.reporting.tables import (
     declared_table,
     declared_tables,
@@ -55,6 +56,7 @@ def _code_tables() -> dict[str, str]:
         "models": markdown_table(model_rows(classes), MODEL_COLUMNS),
         "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
         "procedures": markdown_table(procedure_rows(), {"name": "name", "what": "what it does"}),
+        **layer_tables(),
     }
 
 

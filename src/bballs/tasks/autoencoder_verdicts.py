@@ -28,7 +28,7 @@ def denoising_lead(noise_rows: Sequence[dict]) -> str:
     (:func:`bballs.tasks.autoencoding.noise_rows`)."""
     levels = sorted(r["sigma"] for r in noise_rows)
     ahead = sorted(r["sigma"] for r in noise_rows
-                   if r["lead_verdict"].startswith("the denoising AE better"))
+                   if r["lead_verdict"].startswith("the denoising AE"))
     rule = "the denoising AE leads by more than twice the seed std"
     if not ahead:
         verdicts = {r["lead_verdict"] for r in noise_rows}
