@@ -333,13 +333,14 @@ def test_the_random_hole_mse_is_reported_with_its_verdict_after_each_training_le
             "concat": _inpaint_runs([0.7, 0.7, 0.7])}
     i2i = {"settings": {"epochs": 4}, "skips": {"inpaint": short},
            "long": {"settings": {"epochs": 12}, "skips": {"inpaint": long}}}
-    text = _random_holes(i2i)
-    assert ("3.20 ± 0.20 (no skips), 2.10 ± 0.10 (additive), 4.50 ± 2.00 (concatenation) after "
-            "4 epochs (additive against no skips: additive is better by more than twice the seed "
-            "std; additive against concatenation: within seed noise)") in text
-    assert ("after 12 epochs (no skips against concatenation: within seed noise; no skips "
-            "against additive: no skips is better by more than twice") in text
-    assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == ""
+    text, table = _random_holes(i2i).values()
+    assert ("after 4 epochs additive has the lowest MSE (against no skips, additive is better by "
+            "more than twice the seed std; against concatenation, within seed noise)") in text
+    assert ("after 12 epochs no skips has the lowest MSE (against concatenation, within seed "
+            "noise; against additive, no skips is better by more than twice") in text
+    assert table.splitlines()[2].replace("\xa0", " ") == "| no skips | 3.20 ± 0.20 | 0.65 ± 0.05 |"
+    assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == {
+        "i2i_random_holes": "", "i2i_random_holes_table": ""}
 
 
 def test_the_longer_studys_best_skip_type_is_also_judged_against_the_second_best():

@@ -10,7 +10,7 @@ from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference, seed_summary
 from bballs.models import image_to_image
-from bballs.reporting.tables import declared_tables
+from bballs.reporting.tables import declared_tables, markdown_table
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
 from bballs.training.loop import optimiser_steps
 
@@ -20,7 +20,7 @@ def tables(lab3: dict) -> dict[str, str]:
     return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
             "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **_generator_goals(lab3),
-            "i2i_random_holes": _random_holes(lab3.get("image_to_image") or {}),
+            **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {})}
 
 
@@ -90,17 +90,20 @@ def _goal_value(goal: str, value: float) -> str:
     return {"validity": f"{value:.1%}", "distance": f"{value:.2f}×"}.get(goal, f"{value:.3f}")
 
 
-def _random_holes(i2i: dict) -> str:
+def _random_holes(i2i: dict) -> dict[str, str]:
     """The in-painting networks' MSE inside the random holes (the second test placement) per
-    skip type, mean ± std over the seeds in 10⁻³, with the best-against-worst verdict, after the
-    main study's and the longer study's epochs (``i2i_random_holes``; empty without them)."""
+    skip type after the main study's and the longer study's epochs: a table in 10⁻³, mean ± std
+    over the seeds (``i2i_random_holes_table``), and a sentence with the lowest type against each
+    other type (``i2i_random_holes``); both empty without the studies."""
     studies = [(i2i.get("settings", {}).get("epochs"), (i2i.get("skips") or {}).get("inpaint")),
                ((i2i.get("long") or {}).get("settings", {}).get("epochs"),
                 ((i2i.get("long") or {}).get("skips") or {}).get("inpaint"))]
+    studies = [(epochs, by_skip) for epochs, by_skip in studies if by_skip and epochs is not None]
+    if not studies:
+        return {"i2i_random_holes": "", "i2i_random_holes_table": ""}
+    table: dict[str, dict] = {}
     parts = []
     for epochs, by_skip in studies:
-        if not by_skip or epochs is None:
-            continue
         rows = []
         for skip, entry in by_skip.items():
             runs = [{"value": -run["scores"]["random"]["hole_mse"] * 1e3}
@@ -108,22 +111,21 @@ def _random_holes(i2i: dict) -> str:
             summary = seed_summary(runs, ("value",))
             rows.append({"value": summary["value_mean"], "value_std": summary["value_std"],
                          "seeds": len(runs), "title": SKIP_TITLES[skip]})
-        values = ", ".join(f"{-r['value']:.2f}{_spread(r['value_std'])} ({r['title']})"
-                           for r in rows)
+            table.setdefault(skip, {"skip": SKIP_TITLES[skip]}).update(
+                {f"e{epochs}_mean": -summary["value_mean"], f"e{epochs}_std": summary["value_std"]})
         best, *others = sorted(rows, key=lambda r: -r["value"])
         verdicts = "; ".join(
-            f"{best['title']} against {other['title']}: "
+            f"against {other['title']}, "
             + seed_difference(best, other, "value", (best["title"], other["title"]))["verdict"]
             for other in others)
-        parts.append(f"{values} after {epochs} epochs ({verdicts})")
-    if not parts:
-        return ""
-    return ("Inside the random holes, the other test placement, the MSE in units of 10⁻³ is "
-            + "; and ".join(parts) + ".")
-
-
-def _spread(std: float | None) -> str:
-    return "" if std is None else f" ± {std:.2f}"
+        parts.append(f"after {epochs} epochs {best['title']} has the lowest MSE ({verdicts})")
+    columns = {"skip": "skip type", **{f"e{epochs}": f"after {epochs} epochs"
+                                        for epochs, _ in studies}}
+    return {"i2i_random_holes": ("Inside the random holes, the other test placement (Table 3.9), "
+                                 + "; ".join(parts) + "."),
+            "i2i_random_holes_table": markdown_table(
+                list(table.values()), columns, decimals={key: 2 for key in columns}),
+            }
 
 
 def _runner_up(i2i: dict) -> str:
