@@ -550,7 +550,8 @@ def test_the_task7_answer_shows_the_baseline_over_the_sweep_seeds_where_there_ar
     assert counted["task7_summary"]["rows"][0]["steps"] == 20_000  # batches of 4
     assert "steps" in counted["task7_summary"]["columns"]
     assert summary["variant"] == "baseline U-Net (baseline)"
-    assert [r["variant"] for r in full] == ["baseline U-Net"]  # Table 6 keeps the Task 6 run
+    assert [r["variant"] for r in full] == ["baseline U-Net", part2_task7.SWEEP_BASELINE]
+    assert [r["variant"] for r in baseline({**swept, "seeds": 1})[1]] == ["baseline U-Net"]
     assert baseline({**swept, "seeds": 1})[0]["ssim"] == 0.9  # one seed: the Task 6 run
     assert baseline(None)[0]["ssim"] == 0.9
 
@@ -676,10 +677,10 @@ def test_each_task7_change_is_set_against_what_was_expected_of_it():
     def link(phrase: str, gain: float, verdict: str) -> tuple[str, float, str, float]:
         return phrase, gain, verdict, 0.01
 
-    mixed = ("symmetries", 0.3, "one seed, not established", -0.003)
+    mixed = ("symmetries", 0.3, "3 seeds, beyond seed noise", -0.003)
     assert _expectations([mixed]).endswith("SSIM \N{MINUS SIGN}0.0030: mixed: the PSNR rose, "
                                            "the SSIM fell.")
-    chain = [link("the frame predictor", 2.0, "one seed, not established"),
+    chain = [link("the frame predictor", 2.0, "3 seeds, beyond seed noise"),
              link("symmetries", -0.1, "one seed, not established"),
              link("time reversal", 0.1, "one seed, not established"),
              link("binary cross-entropy", 0.5, "3 seeds, beyond seed noise"),
@@ -690,7 +691,7 @@ def test_each_task7_change_is_set_against_what_was_expected_of_it():
     assert lines[0].endswith(": not as expected;") and len(lines) == 5
     assert "- symmetries: expected a small gain; \N{MINUS SIGN}0.10 dB" in text
     assert ("- time reversal: expected a small gain; +0.10 dB (one seed, not established), SSIM "
-            "+0.0100: consistent with it;") in text
+            "+0.0100: undecided;") in text
     assert "- binary cross-entropy: expected sharper ball edges; not measured directly" in text
     assert lines[-1].endswith("SSIM +0.0100: as expected.")
 
@@ -725,3 +726,24 @@ def test_table_1_counts_the_frames_each_recipe_sees():
     assert columns[columns.index("steps"):] == ["steps", "frames_seen", "train_seconds"]
     assert [r.get("frames_seen") for r in seen["rows"]] == [2000, None]
     assert "frames_seen" not in rows[0]  # the summary rows are not changed
+
+
+def test_every_project1_recipe_trains_without_weight_decay_as_the_recipe_captions_say():
+    from bballs.tasks import part1_task4, part2_recipes
+
+    variants = (*part1_task4.TASK4.variants, *part2_recipes.TASK5.variants,
+                *part2_recipes.TASK7.variants)
+    assert variants and all(v.recipe.weight_decay == 0 for v in variants)
+    assert "without weight decay" in (
+        Path(__file__).resolve().parents[1] / "report" / "report.md").read_text()
+
+
+def test_mse_figures_use_the_tables_unit_of_ten_to_the_minus_three():
+    from bballs.reporting import plots
+
+    line = plots.loss_curve([0.02, 0.01], "loss (MSE, ×10⁻³)", scale=1e3).axes[0].lines[0]
+    assert list(line.get_ydata()) == [20.0, 10.0]
+    scores = {"baseline U-Net": {"mse": [0.002, 0.004], "ssim": [0.9, 0.8]}}
+    mse_axis = pplots.per_horizon(scores).axes[0]
+    assert list(mse_axis.lines[0].get_ydata()) == pytest.approx([2.0, 4.0])
+    assert "×10⁻³" in mse_axis.get_ylabel()

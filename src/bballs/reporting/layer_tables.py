@@ -32,9 +32,9 @@ def describe(module: nn.Module) -> str:
     if isinstance(module, nn.Sequential):
         return " + ".join(describe(child) for child in module)
     if isinstance(module, ResidualBlock):
-        conv = module.body[0]
+        conv, norm = module.body[0], module.body[1]
         return (f"residual block: 2 × (conv 3×3, {conv.in_channels}→{conv.out_channels} "
-                f"+ group norm), identity shortcut, SiLU")
+                f"+ {describe(norm)}), identity shortcut, SiLU")
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         kind = "transposed conv" if isinstance(module, nn.ConvTranspose2d) else "conv"
         k, stride = module.kernel_size[0], module.stride[0]

@@ -244,9 +244,9 @@ EXPECTED = {"the frame predictor": ("the largest gain", lambda g, all: g >= max(
 
 def _expectations(chain: list[tuple[str, float, str, float | None]]) -> str:
     """Each change of the chain (phrase, gain, its verdict from :func:`_gain_verdict`, its SSIM
-    change) against what was expected of it (:data:`EXPECTED`): "as expected" only where the
-    gain is established, "consistent with it" where it is not, "mixed" where the SSIM fell
-    (``task7_expectations``)."""
+    change) against what was expected of it (:data:`EXPECTED`), judged only where the gain is
+    established ("undecided" where it is not): "as expected", "not as expected", or "mixed"
+    where the SSIM fell (``task7_expectations``)."""
     gains = [gain for _, gain, _, _ in chain]
     parts = []
     for phrase, gain, verdict, ssim in chain:
@@ -258,12 +258,14 @@ def _expectations(chain: list[tuple[str, float, str, float | None]]) -> str:
         if meets is None:
             parts.append(f"- {phrase}: expected {expected}; not measured directly; {measured}")
             continue
-        if not meets(gain, gains):
+        if not verdict.endswith(ESTABLISHED):
+            word = "undecided"
+        elif not meets(gain, gains):
             word = "not as expected"
         elif ssim is not None and ssim < 0:
             word = "mixed: the PSNR rose, the SSIM fell"
         else:
-            word = "as expected" if verdict.endswith(ESTABLISHED) else "consistent with it"
+            word = "as expected"
         parts.append(f"- {phrase}: expected {expected}; {measured}: {word}")
     return ";\n".join(parts) + "."
 

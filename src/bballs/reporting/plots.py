@@ -93,10 +93,12 @@ def training_curves(history: Mapping[str, Sequence[float]], path=None,
     return save(fig, path)
 
 
-def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0") -> plt.Figure:
-    """One loss series over epochs (the specification asks for separate plots)."""
+def loss_curve(values: Sequence[float], label: str, path=None, color: str = "C0",
+               scale: float = 1.0) -> plt.Figure:
+    """One loss series over epochs (the specification asks for separate plots), multiplied by
+    ``scale`` (1e3 for a label in units of 10⁻³)."""
     fig, ax = plt.subplots(figsize=(3.5, 2.6))
-    ax.plot(_epochs(values), values, "o-", color=color)
+    ax.plot(_epochs(values), scale * np.asarray(values, dtype=float), "o-", color=color)
     ax.set(xlabel="epoch", ylabel=label)  # the label says which loss: no title repeats it
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)

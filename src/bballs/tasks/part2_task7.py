@@ -240,20 +240,18 @@ def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict
     :func:`physics_rows`) and its answer (:func:`summary_rows`), declared as in ``part2.json``;
     given the number of training sequences ``n_train``, the table counts each network's
     optimiser steps (:func:`with_steps`) instead of its epochs. ``baseline_seeds``: the Task 5
-    sweep's summary row of the baseline U-Net; the answer shows it, not the single Task 6 run,
-    where it holds more than one seed."""
-    rows = [*reference, *learnt, *physics]
+    sweep's summary row of the baseline U-Net, where it holds more than one seed: the answer
+    shows it instead of the single Task 6 run, the full table beside that run."""
+    swept = ([{**baseline_seeds, "variant": SWEEP_BASELINE}]
+             if baseline_seeds is not None and baseline_seeds.get("seeds", 1) > 1 else [])
+    rows = [*reference, *swept, *learnt, *physics]
     columns = TASK7_COLUMNS
     if n_train is not None:
         rows = with_steps(rows, n_train)
         columns = {"steps" if k == "epochs" else k: "steps" if k == "epochs" else v
                    for k, v in TASK7_COLUMNS.items()}
-    summary = rows
-    if baseline_seeds is not None and baseline_seeds.get("seeds", 1) > 1:
-        swept = [{**baseline_seeds, "variant": SWEEP_BASELINE}]
-        summary = [*rows, *(swept if n_train is None else with_steps(swept, n_train))]
     return {"task7": declare_table(rows, columns),
-            "task7_summary": declare_table(summary_rows(summary), SUMMARY_COLUMNS)}
+            "task7_summary": declare_table(summary_rows(rows), SUMMARY_COLUMNS)}
 
 
 def with_steps(rows: list[dict], n_train: int) -> list[dict]:
