@@ -82,7 +82,7 @@ def test_report_has_every_value_and_figure(quick_run, report):
                        )["data_source"]["files"]
     used = assignment.data_files or tuple(files)
     line = re.search(r"Data: generated with seed 0; [^<]*", text).group(0)
-    assert all(f"{name} ({files[name]['digest'][:8]})" in line for name in used), line
+    assert all(f"{name} (fingerprint {files[name]['digest'][:8]})" in line for name in used), line
     assert {name for name in files if name in text} == set(used)  # only the files it uses
     figures = re.findall(r"!\[\]\((figures/[^)]+)\)", text)
     assert figures and all((quick_run / f).is_file() for f in figures)

@@ -99,7 +99,8 @@ def section_sources(results: dict) -> dict[str, dict]:
 
 
 def describe_source(source: dict) -> str:
-    """One line for a report's title block: origin and digests of the data."""
-    files = ", ".join(f"{name} ({entry['digest'][:8]})"
+    """One line for a report's title block: origin and digests of the data ("fingerprint": the
+    first digits of the digest of a file's frames and labels)."""
+    files = ", ".join(f"{name} (fingerprint {entry['digest'][:8]})"
                       for name, entry in source.get("files", {}).items())
     return f"Data: {source.get('origin', 'unknown origin')}; {files}"
