@@ -536,7 +536,8 @@ def test_task7_rows_count_optimiser_steps_from_each_recipe():
 
 
 def test_the_task7_answer_shows_the_baseline_over_the_sweep_seeds_where_there_are_several():
-    rows = [{"variant": "baseline U-Net", "epochs": 20, **_scores(0.9)}]
+    rows = [{"variant": "baseline U-Net", "epochs": 20, **_scores(0.9)},
+            {"variant": "classical predictor", **_scores(0.8)}]
     swept = {"variant": "unet-add-skips", "seeds": 3, **_scores(0.7)}
 
     def baseline(sweep_row):
@@ -550,8 +551,10 @@ def test_the_task7_answer_shows_the_baseline_over_the_sweep_seeds_where_there_ar
     assert counted["task7_summary"]["rows"][0]["steps"] == 20_000  # batches of 4
     assert "steps" in counted["task7_summary"]["columns"]
     assert summary["variant"] == "baseline U-Net (baseline)"
-    assert [r["variant"] for r in full] == ["baseline U-Net", part2_task7.SWEEP_BASELINE]
-    assert [r["variant"] for r in baseline({**swept, "seeds": 1})[1]] == ["baseline U-Net"]
+    assert [r["variant"] for r in full] == ["baseline U-Net", part2_task7.SWEEP_BASELINE,
+                                            "classical predictor"]
+    assert [r["variant"] for r in baseline({**swept, "seeds": 1})[1]] == [
+        "baseline U-Net", "classical predictor"]
     assert baseline({**swept, "seeds": 1})[0]["ssim"] == 0.9  # one seed: the Task 6 run
     assert baseline(None)[0]["ssim"] == 0.9
 

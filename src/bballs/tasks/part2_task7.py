@@ -244,7 +244,9 @@ def declare_tables(reference: list[dict], learnt: list[dict], physics: list[dict
     shows it instead of the single Task 6 run, the full table beside that run."""
     swept = ([{**baseline_seeds, "variant": SWEEP_BASELINE}]
              if baseline_seeds is not None and baseline_seeds.get("seeds", 1) > 1 else [])
-    rows = [*reference, *swept, *learnt, *physics]
+    after = next((i + 1 for i, row in enumerate(reference) if row["variant"] == "baseline U-Net"),
+                 len(reference))  # the sweep's baseline right below the Task 6 run
+    rows = [*reference[:after], *swept, *reference[after:], *learnt, *physics]
     columns = TASK7_COLUMNS
     if n_train is not None:
         rows = with_steps(rows, n_train)
