@@ -319,12 +319,11 @@ def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
 def test_the_denoising_lead_counts_only_levels_where_it_beats_the_seed_noise():
     from bballs.tasks.autoencoder_verdicts import denoising_lead
 
-    better = "the denoising AE is better by more than twice the seed std"
+    better = "the denoising AE is better beyond seed noise"
     noise = "within seed noise"
     rows = [{"sigma": s, "lead_verdict": v}
             for s, v in ((0.0, noise), (0.1, noise), (0.3, better), (0.5, better))]
-    assert denoising_lead(rows) == ("from σ = 0.3 on the denoising AE leads by more than twice "
-                                    "the seed std")
+    assert denoising_lead(rows) == ("from σ = 0.3 on the denoising AE leads beyond seed noise")
     rows[-1]["lead_verdict"] = noise  # ahead at 0.3 alone
     assert denoising_lead(rows).endswith("at σ = 0.3")
     assert denoising_lead([{**r, "lead_verdict": noise} for r in rows]).startswith("at no")

@@ -308,8 +308,8 @@ def test_the_quoted_layout_gaps_get_the_verdict_rule():
     text = _layout_gaps({"by_variant": rows})["task4_layout_gaps"]
     assert text == ("By our rule for calling a gap real (3 seeds each, a gap above twice the "
                     "larger seed std): "
-                    "the density counter is better by more than twice the seed std for radius "
-                    "0.8; CountNet is better by more than twice the seed std for strongly "
+                    "the density counter is better beyond seed noise for radius "
+                    "0.8; CountNet is better beyond seed noise for strongly "
                     "overlapping balls")
     rows[WIDE] = row([0.92, 0.98], [1, 1, 0.79], 0.01)  # both gaps within the seeds' noise
     assert _layout_gaps({"by_variant": rows})["task4_layout_gaps"].endswith(
@@ -656,7 +656,7 @@ def test_each_task4_model_change_is_judged_on_the_test_file_and_the_held_out_shi
     rows = {"spec+long": row(0.88, 0.85, 0.01), "countnet+long": row(0.84, 0.93, 0.01)}
     text = _model_changes({"by_variant": rows})["task4_model_changes"]
     assert text.startswith("CountNet instead of the baseline CNN: 84.0% ± 1.0% against 88.0% ± "
-                           "1.0% on the test file (before is better by more than twice")
+                           "1.0% on the test file (before is better beyond seed noise")
     assert "93.0% ± 1.0% against 85.0% ± 1.0% under the held-out shifts (CountNet is better" in text
     assert "pre-training" not in text  # its rows are missing
     assert _model_changes({}) == {}

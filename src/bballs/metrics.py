@@ -158,15 +158,15 @@ MIN_SEEDS = 3  # fewer seeds than this rank nothing
 
 def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str]) -> dict:
     """``a`` minus ``b`` in ``metric`` (higher is better; rows of :func:`seed_row`), the larger
-    of their two seed stds, and the verdict in words: "X is better by more than twice the seed
-    std" where the gap exceeds twice that spread, else "within seed noise" ("not established" under
+    of their two seed stds, and the verdict in words: "X is better beyond seed noise" where the
+    gap exceeds twice that spread, else "within seed noise" ("not established" under
     :data:`MIN_SEEDS` seeds)."""
     gap = a[metric] - b[metric]
     spread = max(a.get(f"{metric}_std") or 0.0, b.get(f"{metric}_std") or 0.0)
     if min(a.get("seeds", 1), b.get("seeds", 1)) < MIN_SEEDS:
         verdict = f"not established (fewer than {MIN_SEEDS} seeds)"
     elif abs(gap) > 2 * spread:
-        verdict = f"{names[0] if gap > 0 else names[1]} is better by more than twice the seed std"
+        verdict = f"{names[0] if gap > 0 else names[1]} is better beyond seed noise"
     else:
         verdict = "within seed noise"
     return {"gap": gap, "spread": spread, "verdict": verdict}

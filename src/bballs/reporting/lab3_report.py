@@ -21,7 +21,8 @@ def tables(lab3: dict) -> dict[str, str]:
             "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **_generator_goals(lab3),
             **_random_holes(lab3.get("image_to_image") or {}),
-            "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {})}
+            "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
+            "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {})}
 
 
 VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
@@ -150,6 +151,19 @@ def _runner_up(i2i: dict) -> str:
                      f"{SHORT_NAMES.get(name, name)}, {verdict['verdict']}")
     return ("Against the second best instead of the worst: " + "; ".join(parts) + "."
             if parts else "")
+
+
+def _unstable_after(i2i: dict) -> str:
+    """The short study's worst in-painting network (inside the centre hole) after the longer
+    training: its hole MSE in 10⁻³, mean ± std over the seeds (``i2i_unstable_after``)."""
+    worst = (((i2i.get("long") or {}).get("short_gaps") or {}).get("inpaint") or {}).get(
+        "skip_worst")
+    rows = (((i2i.get("tables") or {}).get("i2i_long_restore")) or {}).get("rows", [])
+    row = next((r for r in rows if r["task"] == "inpaint" and r["skip_title"] == worst), None)
+    if row is None:
+        return ""
+    return (f"{1e3 * row['hole_mse_mean']:.2f} ± {1e3 * (row.get('hole_mse_std') or 0):.2f}"
+            f"×10⁻³")
 
 
 def skip_flops() -> str:

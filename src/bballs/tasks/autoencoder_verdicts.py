@@ -24,17 +24,17 @@ def pretraining_verdict(row: dict) -> str:
 
 def denoising_lead(noise_rows: Sequence[dict]) -> str:
     """In words, the test noise levels at which the denoising AE leads the plain AE (PSNR of the
-    mean MSE) by more than twice the seed std, from each row's ``lead_verdict``
+    mean MSE) beyond seed noise (by more than twice the seed std), from each row's ``lead_verdict``
     (:func:`bballs.tasks.autoencoding.noise_rows`)."""
     levels = sorted(r["sigma"] for r in noise_rows)
     ahead = sorted(r["sigma"] for r in noise_rows
                    if r["lead_verdict"].startswith("the denoising AE"))
-    rule = "the denoising AE leads by more than twice the seed std"
+    rule = "the denoising AE leads beyond seed noise"
     if not ahead:
         verdicts = {r["lead_verdict"] for r in noise_rows}
         if any(v.startswith("not established") for v in verdicts):
             return "no lead of the denoising AE is established (fewer than 3 seeds)"
-        return "at no noise level does the denoising AE lead by more than twice the seed std"
+        return "at no noise level does the denoising AE lead beyond seed noise"
     if ahead == [s for s in levels if s >= ahead[0]]:
         return f"from σ = {ahead[0]:g} on {rule}"
     return f"{rule} at σ = " + ", ".join(f"{s:g}" for s in ahead)
