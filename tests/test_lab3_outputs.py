@@ -52,3 +52,20 @@ def test_without_the_longer_study_only_its_values_are_missing(tmp_path):
         render_markdown(tmp_path, report="lab3_report")
     assert error.value.missing and all(from_sweeps(f, "lab3_report") for f in error.value.missing)
     assert "n/a" in render_markdown(tmp_path, report="lab3_report", allow_missing=True)
+
+
+def test_the_lab3_settings_note_reads_the_recipes_and_every_recipe_skips_weight_decay():
+    from bballs.reporting.lab3_report import _settings_note
+    from bballs.tasks import autoencoding, generation, latent_classifiers
+
+    recipes = (autoencoding.AE_RECIPE, latent_classifiers.LATENT_RECIPE,
+               latent_classifiers.FINETUNE_RECIPE, generation.GAN_RECIPE,
+               generation.DIFFUSION_RECIPE)
+    assert all(r.weight_decay == 0 for r in recipes)  # "Adam without weight decay throughout"
+    note = _settings_note({"generative": {
+        "feature_encoder": {"count": 5, "width": 16, "feature_dim": 32},
+        "budget": {"features": {"epochs": 3, "batch_size": 64, "lr": 0.002}}}})
+    assert note.startswith("Adam without weight decay throughout; autoencoders 6 epochs of batch")
+    assert "the 5 Fréchet feature CNNs: the counting CNN with 16 channels" in note
+    assert "3 epochs of batch 64 at learning rate 2×10⁻³" in note
+    assert "filter settings" not in note  # no image-to-image settings given

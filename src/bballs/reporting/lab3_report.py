@@ -4,14 +4,21 @@ names :func:`tables`)."""
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
+from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
 from bballs.metrics import seed_difference, seed_summary
 from bballs.models import image_to_image
+from bballs.models.generative import NoiseUNet
 from bballs.reporting.tables import declared_tables, markdown_table
+from bballs.tasks.autoencoding import AE_RECIPE
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
+from bballs.tasks.latent_classifiers import FINETUNE_RECIPE, LATENT_RECIPE
+from bballs.tasks.latent_space import PROBE_ALPHAS
 from bballs.training.loop import optimiser_steps
 
 
@@ -22,7 +29,8 @@ def tables(lab3: dict) -> dict[str, str]:
             "i2i_skip_flops": skip_flops(), **_generator_goals(lab3),
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
-            "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {})}
+            "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
+            "settings_note": _settings_note(lab3)}
 
 
 VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
@@ -164,6 +172,40 @@ def _unstable_after(i2i: dict) -> str:
         return ""
     return (f"{1e3 * row['hole_mse_mean']:.2f} ± {1e3 * (row.get('hole_mse_std') or 0):.2f}"
             f"×10⁻³")
+
+
+def _recipe(epochs: int, batch_size: int, lr: float) -> str:
+    return f"{epochs} epochs of batch {batch_size} at learning rate {power_of_ten(lr)}"
+
+
+def _settings_note(lab3: dict) -> str:
+    """The settings the sections leave out, from the code and the results
+    (``settings_note``): recipes, search grids, the Fréchet feature CNNs, the noise network."""
+    i2i = (lab3.get("image_to_image") or {}).get("settings") or {}
+    generative = lab3.get("generative") or {}
+    encoder = generative.get("feature_encoder") or {}
+    features = (generative.get("budget") or {}).get("features") or {}
+    noise_net = {name: p.default for name, p in inspect.signature(NoiseUNet).parameters.items()}
+    parts = [f"autoencoders {_recipe(AE_RECIPE.epochs, AE_RECIPE.batch_size, AE_RECIPE.lr)}",
+             f"classifiers on frozen codes "
+             f"{_recipe(LATENT_RECIPE.epochs, LATENT_RECIPE.batch_size, LATENT_RECIPE.lr)}",
+             f"fine-tuned counters at most "
+             f"{_recipe(FINETUNE_RECIPE.epochs, FINETUNE_RECIPE.batch_size, FINETUNE_RECIPE.lr)}",
+             "ridge strengths searched: " + ", ".join(f"{a:g}" for a in PROBE_ALPHAS)]
+    if i2i:
+        parts.append("filter settings searched (picked on the validation frames): median sizes "
+                     + ", ".join(map(str, i2i.get("median_sizes", [])))
+                     + "; Gaussian σ " + ", ".join(f"{s:g}" for s in i2i.get("gaussian_sigmas", []))
+                     + " px; smoothing σ before thresholding "
+                     + ", ".join(f"{s:g}" for s in i2i.get("smoothing_sigmas", [])) + " px")
+    if encoder and features:
+        parts.append(f"the {encoder['count']} Fréchet feature CNNs: the counting CNN with "
+                     f"{encoder['width']} channels in its first layer ({encoder['feature_dim']} "
+                     f"features), "
+                     f"{_recipe(features['epochs'], features['batch_size'], features['lr'])}")
+    parts.append(f"the DDPM's noise network: {noise_net['width']} channels in its first layer, "
+                 f"a time embedding of {noise_net['time_dim']} numbers")
+    return "Adam without weight decay throughout; " + "; ".join(parts) + "."
 
 
 def skip_flops() -> str:
