@@ -39,7 +39,7 @@ def test_a_report_joins_sections_in_name_order_and_renders_declared_tables(secti
     root, report_dir = sectioned_project
     text = render_markdown(root, report_dir, report="demo_report")
     assert text.index("# Title 8,000") < text.index("## A 31.23 dB {: .x}") < text.index("## B")
-    assert "seeds 0, 1 and 2 by 6.9 points 1,010 2.975 25.3 dB lr 2×10⁻⁴" in text  # list,
+    assert "seeds 0, 1 and 2 by 6.9 points 1,010 2.975 25.26 dB lr 2×10⁻⁴" in text  # list,
     # points, digits, an MSE in thousandths and as its PSNR, a learning rate
     assert "| model | acc. % |" in text and "| linear | 50.0 |" in text
 

@@ -750,3 +750,13 @@ def test_mse_figures_use_the_tables_unit_of_ten_to_the_minus_three():
     mse_axis = pplots.per_horizon(scores).axes[0]
     assert list(mse_axis.lines[0].get_ydata()) == pytest.approx([2.0, 4.0])
     assert "×10⁻³" in mse_axis.get_ylabel()
+
+
+def test_the_reports_describe_the_generator_constants_the_code_uses():
+    from bballs.data import physics
+
+    assert (physics.SPEED, physics.SUBSTEPS, physics.BOX_SIZE) == (0.5, 2, 10.0)
+    root = Path(__file__).resolve().parents[1] / "report"
+    for report in ("report.md", "lab3_report.md"):
+        text = " ".join((root / report).read_text().split())
+        assert "scaled together to norm 0.5 box units per frame, applied in two sub-steps" in text

@@ -17,7 +17,7 @@ from bballs.models.generative import NoiseUNet
 from bballs.reporting.tables import declared_tables, markdown_table
 from bballs.tasks.autoencoding import AE_RECIPE
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
-from bballs.tasks.latent_classifiers import FINETUNE_RECIPE, LATENT_RECIPE
+from bballs.tasks.latent_classifiers import FINETUNE_RECIPE, FINETUNE_STEPS, LATENT_RECIPE
 from bballs.tasks.latent_space import PROBE_ALPHAS
 from bballs.training.loop import optimiser_steps
 
@@ -30,7 +30,9 @@ def tables(lab3: dict) -> dict[str, str]:
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
-            "settings_note": _settings_note(lab3)}
+            "settings_note": _settings_note(lab3),
+            "finetune_rule": (f"Each run aims at about {FINETUNE_STEPS} gradient steps, in at "
+                              f"least 2 and at most {FINETUNE_RECIPE.epochs} epochs")}
 
 
 VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators

@@ -130,7 +130,7 @@ def _transfer(record: dict, seed_std: float | None = None) -> dict[str, str]:
     text = f"On {count} variants the physics model alone falls below the learnt network"
     if below:
         worst = min(gaps.values())
-        text += f", by up to {-worst:.1f} dB of PSNR of the mean MSE: {'; '.join(below)}"
+        text += f", by up to {-worst:.2f} dB of PSNR of the mean MSE: {'; '.join(below)}"
     text += "."
     if ahead:
         text += f" On the other {part1_sentences.count_word(len(ahead))} it stays ahead."

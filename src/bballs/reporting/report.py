@@ -98,7 +98,7 @@ class _TolerantFormatter(string.Formatter):
         if format_spec == "mse" and isinstance(value, (int, float)):  # in thousandths
             return in_mse_unit(float(value))
         if format_spec == "db" and isinstance(value, (int, float)) and value > 0:  # PSNR of an MSE
-            return f"{psnr_from_mse(float(value)):.1f} dB"
+            return f"{psnr_from_mse(float(value)):.2f} dB"
         if format_spec == "sig" and isinstance(value, (int, float)):  # 0.0564, 142, 1,010
             return three_significant(float(value))
         if format_spec == "points" and isinstance(value, (int, float)):  # a gap of two shares
