@@ -69,3 +69,14 @@ def test_the_lab3_settings_note_reads_the_recipes_and_every_recipe_skips_weight_
     assert "the 5 Fréchet feature CNNs: the counting CNN with 16 channels" in note
     assert "3 epochs of batch 64 at learning rate 2×10⁻³" in note
     assert "filter settings" not in note  # no image-to-image settings given
+
+
+def test_the_lab3_report_describes_the_generator_constants_the_code_uses():
+    from pathlib import Path
+
+    from bballs.data import physics
+
+    assert (physics.SPEED, physics.SUBSTEPS, physics.BOX_SIZE) == (0.5, 2, 10.0)
+    report = Path(__file__).resolve().parents[1] / "report" / "lab3_report.md"
+    text = " ".join(report.read_text().split())
+    assert "scaled together to norm 0.5 box units per frame, applied in two sub-steps" in text

@@ -53,6 +53,7 @@ ASSIGNMENT = Assignment(
      "src/bballs/classical/counting.py", "src/bballs/classical/physics_predictor.py",
      "src/bballs/reporting/prediction_plots.py", "src/bballs/reporting/project1_report.py",
      "src/bballs/reporting/part1_sentences.py", "src/bballs/reporting/part2_sentences.py",
+     "src/bballs/reporting/layer_tables.py", "tests/test_layer_tables.py",
      "tests/test_inverse_physics.py", "tests/test_torch_physics.py", "tests/test_part2_task7.py",
      "tests/test_variants.py", "tests/test_robustness.py", "tests/test_experiments.py",
      "tests/test_unet_variants.py", "tests/test_models.py", "tests/test_prediction.py",
