@@ -214,7 +214,7 @@ def test_the_transfer_sentence_names_where_the_physics_model_falls_below_the_lea
             {"variant": "b", "physics_psnr_of_mse": 30.0, "learnt_psnr_of_mse": 28.0}]
     text = _transfer({"table": rows})
     assert text["task7_transfer_count"] == "1 of the 2"
-    assert ("falls below the learnt network, by up to 3.5 dB of PSNR of the mean MSE: a."
+    assert ("falls below the learnt network, by up to 3.50 dB of PSNR of the mean MSE: a."
             in text["task7_transfer"])
     assert text["task7_transfer"].endswith("On the other one it stays ahead.")
     assert _transfer({})["task7_transfer"] == ""
