@@ -11,13 +11,18 @@ import torch
 from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
-from bballs.metrics import seed_difference, seed_summary
+from bballs.metrics import MSE_FACTOR, MSE_UNIT, seed_difference, seed_summary
 from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.tables import declared_tables, markdown_table
 from bballs.tasks.autoencoding import AE_RECIPE
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
-from bballs.tasks.latent_classifiers import FINETUNE_RECIPE, FINETUNE_STEPS, LATENT_RECIPE
+from bballs.tasks.latent_classifiers import (
+    FINETUNE_MIN_EPOCHS,
+    FINETUNE_RECIPE,
+    FINETUNE_STEPS,
+    LATENT_RECIPE,
+)
 from bballs.tasks.latent_space import PROBE_ALPHAS
 from bballs.training.loop import optimiser_steps
 
@@ -31,8 +36,7 @@ def tables(lab3: dict) -> dict[str, str]:
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
             "settings_note": _settings_note(lab3),
-            "finetune_rule": (f"Each run aims at about {FINETUNE_STEPS} gradient steps, in at "
-                              f"least 2 and at most {FINETUNE_RECIPE.epochs} epochs")}
+            "finetune_rule": _finetune_rule()}
 
 
 VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
@@ -117,7 +121,7 @@ def _random_holes(i2i: dict) -> dict[str, str]:
     for epochs, by_skip in studies:
         rows = []
         for skip, entry in by_skip.items():
-            runs = [{"value": -run["scores"]["random"]["hole_mse"] * 1e3}
+            runs = [{"value": -run["scores"]["random"]["hole_mse"] * MSE_FACTOR}
                     for run in (entry, *entry.get("repeats", []))]
             summary = seed_summary(runs, ("value",))
             rows.append({"value": summary["value_mean"], "value_std": summary["value_std"],
@@ -172,8 +176,15 @@ def _unstable_after(i2i: dict) -> str:
     row = next((r for r in rows if r["task"] == "inpaint" and r["skip_title"] == worst), None)
     if row is None:
         return ""
-    return (f"{1e3 * row['hole_mse_mean']:.2f} ± {1e3 * (row.get('hole_mse_std') or 0):.2f}"
-            f"×10⁻³")
+    mean, std = MSE_FACTOR * row["hole_mse_mean"], MSE_FACTOR * (row.get("hole_mse_std") or 0)
+    return f"{mean:.2f} ± {std:.2f}{MSE_UNIT}"
+
+
+def _finetune_rule() -> str:
+    """How many steps a fine-tuning run takes (:func:`bballs.tasks.latent_classifiers.
+    finetune_epochs`), in words (``finetune_rule``)."""
+    return (f"Each run aims at about {FINETUNE_STEPS} gradient steps, in at least "
+            f"{FINETUNE_MIN_EPOCHS} and at most {FINETUNE_RECIPE.epochs} epochs")
 
 
 def _recipe(epochs: int, batch_size: int, lr: float) -> str:

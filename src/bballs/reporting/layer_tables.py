@@ -102,5 +102,8 @@ LAYER_MODELS: dict[str, Callable[[], tuple[nn.Module, tuple[torch.Tensor, ...]]]
 
 def layer_tables() -> dict[str, str]:
     """A Markdown layer table per model of :data:`LAYER_MODELS`."""
-    return {name: markdown_table(layer_rows(model, *inputs), LAYER_COLUMNS)
-            for name, (model, inputs) in ((n, build()) for n, build in LAYER_MODELS.items())}
+    tables = {}
+    for name, build in LAYER_MODELS.items():
+        model, inputs = build()
+        tables[name] = markdown_table(layer_rows(model, *inputs), LAYER_COLUMNS)
+    return tables

@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bballs.core.files import atomic_path
-from bballs.metrics import as_numpy, psnr_from_mse
+from bballs.metrics import MSE_FACTOR, MSE_UNIT, as_numpy, psnr_from_mse
 from bballs.reporting.figure_text import plain_log_ticks
 from bballs.reporting.plots import TEXT_WIDTH_IN, save, sequence_grid
 
-_HORIZON_METRICS = {"mse": "MSE (×10⁻³, log scale, lower is better)", "ssim": "SSIM",
+_HORIZON_METRICS = {"mse": f"MSE ({MSE_UNIT}, log scale, lower is better)", "ssim": "SSIM",
                     "psnr": "PSNR (dB)", "psnr_of_mse": "PSNR of the mean MSE (dB)"}
 #: One colour per predictor in every Part 2 figure.
 PREDICTOR_COLOURS = {"baseline U-Net": "C0", "classical predictor": "C1",
@@ -22,11 +22,11 @@ PREDICTOR_COLOURS = {"baseline U-Net": "C0", "classical predictor": "C1",
 
 
 def _curve(per_metric: Mapping[str, Sequence[float]], metric: str) -> np.ndarray:
-    """One metric's values per horizon, the MSE in thousandths (as in the tables); the PSNR of
-    the mean MSE is computed from the MSE."""
+    """One metric's values per horizon, the MSE in :data:`~bballs.metrics.MSE_UNIT` (as in the
+    tables); the PSNR of the mean MSE is computed from the MSE."""
     if metric == "psnr_of_mse":
         return np.array([psnr_from_mse(float(mse)) for mse in per_metric["mse"]])
-    return np.asarray(per_metric[metric], dtype=float) * (1e3 if metric == "mse" else 1)
+    return np.asarray(per_metric[metric], dtype=float) * (MSE_FACTOR if metric == "mse" else 1)
 
 
 def _horizon_panels(curves: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str],

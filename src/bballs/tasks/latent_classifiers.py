@@ -37,6 +37,7 @@ N_SEEDS = 3  # label subsets and initialisations per point of the fine-tuning st
 LATENT_RECIPE = TrainConfig(epochs=20, batch_size=128, lr=2e-3)
 FINETUNE_RECIPE = TrainConfig(epochs=40, batch_size=64, lr=1e-3)  # epochs: the most, see below
 FINETUNE_STEPS = 400  # gradient steps per fine-tuning run (fewer epochs for more labels)
+FINETUNE_MIN_EPOCHS = 2  # even the largest label sets
 
 
 def labels(frames: FrameSet) -> torch.Tensor:
@@ -112,7 +113,8 @@ def finetune_epochs(n_labels: int, quick: bool) -> int:
     if quick:
         return 1
     batches = math.ceil(n_labels / FINETUNE_RECIPE.batch_size)
-    return max(2, min(FINETUNE_RECIPE.epochs, math.ceil(FINETUNE_STEPS / batches)))
+    wanted = math.ceil(FINETUNE_STEPS / batches)
+    return max(FINETUNE_MIN_EPOCHS, min(FINETUNE_RECIPE.epochs, wanted))
 
 
 def finetune_steps(n_labels: int, epochs: int) -> int:
