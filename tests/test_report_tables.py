@@ -606,12 +606,15 @@ def test_the_layout_spread_clause_needs_the_sweeps_seeds():
 
     sweep = {"variant": "unet-add-skips", "seeds": 3, "psnr_of_mse_mean": 25.23,
              "psnr_of_mse_std": 0.23, "ssim_mean": 0.96}
-    texts = sentences({"spec_unet": {"psnr_of_mse": 25.39},
+    texts = sentences({"spec_unet": {"psnr_of_mse": 25.39}, "machine": {"torch_threads": 2},
                        "skips": {"by_model": {"unet-add-skips": sweep}}})
     assert texts["layout_spread"] == (
         ": the Task 5 sweep's addition-skip U-Net scores 25.23 ± 0.23 dB over its 3 seeds (one "
         "thread, default layout), the Task 6 run of seed 0 25.39 dB (two threads, channels-last "
         "layout)")
+    assert "seed 0 25.39 dB (one thread, channels-last" in sentences(
+        {"spec_unet": {"psnr_of_mse": 25.39}, "machine": {"torch_threads": 1},
+         "skips": {"by_model": {"unet-add-skips": sweep}}})["layout_spread"]
     one_seed = {**sweep, "seeds": 1, "psnr_of_mse_std": None}  # quick mode
     assert sentences({"spec_unet": {"psnr_of_mse": 25.39},
                       "skips": {"by_model": {"unet-add-skips": one_seed}}})["layout_spread"] == ""

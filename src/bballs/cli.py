@@ -59,7 +59,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from bballs.reporting.pipeline import reproduce
 
     reproduce(quick=args.quick, seed=args.seed, data_dir=args.data, output_dir=args.output,
-              force=args.force, assignments=args.assignment)
+              force=args.force, assignments=args.assignment, jobs=args.jobs)
     _author_warning()
     return 0
 
@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--assignment", nargs="+", choices=[a.name for a in ASSIGNMENTS],
                      default=None, help="just these assignments (default: every one present; "
                                         "each report is built as soon as its notebooks ran)")
+    rep.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="notebooks run at a time, the CPU cores split between them (default: "
+                          "2 on a CPU of two or more cores, 1 on a GPU)")
     rep.set_defaults(run=cmd_reproduce)
 
     report = commands.add_parser(

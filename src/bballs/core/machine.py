@@ -7,6 +7,8 @@ import os
 import platform
 from pathlib import Path
 
+AT_ONCE_VARIABLE = "BBALLS_NOTEBOOKS_AT_ONCE"  # set by `reproduce` for notebooks side by side
+
 
 def cpu_name() -> str:
     """The processor's model name (Linux), else what :mod:`platform` knows."""
@@ -24,6 +26,7 @@ def describe_machine() -> dict:
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "notebooks_at_once": int(os.environ.get(AT_ONCE_VARIABLE) or 1),
             "gpu": gpu, "torch": torch.__version__, "python": platform.python_version()}
 
 
@@ -31,5 +34,8 @@ def machine_line(machine: dict) -> str:
     """One sentence-part naming the machine of :func:`describe_machine`."""
     device = f"an {machine['gpu']} GPU" if machine.get("gpu") else "no GPU"
     threads = machine["torch_threads"]
+    at_once = machine.get("notebooks_at_once", 1)
+    beside = f" (one of {at_once} notebooks running side by side)" if at_once > 1 else ""
     return (f"{machine['cores']} CPU cores ({machine['cpu']}), {threads} "
-            f"PyTorch thread{'' if threads == 1 else 's'}, {device}; PyTorch {machine['torch']}")
+            f"PyTorch thread{'' if threads == 1 else 's'}{beside}, {device}; "
+            f"PyTorch {machine['torch']}")

@@ -42,7 +42,8 @@ def sentences(part2: dict) -> dict[str, str]:
     texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
                                   part2.get("spec_unet") or {}))
     texts["layout_spread"] = _layout_spread(part2.get("spec_unet") or {},
-                                            skips.get(BASELINE_SWEEP) or {})
+                                            skips.get(BASELINE_SWEEP) or {},
+                                            (part2.get("machine") or {}).get("torch_threads"))
     if gains:
         gains.sort(key=lambda g: -g[0])
         texts["task7_gains"] = "; ".join(text for _, text in gains)
@@ -114,15 +115,17 @@ def _gate_cost(final: dict) -> dict[str, str]:
     return {"gate_cost": f", and {gap} dB against the physics model alone ({alone:.2f} dB)"}
 
 
-def _layout_spread(spec: dict, sweep: dict) -> str:
-    """The Task 6 run of seed 0 beside the Task 5 sweep's runs of the same recipe (another
-    thread count and memory layout), as a clause; empty without both (``layout_spread``)."""
+def _layout_spread(spec: dict, sweep: dict, threads: int | None) -> str:
+    """The Task 6 run of seed 0 (at ``threads`` PyTorch threads, channels-last) beside the Task 5
+    sweep's runs of the same recipe (one thread, default memory layout), as a clause; empty
+    without both (``layout_spread``)."""
     std = sweep.get(f"{MEASURE}_std")
     if MEASURE not in spec or not std or sweep.get("seeds", 1) < 2:
         return ""
+    run = {1: "one thread", 2: "two threads"}.get(threads, f"{threads} threads")
     return (f": the Task 5 sweep's addition-skip U-Net scores {sweep[f'{MEASURE}_mean']:.2f} ± "
             f"{std:.2f} dB over its {sweep['seeds']} seeds (one thread, default layout), the "
-            f"Task 6 run of seed 0 {spec[MEASURE]:.2f} dB (two threads, channels-last layout)")
+            f"Task 6 run of seed 0 {spec[MEASURE]:.2f} dB ({run}, channels-last layout)")
 
 
 def _skip_study(skips: dict) -> dict[str, str]:

@@ -138,21 +138,24 @@ def _shorten(text):
 
 
 class Snapshot:
-    """The files under some folders as they are now, to put back if a run fails."""
+    """The files under some folders as they are now (those ``kept`` says, default all), to put
+    back if a run fails."""
 
-    def __init__(self, folders: list[Path]) -> None:
-        self.folders = folders
-        self.files = {p: p.read_bytes() for folder in folders if folder.is_dir()
-                      for p in folder.rglob("*") if p.is_file()}
+    def __init__(self, folders: list[Path], kept: Callable[[Path], bool] = bool) -> None:
+        self.folders, self.kept = folders, kept
+        self.files = {p: p.read_bytes() for p in self._current()}
+
+    def _current(self) -> list[Path]:
+        return [p for folder in self.folders if folder.is_dir()
+                for p in folder.rglob("*") if p.is_file() and self.kept(p)]
 
     def restore(self) -> list[Path]:
         """Put every saved file back and delete files created since; returns what changed."""
         changed = []
-        for folder in self.folders:
-            for path in (folder.rglob("*") if folder.is_dir() else []):
-                if path.is_file() and path not in self.files:
-                    path.unlink()
-                    changed.append(path)
+        for path in self._current():
+            if path not in self.files:
+                path.unlink()
+                changed.append(path)
         for path, content in self.files.items():
             if not path.is_file() or path.read_bytes() != content:
                 with atomic_path(path) as tmp:
@@ -164,11 +167,14 @@ class Snapshot:
 def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
               output_dir: str | Path | None = None, force: bool = False,
               notebooks: tuple[str, ...] | None = None,
-              assignments: tuple[str, ...] | None = None) -> Path:
+              assignments: tuple[str, ...] | None = None, jobs: int | None = None) -> Path:
     """The whole chain for every assignment the project holds (:mod:`bballs.core.assignments`),
     or for those named in ``assignments``: data (if missing), then per assignment its notebooks
     (or just those in ``notebooks``), its report and its hand-in archive, so that the first
     report exists as soon as its own notebooks have run.
+
+    ``jobs`` notebooks run at a time, the cores split between them (default: two on a CPU of
+    two or more cores, one on a GPU; :mod:`bballs.reporting.side_by_side`).
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/ and the
     archives in dist/). Quick mode writes everything under ``build/quick``
@@ -189,13 +195,25 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     timings: dict[str, float] = {}
     files = _data_files(chosen)
     _stage("data", lambda: ensure_dataset(data_dir, seed=seed, files=files), timings)
-    reports_at = {}
-    for assignment in chosen:
-        wanted = [name for name in assignment.notebooks if notebooks is None or name in notebooks]
-        _hand_in(assignment, wanted, out, timings, quick=quick, seed=seed, data_dir=data_dir)
+    wanted = {a.name: [name for name in a.notebooks if notebooks is None or name in notebooks]
+              for a in chosen}
+    options = {"quick": quick, "seed": seed, "data_dir": data_dir}
+    from bballs.reporting import side_by_side
+    at_once, threads = side_by_side.workers_and_threads(jobs)
+    reports_at: dict[str, float] = {}
+    if at_once > 1:
+        side_by_side.hand_in(chosen, wanted, out, timings, reports_at, started,
+                             at_once=at_once, threads=threads, **options)
+    for assignment in (chosen if at_once == 1 else []):
+        _hand_in(assignment, wanted[assignment.name], out, timings, **options)
         reports_at[assignment.report] = time.perf_counter() - started
     total = time.perf_counter() - started
-    _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick, reports_at)
+    order = ["data", *(stage for a in chosen for stage in (
+        *wanted[a.name], f"{a.report}.pdf", a.archive))]
+    timings = {stage: timings[stage] for stage in order if stage in timings}
+    reports_at = {a.report: reports_at[a.report] for a in chosen if a.report in reports_at}
+    _record_timings(out / "results" / TIMINGS_FILE, timings, total, quick, reports_at,
+                    at_once=at_once, threads=threads)
     print(f"[done] total {total:.0f} s; outputs in {_shown(out)}")
     return out
 
@@ -213,14 +231,24 @@ def _chosen(held, names: tuple[str, ...] | None) -> list:
 
 def _hand_in(assignment, notebooks: list[str], out: Path, timings: dict[str, float],
              **options) -> None:
-    """One assignment's notebooks, then its report and its archive."""
+    """One assignment's notebooks, one after the other, then its report and its archive."""
+    for name in notebooks:
+        _stage(name, lambda name=name: _run_or_restore(
+            name, output_dir=out, executed=executed_path(out, name), **options), timings)
+    finish(assignment, out, timings)
+
+
+def executed_path(out: Path, name: str) -> Path | None:
+    """Where the executed notebook ``name`` goes: ``out/notebooks`` for an output folder apart
+    from the project, else None (it replaces the project's notebook)."""
+    return None if out.resolve() == project_root().resolve() else out / "notebooks" / name
+
+
+def finish(assignment, out: Path, timings: dict[str, float]) -> None:
+    """One assignment's report and hand-in archive, from the results under ``out``."""
     from bballs.reporting.package import build_zip
 
     separate = out.resolve() != project_root().resolve()
-    for name in notebooks:
-        target = out / "notebooks" / name if separate else None
-        _stage(name, lambda name=name, target=target: _run_or_restore(
-            name, output_dir=out, executed=target, **options), timings)
     report = assignment.report
     pdf = out / f"{report}.pdf" if separate else None
     _stage(f"{report}.pdf", lambda: _build_report(out, pdf, report), timings)
@@ -233,9 +261,10 @@ TIMINGS_FILE = "timings.json"
 
 
 def _record_timings(path: Path, timings: dict[str, float], total: float, quick: bool,
-                    reports_at: dict[str, float]) -> None:
+                    reports_at: dict[str, float], *, at_once: int, threads: int) -> None:
     """Print the per-stage table and write it, with the seconds after which each report
-    existed and the machine it ran on, to ``path``."""
+    existed, how many notebooks ran at once with how many threads each, and the machine it ran
+    on, to ``path``."""
     import platform
 
     import torch
@@ -247,12 +276,16 @@ def _record_timings(path: Path, timings: dict[str, float], total: float, quick: 
     for stage, seconds in timings.items():
         print(f"{stage:34s}{seconds:9.0f}{seconds / total:8.0%}")
     print(f"{'total':34s}{total:9.0f}")
+    if at_once > 1:
+        print(f"({at_once} notebooks at a time, {threads} thread{'s' if threads > 1 else ''} each:"
+              " the shares add up to more than 100%)")
     for report, seconds in reports_at.items():
         print(f"{report}.pdf existed after {seconds:.0f} s")
     update_results(path, "reproduce", {
         "stages": timings, "total_seconds": total, "reports_after_seconds": reports_at,
-        "quick": quick,
-        "device": str(pick_device()), "torch_threads": torch.get_num_threads(),
+        "quick": quick, "notebooks_at_once": at_once,
+        "device": str(pick_device()), "torch_threads": threads if at_once > 1 else
+        torch.get_num_threads(),
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
         "python": platform.python_version(), "torch": torch.__version__})
 

@@ -1,0 +1,100 @@
+"""Notebooks side by side (`reporting.side_by_side`): how many at once, in which order, and an
+assignment's outputs changing together or not at all."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+
+from bballs.core.assignments import present
+from bballs.core.files import project_root, read_results, update_results
+from bballs.reporting import pipeline, side_by_side
+
+
+def test_two_notebooks_at_once_on_a_cpu_one_on_a_gpu():
+    assert side_by_side.workers_and_threads(cores=2, gpu=False) == (2, 1)
+    assert side_by_side.workers_and_threads(cores=8, gpu=False) == (2, 4)
+    assert side_by_side.workers_and_threads(cores=1, gpu=False) == (1, 1)
+    assert side_by_side.workers_and_threads(cores=4, gpu=True) == (1, 4)
+    assert side_by_side.workers_and_threads(3, cores=2, gpu=False) == (2, 1)  # not above cores
+    assert side_by_side.workers_and_threads(1, cores=2, gpu=False) == (1, 2)
+    with pytest.raises(ValueError, match="at least 1"):
+        side_by_side.workers_and_threads(0, cores=2, gpu=False)
+
+
+@dataclass(frozen=True)
+class Fake:
+    """An assignment with notebooks, a report and the figures it owns."""
+    name: str
+    notebooks: tuple[str, ...]
+
+    @property
+    def report(self) -> str:
+        return f"{self.name}_report"
+
+    def owns(self, relative) -> bool:
+        return fnmatch(Path(relative).as_posix(), f"figures/{self.name}_*")
+
+
+def test_one_assignment_after_the_other_the_longest_notebook_first():
+    first, second = Fake("a", ("a1", "a2")), Fake("b", ("b1", "b2"))
+    order = side_by_side.running_order([first, second], {"a": ["a1", "a2"], "b": ["b1", "b2"]},
+                                       {"a2": 50.0, "b1": 9.0, "b2": 10.0})
+    assert [name for _, name in order] == ["a2", "a1", "b2", "b1"]
+
+
+def fake_run(name: str, ready: Path, out: Path, options: dict) -> float:
+    """A notebook that writes a figure of its own and fails when its name says so."""
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "figures" / f"{name}.png").write_text("new")
+    update_results(out / "figures" / "text_sizes.json", f"{name}.png", {"min_pt": 1.0})
+    if "bad" in name:
+        raise pipeline.NotebookError(f"{name}: cell In [3] failed")
+    ready.parent.mkdir(parents=True, exist_ok=True)
+    ready.write_text(os.environ["OMP_NUM_THREADS"])
+    return 1.0
+
+
+def test_a_failed_notebook_undoes_its_assignment_only(tmp_path, monkeypatch):
+    good, broken = Fake("a", ("a_1", "a_2")), Fake("b", ("b_bad", "b_ok"))
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "b_ok.png").write_text("old")
+    update_results(tmp_path / "figures" / "text_sizes.json", "b_ok.png", {"min_pt": 9.0})
+    finished, at_once_before = [], os.environ.get(side_by_side.AT_ONCE_VARIABLE)
+    monkeypatch.setattr(pipeline, "finish", lambda a, out, timings: finished.append(a.name))
+    timings, reports_at = {}, {}
+    with pytest.raises(pipeline.NotebookError, match="b_bad: cell In"):
+        side_by_side.hand_in([good, broken], {"a": list(good.notebooks), "b": ["b_ok", "b_bad"]},
+                             tmp_path, timings, reports_at, 0.0, at_once=2, threads=1,
+                             run=fake_run)
+    assert finished == ["a"] and list(reports_at) == ["a_report"]
+    assert sorted(p.name for p in (tmp_path / "notebooks").iterdir()) == ["a_1", "a_2"]
+    assert (tmp_path / "notebooks" / "a_1").read_text() == "1"  # the kernel's thread count
+    figures = tmp_path / "figures"
+    assert (figures / "a_1.png").is_file() and (figures / "b_ok.png").read_text() == "old"
+    assert not (figures / "b_bad.png").exists()
+    sizes = read_results(figures / "text_sizes.json")
+    assert sizes["b_ok.png"] == {"min_pt": 9.0} and "a_2.png" in sizes
+    assert sizes.get("b_bad.png") is None
+    assert os.environ.get(side_by_side.AT_ONCE_VARIABLE) == at_once_before  # put back
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: always one notebook at a time")
+def test_reproduce_hands_in_side_by_side_with_more_than_one_job(tmp_path, monkeypatch):
+    held = present(project_root())
+    calls = []
+    monkeypatch.setattr(pipeline, "ensure_dataset", lambda d, seed, files: None)
+    monkeypatch.setattr(side_by_side, "hand_in", lambda chosen, wanted, *_, at_once, threads,
+                        **__: calls.append(([a.name for a in chosen], at_once, threads)))
+    monkeypatch.setattr(pipeline, "_hand_in", lambda *_, **__: calls.append("one by one"))
+    pipeline.reproduce(quick=True, output_dir=tmp_path, jobs=2)
+    assert calls == [([a.name for a in held], 2, os.cpu_count() // 2)]
+    calls.clear()
+    pipeline.reproduce(quick=True, output_dir=tmp_path, jobs=1)
+    assert calls == ["one by one"] * len(held)
+    assert read_results(tmp_path / "results" / "timings.json")["reproduce"][
+        "notebooks_at_once"] == 1
