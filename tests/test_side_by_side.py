@@ -15,13 +15,13 @@ from bballs.core.files import project_root, read_results, update_results
 from bballs.reporting import pipeline, side_by_side
 
 
-def test_two_notebooks_at_once_on_a_cpu_one_on_a_gpu():
-    assert side_by_side.workers_and_threads(cores=2, gpu=False) == (2, 1)
-    assert side_by_side.workers_and_threads(cores=8, gpu=False) == (2, 4)
-    assert side_by_side.workers_and_threads(cores=1, gpu=False) == (1, 1)
-    assert side_by_side.workers_and_threads(cores=4, gpu=True) == (1, 4)
-    assert side_by_side.workers_and_threads(3, cores=2, gpu=False) == (2, 1)  # not above cores
-    assert side_by_side.workers_and_threads(1, cores=2, gpu=False) == (1, 2)
+def test_one_notebook_at_a_time_unless_asked_the_cores_split_evenly():
+    assert side_by_side.workers_and_threads(cores=2, gpu=False) == (1, 2)
+    assert side_by_side.workers_and_threads(2, cores=2, gpu=False) == (2, 1)
+    assert side_by_side.workers_and_threads(2, cores=8, gpu=False) == (2, 4)
+    assert side_by_side.workers_and_threads(2, cores=1, gpu=False) == (1, 1)  # one per core
+    assert side_by_side.workers_and_threads(3, cores=2, gpu=False) == (2, 1)
+    assert side_by_side.workers_and_threads(2, cores=4, gpu=True) == (2, 2)  # they share it
     with pytest.raises(ValueError, match="at least 1"):
         side_by_side.workers_and_threads(0, cores=2, gpu=False)
 
@@ -94,7 +94,26 @@ def test_reproduce_hands_in_side_by_side_with_more_than_one_job(tmp_path, monkey
     pipeline.reproduce(quick=True, output_dir=tmp_path, jobs=2)
     assert calls == [([a.name for a in held], 2, os.cpu_count() // 2)]
     calls.clear()
-    pipeline.reproduce(quick=True, output_dir=tmp_path, jobs=1)
+    pipeline.reproduce(quick=True, output_dir=tmp_path)  # the default: one at a time
     assert calls == ["one by one"] * len(held)
     assert read_results(tmp_path / "results" / "timings.json")["reproduce"][
         "notebooks_at_once"] == 1
+
+
+def test_a_report_that_cannot_be_built_stops_the_run_and_undoes_the_unfinished(tmp_path,
+                                                                                monkeypatch):
+    first, second = Fake("a", ("a_1",)), Fake("b", ("b_1", "b_2", "b_3"))
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "b_1.png").write_text("old")
+
+    def no_report(assignment, out, timings):
+        raise RuntimeError(f"{assignment.report}: no PDF library")
+
+    monkeypatch.setattr(pipeline, "finish", no_report)
+    with pytest.raises(RuntimeError, match="a_report: no PDF library"):
+        side_by_side.hand_in([first, second], {"a": ["a_1"], "b": ["b_1", "b_2", "b_3"]},
+                             tmp_path, {}, {}, 0.0, at_once=1, threads=1, run=fake_run)
+    assert (tmp_path / "notebooks" / "a_1").is_file()  # moved into place before the report
+    assert (tmp_path / "figures" / "b_1.png").read_text() == "old"
+    assert not list((tmp_path / "figures").glob("b_[23].png"))
+    assert not (tmp_path / "notebooks" / "b_1").exists()

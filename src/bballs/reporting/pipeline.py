@@ -173,8 +173,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     (or just those in ``notebooks``), its report and its hand-in archive, so that the first
     report exists as soon as its own notebooks have run.
 
-    ``jobs`` notebooks run at a time, the cores split between them (default: two on a CPU of
-    two or more cores, one on a GPU; :mod:`bballs.reporting.side_by_side`).
+    ``jobs`` notebooks run at a time, the cores split between them (default one;
+    :mod:`bballs.reporting.side_by_side`).
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/ and the
     archives in dist/). Quick mode writes everything under ``build/quick``

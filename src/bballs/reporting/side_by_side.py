@@ -1,7 +1,9 @@
-"""Notebooks side by side: on a CPU, ``reproduce`` runs two notebooks at a time in worker
+"""Notebooks side by side: ``reproduce --jobs N`` runs N notebooks at a time in worker
 processes, the cores split evenly between them (each kernel starts with ``OMP_NUM_THREADS``
-set), because a small network's training step gains less from a second thread than a second
-notebook gains from a core of its own.
+set). The default stays one at a time with every core: on a 2-core CPU two notebooks at one
+thread each took about twice as long each as one at two threads (their time goes to large-batch
+work that already uses both cores), so the full run gained nothing; a quick run, whose time is
+Python start-up and plotting, finished in about two thirds of the time.
 
 An assignment's outputs change together or not at all: its executed notebooks wait under
 ``build/ready`` until all of them ran, then replace their targets, and its report and archive
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
@@ -32,8 +35,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 def workers_and_threads(jobs: int | None = None, *, cores: int | None = None,
                         gpu: bool | None = None) -> tuple[int, int]:
-    """How many notebooks run at once and with how many threads each: ``jobs`` if given, else
-    two on a CPU of at least two cores and one on a GPU (which it shares) or a single core."""
+    """How many notebooks run at once (``jobs``, default one; on a CPU at most one per core)
+    and with how many threads each (the cores split evenly)."""
     cores = cores or os.cpu_count() or 1
     if gpu is None:
         import torch
@@ -41,7 +44,7 @@ def workers_and_threads(jobs: int | None = None, *, cores: int | None = None,
         gpu = torch.cuda.is_available()
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    at_once = jobs or (1 if gpu or cores < 2 else 2)
+    at_once = jobs or 1
     at_once = at_once if gpu else min(at_once, cores)
     return at_once, max(1, cores // at_once)
 
@@ -70,6 +73,7 @@ def hand_in(assignments, wanted: dict[str, list[str]], out: Path, timings: dict[
     recorded = _recorded_seconds(out)
     print(f"[info] {at_once} notebooks at a time, {threads} thread{'s' * (threads > 1)} each",
           flush=True)
+    stopped: BaseException | None = None  # Ctrl-C, or a report that could not be built
     with _environment(at_once, threads), ProcessPoolExecutor(
             at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures: dict[Future, tuple] = {
@@ -88,27 +92,30 @@ def hand_in(assignments, wanted: dict[str, list[str]], out: Path, timings: dict[
                     _cancel(futures, a)
                 if not left[a.name] and a.name not in failed:
                     _commit(a, wanted[a.name], out, timings, reports_at, started, ready)
-        except BaseException:
+        except BaseException as error:  # noqa: BLE001 - raised again once the workers stopped
+            stopped = error
             _cancel(futures, None)
-            for a in assignments:
-                if left[a.name] or a.name in failed:
-                    _undo(a, snapshots[a.name])
-            raise
-    for a in assignments:
-        if a.name in failed:
+    for a in assignments:  # every worker has stopped: nothing writes any more
+        if a.name in failed or (stopped is not None and left[a.name]):
             _undo(a, snapshots[a.name])
-    if failed:
-        raise next(iter(failed.values()))
+    if stopped is not None or failed:
+        raise stopped or next(iter(failed.values()))
 
 
 def run_one(name: str, ready: Path, out: Path, options: dict) -> float:
     """In a worker process: execute ``name`` into ``ready``; returns the seconds it took."""
     started = time.perf_counter()
-    print(f"[....] {name}", flush=True)
+    _say(f"[....] {name}")
     pipeline.run_notebook(name, output_dir=out, executed=ready, **options)
     seconds = time.perf_counter() - started
-    print(f"[ ok ] {name} ({seconds:.0f} s)", flush=True)
+    _say(f"[ ok ] {name} ({seconds:.0f} s)")
     return seconds
+
+
+def _say(line: str) -> None:
+    """One whole line in one write, so that two workers' lines never run into each other."""
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
 
 
 def _commit(assignment, names: list[str], out: Path, timings: dict[str, float],

@@ -82,6 +82,32 @@ def gflops_by_batch(x: torch.Tensor, y: torch.Tensor, batch_sizes=(4, 16, 64),
     return achieved
 
 
+def seconds_by_threads(x: torch.Tensor, y: torch.Tensor, batch_size: int = 4,
+                       samples: int = 512) -> dict[str, dict[str, float]]:
+    """Seconds of the baseline U-Net's bare training step (``"step"``, at ``batch_size``) and of
+    its forward pass over the first ``samples`` sequences at once (``"forward"``), at one thread
+    and at every thread torch has (inner keys: the thread counts as text): what a second thread
+    buys small-batch and large-batch work (``reproduce --jobs`` trades it for a second notebook)."""
+    threads = torch.get_num_threads()
+    n = min(samples, len(x)) // batch_size * batch_size
+    timed: dict[str, dict[str, float]] = {"step": {}, "forward": {}}
+    try:
+        for count in sorted({1, threads}):
+            torch.set_num_threads(count)
+            seed_everything(0)
+            model = spec_unet(x.device)
+            bare_epoch(model, x[:batch_size], y[:batch_size], batch_size)  # warm-up
+            seconds = _timed(lambda m=model: bare_epoch(m, x[:n], y[:n], batch_size))
+            timed["step"][str(count)] = seconds / (n // batch_size)
+            with torch.no_grad():
+                model.eval()
+                model(x[:n])  # warm-up
+                timed["forward"][str(count)] = _timed(lambda m=model: m(x[:n]))
+    finally:
+        torch.set_num_threads(threads)
+    return timed
+
+
 def _timed(action) -> float:
     if torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -122,7 +148,9 @@ def benchmark(data: PredictionData, repeats: int = 1, device: str | None = None)
     achieved = step_flops * steps / min(timings["bare_train_only"]) / 1e9
     limit = matmul_gflops(device=device)
     by_batch = gflops_by_batch(x, y)
-    return {"threads": torch.get_num_threads(), "step_gflop": step_flops / 1e9,
+    by_threads = seconds_by_threads(x, y, config.batch_size) if device.type == "cpu" else {}
+    return {"seconds_by_threads": by_threads,
+            "threads": torch.get_num_threads(), "step_gflop": step_flops / 1e9,
             "achieved_gflops": achieved, "matmul_gflops": limit, "share_of_limit": achieved / limit,
             "device": str(device), "samples": n, "batch_size": config.batch_size,
             "fit_seconds": fit_s, "bare_seconds": bare_s, "overhead": fit_s / bare_s - 1,
@@ -158,6 +186,14 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1,
     print("  the same step at batch " + ", ".join(
         f"{size}: {gflops:.1f} GFLOP/s ({result['share_of_limit_by_batch'][size]:.0%})"
         for size, gflops in result["gflops_by_batch"].items()))
+    by_threads, threads = result["seconds_by_threads"], str(result["threads"])
+    if by_threads and threads != "1":
+        for kind, what in (("step", f"training step at batch {result['batch_size']}"),
+                           ("forward", f"forward pass over {min(512, result['samples'])} "
+                                       "sequences")):
+            one, all_ = by_threads[kind]["1"], by_threads[kind][threads]
+            print(f"  {what}: {one * 1e3:.1f} ms at 1 thread, {all_ * 1e3:.1f} ms at {threads} "
+                  f"threads ({one / all_:.2f}x faster)")
     if results_file is not None:
         update_results(results_file, "loop", {**result, "repeats": repeats,
                                               "date": time.strftime("%Y-%m-%d"),
