@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "each report is built as soon as its notebooks ran)")
     rep.add_argument("--jobs", type=int, default=None, metavar="N",
                      help="notebooks run at a time, the CPU cores split between them "
-                          "(default 1: on 2 cores two at a time gained nothing in full mode)")
+                          "(default 1; see README for what 2 buys on a 2-core CPU)")
     rep.set_defaults(run=cmd_reproduce)
 
     report = commands.add_parser(

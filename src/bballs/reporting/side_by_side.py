@@ -1,9 +1,8 @@
 """Notebooks side by side: ``reproduce --jobs N`` runs N notebooks at a time in worker
 processes, the cores split evenly between them (each kernel starts with ``OMP_NUM_THREADS``
-set). The default stays one at a time with every core: on a 2-core CPU two notebooks at one
-thread each took about twice as long each as one at two threads (their time goes to large-batch
-work that already uses both cores), so the full run gained nothing; a quick run, whose time is
-Python start-up and plotting, finished in about two thirds of the time.
+set). What it buys depends on the work: on a 2-core CPU large-batch passes already use both
+cores, small-batch training steps and Python start-up do not (README, "Quick start"); the
+default stays one notebook at a time.
 
 An assignment's outputs change together or not at all: its executed notebooks wait under
 ``build/ready`` until all of them ran, then replace their targets, and its report and archive
