@@ -615,6 +615,9 @@ def test_the_layout_spread_clause_needs_the_sweeps_seeds():
     assert "seed 0 25.39 dB (one thread, channels-last" in sentences(
         {"spec_unet": {"psnr_of_mse": 25.39}, "machine": {"torch_threads": 1},
          "skips": {"by_model": {"unet-add-skips": sweep}}})["layout_spread"]
+    assert "seed 0 25.39 dB (channels-last" in sentences(  # no thread count recorded
+        {"spec_unet": {"psnr_of_mse": 25.39},
+         "skips": {"by_model": {"unet-add-skips": sweep}}})["layout_spread"]
     one_seed = {**sweep, "seeds": 1, "psnr_of_mse_std": None}  # quick mode
     assert sentences({"spec_unet": {"psnr_of_mse": 25.39},
                       "skips": {"by_model": {"unet-add-skips": one_seed}}})["layout_spread"] == ""

@@ -4,6 +4,7 @@ assignment's outputs changing together or not at all."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -48,7 +49,11 @@ def test_one_assignment_after_the_other_the_longest_notebook_first():
 
 
 def fake_run(name: str, ready: Path, out: Path, options: dict) -> float:
-    """A notebook that writes a figure of its own and fails when its name says so."""
+    """A notebook that leaves a mark that it ran, writes a figure of its own, fails when its
+    name says so and takes half a second when it says "slow"."""
+    (out / "ran").mkdir(parents=True, exist_ok=True)
+    (out / "ran" / name).touch()
+    time.sleep(0.5 if "slow" in name else 0.0)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "figures" / f"{name}.png").write_text("new")
     update_results(out / "figures" / "text_sizes.json", f"{name}.png", {"min_pt": 1.0})
@@ -79,7 +84,8 @@ def test_a_failed_notebook_undoes_its_assignment_only(tmp_path, monkeypatch):
     assert not (figures / "b_bad.png").exists()
     sizes = read_results(figures / "text_sizes.json")
     assert sizes["b_ok.png"] == {"min_pt": 9.0} and "a_2.png" in sizes
-    assert sizes.get("b_bad.png") is None
+    assert "b_bad.png" not in sizes  # removed, not set to null
+    assert not list((tmp_path / "build" / "ready").glob("b_*"))
     assert os.environ.get(side_by_side.AT_ONCE_VARIABLE) == at_once_before  # put back
 
 
@@ -102,18 +108,21 @@ def test_reproduce_hands_in_side_by_side_with_more_than_one_job(tmp_path, monkey
 
 def test_a_report_that_cannot_be_built_stops_the_run_and_undoes_the_unfinished(tmp_path,
                                                                                 monkeypatch):
-    first, second = Fake("a", ("a_1",)), Fake("b", ("b_1", "b_2", "b_3"))
+    first, second = Fake("a", ("a_1",)), Fake("b", ("b_slow1", "b_2", "b_3"))
     (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "b_1.png").write_text("old")
+    (tmp_path / "figures" / "b_slow1.png").write_text("old")
 
     def no_report(assignment, out, timings):
         raise RuntimeError(f"{assignment.report}: no PDF library")
 
     monkeypatch.setattr(pipeline, "finish", no_report)
     with pytest.raises(RuntimeError, match="a_report: no PDF library"):
-        side_by_side.hand_in([first, second], {"a": ["a_1"], "b": ["b_1", "b_2", "b_3"]},
+        side_by_side.hand_in([first, second], {"a": ["a_1"], "b": list(second.notebooks)},
                              tmp_path, {}, {}, 0.0, at_once=1, threads=1, run=fake_run)
     assert (tmp_path / "notebooks" / "a_1").is_file()  # moved into place before the report
-    assert (tmp_path / "figures" / "b_1.png").read_text() == "old"
+    assert (tmp_path / "figures" / "b_slow1.png").read_text() == "old"
     assert not list((tmp_path / "figures").glob("b_[23].png"))
-    assert not (tmp_path / "notebooks" / "b_1").exists()
+    assert not (tmp_path / "notebooks" / "b_slow1").exists()
+    ran = sorted(p.name for p in (tmp_path / "ran").iterdir())
+    assert ran in (["a_1"], ["a_1", "b_slow1"])  # b_2 and b_3, not started, were skipped
+    assert not (tmp_path / "build" / "ready" / ".stop").exists()

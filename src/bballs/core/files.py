@@ -114,13 +114,30 @@ def update_results(path: str | Path, key: str, value: Any) -> dict:
     return change_results(path, key, lambda _: value)
 
 
+REMOVE = object()  # what a change returns to delete its key (change_results)
+
+
+def can_lock() -> bool:
+    """Whether results files are locked across processes (fcntl: not on Windows)."""
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def change_results(path: str | Path, key: str, change: Callable[[Any], Any]) -> dict:
-    """Set ``key`` in the JSON file at ``path`` to ``change(its current value or None)``, read
-    and written under one lock, so that a process never drops what another wrote meanwhile."""
+    """Set ``key`` in the JSON file at ``path`` to ``change(its current value or None)`` (or
+    delete it if that is :data:`REMOVE`), read and written under one lock, so that a process
+    never drops what another wrote meanwhile."""
     path = Path(path)
     with _locked(path):
         results = read_results(path)
-        results[key] = change(results.get(key))
+        value = change(results.get(key))
+        if value is REMOVE:
+            results.pop(key, None)
+        else:
+            results[key] = value
         text = json.dumps(_jsonable(results), indent=2, allow_nan=False) + "\n"
         with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")

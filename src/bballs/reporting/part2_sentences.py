@@ -122,10 +122,11 @@ def _layout_spread(spec: dict, sweep: dict, threads: int | None) -> str:
     std = sweep.get(f"{MEASURE}_std")
     if MEASURE not in spec or not std or sweep.get("seeds", 1) < 2:
         return ""
-    run = {1: "one thread", 2: "two threads"}.get(threads, f"{threads} threads")
+    run = {1: "one thread, ", 2: "two threads, "}.get(threads, f"{threads} threads, " * bool(
+        threads))
     return (f": the Task 5 sweep's addition-skip U-Net scores {sweep[f'{MEASURE}_mean']:.2f} ± "
             f"{std:.2f} dB over its {sweep['seeds']} seeds (one thread, default layout), the "
-            f"Task 6 run of seed 0 {spec[MEASURE]:.2f} dB ({run}, channels-last layout)")
+            f"Task 6 run of seed 0 {spec[MEASURE]:.2f} dB ({run}channels-last layout)")
 
 
 def _skip_study(skips: dict) -> dict[str, str]:

@@ -189,6 +189,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     if output_dir is None and quick:
         output_dir = root / "build" / "quick"
     out = Path(output_dir) if output_dir else root
+    from bballs.reporting import side_by_side
+    at_once, threads = side_by_side.workers_and_threads(jobs)  # a bad count fails before data
     if force and (out / "checkpoints").is_dir():
         print(f"[force] removing {_shown(out / 'checkpoints')}: every model is retrained")
         shutil.rmtree(out / "checkpoints")
@@ -198,8 +200,6 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     wanted = {a.name: [name for name in a.notebooks if notebooks is None or name in notebooks]
               for a in chosen}
     options = {"quick": quick, "seed": seed, "data_dir": data_dir}
-    from bballs.reporting import side_by_side
-    at_once, threads = side_by_side.workers_and_threads(jobs)
     reports_at: dict[str, float] = {}
     if at_once > 1:
         side_by_side.hand_in(chosen, wanted, out, timings, reports_at, started,

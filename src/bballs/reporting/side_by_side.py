@@ -2,14 +2,18 @@
 processes, the cores split evenly between them (each kernel starts with ``OMP_NUM_THREADS``
 set). What it buys depends on the work: on a 2-core CPU large-batch passes already use both
 cores, small-batch training steps and Python start-up do not (README, "Quick start"); the
-default stays one notebook at a time.
+default stays one notebook at a time, and so does a system whose results files cannot be locked
+across processes (Windows).
 
-An assignment's outputs change together or not at all: its executed notebooks wait under
-``build/ready`` until all of them ran, then replace their targets, and its report and archive
-are built at once (while the other assignment's notebooks go on). If one of its notebooks fails
-(or on Ctrl-C), its other notebooks not yet started are cancelled, the figures and results it
-owns are put back as they were, and no notebook of it is replaced; finished trainings keep their
-checkpoints, so a second run is quick.
+An assignment's notebooks replace their targets together: each waits under ``build/ready`` of
+the output folder until all of that assignment's notebooks ran; then they are moved into place
+and its report and archive are built (while the other assignment's notebooks go on; a report
+that cannot be built stops the run, as in the one-at-a-time chain). If one of its notebooks
+fails, a line says so at once, its notebooks not yet started are skipped, and once every worker
+has stopped the figures and results it owns are put back and none of its notebooks is replaced;
+the other assignment goes on unless the worker processes themselves died. Ctrl-C stops every
+notebook and puts back every assignment not yet moved into place. Finished trainings keep their
+checkpoints, so the next run is quick.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +29,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_c
 from contextlib import contextmanager
 from pathlib import Path
 
-from bballs.core.files import change_results, read_results
+from bballs.core.files import REMOVE, can_lock, change_results, read_results
 from bballs.core.machine import AT_ONCE_VARIABLE
 from bballs.reporting import pipeline
 from bballs.reporting.plots import TEXT_SIZES
@@ -34,8 +39,9 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 def workers_and_threads(jobs: int | None = None, *, cores: int | None = None,
                         gpu: bool | None = None) -> tuple[int, int]:
-    """How many notebooks run at once (``jobs``, default one; on a CPU at most one per core)
-    and with how many threads each (the cores split evenly)."""
+    """How many notebooks run at once (``jobs``, default one; on a CPU at most one per core;
+    one where results files cannot be locked) and with how many threads each (the cores split
+    evenly)."""
     cores = cores or os.cpu_count() or 1
     if gpu is None:
         import torch
@@ -45,6 +51,7 @@ def workers_and_threads(jobs: int | None = None, *, cores: int | None = None,
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     at_once = jobs or 1
     at_once = at_once if gpu else min(at_once, cores)
+    at_once = at_once if can_lock() else 1
     return at_once, max(1, cores // at_once)
 
 
@@ -69,36 +76,89 @@ def hand_in(assignments, wanted: dict[str, list[str]], out: Path, timings: dict[
         if not left[a.name]:
             _commit(a, [], out, timings, reports_at, started)
     ready = out / "build" / "ready"
-    recorded = _recorded_seconds(out)
+    stops = Stops(ready)
+    order = running_order(assignments, wanted, _recorded_seconds(out))
     print(f"[info] {at_once} notebooks at a time, {threads} thread{'s' * (threads > 1)} each",
           flush=True)
-    stopped: BaseException | None = None  # Ctrl-C, or a report that could not be built
-    with _environment(at_once, threads), ProcessPoolExecutor(
-            at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures: dict[Future, tuple] = {
-            pool.submit(run or run_one, name, ready / name, out, options): (a, name)
-            for a, name in running_order(assignments, wanted, recorded)}
-        try:
-            for future in as_completed(futures):
-                a, name = futures[future]
-                left[a.name].discard(name)
-                try:
-                    timings[name] = future.result()
-                except CancelledError:
-                    continue
-                except Exception as error:  # noqa: BLE001 - reported once all have stopped
-                    failed.setdefault(a.name, error)
-                    _cancel(futures, a)
-                if not left[a.name] and a.name not in failed:
-                    _commit(a, wanted[a.name], out, timings, reports_at, started, ready)
-        except BaseException as error:  # noqa: BLE001 - raised again once the workers stopped
-            stopped = error
-            _cancel(futures, None)
-    for a in assignments:  # every worker has stopped: nothing writes any more
-        if a.name in failed or (stopped is not None and left[a.name]):
+    try:
+        with _environment(at_once, threads), ProcessPoolExecutor(
+                at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures: dict[Future, tuple] = {
+                pool.submit(_unless_stopped, run or run_one, name, ready / name, out, options,
+                            stops.paths(a.name)): (a, name) for a, name in order}
+            try:
+                for future in as_completed(futures):
+                    a, name = futures[future]
+                    left[a.name].discard(name)
+                    seconds = _outcome(future, name, a, failed, stops)
+                    if seconds is not None:
+                        timings[name] = seconds
+                    if not left[a.name] and a.name not in failed:
+                        _commit(a, wanted[a.name], out, timings, reports_at, started, ready)
+            except BaseException:
+                stops.stop(None)  # the workers skip whatever they have not started
+                raise
+    except BaseException:  # Ctrl-C or a report: every assignment not moved into place goes back
+        _undo_all(assignments, left, failed, snapshots, ready, unfinished=True)
+        stops.clear()
+        raise
+    _undo_all(assignments, left, failed, snapshots, ready, unfinished=False)
+    stops.clear()
+    if failed:
+        raise next(iter(failed.values()))
+
+
+def _outcome(future: Future, name: str, assignment, failed: dict[str, BaseException],
+             stops: Stops) -> float | None:
+    """The seconds a finished notebook took; None if it was skipped or failed (a failure is
+    said at once and stops its assignment's other notebooks)."""
+    try:
+        return future.result()
+    except CancelledError:
+        return None
+    except Exception as error:  # noqa: BLE001 - raised once every worker has stopped
+        print(f"[fail] {name}: {error}", flush=True)
+        failed.setdefault(assignment.name, error)
+        stops.stop(assignment.name)
+        return None
+
+
+def _undo_all(assignments, left: dict[str, set], failed: dict[str, BaseException],
+              snapshots: dict[str, OwnedSnapshot], ready: Path, *, unfinished: bool) -> None:
+    """Put back every failed assignment (and, with ``unfinished``, every one not moved into
+    place), removing its notebooks waiting under ``ready``."""
+    for a in assignments:
+        if a.name in failed or (unfinished and left[a.name]):
             _undo(a, snapshots[a.name])
-    if stopped is not None or failed:
-        raise stopped or next(iter(failed.values()))
+            for name in a.notebooks:
+                (ready / name).unlink(missing_ok=True)
+
+
+class Stops:
+    """Marker files under ``ready`` that tell the workers to skip notebooks not yet started:
+    one for every notebook, one per assignment."""
+
+    def __init__(self, ready: Path) -> None:
+        self.folder = ready / ".stop"
+        self.clear()
+
+    def paths(self, assignment: str) -> list[Path]:
+        return [self.folder / "all", self.folder / assignment]
+
+    def stop(self, assignment: str | None) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / (assignment or "all")).touch()
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _unless_stopped(run: Callable, name: str, ready: Path, out: Path, options: dict,
+                    stops: list[Path]) -> float:
+    """In a worker process: ``run`` the notebook unless a stop marker exists."""
+    if any(path.exists() for path in stops):
+        raise CancelledError(f"{name}: skipped, the run was stopped")
+    return run(name, ready, out, options)
 
 
 def run_one(name: str, ready: Path, out: Path, options: dict) -> float:
@@ -129,13 +189,6 @@ def _commit(assignment, names: list[str], out: Path, timings: dict[str, float],
     reports_at[assignment.report] = time.perf_counter() - started
 
 
-def _cancel(futures: dict[Future, tuple], assignment) -> None:
-    """Cancel the notebooks not yet started (of ``assignment``; of all for None)."""
-    for future, (a, _) in futures.items():
-        if assignment is None or a is assignment:
-            future.cancel()
-
-
 class OwnedSnapshot(pipeline.Snapshot):
     """The figures and results files an assignment owns, and its figures' entries in the shared
     text-size record, as they are now."""
@@ -153,7 +206,8 @@ class OwnedSnapshot(pipeline.Snapshot):
             now = read_results(self.sizes_file)
             for name in [n for n in now if self.figure_owned(n)]:
                 if now[name] != self.sizes.get(name):
-                    change_results(self.sizes_file, name, lambda _, n=name: self.sizes.get(n))
+                    change_results(self.sizes_file, name,
+                                   lambda _, n=name: self.sizes.get(n, REMOVE))
         return changed
 
 
