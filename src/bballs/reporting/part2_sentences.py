@@ -122,8 +122,7 @@ def _layout_spread(spec: dict, sweep: dict, threads: int | None) -> str:
     std = sweep.get(f"{MEASURE}_std")
     if MEASURE not in spec or not std or sweep.get("seeds", 1) < 2:
         return ""
-    run = {1: "one thread, ", 2: "two threads, "}.get(threads, f"{threads} threads, " * bool(
-        threads))
+    run = f"{_threads(threads)}, " if threads else ""
     return (f": the Task 5 sweep's addition-skip U-Net scores {sweep[f'{MEASURE}_mean']:.2f} ± "
             f"{std:.2f} dB over its {sweep['seeds']} seeds (one thread, default layout), the "
             f"Task 6 run of seed 0 {spec[MEASURE]:.2f} dB ({run}channels-last layout)")
@@ -283,3 +282,7 @@ def _ssim_change(before: dict, after: dict) -> float | None:
 
 def _seeds(n: int) -> str:
     return "one seed" if n == 1 else f"{n} seeds"
+
+
+def _threads(n: int) -> str:
+    return {1: "one thread", 2: "two threads"}.get(n, f"{n} threads")

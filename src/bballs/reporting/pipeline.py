@@ -171,10 +171,8 @@ def reproduce(*, quick: bool, seed: int = 0, data_dir: str | Path | None = None,
     """The whole chain for every assignment the project holds (:mod:`bballs.core.assignments`),
     or for those named in ``assignments``: data (if missing), then per assignment its notebooks
     (or just those in ``notebooks``), its report and its hand-in archive, so that the first
-    report exists as soon as its own notebooks have run.
-
-    ``jobs`` notebooks run at a time, the cores split between them (default one;
-    :mod:`bballs.reporting.side_by_side`).
+    report exists as soon as its own notebooks have run; ``jobs`` notebooks at a time, the cores
+    split between them (default one; :mod:`bballs.reporting.side_by_side`).
 
     Full mode writes into the project (executed notebooks, figures/, results/, report/ and the
     archives in dist/). Quick mode writes everything under ``build/quick``
@@ -238,21 +236,24 @@ def _hand_in(assignment, notebooks: list[str], out: Path, timings: dict[str, flo
     finish(assignment, out, timings)
 
 
+def _apart(out: Path) -> bool:  # an output folder other than the project
+    return out.resolve() != project_root().resolve()
+
+
 def executed_path(out: Path, name: str) -> Path | None:
     """Where the executed notebook ``name`` goes: ``out/notebooks`` for an output folder apart
     from the project, else None (it replaces the project's notebook)."""
-    return None if out.resolve() == project_root().resolve() else out / "notebooks" / name
+    return out / "notebooks" / name if _apart(out) else None
 
 
 def finish(assignment, out: Path, timings: dict[str, float]) -> None:
     """One assignment's report and hand-in archive, from the results under ``out``."""
     from bballs.reporting.package import build_zip
 
-    separate = out.resolve() != project_root().resolve()
     report = assignment.report
-    pdf = out / f"{report}.pdf" if separate else None
+    pdf = out / f"{report}.pdf" if _apart(out) else None
     _stage(f"{report}.pdf", lambda: _build_report(out, pdf, report), timings)
-    archive = out / assignment.archive if separate else None
+    archive = out / assignment.archive if _apart(out) else None
     _stage(assignment.archive, lambda: print(
         f"       {_shown(build_zip(archive, assignment=assignment))}"), timings)
 

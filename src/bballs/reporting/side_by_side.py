@@ -18,7 +18,6 @@ checkpoints, so the next run is quick.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -26,10 +25,16 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
-from bballs.core.files import REMOVE, can_lock, change_results, read_results
+from bballs.core.files import (
+    REMOVE,
+    ResultsError,
+    can_lock,
+    change_results,
+    read_results,
+)
 from bballs.core.machine import AT_ONCE_VARIABLE
 from bballs.reporting import pipeline
 from bballs.reporting.plots import TEXT_SIZES
@@ -220,24 +225,13 @@ def _undo(assignment, snapshot: OwnedSnapshot) -> None:
 def _recorded_seconds(out: Path) -> dict[str, float]:
     """Each notebook's seconds in the last recorded full run (empty if none)."""
     try:
-        recorded = json.loads((out / "results" / pipeline.TIMINGS_FILE).read_text())
-        stages = recorded["reproduce"]["stages"]
+        stages = read_results(out / "results" / pipeline.TIMINGS_FILE)["reproduce"]["stages"]
         return {name: float(seconds) for name, seconds in stages.items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ResultsError, KeyError, TypeError, ValueError):
         return {}
 
 
-@contextmanager
 def _environment(at_once: int, threads: int):
     """The thread count and notebook count every kernel started inside inherits."""
-    saved = {key: os.environ.get(key) for key in (*THREAD_VARIABLES, AT_ONCE_VARIABLE)}
-    os.environ.update({key: str(threads) for key in THREAD_VARIABLES})
-    os.environ[AT_ONCE_VARIABLE] = str(at_once)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return mock.patch.dict(os.environ, {**dict.fromkeys(THREAD_VARIABLES, str(threads)),
+                                        AT_ONCE_VARIABLE: str(at_once)})

@@ -82,8 +82,11 @@ def gflops_by_batch(x: torch.Tensor, y: torch.Tensor, batch_sizes=(4, 16, 64),
     return achieved
 
 
+FORWARD_SAMPLES = 512  # sequences in the large-batch forward pass of seconds_by_threads
+
+
 def seconds_by_threads(x: torch.Tensor, y: torch.Tensor, batch_size: int = 4,
-                       samples: int = 512) -> dict[str, dict[str, float]]:
+                       samples: int = FORWARD_SAMPLES) -> dict[str, dict[str, float]]:
     """Seconds of the baseline U-Net's bare training step (``"step"``, at ``batch_size``) and of
     its forward pass over the first ``samples`` sequences at once (``"forward"``), at one thread
     and at every thread torch has (inner keys: the thread counts as text): what a second thread
@@ -188,9 +191,9 @@ def run(data_dir: str | Path, samples: int | None = None, repeats: int = 1,
         for size, gflops in result["gflops_by_batch"].items()))
     by_threads, threads = result["seconds_by_threads"], str(result["threads"])
     if by_threads and threads != "1":
+        forward = min(FORWARD_SAMPLES, result["samples"])
         for kind, what in (("step", f"training step at batch {result['batch_size']}"),
-                           ("forward", f"forward pass over {min(512, result['samples'])} "
-                                       "sequences")):
+                           ("forward", f"forward pass over {forward} sequences")):
             one, all_ = by_threads[kind]["1"], by_threads[kind][threads]
             print(f"  {what}: {one * 1e3:.1f} ms at 1 thread, {all_ * 1e3:.1f} ms at {threads} "
                   f"threads ({one / all_:.2f}x faster)")
