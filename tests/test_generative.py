@@ -344,7 +344,7 @@ def test_the_latent_spread_scales_the_codes_and_is_chosen_by_the_score():
 
 def test_the_report_gives_the_valid_shares_their_intervals_once_the_results_hold_them():
     from bballs.metrics import share_interval
-    from bballs.reporting.lab3_report import _valid_intervals
+    from bballs.reporting.generator_text import valid_intervals as _valid_intervals
 
     rows = {key: {"n": 1000, **dict(zip(("valid_low", "valid_high"),
                                         share_interval(900, 1000)))}
@@ -356,7 +356,7 @@ def test_the_report_gives_the_valid_shares_their_intervals_once_the_results_hold
 
 
 def test_the_generators_optimiser_steps_are_counted_from_their_budget():
-    from bballs.reporting.lab3_report import _generator_steps
+    from bballs.reporting.generator_text import generator_steps as _generator_steps
 
     generative = {"frames": {"train": 8000}, "epochs": {"dcgan": 30, "ddpm": 20},
                   "budget": {"gan": {"batch_size": 64}, "diffusion": {"batch_size": 64}}}
@@ -366,7 +366,7 @@ def test_the_generators_optimiser_steps_are_counted_from_their_budget():
 
 
 def test_each_sampler_is_judged_against_every_goal():
-    from bballs.reporting.lab3_report import _generator_goals
+    from bballs.reporting.generator_text import generator_goals as _generator_goals
 
     def scores(valid: float, ratio: float, count_tv: float, position_tv: float):
         return ({"valid": valid, "count_tv": count_tv, "position_tv": position_tv},
@@ -394,3 +394,93 @@ def test_each_sampler_is_judged_against_every_goal():
     assert "0.044 and 0.055" in goals
     assert goals.startswith("We set four goals for a generator's 1,000")
     assert _generator_goals({"generative": {}})["gen_goals"] == ""
+
+
+def _three_counts(repeat: int, seed: int) -> FrameSet:
+    """Frames of one, two and three balls at random places (``repeat`` of each)."""
+    rng = np.random.default_rng(seed)
+    return rendered([[tuple(xy) for xy in rng.uniform(2, 8, (count, 2))]
+                     for _ in range(repeat) for count in (1, 2, 3)])
+
+
+def test_the_seed_study_trains_scores_and_records_every_run_for_its_data_only(tmp_path):
+    from bballs.core.files import output_paths
+    from bballs.data.frames import FrameData
+    from bballs.tasks import generation_seeds
+
+    data = FrameData(_three_counts(22, 0), _three_counts(8, 1), _three_counts(8, 2))
+    paths = output_paths(tmp_path)
+    source = {"digest": "abc"}
+    record = generation_seeds.run(data, paths, quick=True, source=source, seed=3)
+    assert [run["seed"] for run in record["runs"]] == [3, 4]
+    assert (paths.checkpoints / "lab3" / "gen_dcgan.pt").is_file()  # the notebook's for seed 3
+    assert (paths.checkpoints / "lab3" / "gen_ddpm_seed4.pt").is_file()
+    rows = {row["key"]: row for row in record["summary"]}
+    assert set(rows) == {"dcgan", "ddpm_ddim", "ddpm_ancestral"}
+    for key, row in rows.items():
+        ratios = [run["scores"][key]["fd_over_floor"] for run in record["runs"]]
+        assert row["fd_runs"] == ratios and row["seeds"] == 2
+        assert row["fd_over_floor_mean"] == pytest.approx(np.mean(ratios))
+        assert row["fd_over_floor_std"] == pytest.approx(np.std(ratios, ddof=1))
+        assert 0 <= row["valid_mean"] <= 1
+    assert generation_seeds.recorded(paths, source, True, seed=3) == record
+    assert generation_seeds.recorded(paths, {"digest": "other"}, True, seed=3) is None
+    assert generation_seeds.recorded(paths, source, True, seed=0) is None  # other seeds
+    assert generation_seeds.recorded(paths, source, False, seed=3) is None  # full mode
+    table = generation_seeds.tables({"seeds": record})["gen_seeds"]
+    assert [row["model"] for row in table["rows"]] == ["DCGAN", "DDPM (DDIM, 5 steps)",
+                                                       "DDPM (ancestral, 5 steps)"]
+    assert table["rows"][0]["fd_runs_text"].count(", ") == 1
+    assert generation_seeds.tables({}) == {}
+    again = generation_seeds.run(data, paths, quick=True, source=source, seed=3)
+    assert again["summary"] == record["summary"]  # checkpoints reused: the same numbers
+
+
+def _study(dcgan: list[tuple[float, float]], ddpm: list[tuple[float, float]]) -> dict:
+    """A seed study's record from each run's (ratio to the floor, valid share)."""
+    from bballs.tasks.generation_seeds import summary_rows
+
+    runs = [{"seed": seed, "scores": {
+        "dcgan": {"fd_over_floor": a[0], "valid": a[1], "count_tv": 0.0, "position_tv": 0.1},
+        "ddpm_ancestral": {"fd_over_floor": b[0], "valid": b[1], "count_tv": 0.1,
+                           "position_tv": 0.1}}} for seed, (a, b) in enumerate(zip(dcgan, ddpm))]
+    names = {"dcgan": "DCGAN", "ddpm_ancestral": "DDPM (ancestral, 50 steps)"}
+    return {"generative": {"feature_encoder": {"count": 5},
+                           "seeds": {"runs": runs, "summary": summary_rows(runs, names)}}}
+
+
+def test_the_report_judges_the_generators_over_their_runs_and_says_when_there_is_one():
+    from bballs.reporting.generator_text import seed_texts
+
+    lab3 = _study([(5.0, 0.88), (6.0, 0.86), (7.0, 0.80)], [(2.0, 0.93), (2.2, 0.92), (2.1, 0.93)])
+    text = seed_texts(lab3)
+    assert "trained 3 times, from seeds 0 to 2" in text["gen_runs"]
+    assert "the DCGAN lies at 6.00 ± 1.00× the floor and draws 84.7% ± 4.2% valid" in (
+        text["gen_runs"])
+    assert "on the distance the DDPM is better beyond seed noise, on validity" in text["gen_runs"]
+    assert "for the DCGAN 2 of 3 runs meet the validity goal and 0 the distance goal" in (
+        text["gen_runs"])
+    assert "for the DDPM 3 of 3 runs meet the validity goal and 3 the distance goal" in (
+        text["gen_runs"])
+    assert text["gen_runs_ranking"].startswith("Over 3 runs of each generator (Section 4.6)")
+    close = seed_texts(_study([(2.0, 0.9), (3.0, 0.9), (2.5, 0.9)],
+                              [(2.2, 0.9), (2.4, 0.9), (2.6, 0.9)]))
+    assert ("on the distance within seed noise, on validity within seed noise, on the count mix"
+            in close["gen_runs"])
+    missing = seed_texts({"generative": {}})
+    assert "python -m bballs gen-seeds" in missing["gen_runs"]
+    assert missing["gen_runs_short"] == "one run each"
+    assert "not established" in missing["gen_runs_ranking"]
+
+
+def test_no_lab3_sentence_takes_the_name_of_a_table():
+    import json
+
+    from bballs.core.files import project_root
+    from bballs.reporting import lab3_report
+
+    lab3 = json.loads((project_root() / "results" / "lab3.json").read_text())
+    assert "gen_seeds" in lab3_report.tables(lab3)  # the committed results hold the study
+    lab3["generative"]["tables"]["gen_runs"] = lab3["generative"]["tables"]["gen_seeds"]
+    with pytest.raises(ValueError, match="sentences named like tables: gen_runs"):
+        lab3_report.tables(lab3)

@@ -30,10 +30,10 @@ def test_lab3_report_pdf_has_every_proposal(quick_run):
         assert heading in text
 
 
-def test_without_the_longer_study_only_its_values_are_missing(tmp_path):
-    """Data files the ``i2i-long`` command has not run on: the report names only that study's
-    values as missing, so ``reproduce`` builds it with them as n/a and says which command fills
-    them."""
+def test_without_the_separate_studies_only_their_values_are_missing(tmp_path):
+    """Data files the ``i2i-long`` and ``gen-seeds`` commands have not run on: the report names
+    only those studies' values as missing, so ``reproduce`` builds it with them as n/a and says
+    which command fills them."""
     import json
     import shutil
 
@@ -47,11 +47,17 @@ def test_without_the_longer_study_only_its_values_are_missing(tmp_path):
     section = lab3["image_to_image"]
     del section["long"]
     section["tables"] = {k: v for k, v in section["tables"].items() if "long" not in k}
+    generative = lab3["generative"]
+    assert "seeds" in generative  # the committed results hold the seed study
+    del generative["seeds"]
+    del generative["tables"]["gen_seeds"]
     (tmp_path / "results" / "lab3.json").write_text(json.dumps(lab3))
     with pytest.raises(ReportError) as error:
         render_markdown(tmp_path, report="lab3_report")
     assert error.value.missing and all(from_sweeps(f, "lab3_report") for f in error.value.missing)
-    assert "n/a" in render_markdown(tmp_path, report="lab3_report", allow_missing=True)
+    assert any("gen_seeds" in field for field in error.value.missing)
+    text = render_markdown(tmp_path, report="lab3_report", allow_missing=True)
+    assert "n/a" in text and "have not been trained from further seeds" in text
 
 
 def test_the_lab3_settings_note_reads_the_recipes_and_every_recipe_skips_weight_decay():

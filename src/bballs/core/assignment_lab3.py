@@ -19,6 +19,7 @@ generative models (05)          generation                  train_gan, train_dif
                                                             interpolate, tables
                                 sample_frechet              train_feature_encoders, frechet_rows
                                 sample_validity             validity, validity_row, compare_counts
+                                generation_seeds            run (``gen-seeds``), recorded, tables
 ==============================  ==========================  ========================================
 
 The networks are in :mod:`bballs.models.autoencoders`, :mod:`bballs.models.image_to_image` and
@@ -37,7 +38,7 @@ ASSIGNMENT = Assignment(
      "src/bballs/models/image_to_image.py", "src/bballs/models/generative.py",
      "src/bballs/tasks/autoencoding.py", "src/bballs/tasks/autoencoder_verdicts.py",
      "src/bballs/tasks/latent_*.py",
-     "src/bballs/tasks/image_to_image*.py", "src/bballs/tasks/generation.py",
+     "src/bballs/tasks/image_to_image*.py", "src/bballs/tasks/generation*.py",
      "src/bballs/tasks/sample_validity.py", "src/bballs/tasks/sample_frechet.py",
      "src/bballs/training/gan.py", "src/bballs/classical/restoration.py",
      "src/bballs/data/corruptions.py", "src/bballs/data/frames.py",
@@ -47,6 +48,7 @@ ASSIGNMENT = Assignment(
      "tests/test_autoencoders.py", "tests/test_image_to_image.py", "tests/test_generative.py",
      "tests/test_gan.py", "tests/rendered_frames.py", "tests/test_frames.py",
      "tests/test_lab3_outputs.py", "results/lab3.json", "results/lab3_long.json",
+     "results/lab3_gen_seeds.json",
      "figures/lab3_*", "src/bballs/cli_lab3.py"),
     tables="bballs.reporting.lab3_report:tables",
     course="TNM112 Deep Learning for Media Technology — Lab 3 mini-project",
@@ -54,7 +56,8 @@ ASSIGNMENT = Assignment(
     sections="lab3",
     data_files=("part2_bballs_sequence.npz",),
     commands="bballs.cli_lab3",
-    sweep_fields=("[long]", "table[i2i_long", "text[i2i_long"),
-    sweep_hint="`python -m bballs i2i-long` trains the longer image-to-image study on these data "
-               "files (about an hour on a 2-core CPU); then run notebook 04 and `python -m "
-               "bballs report`")
+    sweep_fields=("[long]", "table[i2i_long", "text[i2i_long", "[seeds]", "table[gen_seeds"),
+    sweep_hint="`python -m bballs i2i-long` trains the longer image-to-image study and `python -m "
+               "bballs gen-seeds` the generators' further seeds on these data files (about an "
+               "hour and 20 minutes on a 2-core CPU); then run notebooks 04 and 05 and "
+               "`python -m bballs report`")

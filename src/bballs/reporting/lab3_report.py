@@ -14,6 +14,12 @@ from bballs.data.identity import section_sources
 from bballs.metrics import MSE_FACTOR, MSE_UNIT, seed_difference, seed_summary
 from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
+from bballs.reporting.generator_text import (
+    generator_goals,
+    generator_steps,
+    seed_texts,
+    valid_intervals,
+)
 from bballs.reporting.tables import declared_tables, markdown_table
 from bballs.tasks.autoencoding import AE_RECIPE
 from bballs.tasks.image_to_image_study import SHORT_NAMES, SKIP_TITLES
@@ -24,85 +30,27 @@ from bballs.tasks.latent_classifiers import (
     LATENT_RECIPE,
 )
 from bballs.tasks.latent_space import PROBE_ALPHAS
-from bballs.training.loop import optimiser_steps
 
 
 def tables(lab3: dict) -> dict[str, str]:
-    """The declared tables of ``lab3`` and the generated sentences."""
-    return {**declared_tables(lab3), **_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
-            "gen_valid_intervals": _valid_intervals(lab3), "gen_steps": _generator_steps(lab3),
-            "i2i_skip_flops": skip_flops(), **_generator_goals(lab3),
+    """The declared tables of ``lab3`` and the generated sentences (a sentence never takes a
+    table's name: both are looked up in this one mapping)."""
+    declared = declared_tables(lab3)
+    texts = _sentences(lab3)
+    if clash := sorted(declared.keys() & texts.keys()):
+        raise ValueError(f"lab3 report: sentences named like tables: {', '.join(clash)}")
+    return {**declared, **texts}
+
+
+def _sentences(lab3: dict) -> dict[str, str]:
+    return {**_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
+            "gen_valid_intervals": valid_intervals(lab3), "gen_steps": generator_steps(lab3),
+            "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
             "settings_note": _settings_note(lab3),
             "finetune_rule": _finetune_rule()}
-
-
-VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
-#: each goal: its name, the result it reads and whether a value meets it
-GOALS = (("validity", "valid", lambda v: v >= VALID_GOAL),
-         ("distance", "fd_over_floor", lambda v: v <= FRECHET_GOAL),
-         ("count mix", "count_tv", lambda v: v <= SHARE_GOAL),
-         ("positions", "position_tv", lambda v: v <= SHARE_GOAL))
-
-
-def _generator_goals(lab3: dict) -> dict[str, str]:
-    """The goals of :data:`GOALS` in words with why they are set where they are
-    (``gen_goal_list``), and each sampler against them: which it meets and which it misses with
-    the value that misses (``gen_goals``), and a short count (``gen_goals_short``); empty where
-    the results lack the scores."""
-    generative = lab3.get("generative") or {}
-    validity, frechet = generative.get("validity") or {}, generative.get("frechet") or {}
-    samplers = [(key, row["set"]) for key, row in frechet.items()
-                if key in validity and row.get("fd_over_floor") is not None
-                and key not in ("floor", "test")]
-    if not samplers:
-        return {"gen_goal_list": "", "gen_goals": "", "gen_goals_short": ""}
-    results = {key: {**validity[key], "fd_over_floor": frechet[key]["fd_over_floor"]}
-               for key, _ in samplers}
-    missed = {key: [(name, row[field]) for name, field, meets in GOALS
-                    if not meets(row[field])] for key, row in results.items()}
-
-    def verdict(key: str, name: str) -> str:
-        misses = missed[key]
-        if not misses:
-            return f"the {name} meets all {len(GOALS)}"
-        values = ", ".join(f"{goal} {_goal_value(goal, value)}" for goal, value in misses)
-        return f"the {name} meets {len(GOALS) - len(misses)} of {len(GOALS)} (missed: {values})"
-
-    return {"gen_goal_list": _goal_list(validity, frechet),
-        "gen_goals": "Against the four goals: " + "; ".join(
-            verdict(key, name) for key, name in samplers) + ".",
-        "gen_goals_short": "; ".join(
-            f"{name}: {len(GOALS) - len(missed[key])} of {len(GOALS)}"
-            for key, name in samplers)}
-
-
-def _goal_list(validity: dict, frechet: dict) -> str:
-    """The goals in words, each beside what real frames reach (``gen_goal_list``)."""
-    test, train = validity.get("test") or {}, validity.get("train") or {}
-    defects = [row["fd_over_floor"] for key, row in frechet.items()
-               if key not in validity and key != "floor" and row.get("fd_over_floor")]
-    real = (f", {VALID_GOAL / test['valid']:.0%} of the real test frames' {test['valid']:.1%}"
-            if test.get("valid") else "")
-    mildest = (f", {min(defects) / FRECHET_GOAL:.0f} times below the mildest calibrated defect "
-               f"({min(defects):.1f}×)" if defects else "")
-    sampling = (f", about twice what the training frames differ by ({train['count_tv']:.3f} "
-                f"and {train['position_tv']:.3f})"
-                if {"count_tv", "position_tv"} <= train.keys() else "")
-    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples, "
-            f"each against real frames: (1) at least {VALID_GOAL:.0%} physically valid{real}; "
-            f"(2) a Fréchet distance within {FRECHET_GOAL:g}× the real-vs-real floor{mildest}; "
-            f"(3) the shares of one, two and three blobs and (4) the blob positions on a 4 × 4 "
-            f"grid, each within a total-variation distance of {SHARE_GOAL:.2f} of the test "
-            f"frames'{sampling}. Validity alone is lenient, as blurred real frames still pass "
-            f"it (Section 4.4), so the distance goal guards it. The DCGAN is told the ball "
-            f"count, so it meets (3) largely by construction.")
-
-
-def _goal_value(goal: str, value: float) -> str:
-    return {"validity": f"{value:.1%}", "distance": f"{value:.2f}×"}.get(goal, f"{value:.3f}")
 
 
 def _random_holes(i2i: dict) -> dict[str, str]:
@@ -231,35 +179,6 @@ def skip_flops() -> str:
             f"operations without skips, {flops['add']:.1f} with addition and "
             f"{flops['concat']:.1f} with concatenation (PyTorch's FLOP counter, which counts "
             f"convolutions and matrix products, not the additions of a skip).")
-
-
-def _generator_steps(lab3: dict) -> str:
-    """Each generator's optimiser steps, a cost that does not depend on the machine's load, as
-    a parenthesis (empty where the results do not say): epochs times the batches of the
-    training frames."""
-    generative = lab3.get("generative") or {}
-    n, budget = (generative.get("frames") or {}).get("train"), generative.get("budget") or {}
-    epochs = generative.get("epochs") or {}
-    if not n or not all(k in budget for k in ("gan", "diffusion")) or not epochs:
-        return ""
-    steps = {key: optimiser_steps(epochs[name], n, budget[key]["batch_size"])
-             for key, name in (("gan", "dcgan"), ("diffusion", "ddpm"))}
-    return (f" In optimiser steps: {steps['gan']:,} for the DCGAN (each updates the "
-            f"discriminator, then the generator) and {steps['diffusion']:,} for the DDPM.")
-
-
-def _valid_intervals(lab3: dict) -> str:
-    """The 95 % intervals of the valid shares of the samples and the test frames, as a
-    parenthesis (empty where the results hold none): how far a fresh draw of as many samples
-    could move each share."""
-    validity = (lab3.get("generative") or {}).get("validity") or {}
-    named = [("DDPM", "ddpm_ancestral"), ("DCGAN", "dcgan"), ("test frames", "test")]
-    parts = [f"{name} {row['valid_low']:.1%} to {row['valid_high']:.1%}" for name, key in named
-             if "valid_low" in (row := validity.get(key) or {})]
-    if len(parts) < len(named):
-        return ""
-    n = validity["dcgan"]["n"]
-    return f" (95% intervals over {n:,} frames each: {'; '.join(parts)})"
 
 
 def _data_note(lab3: dict) -> str:

@@ -95,6 +95,12 @@ def budget(quick: bool, seed: int = 0) -> Budget:
                   samplers={"ddpm_ddim": (10, 0.0), "ddpm_ancestral": (50, 1.0)})
 
 
+def sampler_names(plan: Budget) -> dict[str, str]:
+    """Each sampler's key and its name in words: the DCGAN, then each DDPM sampler."""
+    return {"dcgan": "DCGAN", **{key: f"DDPM ({'DDIM' if eta == 0 else 'ancestral'}, {steps} steps)"
+                                 for key, (steps, eta) in plan.samplers.items()}}
+
+
 @dataclass
 class GanRun(TrainedModel):
     """A trained DCGAN (:class:`TrainedModel`): ``model`` is the generator."""

@@ -1,0 +1,183 @@
+"""The Lab 3 report's sentences on the generators (``{text[gen_...]}``): the four goals and
+each sampler against them, the optimiser steps, the validity intervals and the further training
+runs of ``python -m bballs gen-seeds``."""
+
+from __future__ import annotations
+
+from bballs.metrics import seed_difference
+from bballs.training.loop import optimiser_steps
+
+VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
+#: each goal: its name, the result it reads and whether a value meets it
+GOALS = (("validity", "valid", lambda v: v >= VALID_GOAL),
+         ("distance", "fd_over_floor", lambda v: v <= FRECHET_GOAL),
+         ("count mix", "count_tv", lambda v: v <= SHARE_GOAL),
+         ("positions", "position_tv", lambda v: v <= SHARE_GOAL))
+
+
+def generator_goals(lab3: dict) -> dict[str, str]:
+    """The goals of :data:`GOALS` in words with why they are set where they are
+    (``gen_goal_list``), and each sampler against them: which it meets and which it misses with
+    the value that misses (``gen_goals``), and a short count (``gen_goals_short``); empty where
+    the results lack the scores."""
+    generative = lab3.get("generative") or {}
+    validity, frechet = generative.get("validity") or {}, generative.get("frechet") or {}
+    samplers = [(key, row["set"]) for key, row in frechet.items()
+                if key in validity and row.get("fd_over_floor") is not None
+                and key not in ("floor", "test")]
+    if not samplers:
+        return {"gen_goal_list": "", "gen_goals": "", "gen_goals_short": ""}
+    results = {key: {**validity[key], "fd_over_floor": frechet[key]["fd_over_floor"]}
+               for key, _ in samplers}
+    missed = {key: [(name, row[field]) for name, field, meets in GOALS
+                    if not meets(row[field])] for key, row in results.items()}
+
+    def verdict(key: str, name: str) -> str:
+        misses = missed[key]
+        if not misses:
+            return f"the {name} meets all {len(GOALS)}"
+        values = ", ".join(f"{goal} {_goal_value(goal, value)}" for goal, value in misses)
+        return f"the {name} meets {len(GOALS) - len(misses)} of {len(GOALS)} (missed: {values})"
+
+    return {"gen_goal_list": _goal_list(validity, frechet),
+        "gen_goals": "Against the four goals: " + "; ".join(
+            verdict(key, name) for key, name in samplers) + ".",
+        "gen_goals_short": "; ".join(
+            f"{name}: {len(GOALS) - len(missed[key])} of {len(GOALS)}"
+            for key, name in samplers)}
+
+
+def _goal_list(validity: dict, frechet: dict) -> str:
+    """The goals in words, each beside what real frames reach (``gen_goal_list``)."""
+    test, train = validity.get("test") or {}, validity.get("train") or {}
+    defects = [row["fd_over_floor"] for key, row in frechet.items()
+               if key not in validity and key != "floor" and row.get("fd_over_floor")]
+    real = (f", {VALID_GOAL / test['valid']:.0%} of the real test frames' {test['valid']:.1%}"
+            if test.get("valid") else "")
+    mildest = (f", {min(defects) / FRECHET_GOAL:.0f} times below the mildest calibrated defect "
+               f"({min(defects):.1f}×)" if defects else "")
+    sampling = (f", about twice what the training frames differ by ({train['count_tv']:.3f} "
+                f"and {train['position_tv']:.3f})"
+                if {"count_tv", "position_tv"} <= train.keys() else "")
+    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples, "
+            f"each against real frames: (1) at least {VALID_GOAL:.0%} physically valid{real}; "
+            f"(2) a Fréchet distance within {FRECHET_GOAL:g}× the real-vs-real floor{mildest}; "
+            f"(3) the shares of one, two and three blobs and (4) the blob positions on a 4 × 4 "
+            f"grid, each within a total-variation distance of {SHARE_GOAL:.2f} of the test "
+            f"frames'{sampling}. Validity alone is lenient, as blurred real frames still pass "
+            f"it (Section 4.4), so the distance goal guards it. The DCGAN is told the ball "
+            f"count, so it meets (3) largely by construction.")
+
+
+def _goal_value(goal: str, value: float) -> str:
+    return {"validity": f"{value:.1%}", "distance": f"{value:.2f}×"}.get(goal, f"{value:.3f}")
+
+
+def generator_steps(lab3: dict) -> str:
+    """Each generator's optimiser steps, a cost that does not depend on the machine's load, as
+    a parenthesis (empty where the results do not say): epochs times the batches of the
+    training frames."""
+    generative = lab3.get("generative") or {}
+    n, budget = (generative.get("frames") or {}).get("train"), generative.get("budget") or {}
+    epochs = generative.get("epochs") or {}
+    if not n or not all(k in budget for k in ("gan", "diffusion")) or not epochs:
+        return ""
+    steps = {key: optimiser_steps(epochs[name], n, budget[key]["batch_size"])
+             for key, name in (("gan", "dcgan"), ("diffusion", "ddpm"))}
+    return (f" In optimiser steps: {steps['gan']:,} for the DCGAN (each updates the "
+            f"discriminator, then the generator) and {steps['diffusion']:,} for the DDPM.")
+
+
+def valid_intervals(lab3: dict) -> str:
+    """The 95 % intervals of the valid shares of the samples and the test frames, as a
+    parenthesis (empty where the results hold none): how far a fresh draw of as many samples
+    could move each share."""
+    validity = (lab3.get("generative") or {}).get("validity") or {}
+    named = [("DDPM", "ddpm_ancestral"), ("DCGAN", "dcgan"), ("test frames", "test")]
+    parts = [f"{name} {row['valid_low']:.1%} to {row['valid_high']:.1%}" for name, key in named
+             if "valid_low" in (row := validity.get(key) or {})]
+    if len(parts) < len(named):
+        return ""
+    n = validity["dcgan"]["n"]
+    return f" (95% intervals over {n:,} frames each: {'; '.join(parts)})"
+
+
+def _runs(lab3: dict) -> dict[str, dict]:
+    """The seed study's summary rows by sampler key (empty when it was not run)."""
+    study = (lab3.get("generative") or {}).get("seeds") or {}
+    return {row["key"]: row for row in study.get("summary", [])}
+
+
+def _lower_better(row: dict, metric: str) -> dict:
+    """``row``'s ``metric`` negated (as ``neg``), for :func:`seed_difference`, where higher is
+    better."""
+    return {"seeds": row["seeds"], "neg": -row[f"{metric}_mean"],
+            "neg_std": row.get(f"{metric}_std")}
+
+
+#: what the generators are compared on: (metric, in words, whether lower is better)
+COMPARED = (("fd_over_floor", "the distance", True), ("valid", "validity", False),
+            ("count_tv", "the count mix", True), ("position_tv", "the positions", True))
+
+
+def _verdicts(dcgan: dict, ddpm: dict) -> str:
+    """The two generators compared on each of :data:`COMPARED`, with seed verdicts."""
+    names = ("the DCGAN", "the DDPM")
+    parts = []
+    for metric, words, lower in COMPARED:
+        if lower:
+            a, b = _lower_better(dcgan, metric), _lower_better(ddpm, metric)
+        else:
+            a, b = ({"seeds": row["seeds"], "neg": row[f"{metric}_mean"],
+                     "neg_std": row.get(f"{metric}_std")} for row in (dcgan, ddpm))
+        parts.append(f"on {words} {seed_difference(a, b, 'neg', names)['verdict']}")
+    return ", ".join(parts)
+
+
+def _met(runs: list[dict], key: str) -> str:
+    """How many runs meet the validity and the distance goal."""
+    scores = [run["scores"][key] for run in runs]
+    valid = sum(s["valid"] >= VALID_GOAL for s in scores)
+    close = sum(s["fd_over_floor"] <= FRECHET_GOAL for s in scores)
+    return (f"{valid} of {len(scores)} runs meet the validity goal and {close} the distance "
+            f"goal")
+
+
+def seed_texts(lab3: dict) -> dict[str, str]:
+    """The further training runs in words: the section's paragraph (``gen_runs``), the
+    abstract's parenthesis (``gen_runs_short``) and the conclusion's ranking
+    (``gen_runs_ranking``); without the study, what is missing and how to run it."""
+    rows = _runs(lab3)
+    if not {"dcgan", "ddpm_ancestral"} <= rows.keys():
+        return {"gen_runs": "The generators have not been trained from further seeds on these "
+                             "data files (`python -m bballs gen-seeds` does it).",
+                "gen_runs_short": "one run each",
+                "gen_runs_ranking": "With one run of each generator, their ranking is not "
+                                     "established"}
+    study = lab3["generative"]["seeds"]
+    runs, dcgan, ddpm = study["runs"], rows["dcgan"], rows["ddpm_ancestral"]
+    seeds = [run["seed"] for run in runs]
+
+    def ratio(row: dict) -> str:
+        return f"{row['fd_over_floor_mean']:.2f} ± {row['fd_over_floor_std']:.2f}×"
+
+    def valid(row: dict) -> str:
+        return f"{row['valid_mean']:.1%} ± {row['valid_std']:.1%}"
+
+    verdicts = _verdicts(dcgan, ddpm)
+    paragraph = (
+        f"Each generator was trained {len(runs)} times, from seeds {seeds[0]} to {seeds[-1]} "
+        f"(`python -m bballs gen-seeds`; the run of Sections 4.2 to 4.5 is the first), each run "
+        f"with its own epoch-selecting CNN and latent spread, and every run was scored on the "
+        f"same {lab3['generative']['feature_encoder']['count']} CNNs (Table 4.4). Over the "
+        f"runs the DCGAN lies at {ratio(dcgan)} the floor and draws {valid(dcgan)} valid "
+        f"frames; the ancestral DDPM lies at {ratio(ddpm)} and draws {valid(ddpm)} (mean ± "
+        f"standard deviation over the runs). Between the generators: {verdicts}. Against the "
+        f"goals, for the DCGAN {_met(runs, 'dcgan')}; for the DDPM "
+        f"{_met(runs, 'ddpm_ancestral')}.")
+    return {"gen_runs": paragraph,
+            "gen_runs_short": (f"the run shown; over {len(runs)} runs each, Section 4.6, the "
+                                f"DCGAN lies at {ratio(dcgan)} the floor and the DDPM at "
+                                f"{ratio(ddpm)}"),
+            "gen_runs_ranking": f"Over {len(runs)} runs of each generator (Section 4.6), "
+                                 f"{verdicts}"}
