@@ -17,6 +17,7 @@ from bballs.models.generative import NoiseUNet
 from bballs.reporting.generator_text import (
     generator_goals,
     generator_steps,
+    headline,
     seed_texts,
     valid_intervals,
 )
@@ -46,6 +47,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
     return {**_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
             "gen_valid_intervals": valid_intervals(lab3), "gen_steps": generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
+            "gen_headline": headline(lab3),
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
