@@ -101,15 +101,14 @@ def test_task7_summary_names_each_row_by_its_role_in_the_answer():
     assert [r["variant"] for r in summary] == [
         "last frame repeated (baseline)", "baseline U-Net (baseline)",
         "physics model, counts read from the frames (model-based reference)",
-        "gated system, seed 0: the physics model on 99.9% of the sequences, else the learnt "
-        "network"]  # no learnt row given
+        "gated system, seed 0 (physics model on 99.9%, else learnt network)"]  # no learnt row
     assert rows[0]["variant"] == "classical predictor"  # the rows given are not changed
     mean = {"variant": part2_task7.MEAN_OF_SEEDS, "seeds": 3, **_scores(0.8)}
     physics = part2_task7.summary_rows([*rows, mean])[2]
     assert physics["seeds"] == 3 and physics["ssim"] == 0.8  # the mean over seeds, if any
     merged = [{**rows[3], "gate_share": 1.0, "gate_seed": 0}, mean]  # the seed-0 row is the system
     assert part2_task7.summary_rows(merged)[-1]["variant"].startswith(
-        "gated system, seed 0: the physics model on 100.0% of the sequences")
+        "gated system, seed 0 (physics model on 100.0%")
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:

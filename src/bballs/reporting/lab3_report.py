@@ -154,7 +154,7 @@ def _settings_note(lab3: dict) -> str:
              f"{_recipe(LATENT_RECIPE.epochs, LATENT_RECIPE.batch_size, LATENT_RECIPE.lr)}",
              f"fine-tuned counters at most "
              f"{_recipe(FINETUNE_RECIPE.epochs, FINETUNE_RECIPE.batch_size, FINETUNE_RECIPE.lr)}",
-             "ridge strengths searched: " + ", ".join(f"{a:g}" for a in PROBE_ALPHAS)]
+             "ridge strengths searched: " + ", ".join(map(power_of_ten, PROBE_ALPHAS))]
     if i2i:
         parts.append("filter settings searched (picked on the validation frames): median sizes "
                      + ", ".join(map(str, i2i.get("median_sizes", [])))

@@ -27,6 +27,7 @@ from bballs.reporting.tables import (
     declared_tables,
     markdown_table,
     minus_sign,
+    unbroken,
 )
 from bballs.tasks import part1_task4, part2_recipes, task7_variants
 from bballs.tasks.loop_benchmark import training_step_flops
@@ -223,7 +224,7 @@ def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
     return [{"variant": v.title, "model": model_title(v.model), "epochs": v.recipe.epochs,
              "batch": v.recipe.batch_size, "lr": power_of_ten(v.recipe.lr),
              "schedule": "cosine" if v.schedule else "constant",
-             "loss": LOSS_WORDS.get(v.loss.__name__, v.loss.__name__),
+             "loss": unbroken(LOSS_WORDS.get(v.loss.__name__, v.loss.__name__)),  # one line
              "augmentation": aug.short_name(v.augment),
              "pre-training": "autoencoder" if v.pretrained else "none",
              "labels": f"{v.label_fraction:.0%}"} for v in variants]

@@ -106,7 +106,7 @@ def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
     """The Task 7 table's references: the last frame repeated, the Task 6 U-Net (``spec_cost``:
     its epochs, parameters and training seconds) and the classical predictor."""
     def free(name: str, change: str, scores: dict) -> dict:  # no training, deterministic
-        row = table_row(name, change, scores, parameters=0, train_seconds=0.0)
+        row = table_row(name, change, scores, parameters=None, train_seconds=None)  # a dash
         return {k: v for k, v in row.items() if k != "seeds"}
 
     return [free("last frame", "baseline: the 5th input frame repeated", last_frame),
@@ -227,9 +227,8 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
               for names, role in SUMMARY_ROLES]
     system = next((row for row in task7_rows if "gate_share" in row), None)
     if system is not None:  # the final system, named by its seed and where it sends sequences
-        chosen[-1] = (system, f"gated system, seed {system['gate_seed']}: the physics model on "
-                              f"{system['gate_share']:.1%} of the sequences, else the learnt "
-                              f"network")
+        chosen[-1] = (system, f"gated system, seed {system['gate_seed']} (physics model on "
+                              f"{system['gate_share']:.1%}, else learnt network)")
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]
 
 
