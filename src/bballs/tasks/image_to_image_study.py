@@ -195,7 +195,7 @@ SHORT_NAMES = {"denoise_gaussian": "Gaussian denoising",
                "segment_binary": "binary segmentation", "segment_instance": "instance segmentation"}
 SKIP_RESTORE_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "PSNR of the mean MSE (dB)",
-                        "score_2": "same, random hole (dB)", "hole_mse": "MSE in hole (×10⁻³)",
+                        "score_2": "PSNR, random hole (dB)", "hole_mse": "MSE in hole (×10⁻³)",
                         "val_loss": "val. loss (×10⁻³)", "selected": "selected"}
 SKIP_SEGMENT_COLUMNS = {"task_short": "task", "skip_title": "skip connections",
                         "score": "IoU, clean", "score_2": "IoU, noisy",
