@@ -32,21 +32,17 @@ def _log2_axis(ax, values: Sequence[int]) -> None:
 
 
 def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
-    """Test PSNR (of the mean MSE, and mean per frame) and MSE against the latent size, with
-    ± one seed std as error bars where the rows hold one."""
+    """Test PSNR (of the mean MSE, and mean per frame) against the latent size, with ± one seed
+    std as error bars where the rows hold one (the MSE is the PSNR's mirror: not drawn)."""
     latents = [r["latent"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8))
-    left.errorbar(latents, [r["psnr_of_mse"] for r in rows], seed_std(rows, "psnr_of_mse"),
-                  fmt="o-", capsize=2, label="PSNR of the mean MSE")
-    left.errorbar(latents, [r["psnr"] for r in rows], seed_std(rows, "psnr"), fmt="s--",
-                  capsize=2, label="mean per-frame PSNR")
-    left.set(xlabel="latent size l", ylabel="test PSNR (dB)")
-    left.legend(fontsize=8)
-    right.errorbar(latents, [r["mse"] for r in rows], seed_std(rows, "mse"), fmt="o-",
-                   capsize=2, color="C3")
-    right.set(xlabel="latent size l", ylabel="test MSE", yscale="log")
-    for ax in (left, right):
-        _log2_axis(ax, latents)
+    fig, ax = plt.subplots(figsize=(3.4, 2.6))
+    ax.errorbar(latents, [r["psnr_of_mse"] for r in rows], seed_std(rows, "psnr_of_mse"),
+                fmt="o-", capsize=2, label="PSNR of the mean MSE")
+    ax.errorbar(latents, [r["psnr"] for r in rows], seed_std(rows, "psnr"), fmt="s--",
+                capsize=2, label="mean per-frame PSNR")
+    ax.set(xlabel="latent size l", ylabel="test PSNR (dB)")
+    ax.legend(fontsize=8, loc="lower right")
+    _log2_axis(ax, latents)
     fig.tight_layout()
     return save(fig, path)
 
@@ -150,12 +146,13 @@ def scatter_by_count(points, counts, path=None, xlabel: str = "z1", ylabel: str 
     """2-D points coloured by ball count."""
     points, counts = as_numpy(points), np.asarray(counts)
     fig, ax = plt.subplots(figsize=(3.6, 3.3))
-    for count, colour in COUNT_COLOURS.items():
+    for count, colour in reversed(COUNT_COLOURS.items()):  # one ball, the fewest points, on top
         chosen = counts == count
         ax.scatter(points[chosen, 0], points[chosen, 1], s=5, alpha=0.6, color=colour,
                    label=f"{count} ball{'s' if count > 1 else ''}")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, markerscale=2, ncol=3,
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], fontsize=8, markerscale=2, ncol=3,
                loc="lower center", frameon=False)  # below the axes, off the points
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return save(fig, path)
