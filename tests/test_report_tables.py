@@ -477,8 +477,8 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
     rows.append(row("physics-prior+sym", 25.6, 32.4))  # below the baseline U-Net per sequence
     assert "2 pairs of Table 6's rows change order, among them" in _psnr_orders(rows)[
         "psnr_orders"]
-    assert ("this one changes: the baseline U-Net trails the learnt network (Task 6 budget) by "
-            "the mean MSE but leads it per sequence. A choice resting on it depends on the "
+    assert ("One reversed comparison is one that the answers rest on: the baseline U-Net now "
+            "leads the learnt network (Task 6 budget). A choice resting on it depends on the "
             "convention.") in _psnr_orders(rows)["psnr_orders"]
     same = [row("a", 2.0, 2.0), row("b", 1.0, 1.0)]
     assert _psnr_orders(same)["psnr_orders"].endswith("no two rows of Table 6 change order.")

@@ -88,22 +88,20 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
     for high, low in headline:
         if (high, low) in flipped:
             behind.setdefault(low, []).append(high)
-    changed = [f"the {_label(scored[low])} trails the "
+    changed = [f"the {_label(scored[low])} now leads the "
                + in_words([_label(scored[high]) for high in highs])
-               + f" by the mean MSE but leads {'it' if len(highs) == 1 else 'them'} per sequence"
                for low, highs in behind.items()]
     count = sum(len(highs) for highs in behind.values())
-    verdict = (f" Of the comparisons the answers rest on, {_changes(count)}: "
-               f"{'; '.join(changed)}. A choice resting on {'it' if count == 1 else 'them'} "
-               f"depends on the convention." if changed
-               else " The comparisons the answers rest on keep their order.")
+    verdict = (f" {_changes(count)} that the answers rest on: {'; '.join(changed)}. A choice "
+               f"resting on {'it' if count == 1 else 'them'} depends on the convention."
+               if changed else " The comparisons the answers rest on keep their order.")
     pairs = ("one pair of Table 6's rows changes order: " if len(flips) == 1 else
              f"{len(flips)} pairs of Table 6's rows change order, among them ")
     return {"psnr_orders": f"Ranked by it instead, {pairs}{'; '.join(shown)}{more}.{verdict}"}
 
 
 def _changes(n: int) -> str:
-    return "this one changes" if n == 1 else f"these {n} change"
+    return "One reversed comparison is one" if n == 1 else f"{n} reversed comparisons are ones"
 
 
 def _gate_cost(final: dict) -> dict[str, str]:
