@@ -316,6 +316,16 @@ def test_pre_training_is_called_better_only_beyond_twice_the_seed_spread():
     assert "not established" in verdict({**row, "seeds": 1})
 
 
+def test_label_shares_below_one_percent_keep_their_digits():
+    from bballs.tasks.latent_classifiers import LABEL_FRACTIONS
+
+    share = autoencoder_verdicts.share_of_labels
+    assert [share({"fraction": f}) for f in LABEL_FRACTIONS] == [
+        "0.25%", "0.5%", "1%", "5%", "10%", "25%", "50%", "all labels"]
+    keys = {f"pct{autoencoder_verdicts.percent(f)}" for f in LABEL_FRACTIONS}
+    assert len(keys) == len(LABEL_FRACTIONS) and "pct1" in keys and "pct100" in keys
+
+
 def test_the_denoising_lead_counts_only_levels_where_it_beats_the_seed_noise():
     from bballs.tasks.autoencoder_verdicts import denoising_lead
 

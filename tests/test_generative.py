@@ -439,12 +439,12 @@ def _study(dcgan: list[tuple[float, float]], ddpm: list[tuple[float, float]]) ->
     """A seed study's record from each run's (ratio to the floor, valid share)."""
     from bballs.tasks.generation_seeds import summary_rows
 
-    runs = [{"seed": seed, "scores": {
+    runs = [{"seed": seed, "selected_epoch": 28 + seed, "latent_scale": 1.5, "scores": {
         "dcgan": {"fd_over_floor": a[0], "valid": a[1], "count_tv": 0.0, "position_tv": 0.1},
         "ddpm_ancestral": {"fd_over_floor": b[0], "valid": b[1], "count_tv": 0.1,
                            "position_tv": 0.1}}} for seed, (a, b) in enumerate(zip(dcgan, ddpm))]
     names = {"dcgan": "DCGAN", "ddpm_ancestral": "DDPM (ancestral, 50 steps)"}
-    return {"generative": {"feature_encoder": {"count": 5},
+    return {"generative": {"feature_encoder": {"count": 5}, "epochs": {"dcgan": 30},
                            "seeds": {"runs": runs, "summary": summary_rows(runs, names)}}}
 
 
@@ -454,6 +454,9 @@ def test_the_report_judges_the_generators_over_their_runs_and_says_when_there_is
     lab3 = _study([(5.0, 0.88), (6.0, 0.86), (7.0, 0.80)], [(2.0, 0.93), (2.2, 0.92), (2.1, 0.93)])
     text = seed_texts(lab3)
     assert "trained 3 times, from seeds 0 to 2" in text["gen_runs"]
+    assert "(epochs kept: 28, 29, 30; spreads 1.5, 1.5, 1.5)" in text["gen_runs"]
+    assert text["gen_runs_epochs"] == (" (the other runs: epochs 29, 30; a run that keeps "
+                                       "epoch 30 may have wanted more)")
     assert "the DCGAN lies at 6.00 ± 1.00× the floor and draws 84.7% ± 4.2% valid" in (
         text["gen_runs"])
     assert "on the distance the DDPM is better beyond seed noise, on validity" in text["gen_runs"]

@@ -682,10 +682,11 @@ def test_the_roll_out_sentence_says_where_the_classical_predictor_overtakes_the_
 def test_each_task7_change_is_set_against_what_was_expected_of_it():
     from bballs.reporting.part2_sentences import _expectations
 
-    def link(phrase: str, gain: float, verdict: str) -> tuple[str, float, str, float]:
-        return phrase, gain, verdict, 0.01
+    def link(phrase: str, gain: float, verdict: str, spread: float = 0.1
+             ) -> tuple[str, float, str, float, float]:
+        return phrase, gain, verdict, 0.01, spread
 
-    mixed = ("symmetries", 0.3, "3 seeds, beyond seed noise", -0.003)
+    mixed = ("symmetries", 0.3, "3 seeds, beyond seed noise", -0.003, 0.1)
     assert _expectations([mixed]).endswith("SSIM \N{MINUS SIGN}0.0030: mixed: the PSNR rose, "
                                            "the SSIM fell.")
     chain = [link("the frame predictor", 2.0, "3 seeds, beyond seed noise"),
@@ -702,6 +703,11 @@ def test_each_task7_change_is_set_against_what_was_expected_of_it():
             "+0.0100: undecided;") in text
     assert "- binary cross-entropy: expected sharper ball edges; not measured directly" in text
     assert lines[-1].endswith("SSIM +0.0100: as expected.")
+    chain[-1] = link("the Task 6 budget", 2.1, "3 seeds, beyond seed noise", spread=0.2)
+    first = _expectations(chain).splitlines()[0]  # 0.1 dB below the largest, noise 0.2 dB
+    assert first.endswith(": undecided;")
+    chain[0] = link("the frame predictor", 2.2, "3 seeds, beyond seed noise")
+    assert _expectations(chain).splitlines()[0].endswith(": as expected;")
 
 
 def test_the_families_the_selected_recipe_trains_on_are_counted():

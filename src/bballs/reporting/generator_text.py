@@ -166,6 +166,16 @@ def _one_run_ranking(lab3: dict) -> str:
             f"features; with one run of each, their ranking is not established")
 
 
+def _other_epochs(lab3: dict, runs: list[dict]) -> str:
+    """The epochs the further runs kept, as a parenthesis, with a warning when a run kept the
+    last one (its best epoch may lie beyond the budget) (``gen_runs_epochs``)."""
+    last = (lab3["generative"].get("epochs") or {}).get("dcgan")
+    kept = ", ".join(str(run["selected_epoch"]) for run in runs[1:])
+    warning = (f"; a run that keeps epoch {last} may have wanted more"
+               if last and any(run["selected_epoch"] == last for run in runs) else "")
+    return f" (the other runs: epochs {kept}{warning})"
+
+
 def headline(lab3: dict) -> str:
     """The summary's sentence on the generators (``gen_headline``): validity and distance over
     the seed study's runs when it was run, else of the notebook's one run."""
@@ -190,23 +200,26 @@ def seed_texts(lab3: dict) -> dict[str, str]:
     if not {"dcgan", "ddpm_ancestral"} <= rows.keys():
         return {"gen_runs": "The generators have not been trained from further seeds on these "
                              "data files (`python -m bballs gen-seeds` does it).",
-                "gen_runs_ranking": _one_run_ranking(lab3)}
+                "gen_runs_ranking": _one_run_ranking(lab3), "gen_runs_epochs": ""}
     study = lab3["generative"]["seeds"]
     runs, dcgan, ddpm = study["runs"], rows["dcgan"], rows["ddpm_ancestral"]
     seeds = [run["seed"] for run in runs]
 
     verdicts = _verdicts(dcgan, ddpm)
+    kept = ", ".join(str(run["selected_epoch"]) for run in runs)
+    spreads = ", ".join(f"{run['latent_scale']:g}" for run in runs)
     paragraph = (
         f"Each generator was trained {len(runs)} times, from seeds {seeds[0]} to {seeds[-1]} "
         f"(`python -m bballs gen-seeds`; the run of Sections 4.2 to 4.5 is the first), each run "
-        f"with its own epoch-selecting CNN and latent spread, and every run was scored on the "
-        f"same {lab3['generative']['feature_encoder']['count']} CNNs (Table 4.4). Over the "
+        f"with its own epoch-selecting CNN and latent spread (epochs kept: {kept}; spreads "
+        f"{spreads}), and every run was scored on the same "
+        f"{lab3['generative']['feature_encoder']['count']} CNNs (Table 4.4). Over the "
         f"runs the DCGAN lies at {_ratio(dcgan)}× the floor and draws {_valid(dcgan)} valid "
         f"frames; the ancestral DDPM lies at {_ratio(ddpm)}× and draws {_valid(ddpm)} (mean ± "
         f"standard deviation over the runs). Between the generators: {verdicts}. Against the "
         f"goals, for the DCGAN {_met(runs, 'dcgan')}; for the DDPM "
         f"{_met(runs, 'ddpm_ancestral')}.")
-    return {"gen_runs": paragraph,
+    return {"gen_runs": paragraph, "gen_runs_epochs": _other_epochs(lab3, runs),
             "gen_runs_ranking": (
                 f"Over {len(runs)} training runs of each (Section 4.6), the DDPM lies at "
                 f"{_ratio(ddpm)} and the DCGAN at {_ratio(dcgan)} times the floor on the counting "

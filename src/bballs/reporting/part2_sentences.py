@@ -30,10 +30,10 @@ def sentences(part2: dict) -> dict[str, str]:
     """Every generated Part 2 sentence of the report, by placeholder name (``{text[...]}``)."""
     rows = {r["variant"]: r for r in (part2.get("learnt") or {}).get("ablation") or []}
     chain = [(phrase, *_gain_verdict(rows[before], rows[after]),
-              _ssim_change(rows[before], rows[after]))
+              _ssim_change(rows[before], rows[after]), _spread(rows[before], rows[after]))
              for (before, _), (after, phrase) in zip(GAIN_CHAIN, GAIN_CHAIN[1:])
              if before in rows and after in rows]
-    gains = [(gain, _gain_text(phrase, gain, verdict)) for phrase, gain, verdict, _ in chain]
+    gains = [(gain, _gain_text(phrase, gain, verdict)) for phrase, gain, verdict, *_ in chain]
     skips = (part2.get("skips") or {}).get("by_model") or {}
     texts = _against_baseline(part2.get("spec_unet") or {},
                               rows.get(TASK7_LONG.name) or part2.get("learnt"),
@@ -233,24 +233,38 @@ def _gain_verdict(before: dict, after: dict) -> tuple[float, str]:
     return gain, verdict
 
 
+def _spread(before: dict, after: dict) -> float:
+    """A gain's seed noise: the larger seed std of its two rows (0 without one)."""
+    return max(before.get(f"{MEASURE}_std") or 0.0, after.get(f"{MEASURE}_std") or 0.0)
+
+
+def _largest(gain: float, spread: float, others: list[tuple[float, float]]) -> bool | None:
+    """Whether ``gain`` is the chain's largest: True if no other gain is larger, False if one
+    is larger beyond twice the larger seed noise of the two, None (undecided) otherwise."""
+    above = [(g, s) for g, s in others if g > gain]
+    if not above:
+        return True
+    return None if all(g - gain <= 2 * max(s, spread) for g, s in above) else False
+
+
 #: what each Task 7 change was expected to do (the report lists it with the change), and whether
-#: a measured gain in dB meets it given every gain of the chain (None: not measured by the gain)
+#: a measured gain in dB (with its seed noise, and the chain's other gains and theirs) meets it:
+#: True, False or None (undecided); no test: not measured by the gain
 SMALL_GAIN = 0.5  # dB: a "small" gain is positive and below this
-EXPECTED = {"the frame predictor": ("the largest gain", lambda g, all: g >= max(all)),
-            "symmetries": ("a small gain", lambda g, all: 0 < g < SMALL_GAIN),
-            "time reversal": ("a small gain", lambda g, all: 0 < g < SMALL_GAIN),
+EXPECTED = {"the frame predictor": ("the largest gain", _largest),
+            "symmetries": ("a small gain", lambda g, s, others: 0 < g < SMALL_GAIN),
+            "time reversal": ("a small gain", lambda g, s, others: 0 < g < SMALL_GAIN),
             "binary cross-entropy": ("sharper ball edges", None),
-            "the Task 6 budget": ("a clear gain", lambda g, all: g >= SMALL_GAIN)}
+            "the Task 6 budget": ("a clear gain", lambda g, s, others: g >= SMALL_GAIN)}
 
 
-def _expectations(chain: list[tuple[str, float, str, float | None]]) -> str:
+def _expectations(chain: list[tuple[str, float, str, float | None, float]]) -> str:
     """Each change of the chain (phrase, gain, its verdict from :func:`_gain_verdict`, its SSIM
-    change) against what was expected of it (:data:`EXPECTED`), judged only where the gain is
-    established ("undecided" where it is not): "as expected", "not as expected", or "mixed"
-    where the SSIM fell (``task7_expectations``)."""
-    gains = [gain for _, gain, _, _ in chain]
+    change, its seed noise) against what was expected of it (:data:`EXPECTED`), judged only
+    where the gain is established and the expectation decided ("undecided" otherwise): "as
+    expected", "not as expected", or "mixed" where the SSIM fell (``task7_expectations``)."""
     parts = []
-    for phrase, gain, verdict, ssim in chain:
+    for index, (phrase, gain, verdict, ssim, spread) in enumerate(chain):
         if phrase not in EXPECTED:
             continue
         expected, meets = EXPECTED[phrase]
@@ -259,9 +273,11 @@ def _expectations(chain: list[tuple[str, float, str, float | None]]) -> str:
         if meets is None:
             parts.append(f"- {phrase}: expected {expected}; not measured directly; {measured}")
             continue
-        if not verdict.endswith(ESTABLISHED):
+        others = [(g, s) for k, (_, g, _, _, s) in enumerate(chain) if k != index]
+        met = meets(gain, spread, others)
+        if not verdict.endswith(ESTABLISHED) or met is None:
             word = "undecided"
-        elif not meets(gain, gains):
+        elif not met:
             word = "not as expected"
         elif ssim is not None and ssim < 0:
             word = "mixed: the PSNR rose, the SSIM fell"

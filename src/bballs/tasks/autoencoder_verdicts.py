@@ -8,10 +8,14 @@ from collections.abc import Sequence
 from bballs.metrics import seed_difference
 
 
+def percent(fraction: float) -> str:
+    """A share of the labels in percent without spurious digits: "0.25", "5", "100"."""
+    return f"{100 * fraction:.4g}"
+
+
 def share_of_labels(row: dict) -> str:
-    """A row of the pre-training study by its share of the labels: "5%", "all labels"."""
-    percent = round(100 * row["fraction"])
-    return "all labels" if percent == 100 else f"{percent}%"
+    """A row of the pre-training study by its share of the labels: "0.25%", "all labels"."""
+    return "all labels" if row["fraction"] == 1 else f"{percent(row['fraction'])}%"
 
 
 def pretraining_verdict(row: dict) -> str:

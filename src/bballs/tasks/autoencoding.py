@@ -28,7 +28,12 @@ from bballs.metrics import (
     verdict_summary,
 )
 from bballs.models.autoencoders import Autoencoder
-from bballs.tasks.autoencoder_verdicts import denoising_lead, pretraining_verdict, share_of_labels
+from bballs.tasks.autoencoder_verdicts import (
+    denoising_lead,
+    percent,
+    pretraining_verdict,
+    share_of_labels,
+)
 from bballs.training.checkpoints import TrainedModel
 from bballs.training.loop import TrainConfig, fit, predict, seed_everything
 
@@ -270,7 +275,7 @@ def table_rows(name: str, rows: list[dict]) -> list[dict]:
     if name in ("ae_pretraining", "ae_head"):
         return [{**row, "scratch_test_mean": row["scratch_test_accuracy"],
                  "pretrained_test_mean": row["pretrained_test_accuracy"],
-                 "gain_mean": row["gain"], "percent_labels": round(100 * row["fraction"])}
+                 "gain_mean": row["gain"], "percent_labels": percent(row["fraction"])}
                 for row in rows]
     if name == "ae_probe":
         return [{**row, **{f"{key}_ridge": row[f"{key}_alpha"]
@@ -304,7 +309,8 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
     classification = _keyed(rows["ae_classification"], lambda r: f"l{r['latent']}")
     best = max(rows["ae_sweep"], key=lambda r: r["psnr"])
     best_of_mse = max(rows["ae_sweep"], key=lambda r: r["psnr_of_mse"])
-    pretraining = _keyed(rows["ae_pretraining"], lambda r: f"pct{round(100 * r['fraction'])}")
+    pretraining = _keyed(rows["ae_pretraining"], lambda r: f"pct{percent(r['fraction'])}")
+    shares = [r["fraction"] for r in rows["ae_pretraining"]]
     gains = [r["gain"] for r in rows["ae_pretraining"]]
     design = _keyed(rows["ae_design"], lambda r: f"l{r['latent']}_{r['upsampling']}")
     head = _keyed(rows["ae_head"], lambda r: "norm" if r["head"].startswith("batch") else "plain")
@@ -327,6 +333,7 @@ def section(rows: dict[str, list[dict]], *, chosen_latent: int, quick: bool,
         "best_linear": max(rows["ae_classification"], key=lambda r: r["linear_test_accuracy"]),
         "best_mlp": max(rows["ae_classification"], key=lambda r: r["mlp_test_accuracy"]),
         "pretraining_latent": chosen_latent, "pretraining": pretraining,
+        "label_shares": f"{percent(min(shares))}–{percent(max(shares))}%" if shares else "",
         "pretraining_gain": {"max": max(gains), "min": min(gains), "mean": float(np.mean(gains)),
                              "max_points": 100 * max(gains)},
         "pretraining_points": {key: {"gain": 100 * row["gain"], "gain_std": 100 * row["gain_std"]}

@@ -31,7 +31,7 @@ from bballs.training.loop import (
     seed_everything,
 )
 
-LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
+LABEL_FRACTIONS = (0.0025, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0)  # 20 to 8,000 labels
 MLP_HIDDEN = (64, 64)
 N_SEEDS = 3  # label subsets and initialisations per point of the fine-tuning studies
 LATENT_RECIPE = TrainConfig(epochs=20, batch_size=128, lr=2e-3)

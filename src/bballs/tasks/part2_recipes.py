@@ -87,8 +87,8 @@ TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 TASK7 = Experiment("task7",
                    lambda c: Task7Data(prediction.load_prediction_data(c.data_dir, quick=c.quick)),
                    _prepare_predictor, _score_predictor, TASK7_VARIANTS, TASK7_FINAL,
-                   PREDICTION_SCORES, ablation_seeds=1,  # minutes per run on a CPU: the gains
-                   every_seed=("predictor+sym+time", TASK7_LONG.name))  # ranked get all seeds
+                   PREDICTION_SCORES, ablation_seeds=3,  # every change judged over 3 seeds
+                   every_seed=("predictor+sym+time", TASK7_LONG.name))
 _SPEC_UNET = {"recipe": prediction.SPEC_RECIPE, "study": "skips"}  # Task 6 recipe
 BASELINE_SWEEP = "unet-add-skips"  # the baseline U-Net among the Task 5 sweep's variants
 TASK5_VARIANTS = (
