@@ -479,7 +479,7 @@ def test_the_report_judges_the_generators_over_their_runs_and_says_when_there_is
                "validity": {"dcgan": {"valid": 0.878}, "ddpm_ancestral": {"valid": 0.93},
                             "test": {"valid": 0.935}}}
     missing = seed_texts({"generative": one_run})
-    assert "python -m bballs gen-seeds" in missing["gen_runs"]
+    assert "command of Section 6" in missing["gen_runs"]
     assert missing["gen_runs_ranking"] == (
         "In one training run each, the DDPM lies at 2.01 and the DCGAN at 5.48 times the floor on "
         "the counting CNNs' features; with one run of each, their ranking is not established")

@@ -199,7 +199,7 @@ def seed_texts(lab3: dict) -> dict[str, str]:
     rows = _runs(lab3)
     if not {"dcgan", "ddpm_ancestral"} <= rows.keys():
         return {"gen_runs": "The generators have not been trained from further seeds on these "
-                             "data files (`python -m bballs gen-seeds` does it).",
+                             "data files (the command of Section 6 does it).",
                 "gen_runs_ranking": _one_run_ranking(lab3), "gen_runs_epochs": ""}
     study = lab3["generative"]["seeds"]
     runs, dcgan, ddpm = study["runs"], rows["dcgan"], rows["ddpm_ancestral"]
@@ -210,7 +210,7 @@ def seed_texts(lab3: dict) -> dict[str, str]:
     spreads = ", ".join(f"{run['latent_scale']:g}" for run in runs)
     paragraph = (
         f"Each generator was trained {len(runs)} times, from seeds {seeds[0]} to {seeds[-1]} "
-        f"(`python -m bballs gen-seeds`; the run of Sections 4.2 to 4.5 is the first), each run "
+        f"(a command of its own, Section 6; the run of Sections 4.2 to 4.5 is the first), each run "
         f"with its own epoch-selecting CNN and latent spread (epochs kept: {kept}; spreads "
         f"{spreads}), and every run was scored on the same "
         f"{lab3['generative']['feature_encoder']['count']} CNNs (Table 4.4). Over the "
