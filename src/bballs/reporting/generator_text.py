@@ -98,17 +98,12 @@ def valid_intervals(lab3: dict) -> str:
     return f" (95% intervals over {n:,} frames each: {'; '.join(parts)})"
 
 
-def _runs(lab3: dict) -> dict[str, dict]:
-    """The seed study's summary rows by sampler key (empty when it was not run)."""
-    study = (lab3.get("generative") or {}).get("seeds") or {}
-    return {row["key"]: row for row in study.get("summary", [])}
-
-
-def _lower_better(row: dict, metric: str) -> dict:
-    """``row``'s ``metric`` negated (as ``neg``), for :func:`seed_difference`, where higher is
-    better."""
-    return {"seeds": row["seeds"], "neg": -row[f"{metric}_mean"],
-            "neg_std": row.get(f"{metric}_std")}
+def _signed(row: dict, metric: str, lower_better: bool) -> dict:
+    """``row``'s ``metric`` (as ``value``), negated where lower is better, for
+    :func:`seed_difference`, where higher is better."""
+    sign = -1 if lower_better else 1
+    return {"seeds": row["seeds"], "value": sign * row[f"{metric}_mean"],
+            "value_std": row.get(f"{metric}_std")}
 
 
 #: what the generators are compared on: (metric, in words, whether lower is better)
@@ -122,22 +117,27 @@ def _verdicts(dcgan: dict, ddpm: dict) -> str:
     names = ("the DCGAN", "the DDPM")
     parts = []
     for metric, words, lower in COMPARED:
-        if lower:
-            a, b = _lower_better(dcgan, metric), _lower_better(ddpm, metric)
-        else:
-            a, b = ({"seeds": row["seeds"], "neg": row[f"{metric}_mean"],
-                     "neg_std": row.get(f"{metric}_std")} for row in (dcgan, ddpm))
-        parts.append(f"on {words} {seed_difference(a, b, 'neg', names)['verdict']}")
+        pair = (_signed(dcgan, metric, lower), _signed(ddpm, metric, lower))
+        parts.append(f"on {words} {seed_difference(*pair, 'value', names)['verdict']}")
     return ", ".join(parts)
 
 
 def _met(runs: list[dict], key: str) -> str:
-    """How many runs meet the validity and the distance goal."""
+    """How many runs meet the validity and the distance goal (:data:`GOALS`)."""
     scores = [run["scores"][key] for run in runs]
-    valid = sum(s["valid"] >= VALID_GOAL for s in scores)
-    close = sum(s["fd_over_floor"] <= FRECHET_GOAL for s in scores)
-    return (f"{valid} of {len(scores)} runs meet the validity goal and {close} the distance "
-            f"goal")
+    met = {name: sum(meets(s[field]) for s in scores) for name, field, meets in GOALS}
+    return (f"{met['validity']} of {len(scores)} runs meet the validity goal and "
+            f"{met['distance']} the distance goal")
+
+
+SAMPLERS = ("dcgan", "ddpm_ancestral")  # the generators the sentences compare
+
+
+def _study_rows(lab3: dict) -> dict[str, dict] | None:
+    """The seed study's summary rows by sampler key, None when it was not run."""
+    study = (lab3.get("generative") or {}).get("seeds") or {}
+    rows = {row["key"]: row for row in study.get("summary", [])}
+    return rows if set(SAMPLERS) <= rows.keys() else None
 
 
 def _one_run(lab3: dict) -> dict[str, dict]:
@@ -145,7 +145,7 @@ def _one_run(lab3: dict) -> dict[str, dict]:
     generative = lab3["generative"]
     return {key: {"seeds": 1, "fd_over_floor_mean": generative["frechet"][key]["fd_over_floor"],
                   "valid_mean": generative["validity"][key]["valid"]}
-            for key in ("dcgan", "ddpm_ancestral")}
+            for key in SAMPLERS}
 
 
 def _ratio(row: dict) -> str:
@@ -179,9 +179,7 @@ def _other_epochs(lab3: dict, runs: list[dict]) -> str:
 def headline(lab3: dict) -> str:
     """The summary's sentence on the generators (``gen_headline``): validity and distance over
     the seed study's runs when it was run, else of the notebook's one run."""
-    rows = _runs(lab3)
-    if not {"dcgan", "ddpm_ancestral"} <= rows.keys():
-        rows = _one_run(lab3)
+    rows = _study_rows(lab3) or _one_run(lab3)
     n = rows["dcgan"]["seeds"]
     runs = f"over {n} training runs each" if n > 1 else "in one training run each"
     real = lab3["generative"]["validity"]["test"]["valid"]
@@ -196,15 +194,14 @@ def seed_texts(lab3: dict) -> dict[str, str]:
     """The further training runs in words: the section's paragraph (``gen_runs``) and the
     conclusion's distances and ranking (``gen_runs_ranking``); without the study, what is
     missing and how to run it."""
-    rows = _runs(lab3)
-    if not {"dcgan", "ddpm_ancestral"} <= rows.keys():
+    rows = _study_rows(lab3)
+    if rows is None:
         return {"gen_runs": "The generators have not been trained from further seeds on these "
                              "data files (the command of Section 6 does it).",
                 "gen_runs_ranking": _one_run_ranking(lab3), "gen_runs_epochs": ""}
     study = lab3["generative"]["seeds"]
     runs, dcgan, ddpm = study["runs"], rows["dcgan"], rows["ddpm_ancestral"]
     seeds = [run["seed"] for run in runs]
-
     verdicts = _verdicts(dcgan, ddpm)
     kept = ", ".join(str(run["selected_epoch"]) for run in runs)
     spreads = ", ".join(f"{run['latent_scale']:g}" for run in runs)
