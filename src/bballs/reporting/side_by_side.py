@@ -37,7 +37,6 @@ from bballs.core.files import (
 )
 from bballs.core.machine import AT_ONCE_VARIABLE
 from bballs.reporting import pipeline
-from bballs.reporting.plots import TEXT_SIZES
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -199,6 +198,8 @@ class OwnedSnapshot(pipeline.Snapshot):
     text-size record, as they are now."""
 
     def __init__(self, out: Path, assignment) -> None:
+        from bballs.reporting.plots import TEXT_SIZES  # matplotlib: not on reproduce's way in
+
         self.sizes_file = out / "figures" / TEXT_SIZES
         owned = lambda path: assignment.owns(path.relative_to(out))  # noqa: E731
         super().__init__([out / "figures", out / "results"], kept=owned)
