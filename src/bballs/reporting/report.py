@@ -38,6 +38,7 @@ from bballs.data.identity import describe_source, section_sources
 from bballs.metrics import psnr_from_mse
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
+from bballs.reporting.page_layout import place_floats
 from bballs.reporting.tables import (
     format_number,
     in_mse_unit,
@@ -245,8 +246,13 @@ def build(root: str | Path | None = None, out: str | Path | None = None,
                                                                  "sane_lists", "md_in_html"]))
     css = (report_dir / "style.css").read_text(encoding="utf-8")
     css += page_banner_css(read_author(report_dir, report))
-    html = (f"<html><head><meta charset='utf-8'><style>{css}</style></head>"
-            f"<body>{body}</body></html>")
+
+    def render(content: str) -> weasyprint.Document:
+        return weasyprint.HTML(string=f"<html><head><meta charset='utf-8'><style>{css}</style>"
+                               f"</head><body>{content}</body></html>",
+                               base_url=str(root) + "/").render()
+
+    document = place_floats(body, render)
     with atomic_path(out) as tmp:
-        weasyprint.HTML(string=html, base_url=str(root) + "/").write_pdf(tmp)
+        document.write_pdf(tmp)
     return out
