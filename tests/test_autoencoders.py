@@ -371,3 +371,33 @@ def test_the_noise_curve_shows_the_seed_spread_of_both_autoencoders():
     bars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
     spans = sorted(float(np.ptp(seg[:, 1])) for c in bars for seg in c[2][0].get_segments())
     assert len(bars) == 2 and spans == [0.5, 0.5, 1.0, 1.0]
+
+
+def test_a_pca_code_rebuilds_frames_of_that_many_dimensions_exactly_and_improves_with_size():
+    from bballs.classical.pca import pca_scores, with_pca
+
+    generator = torch.Generator().manual_seed(0)
+    basis = torch.rand(3, 1, 8, 8, generator=generator)
+    weights = torch.rand(60, 3, generator=generator) / 3
+    frames = torch.einsum("nk,kchw->nchw", weights, basis)  # frames in a 3-dimensional space
+    scores = pca_scores(frames[:40], frames[40:], [1, 2, 3])
+    assert scores[1]["mse"] > scores[2]["mse"] > scores[3]["mse"]
+    assert scores[3]["mse"] < 1e-10  # three components hold every frame
+    rows = with_pca([{"latent": 1, "psnr_of_mse": 5.0}, {"latent": 3, "psnr_of_mse": 6.0}],
+                    frames[:40], frames[40:])
+    assert rows[0]["pca_psnr_of_mse"] == pytest.approx(scores[1]["psnr_of_mse"])
+    assert rows[1]["psnr_of_mse"] == 6.0 and "pca_psnr_of_mse" in rows[1]
+
+
+def test_the_pca_sentence_applies_the_verdict_rule_at_each_size():
+    from bballs.reporting.autoencoder_text import pca_comparison
+
+    sweep = {f"l{latent}": {"latent": latent, "psnr_of_mse": ae_db, "psnr_of_mse_std": 0.3,
+                            "seeds": 3, "pca_psnr_of_mse": pca_db}
+             for latent, ae_db, pca_db in ((2, 14.0, 12.0), (4, 16.0, 13.0), (8, 20.0, 19.8),
+                                           (16, 24.0, 27.0))}
+    text = pca_comparison({"sweep": sweep})
+    assert "the AE's code is better beyond seed noise at l = 2–4" in text
+    assert "the PCA code is better beyond seed noise at l = 16" in text
+    assert "within seed noise (or rests on one seed) at l = 8" in text
+    assert pca_comparison({"sweep": {"l2": {"latent": 2, "psnr_of_mse": 1.0}}}) == ""

@@ -139,3 +139,11 @@ def test_report_fills_numbers_from_results_and_can_show_missing_ones(tmp_path):
     from pypdf import PdfReader
 
     assert "87.5%" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
+
+
+def test_the_machine_line_names_the_processor_and_pytorch_in_plain_words():
+    from bballs.core.machine import machine_line
+
+    line = machine_line({"cores": 2, "cpu": "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz",
+                         "torch_threads": 1, "torch": "2.14.1+cu130", "gpu": None})
+    assert line == "2 CPU cores (Intel Core i7-8550U), 1 PyTorch thread, no GPU; PyTorch 2.14"

@@ -272,8 +272,23 @@ def test_the_headline_weighs_families_equally_and_leaves_out_the_selection_shift
                 "noise": {"selected counter": [0.8], "baseline CNN": [0.5]}}
     means = _family_means(families)
     assert means["task4_families"] == "85.0%"  # (0.9 + 0.8) / 2: gamma left out, equal weights
-    assert means["task4_families_pooled"] == f"{4.4 / 7:.1%}"  # every level of every family
     assert means["task4_families_baseline"] == "50.0%" and means["task4_unseen_families"] == "two"
+
+
+def test_the_task4_text_quotes_the_sweep_of_table_2_not_the_notebooks_retrained_models():
+    from bballs.reporting.part1_sentences import sentences
+
+    notebook = {"levels": [1, 2], "unit": "strength", "selected counter": [0.5, 0.5],
+                "baseline CNN": [0.4, 0.4]}
+    part1 = {"shift_families": {"blur": notebook},
+             "improved": {"model": "best", "by_variant": {
+                 "best": {"families": {"blur": [0.9, 0.7]}},
+                 "spec": {"families": {"blur": [0.6, 0.6]}}}}}
+    texts = sentences(part1)
+    assert texts["task4_families"] == "80.0%" and texts["task4_families_baseline"] == "60.0%"
+    assert texts["task4_weakest"] == "70.0% (blur, strength = 2)"
+    del part1["improved"]["by_variant"]["spec"]  # no sweep row: the notebook's, one source
+    assert sentences(part1)["task4_families"] == "50.0%"
 
 
 def test_the_architecture_control_says_whether_its_gap_is_beyond_seed_noise():
@@ -437,6 +452,8 @@ def test_a_seed_spread_above_zero_never_prints_as_zero():
     assert _spread("0.0000", 3e-5) == "<0.0001"
     assert _spread("0.0000", 0.0) == "0.0000"  # really no spread
     assert _spread("0.0012", 0.0012) == "0.0012"
+    assert _spread("0.0000", 3e-5, extra=2) == "0.00003"  # its first digit, where it is near
+    assert _spread("0.0000", 3e-8, extra=2) == "<0.0001"
 
 
 def test_the_task2_sentence_names_every_epoch_a_curve_goes_the_wrong_way():
@@ -597,7 +614,8 @@ def test_a_spread_has_the_decimals_of_its_mean_and_a_cell_below_the_last_digit_s
     assert "2.01\u00a0±\u00a00.41 |" in cell(2.0134, 0.4091, significant=["x"])
     assert "1,770\u00a0±\u00a01,530 |" in cell(1774.5, 1528.9, significant=["x"])
     assert "| <0.01 |" in cell(1.2e-6, 5e-7, decimals={"x": 2})  # no "0.00 ± <0.01"
-    assert "0.50\u00a0±\u00a0<0.01 |" in cell(0.5, 1e-4, decimals={"x": 2})
+    assert "0.50\u00a0±\u00a00.0001 |" in cell(0.5, 1e-4, decimals={"x": 2})
+    assert "0.50\u00a0±\u00a0<0.01 |" in cell(0.5, 1e-6, decimals={"x": 2})
 
 
 def test_the_layout_spread_clause_needs_the_sweeps_seeds():
@@ -770,3 +788,12 @@ def test_the_reports_describe_the_generator_constants_the_code_uses():
     report = Path(__file__).resolve().parents[1] / "report" / "report.md"
     text = " ".join(report.read_text().split())
     assert "scaled together to norm 0.5 box units per frame, applied in two sub-steps" in text
+
+
+def test_a_value_just_below_one_is_not_printed_as_exactly_one():
+    from bballs.reporting.tables import markdown_table
+
+    table = markdown_table([{"name": "a", "r2": 0.99997}, {"name": "b", "r2": 0.3077},
+                            {"name": "c", "r2": 1.0}], {"name": "probe", "r2": "R²"})
+    assert [line.split("|")[2].strip() for line in table.splitlines()[2:]] == [
+        "> 0.9999", "0.3077", "1.0000"]

@@ -41,6 +41,7 @@ ASSIGNMENT = Assignment(
      "src/bballs/tasks/image_to_image*.py", "src/bballs/tasks/generation*.py",
      "src/bballs/tasks/sample_validity.py", "src/bballs/tasks/sample_frechet.py",
      "src/bballs/training/gan.py", "src/bballs/classical/restoration.py",
+     "src/bballs/classical/pca.py", "src/bballs/reporting/autoencoder_text.py",
      "src/bballs/data/corruptions.py", "src/bballs/data/frames.py",
      "src/bballs/image_metrics.py", "src/bballs/reporting/autoencoder_plots.py",
      "src/bballs/reporting/image_to_image_plots.py", "src/bballs/reporting/generative_plots.py",

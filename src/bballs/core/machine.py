@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from pathlib import Path
 
 AT_ONCE_VARIABLE = "BBALLS_NOTEBOOKS_AT_ONCE"  # set by `reproduce` for notebooks side by side
@@ -30,12 +31,19 @@ def describe_machine() -> dict:
             "gpu": gpu, "torch": torch.__version__, "python": platform.python_version()}
 
 
+def plain_cpu(name: str) -> str:
+    """A processor's model name without trademarks, clock or generic words ("Intel Xeon")."""
+    name = re.sub(r"\((?:R|TM|tm|r)\)|@.*$|\b(?:CPU|Processor)\b", " ", name)
+    return " ".join(name.split()) or "unnamed"
+
+
 def machine_line(machine: dict) -> str:
-    """One sentence-part naming the machine of :func:`describe_machine`."""
+    """One sentence-part naming the machine of :func:`describe_machine`, in plain words."""
     device = f"an {machine['gpu']} GPU" if machine.get("gpu") else "no GPU"
     threads = machine["torch_threads"]
     at_once = machine.get("notebooks_at_once", 1)
     beside = f" (one of {at_once} notebooks running side by side)" if at_once > 1 else ""
-    return (f"{machine['cores']} CPU cores ({machine['cpu']}), {threads} "
+    torch_version = ".".join(str(machine["torch"]).split("+")[0].split(".")[:2])
+    return (f"{machine['cores']} CPU cores ({plain_cpu(machine['cpu'])}), {threads} "
             f"PyTorch thread{'' if threads == 1 else 's'}{beside}, {device}; "
-            f"PyTorch {machine['torch']}")
+            f"PyTorch {torch_version}")

@@ -33,13 +33,17 @@ def _log2_axis(ax, values: Sequence[int]) -> None:
 
 def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
     """Test PSNR (of the mean MSE, and mean per frame) against the latent size, with ± one seed
-    std as error bars where the rows hold one (the MSE is the PSNR's mirror: not drawn)."""
+    std as error bars where the rows hold one (the MSE is the PSNR's mirror: not drawn), and
+    a PCA code of the same size where the rows hold its score."""
     latents = [r["latent"] for r in rows]
     fig, ax = plt.subplots(figsize=(3.4, 2.6))
     ax.errorbar(latents, [r["psnr_of_mse"] for r in rows], seed_std(rows, "psnr_of_mse"),
-                fmt="o-", capsize=2, label="PSNR of the mean MSE")
+                fmt="o-", capsize=2, label="AE, PSNR of the mean MSE")
     ax.errorbar(latents, [r["psnr"] for r in rows], seed_std(rows, "psnr"), fmt="s--",
-                capsize=2, label="mean per-frame PSNR")
+                capsize=2, label="AE, mean per-frame PSNR")
+    if all("pca_psnr_of_mse" in r for r in rows):
+        ax.plot(latents, [r["pca_psnr_of_mse"] for r in rows], "^:", color="0.4",
+                label="PCA, PSNR of the mean MSE")
     ax.set(xlabel="latent size l", ylabel="test PSNR (dB)")
     ax.legend(fontsize=8, loc="lower right")
     _log2_axis(ax, latents)

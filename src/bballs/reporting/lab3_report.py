@@ -14,6 +14,12 @@ from bballs.data.identity import section_sources
 from bballs.metrics import MSE_FACTOR, MSE_UNIT, seed_difference, seed_summary
 from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
+from bballs.reporting.autoencoder_text import (
+    pca_comparison,
+    per_frame_design_gap,
+    pretraining_benefit,
+    pretraining_result,
+)
 from bballs.reporting.generator_text import (
     generator_goals,
     generator_steps,
@@ -48,6 +54,10 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "gen_valid_intervals": valid_intervals(lab3), "gen_steps": generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
             "gen_headline": headline(lab3),
+            "ae_pca": pca_comparison(lab3.get("autoencoders") or {}),
+            "ae_pretraining_result": pretraining_result(lab3.get("autoencoders") or {}),
+            "ae_pretraining_benefit": pretraining_benefit(lab3.get("autoencoders") or {}),
+            "ae_design_frame_gap": per_frame_design_gap(lab3.get("autoencoders") or {}, 16),
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),

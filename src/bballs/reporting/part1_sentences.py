@@ -11,9 +11,10 @@ from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 def sentences(part1: dict) -> dict[str, str]:
     """Every generated Part 1 sentence of the report, by placeholder name (``{text[...]}``)."""
     families, improved = part1.get("shift_families") or {}, part1.get("improved") or {}
-    texts = {**_family_means(families), **_test_intervals(part1),
+    swept = _swept_families(families, improved)
+    texts = {**_family_means(swept), **_test_intervals(part1),
              **_architecture_control(improved), **_layout_gaps(improved),
-             **_baseline_cnn(improved), **_weakest_level(families),
+             **_baseline_cnn(improved), **_weakest_level(swept),
              **_model_changes(improved), **_untrained_families(improved),
              "task4_recipes": count_word(len(improved.get("ablation") or [])),
              **_curves((part1.get("spec") or {}).get("history") or {})}
@@ -22,22 +23,34 @@ def sentences(part1: dict) -> dict[str, str]:
     return texts
 
 
+def _swept_families(families: dict, improved: dict) -> dict:
+    """The shift families as Table 2's sweep scored them: the selected recipe's and the
+    baseline CNN's accuracy per level, means over the sweep's seeds, with the levels of the
+    notebook's ``families`` (whose own scores, of the notebook's retrained models, are Figure
+    4's); the notebook's families where the sweep has none, so the text quotes one run."""
+    rows = improved.get("by_variant") or {}
+    chosen = (rows.get(improved.get("model")) or {}).get("families") or {}
+    baseline = (rows.get("spec") or {}).get("families") or {}
+    swept = {name: {**family, "selected counter": chosen[name], "baseline CNN": baseline[name]}
+             for name, family in families.items() if isinstance(family, dict)
+             and len(chosen.get(name) or []) == len(baseline.get(name) or [])
+             == len(family.get("levels") or [None])}
+    return swept if swept and len(swept) == len(families) else families
+
+
 def _family_means(families: dict) -> dict[str, str]:
     """The selected Task 4 counter's and the baseline CNN's accuracy under the shift families:
     each family's mean over its levels, averaged with every family weighted equally, over the
     families that share nothing with the held-out selection shifts (``task4_families``,
-    ``task4_families_baseline``; :data:`~bballs.tasks.robustness.SELECTION_SHARED` left out),
-    and pooled over every level of every family (``..._pooled``)."""
+    ``task4_families_baseline``; :data:`~bballs.tasks.robustness.SELECTION_SHARED` left out)."""
     means = {}
     for key, counter in (("task4_families", "selected counter"),
                          ("task4_families_baseline", "baseline CNN")):
         by_family = {name: family[counter] for name, family in families.items()
                      if isinstance(family, dict) and family.get(counter)}
         unseen = [sum(v) / len(v) for name, v in by_family.items() if name not in SELECTION_SHARED]
-        pooled = [a for levels in by_family.values() for a in levels]
         if unseen:
             means[key] = f"{sum(unseen) / len(unseen):.1%}"
-            means[f"{key}_pooled"] = f"{sum(pooled) / len(pooled):.1%}"
     means["task4_unseen_families"] = count_word(
         sum(1 for name, f in families.items() if isinstance(f, dict) and "selected counter" in f
             and name not in SELECTION_SHARED))

@@ -187,6 +187,8 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         text = f"{100 * value:.1f}" if percent else f"{value:,.1f}" if seconds else fmt(value, std)
         if re.fullmatch(r"-0[.0]*", text):  # no "-0.0"
             return text[1:]
+        if re.fullmatch(r"1\.0+", text) and value < 1 and not std:  # an R² of 0.99997
+            return "> 0." + "9" * (len(text) - 2)
         return minus_sign(text)
 
     if f"{key}_mean" in row:
@@ -198,7 +200,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
             decimals = _decimals(row[f"{key}_mean"], 3)  # digit: 2.01 ± 0.41, 1,770 ± 1,530
             spread = _spread(minus_sign(f"{round(std, decimals):,.{max(decimals, 0)}f}"), std)
         else:
-            spread = _spread(number(std, True), std)
+            spread = _spread(number(std, True), std, extra=2)
         tiny = _spread(mean, abs(row[f"{key}_mean"]))
         if tiny.startswith("<") and spread.startswith("<"):  # both below the last digit
             return tiny
@@ -213,10 +215,15 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
     return number(value) if isinstance(value, float) else str(value)
 
 
-def _spread(text: str, std: float) -> str:
-    """A seed std as formatted, or "<" and the last shown digit where a spread above 0 rounds to
-    0 (``0.0000`` becomes ``<0.0001``)."""
+def _spread(text: str, std: float, extra: int = 0) -> str:
+    """A seed std as formatted; where a spread above 0 rounds to 0, its first significant
+    digit if that takes at most ``extra`` more decimals (``0.0000`` becomes ``0.00003``), else
+    "<" and the last shown digit (``<0.0001``)."""
     if std > 0 and re.fullmatch(r"0[.,]?0*", text):
+        shown = len(text) - 2 if "." in text else 0
+        needed = _decimals(std, 1)
+        if 0 < needed - shown <= extra:
+            return f"{std:.{needed}f}"
         return f"<{text[:-1]}1" if len(text) > 1 else "<1"
     return text
 

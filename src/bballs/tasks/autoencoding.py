@@ -237,7 +237,7 @@ TABLE_COLUMNS = {
     "ae_runs": {"autoencoder": "autoencoder", "parameters": "parameters", "epochs": "epochs",
                 "train_seconds": "training (s)", "val_mse": "val. MSE (×10⁻³)"},
     "ae_sweep": {"latent": "latent l", "parameters": "parameters", "mse": "test MSE (×10⁻³)",
-                 "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR},
+                 "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR, "pca_psnr_of_mse": "PCA (dB)"},
     "ae_design": {"latent": "latent l", "upsampling": "upsampling", "parameters": "parameters",
                   "mse": "test MSE (×10⁻³)", "psnr_of_mse": PSNR_OF_MSE, "psnr": FRAME_PSNR,
                   "train_seconds": "training (s)"},

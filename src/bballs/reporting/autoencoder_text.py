@@ -1,0 +1,91 @@
+"""Sentences of Lab 3's autoencoder section generated from ``results/lab3.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def _sizes(chosen: Sequence[int], order: Sequence[int]) -> str:
+    """Latent sizes as "2–128" when they are neighbours in ``order``, else "2, 8 and 64"."""
+    places = [order.index(size) for size in chosen]
+    if len(chosen) > 1 and places == list(range(places[0], places[0] + len(chosen))):
+        return f"{chosen[0]}–{chosen[-1]}"
+    return " and ".join([", ".join(map(str, chosen[:-1])), str(chosen[-1])]) if len(
+        chosen) > 1 else str(chosen[0])
+
+
+def pca_comparison(autoencoders: dict) -> str:
+    """The AE's code against a PCA code of the same size (PSNR of the mean MSE, the AE's mean
+    ± std over its seeds against PCA's single fit), with the report's verdict rule: better
+    beyond seed noise where the gap is above twice the AE's seed std. Empty without PCA."""
+    rows = sorted((row for row in (autoencoders.get("sweep") or {}).values()
+                   if row.get("pca_psnr_of_mse") is not None), key=lambda row: row["latent"])
+    if not rows:
+        return ""
+    order = [row["latent"] for row in rows]
+    groups: dict[str, list[int]] = {"the AE's code": [], "the PCA code": [], "neither": []}
+    for row in rows:
+        gap = row["psnr_of_mse"] - row["pca_psnr_of_mse"]
+        noise = 2 * (row.get("psnr_of_mse_std") or 0.0)
+        side = "neither" if abs(gap) <= noise or row.get("seeds", 1) < 3 else (
+            "the AE's code" if gap > 0 else "the PCA code")
+        groups[side].append(row["latent"])
+    verdicts = [f"{side} is better beyond seed noise at l = {_sizes(sizes, order)}"
+                for side, sizes in groups.items() if sizes and side != "neither"]
+    if groups["neither"]:
+        verdicts.append(f"the gap is within seed noise (or rests on one seed) at "
+                        f"l = {_sizes(groups['neither'], order)}")
+    examples = "; ".join(
+        f"l = {row['latent']}: {row['psnr_of_mse']:.2f}"
+        + (f" ± {row['psnr_of_mse_std']:.2f}" if row.get("psnr_of_mse_std") else "")
+        + f" against {row['pca_psnr_of_mse']:.2f} dB"
+        for row in (rows[len(rows) // 2], rows[-1]))
+    return ("Against a PCA code of the same size, fitted on the training frames (the last "
+            "column of Table 2.1), " + ", and ".join(verdicts) + f" ({examples}).")
+
+
+def pretraining_result(autoencoders: dict) -> str:
+    """Where pre-training or training from scratch leads beyond seed noise, by share of labels
+    (the per-share verdicts of ``lab3.json``), in one sentence."""
+    rows = autoencoders.get("pretraining") or {}
+    verdicts = autoencoders.get("pretraining_verdict") or {}
+    beyond = {key: verdict for key, verdict in verdicts.items() if "beyond" in verdict}
+    if not verdicts:
+        return ""
+    if not beyond:
+        return "At every share of labels the two arms are within seed noise"
+
+    def share(key: str) -> str:
+        fraction = rows[key]["fraction"]
+        return "all labels" if fraction == 1 else f"{100 * fraction:g}% of the labels"
+
+    leads = "; ".join(f"with {share(key)}, {verdict}" for key, verdict in beyond.items())
+    others = "at every other share" if len(beyond) < len(verdicts) else ""
+    return f"Only {leads}" + (f"; {others} the two arms are within seed noise" if others else "")
+
+
+def per_frame_design_gap(autoencoders: dict, latent: int) -> str:
+    """The bilinear-minus-transposed gap of the upsampling study at ``latent`` in mean
+    per-frame PSNR, with its verdict (the design rows' means and seed stds)."""
+    design = autoencoders.get("design") or {}
+    bilinear, transposed = (design.get(f"l{latent}_{kind}") or {}
+                            for kind in ("bilinear", "transposed"))
+    if bilinear.get("psnr_std") is None or transposed.get("psnr_std") is None:
+        return "not established (one seed)"
+    gap = bilinear["psnr_mean"] - transposed["psnr_mean"]
+    noise = 2 * max(bilinear["psnr_std"], transposed["psnr_std"])
+    side = "bilinear" if gap > 0 else "transposed"
+    verdict = f"{side} is better beyond seed noise" if abs(gap) > noise else "within seed noise"
+    return f"{gap:+.2f} dB, {verdict} (twice the larger seed std: {noise:.2f} dB)"
+
+
+def pretraining_benefit(autoencoders: dict) -> str:
+    """The pre-training study's answer in a few words: where pre-training is better beyond
+    seed noise, or that no benefit was established."""
+    verdicts = autoencoders.get("pretraining_verdict") or {}
+    helped = [key for key, verdict in verdicts.items()
+              if verdict.startswith("pre-train") and "beyond" in verdict]
+    if not helped:
+        return "no benefit of pre-training was established"
+    shares = [f"{100 * autoencoders['pretraining'][key]['fraction']:g}%" for key in helped]
+    return f"pre-training helped beyond seed noise with {', '.join(shares)} of the labels"
