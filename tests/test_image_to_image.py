@@ -334,10 +334,10 @@ def test_the_random_hole_mse_is_reported_with_its_verdict_after_each_training_le
     i2i = {"settings": {"epochs": 4}, "skips": {"inpaint": short},
            "long": {"settings": {"epochs": 12}, "skips": {"inpaint": long}}}
     text, table = _random_holes(i2i).values()
-    assert ("after 4 epochs additive has the lowest MSE (against no skips, additive is better "
-            "beyond seed noise; against concatenation, within seed noise)") in text
-    assert ("after 12 epochs no skips has the lowest MSE (against concatenation, within seed "
-            "noise; against additive, no skips is better beyond seed noise") in text
+    assert ("after 4 epochs additive has the lowest MSE, beyond seed noise of no skips and "
+            "within seed noise of concatenation;") in text
+    assert ("after 12 epochs no skips has the lowest MSE, beyond seed noise of additive and "
+            "within seed noise of concatenation.") in text
     assert table.splitlines()[2].replace("\xa0", " ") == "| no skips | 3.20 ± 0.20 | 0.65 ± 0.05 |"
     assert _random_holes({"settings": {"epochs": 4}, "skips": {}}) == {
         "i2i_random_holes": "", "i2i_random_holes_table": ""}
@@ -359,8 +359,7 @@ def test_the_longer_studys_best_skip_type_is_also_judged_against_the_second_best
            "long": {"gaps": {"denoise_salt_pepper": {"skip_measure": "score"},
                              "inpaint": {"skip_measure": "hole_mse"}}}}
     text = _runner_up(i2i)
-    assert ("concatenation against additive for salt-and-pepper denoising, within seed noise"
-            in text)
-    assert ("no skips against concatenation for in-painting, no skips is better beyond seed noise"
-            in text)
+    assert text == ("Against the second best, the best type leads beyond seed noise for "
+                    "in-painting (no skips against concatenation); for salt-and-pepper denoising "
+                    "the two best are within seed noise.")
     assert _runner_up({}) == ""

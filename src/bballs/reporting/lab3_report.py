@@ -11,7 +11,7 @@ import torch
 from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
-from bballs.metrics import MSE_FACTOR, MSE_UNIT, seed_difference, seed_summary
+from bballs.metrics import MSE_FACTOR, MSE_UNIT, in_words, seed_difference, seed_summary
 from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.autoencoder_text import (
@@ -89,11 +89,13 @@ def _random_holes(i2i: dict) -> dict[str, str]:
             table.setdefault(skip, {"skip": SKIP_TITLES[skip]}).update(
                 {f"e{epochs}_mean": -summary["value_mean"], f"e{epochs}_std": summary["value_std"]})
         best, *others = sorted(rows, key=lambda r: -r["value"])
-        verdicts = "; ".join(
-            f"against {other['title']}, "
-            + seed_difference(best, other, "value", (best["title"], other["title"]))["verdict"]
-            for other in others)
-        parts.append(f"after {epochs} epochs {best['title']} has the lowest MSE ({verdicts})")
+        beyond = [other["title"] for other in others if "beyond" in seed_difference(
+            best, other, "value", (best["title"], other["title"]))["verdict"]]
+        within = [other["title"] for other in others if other["title"] not in beyond]
+        parts.append(f"after {epochs} epochs {best['title']} has the lowest MSE"
+                     + (f", beyond seed noise of {in_words(beyond)}" if beyond else "")
+                     + (f"{' and' if beyond else ','} within seed noise of {in_words(within)}"
+                        if within else ""))
     columns = {"skip": "skip type", **{f"e{epochs}": f"after {epochs} epochs"
                                         for epochs, _ in studies}}
     return {"i2i_random_holes": ("Inside the random holes, the other test placement (Table 3.9), "
@@ -110,7 +112,7 @@ def _runner_up(i2i: dict) -> str:
     long = i2i.get("long") or {}
     rows = [row for table in ("i2i_long_restore", "i2i_long_segment")
             for row in ((i2i.get("tables") or {}).get(table) or {}).get("rows", [])]
-    parts = []
+    beyond, within = [], []
     for name, gap in (long.get("gaps") or {}).items():
         key = gap["skip_measure"]
         sign = -1 if key == "hole_mse" else 1
@@ -121,10 +123,18 @@ def _runner_up(i2i: dict) -> str:
             continue
         best, second = ranked[:2]
         verdict = seed_difference(best, second, "value", (best["title"], second["title"]))
-        parts.append(f"{best['title']} against {second['title']} for "
-                     f"{SHORT_NAMES.get(name, name)}, {verdict['verdict']}")
-    return ("Against the second best instead of the worst: " + "; ".join(parts) + "."
-            if parts else "")
+        task = SHORT_NAMES.get(name, name)
+        if "beyond" in verdict["verdict"]:
+            beyond.append(f"{task} ({best['title']} against {second['title']})")
+        else:
+            within.append(task)
+    if not beyond and not within:
+        return ""
+    lead = (f"Against the second best, the best type leads beyond seed noise for "
+            f"{in_words(beyond)}" if beyond else "Against the second best, the best type never "
+            "leads beyond seed noise")
+    return lead + (f"; for {in_words(within)} the two best are within seed noise." if within
+                   else ".")
 
 
 def _unstable_after(i2i: dict) -> str:
