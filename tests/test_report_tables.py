@@ -797,3 +797,19 @@ def test_a_value_just_below_one_is_not_printed_as_exactly_one():
                             {"name": "c", "r2": 1.0}], {"name": "probe", "r2": "R²"})
     assert [line.split("|")[2].strip() for line in table.splitlines()[2:]] == [
         "> 0.9999", "0.3077", "1.0000"]
+
+
+def test_the_training_control_splits_the_learnt_networks_lead_with_verdicts():
+    from bballs.reporting.part2_sentences import _training_control
+    from bballs.tasks.part2_recipes import TASK7_CONTROL, TASK7_LONG
+
+    def row(mean, std, seeds=3):
+        return {"psnr_of_mse_mean": mean, "psnr_of_mse_std": std, "seeds": seeds}
+
+    rows = {TASK7_CONTROL.name: row(27.0, 0.2), TASK7_LONG.name: row(27.3, 0.3)}
+    text = _training_control(rows, row(25.0, 0.3))
+    assert "the baseline U-Net reaches 27.00 dB" in text
+    assert "the training alone changes it by +2.00 dB (3 seeds, beyond seed noise)" in text
+    assert "architecture and loss then add +0.30 dB (3 seeds, within seed noise" in text
+    assert "training alone" not in _training_control(rows, row(25.0, 0.0, seeds=1))
+    assert _training_control({TASK7_LONG.name: row(27.3, 0.3)}, None) == ""

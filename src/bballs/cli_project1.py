@@ -97,8 +97,8 @@ def add_commands(commands, check: argparse.ArgumentParser) -> None:
     exp.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     exp.add_argument("--quick", action="store_true", help="small subset and 1 epoch")
     exp.add_argument("--ablation-seeds", type=int, default=None,
-                     help="seeds per non-final variant (default: all for task4, 1 for task7; "
-                          "the final recipe always gets all)")
+                     help="seeds per non-final variant (default: all of --seeds; the final "
+                          "recipe always gets all)")
     exp.add_argument("--force", action="store_true",
                      help="retrain every run from scratch and replace its row")
     exp.add_argument("--only", nargs="+", metavar="VARIANT",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bballs.metrics import MIN_SEEDS, in_words, seed_difference
 from bballs.reporting.tables import minus_sign
-from bballs.tasks.part2_recipes import BASELINE_SWEEP, TASK7_BY_NAME, TASK7_LONG
+from bballs.tasks.part2_recipes import BASELINE_SWEEP, TASK7_BY_NAME, TASK7_CONTROL, TASK7_LONG
 from bballs.tasks.part2_task7 import seeds_phrase
 
 # the learnt network's chain of changes (Table 6), each measured against the row before it
@@ -39,6 +39,7 @@ def sentences(part2: dict) -> dict[str, str]:
                               rows.get(TASK7_LONG.name) or part2.get("learnt"),
                               skips.get(BASELINE_SWEEP))
     texts.update(_skip_study(skips))
+    texts["task7_training_control"] = _training_control(rows, skips.get(BASELINE_SWEEP))
     texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
                                   part2.get("spec_unet") or {}))
     texts["layout_spread"] = _layout_spread(part2.get("spec_unet") or {},
@@ -166,6 +167,23 @@ def _against_baseline(spec: dict, learnt: dict | None,
         f"The learnt network is {abs(gap):.2f} dB {side} the baseline U-Net in PSNR of the mean "
         f"MSE{spread}, so by our rule this ranking is not established (the baseline's seed "
         f"spread is not measured).")}
+
+
+def _training_control(rows: dict, baseline: dict | None) -> str:
+    """How much of the learnt network's lead its training explains: the baseline U-Net trained
+    like it for the same steps (:data:`TASK7_CONTROL`) against the baseline U-Net's Task 6
+    recipe (the Task 5 sweep's seeds) and against the learnt network, with verdicts
+    (``task7_training_control``; empty without the control's row)."""
+    control, learnt = rows.get(TASK7_CONTROL.name), rows.get(TASK7_LONG.name)
+    if not control or not learnt:
+        return ""
+    text = (f" Trained like the learnt network for the same 20 000 steps (augmentations and "
+            f"cosine decay; MSE loss), the baseline U-Net reaches "
+            f"{control[f'{MEASURE}_mean']:.2f} dB")
+    if baseline and baseline.get("seeds", 1) > 1:
+        text += _gain(baseline, control, ": the training alone changes it by")[1]
+    return text + _gain(control, learnt, "; the learnt network's architecture and loss then "
+                                         "add")[1] + "."
 
 
 LEARNT_CURVE, CLASSICAL_CURVE = "learnt (Task 6 budget)", "classical predictor"

@@ -13,7 +13,7 @@ from PIL import Image
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from bballs.core.files import atomic_path, update_results
-from bballs.metrics import CLASS_LABELS, as_numpy
+from bballs.metrics import CLASS_LABELS, MSE_FACTOR, as_numpy
 
 DPI = 150  # the report prints figures at this resolution (report/style.css)
 TEXT_WIDTH_IN = 7.01  # A4 less the page margins of report/style.css (its body has none)
@@ -180,7 +180,8 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                                   vmax=error_max if error else 1)
                 error_image = image if error else error_image
                 if error:
-                    ax.text(0.5, -0.04, f"{1e3 * np.mean(frames[seq, t] ** 2):.2f}", fontsize=8,
+                    mse = MSE_FACTOR * np.mean(frames[seq, t] ** 2)  # three decimals, as in
+                    ax.text(0.5, -0.04, f"{mse:.3f}", fontsize=7,  # the tables
                             ha="center", va="top", transform=ax.transAxes)
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)

@@ -80,7 +80,13 @@ TASK7_LONG = replace(TASK7_FINAL, name="predictor+sym+time+bce (Task 6 budget)",
                             "many as the Task 6 U-Net), learning rate 1e-3",
                      recipe=prediction.SPEC_RECIPE, study="budget",
                      label="learnt network (Task 6 budget)")
-TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG)
+TASK7_CONTROL = Variant(  # how much of the learnt network's lead its training alone explains
+    "unet+sym+time+cosine (Task 6 budget)", "the baseline U-Net trained like the learnt "
+    "network: symmetries, time reversal and cosine decay for 20 epochs of batch 4 (20 000 "
+    "optimiser steps), learning rate 1e-3; MSE loss (its ReLU output cannot take binary "
+    "cross-entropy)", UNet, prediction.SPEC_RECIPE, augment=aug.sequence_augment,
+    schedule=True, study="budget", label="baseline U-Net, learnt network's training")
+TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG, TASK7_CONTROL)
 TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 
 
