@@ -45,7 +45,9 @@ def sweep_curve(rows: Sequence[Mapping], path=None) -> plt.Figure:
         ax.plot(latents, [r["pca_psnr_of_mse"] for r in rows], "^:", color="0.4",
                 label="PCA, PSNR of the mean MSE")
     ax.set(xlabel="latent size l", ylabel="test PSNR (dB)")
-    ax.legend(fontsize=8, loc="lower right")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.4 * (high - low))  # room above the curves for the legend
+    ax.legend(fontsize=7, loc="upper left")
     _log2_axis(ax, latents)
     fig.tight_layout()
     return save(fig, path)

@@ -177,7 +177,7 @@ def _training_control(rows: dict, baseline: dict | None) -> str:
     control, learnt = rows.get(TASK7_CONTROL.name), rows.get(TASK7_LONG.name)
     if not control or not learnt:
         return ""
-    text = (f" Trained like the learnt network for the same 20 000 steps (augmentations and "
+    text = (f" Trained like the learnt network for the same 20,000 steps (augmentations and "
             f"cosine decay; MSE loss), the baseline U-Net reaches "
             f"{control[f'{MEASURE}_mean']:.2f} dB")
     if baseline and baseline.get("seeds", 1) > 1:
@@ -293,8 +293,10 @@ def _expectations(chain: list[tuple[str, float, str, float | None, float]]) -> s
             continue
         others = [(g, s) for k, (_, g, _, _, s) in enumerate(chain) if k != index]
         met = meets(gain, spread, others)
-        if not verdict.endswith(ESTABLISHED) or met is None:
+        if not verdict.endswith(ESTABLISHED):
             word = "undecided"
+        elif met is None:  # the gain is established, whether it meets the expectation is not
+            word = f"established, but whether it is {expected} is undecided"
         elif not met:
             word = "not as expected"
         elif ssim is not None and ssim < 0:

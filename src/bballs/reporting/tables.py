@@ -187,7 +187,7 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         text = f"{100 * value:.1f}" if percent else f"{value:,.1f}" if seconds else fmt(value, std)
         if re.fullmatch(r"-0[.0]*", text):  # no "-0.0"
             return text[1:]
-        if re.fullmatch(r"1\.0+", text) and value < 1 and not std:  # an R² of 0.99997
+        if re.fullmatch(r"1\.000+", text) and value < 1 and not std:  # an R² of 0.99997
             return "> 0." + "9" * (len(text) - 2)
         return minus_sign(text)
 
@@ -199,8 +199,9 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         if fmt is _three_digits and row[f"{key}_mean"]:  # the spread to the mean's last
             decimals = _decimals(row[f"{key}_mean"], 3)  # digit: 2.01 ± 0.41, 1,770 ± 1,530
             spread = _spread(minus_sign(f"{round(std, decimals):,.{max(decimals, 0)}f}"), std)
-        else:
-            spread = _spread(number(std, True), std, extra=2)
+        else:  # a spread below the last digit shows its first digit, unless the mean is 0 too
+            tiny_mean = _spread(mean, abs(row[f"{key}_mean"])).startswith("<")
+            spread = _spread(number(std, True), std, extra=0 if tiny_mean else 2)
         tiny = _spread(mean, abs(row[f"{key}_mean"]))
         if tiny.startswith("<") and spread.startswith("<"):  # both below the last digit
             return tiny
@@ -228,7 +229,9 @@ def _spread(text: str, std: float, extra: int = 0) -> str:
     return text
 
 
-LONG_TABLE_ROWS = 9  # body rows above which a table may break across pages
+#: body rows above which a table may break across pages; shorter ones stay whole and move as
+#: floats (reporting.page_layout); more would leave gaps before headings, where no text can fill
+LONG_TABLE_ROWS = 9
 
 
 def declared_table(table: dict) -> str:
