@@ -40,3 +40,15 @@ def test_sequence_augmentation_transforms_inputs_and_targets_together():
             for t in (v, v.transpose(-1, -2)):
                 variants += [t, t.flip(-1), t.flip(-2), t.flip(-1).flip(-2)]
         assert any(torch.equal(joined[i], v) for v in variants)
+
+
+def test_every_augmentation_name_is_made_of_parts_the_report_describes():
+    from bballs.data import augment as aug
+
+    parts = {name for name, _ in aug.building_blocks()}
+    augmentations = (aug.symmetry_augment, aug.counting_augment, aug.scale_augment,
+                     aug.robust_counting_augment, aug.walls_counting_augment,
+                     aug.sequence_symmetries, aug.sequence_augment)
+    for function in augmentations:
+        named = aug.short_name(function).replace(" (sequences)", "").split(" + ")
+        assert set(named) <= parts, named

@@ -182,36 +182,27 @@ def short_name(augment) -> str:
             sequence_augment: "symmetries + time reversal"}[augment]
 
 
-AUGMENTATIONS = (symmetry_augment, counting_augment, scale_augment, robust_counting_augment,
-                 walls_counting_augment, sequence_symmetries, sequence_augment)
 
-
-def describe(augment) -> str:
-    """What an augmentation of this module does, with its probabilities, for the report."""
-    symmetries = (f"a random symmetry of the square (each flip and the transpose with p = "
-                  f"{COIN})")
-    jitter = (f"ball-size jitter: erode, keep or dilate by up to {SIZE_JITTER_PIXELS} px, "
-              "uniformly")
-    scale = (f"ball scale: the frame resampled by a factor drawn log-uniformly in {ZOOM_RANGE} "
-             f"about a point uniform in [−{ZOOM_CENTRE}, {ZOOM_CENTRE}]² of the frame "
-             "(kept as it is if a ball would leave it)")
-    looks = (f"contrast ×U{CONTRAST_RANGE}; with p = {COIN} each: Gaussian blur σ ~ "
-             f"U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
-             f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of the pixels, "
-             "8-bit quantisation")
-    pasted = (f"pasted balls: with p = {COIN}, another frame of the batch in a random symmetry "
-              f"added (clipped to 1) when the two hold at most 3 balls together and their "
-              f"bright pixels overlap in at most {PASTE_MAX_OVERLAP} pixels, the label their sum")
-    walls = (f"content shifted by whole pixels, never out of the frame: per axis to one wall or "
-             f"the other with p = {WALL_SHARE / 2} each, else uniformly")
-    return {
-        None: "none",
-        symmetry_augment: symmetries,
-        scale_augment: f"{symmetries}; {scale}",
-        robust_counting_augment: f"{symmetries}; {pasted}; {scale}; {looks}",
-        walls_counting_augment: f"{symmetries}; {pasted}; {scale}; {walls}; {looks}",
-        counting_augment: f"{symmetries}; {jitter}",
-        sequence_symmetries: f"{symmetries}, the same for all 10 frames",
-        sequence_augment: f"{symmetries}, the same for all 10 frames; time reversal with "
-                          f"p = {COIN}",
-    }[augment]
+def building_blocks() -> list[tuple[str, str]]:
+    """The parts the augmentations of this module combine, each with the name the recipe
+    tables use (``symmetries + scale + appearance`` applies those three) and what it does, with
+    its probabilities, for the report."""
+    return [
+        ("symmetries", f"a random symmetry of the square (each flip and the transpose with p = "
+                       f"{COIN}); on sequences the same for all 10 frames"),
+        ("size", f"ball-size jitter: erode, keep or dilate by up to {SIZE_JITTER_PIXELS} px, "
+                 "uniformly"),
+        ("scale", f"the frame resampled by a factor drawn log-uniformly in {ZOOM_RANGE} about a "
+                  f"point uniform in [−{ZOOM_CENTRE}, {ZOOM_CENTRE}]² of the frame (kept as it "
+                  "is if a ball would leave it)"),
+        ("appearance", f"pasted balls: with p = {COIN}, another frame of the batch in a random "
+                       f"symmetry added (clipped to 1) when the two hold at most 3 balls together "
+                       f"and their bright pixels overlap in at most {PASTE_MAX_OVERLAP} pixels, "
+                       f"the label their sum; then contrast ×U{CONTRAST_RANGE}; with p = {COIN} "
+                       f"each: Gaussian blur σ ~ U(0, {BLUR_MAX}) px, Gaussian noise σ ~ "
+                       f"U(0, {NOISE_MAX}), salt-and-pepper on U(0, {SALT_PEPPER_MAX:.0%}) of "
+                       "the pixels, 8-bit quantisation"),
+        ("walls", f"content shifted by whole pixels, never out of the frame: per axis to one "
+                  f"wall or the other with p = {WALL_SHARE / 2} each, else uniformly"),
+        ("time reversal", f"a sequence played backwards with p = {COIN}"),
+    ]

@@ -251,8 +251,9 @@ def model_title(model: type) -> str:
 
 
 def procedure_rows() -> list[dict]:
-    """What each augmentation and the autoencoder pre-training do, with their settings."""
-    rows = [{"name": aug.short_name(a), "what": aug.describe(a)} for a in aug.AUGMENTATIONS]
+    """What each part of the augmentations and the autoencoder pre-training do, with their
+    settings (a recipe's augmentation names the parts it combines)."""
+    rows = [{"name": name, "what": what} for name, what in aug.building_blocks()]
     rows.append({"name": "autoencoder", "what": (
         f"a frame autoencoder trained to reconstruct {AE_FRAMES:,} single frames of the Part 2 "
         f"training split (MSE, Adam lr 10⁻³, batch {PRETRAIN_RECIPE.batch_size}, "
