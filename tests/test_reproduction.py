@@ -97,7 +97,7 @@ def test_report_pdf_is_replaced_only_when_complete(tmp_path, monkeypatch):
         Path(args[1]).write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(weasyprint.HTML, "write_pdf", crash)
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", crash)
     with pytest.raises(KeyboardInterrupt):
         build(root=tmp_path, out=pdf, allow_missing=True,
               report=present(project_root())[0].report)

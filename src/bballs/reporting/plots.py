@@ -181,7 +181,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                 error_image = image if error else error_image
                 if error:
                     mse = MSE_FACTOR * np.mean(frames[seq, t] ** 2)  # three decimals, as in
-                    ax.text(0.5, -0.04, f"{mse:.3f}", fontsize=7,  # the tables
+                    ax.text(0.5, -0.04, f"{mse:.3f}", fontsize=8,  # the tables
                             ha="center", va="top", transform=ax.transAxes)
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
