@@ -351,7 +351,8 @@ def test_test_accuracies_carry_their_interval_over_the_test_frames():
     matrix = [[60, 7, 0], [0, 60, 6], [0, 0, 67]]  # 200 frames
     texts = _test_intervals({"spec": {"test_accuracy": 0.935, "confusion_matrix": matrix},
                              "classical": {"test_accuracy": 0.89}})
-    assert texts["task3_cnn_interval"] == "95% interval 89.2% to 96.2% over the 200 test frames"
+    assert texts["task3_cnn_interval"] == ("95% Wilson interval 89.2% to 96.2% over the 200 test "
+                                         "frames")
     assert "not established" in texts["task3_difference"]
     apart = _test_intervals({"spec": {"test_accuracy": 0.99, "confusion_matrix": matrix},
                              "classical": {"test_accuracy": 0.80}})
@@ -726,6 +727,9 @@ def test_each_task7_change_is_set_against_what_was_expected_of_it():
     assert first.endswith(": established, but whether it is the largest gain is undecided;")
     chain[0] = link("the frame predictor", 2.2, "3 seeds, beyond seed noise")
     assert _expectations(chain).splitlines()[0].endswith(": as expected;")
+    chain[1] = link("symmetries", 0.25, "3 seeds, beyond seed noise")  # threshold 0.2 dB
+    assert _expectations(chain).splitlines()[1].endswith(
+        ": as expected, narrowly (a lead worth more seeds);")
 
 
 def test_the_families_the_selected_recipe_trains_on_are_counted():

@@ -238,8 +238,8 @@ def _test_intervals(part1: dict) -> dict[str, str]:
         accuracy = (part1.get(section) or {}).get("test_accuracy")
         if accuracy is not None:
             found[key] = share_interval(round(accuracy * n), n)
-    texts = {f"task3_{key}_interval": f"95% interval {low:.1%} to {high:.1%} over the {n} test "
-                                      f"frames" for key, (low, high) in found.items()}
+    texts = {f"task3_{key}_interval": f"95% Wilson interval {low:.1%} to {high:.1%} over the "
+                                      f"{n} test frames" for key, (low, high) in found.items()}
     paired = (part1.get("classical") or {}).get("paired")
     if paired:
         texts["task3_difference"] = _paired_verdict(paired)
