@@ -108,7 +108,7 @@ def frechet_rows(encoders: Sequence[CountNet], reference: torch.Tensor,
 # --- the table -----------------------------------------------------------------------------------
 
 FRECHET_COLUMNS = {"set": "frames vs test frames", "n": "n", "fd": "Fréchet distance",
-                   "fd_over_floor": "× floor (± s.d.)", "valid": "valid (%)"}
+                   "fd_over_floor": "× floor (± std)", "valid": "valid (%)"}
 
 
 def frechet_table(rows) -> dict:
