@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bballs.metrics import in_words, seed_difference
+from bballs.tasks.autoencoder_verdicts import percent, share_of_labels
+
 
 def _sizes(chosen: Sequence[int], order: Sequence[int]) -> str:
     """Latent sizes as "2–128" when they are neighbours in ``order``, else "2, 8 and 64"."""
     places = [order.index(size) for size in chosen]
     if len(chosen) > 1 and places == list(range(places[0], places[0] + len(chosen))):
         return f"{chosen[0]}–{chosen[-1]}"
-    return " and ".join([", ".join(map(str, chosen[:-1])), str(chosen[-1])]) if len(
-        chosen) > 1 else str(chosen[0])
+    return in_words([str(size) for size in chosen])
+
+
+def _ae_against_pca(row: dict) -> str:
+    """The verdict of one sweep row's AE against its PCA code: PCA is one deterministic fit, so
+    only the AE's seeds vary (:func:`bballs.metrics.seed_difference`)."""
+    seeds = row.get("seeds", 1)
+    ae = {"value": row["psnr_of_mse"], "value_std": row.get("psnr_of_mse_std"), "seeds": seeds}
+    pca = {"value": row["pca_psnr_of_mse"], "seeds": seeds}
+    return seed_difference(ae, pca, "value", ("the AE's code", "the PCA code"))["verdict"]
 
 
 def pca_comparison(autoencoders: dict) -> str:
@@ -25,10 +36,8 @@ def pca_comparison(autoencoders: dict) -> str:
     order = [row["latent"] for row in rows]
     groups: dict[str, list[int]] = {"the AE's code": [], "the PCA code": [], "neither": []}
     for row in rows:
-        gap = row["psnr_of_mse"] - row["pca_psnr_of_mse"]
-        noise = 2 * (row.get("psnr_of_mse_std") or 0.0)
-        side = "neither" if abs(gap) <= noise or row.get("seeds", 1) < 3 else (
-            "the AE's code" if gap > 0 else "the PCA code")
+        verdict = _ae_against_pca(row)
+        side = verdict.split(" is better")[0] if "beyond" in verdict else "neither"
         groups[side].append(row["latent"])
     verdicts = [f"{side} is better beyond seed noise at l = {_sizes(sizes, order)}"
                 for side, sizes in groups.items() if sizes and side != "neither"]
@@ -57,8 +66,8 @@ def pretraining_result(autoencoders: dict) -> str:
         return "At every share of labels the two arms are within seed noise"
 
     def share(key: str) -> str:
-        fraction = rows[key]["fraction"]
-        return "all labels" if fraction == 1 else f"{100 * fraction:g}% of the labels"
+        words = share_of_labels(rows[key])
+        return words if words == "all labels" else f"{words} of the labels"
 
     leads = "; ".join(f"with {share(key)}, {verdict}" for key, verdict in beyond.items())
     others = "at every other share" if len(beyond) < len(verdicts) else ""
@@ -73,11 +82,9 @@ def per_frame_design_gap(autoencoders: dict, latent: int) -> str:
                             for kind in ("bilinear", "transposed"))
     if bilinear.get("psnr_std") is None or transposed.get("psnr_std") is None:
         return "not established (one seed)"
-    gap = bilinear["psnr_mean"] - transposed["psnr_mean"]
-    noise = 2 * max(bilinear["psnr_std"], transposed["psnr_std"])
-    side = "bilinear" if gap > 0 else "transposed"
-    verdict = f"{side} is better beyond seed noise" if abs(gap) > noise else "within seed noise"
-    return f"{gap:+.2f} dB, {verdict} (twice the larger seed std: {noise:.2f} dB)"
+    difference = seed_difference(bilinear, transposed, "psnr", ("bilinear", "transposed"))
+    return (f"{difference['gap']:+.2f} dB, {difference['verdict']} (twice the larger seed std: "
+            f"{2 * difference['spread']:.2f} dB)")
 
 
 def pretraining_benefit(autoencoders: dict) -> str:
@@ -88,5 +95,5 @@ def pretraining_benefit(autoencoders: dict) -> str:
               if verdict.startswith("pre-train") and "beyond" in verdict]
     if not helped:
         return "no benefit of pre-training was established"
-    shares = [f"{100 * autoencoders['pretraining'][key]['fraction']:g}%" for key in helped]
+    shares = [f"{percent(autoencoders['pretraining'][key]['fraction'])}%" for key in helped]
     return f"pre-training helped beyond seed noise with {', '.join(shares)} of the labels"

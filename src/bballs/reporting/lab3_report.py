@@ -50,14 +50,15 @@ def tables(lab3: dict) -> dict[str, str]:
 
 
 def _sentences(lab3: dict) -> dict[str, str]:
+    autoencoders = lab3.get("autoencoders") or {}
     return {**_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
             "gen_valid_intervals": valid_intervals(lab3), "gen_steps": generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
             "gen_headline": headline(lab3),
-            "ae_pca": pca_comparison(lab3.get("autoencoders") or {}),
-            "ae_pretraining_result": pretraining_result(lab3.get("autoencoders") or {}),
-            "ae_pretraining_benefit": pretraining_benefit(lab3.get("autoencoders") or {}),
-            "ae_design_frame_gap": per_frame_design_gap(lab3.get("autoencoders") or {}, 16),
+            "ae_pca": pca_comparison(autoencoders),
+            "ae_pretraining_result": pretraining_result(autoencoders),
+            "ae_pretraining_benefit": pretraining_benefit(autoencoders),
+            "ae_design_frame_gap": per_frame_design_gap(autoencoders, 16),
             **_random_holes(lab3.get("image_to_image") or {}),
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),

@@ -150,12 +150,15 @@ def _pushed(found: list[Unit], pages: list[int], bottoms: list[float]) -> list[i
     """The floats that open a page after a gap and whose run of floats can move below the
     paragraph that follows it."""
     full = max(bottoms[:-1], default=1.0)
-    return [index for index in range(1, len(found))
-            if found[index].kind == "float" and found[index - 1].kind != "float"
-            and _run_end(found, index) < len(found)
-            and found[_run_end(found, index)].kind == "text"
-            and pages[index] > 0 and bottoms[pages[index] - 1] < full - GAP
-            and _opens_page(found, pages, index)]
+    pushed = []
+    for index in range(1, len(found)):
+        if found[index].kind != "float" or found[index - 1].kind == "float":
+            continue  # not the first float of a run
+        end = _run_end(found, index)
+        if (end < len(found) and found[end].kind == "text" and pages[index] > 0
+                and bottoms[pages[index] - 1] < full - GAP and _opens_page(found, pages, index)):
+            pushed.append(index)
+    return pushed
 
 
 def place_floats(html: str, render: Callable[[str], Any]) -> Any:

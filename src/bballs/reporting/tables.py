@@ -196,13 +196,12 @@ def _cell(row: dict, key: str, percent: bool, fmt: Callable[[float, bool], str])
         mean = number(row[f"{key}_mean"])
         if std is None or row.get("seeds", 2) <= 1:  # 0.0 shown for several seeds
             return mean
+        tiny = _spread(mean, abs(row[f"{key}_mean"]))  # "<0.01" where the mean rounds to 0
         if fmt is _three_digits and row[f"{key}_mean"]:  # the spread to the mean's last
             decimals = _decimals(row[f"{key}_mean"], 3)  # digit: 2.01 ± 0.41, 1,770 ± 1,530
             spread = _spread(minus_sign(f"{round(std, decimals):,.{max(decimals, 0)}f}"), std)
         else:  # a spread below the last digit shows its first digit, unless the mean is 0 too
-            tiny_mean = _spread(mean, abs(row[f"{key}_mean"])).startswith("<")
-            spread = _spread(number(std, True), std, extra=0 if tiny_mean else 2)
-        tiny = _spread(mean, abs(row[f"{key}_mean"]))
+            spread = _spread(number(std, True), std, extra=0 if tiny.startswith("<") else 2)
         if tiny.startswith("<") and spread.startswith("<"):  # both below the last digit
             return tiny
         return f"{mean}\u00a0±\u00a0{spread}"
