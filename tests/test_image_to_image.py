@@ -178,6 +178,25 @@ def test_classical_baselines_on_known_cases():
     assert (restoration.threshold_segment(np.array([[[0.2, 0.7]]])) == [[[False, True]]]).all()
 
 
+def test_non_local_means_and_biharmonic_filling_on_known_cases():
+    rng = np.random.default_rng(0)
+    clean = np.zeros((2, 16, 16), np.float32)
+    clean[:, 4:10, 4:10] = 1.0
+    noisy = clean + rng.normal(0, 0.2, clean.shape).astype(np.float32)
+    denoised = restoration.nl_means_denoise(noisy, 0.2)
+    assert denoised.shape == clean.shape and denoised.dtype == np.float32
+    assert ((denoised - clean) ** 2).mean() < 0.5 * ((noisy - clean) ** 2).mean()
+    with pytest.raises(ValueError, match="h must be positive"):
+        restoration.nl_means_denoise(noisy, 0.0)
+    ramp = np.tile(np.linspace(0, 1, 12, dtype=np.float32), (1, 12, 1))  # a plane is biharmonic
+    hole = np.zeros_like(ramp)
+    hole[0, 3:8, 4:9] = 1
+    filled = restoration.biharmonic_fill(ramp * (1 - hole), hole)
+    np.testing.assert_allclose(filled, ramp, atol=1e-4)
+    assert np.abs(restoration.nearest_fill(ramp * (1 - hole), hole) - ramp).max() > 0.05
+    np.testing.assert_allclose(restoration.biharmonic_fill(ramp, np.zeros_like(ramp)), ramp)
+
+
 def test_restoration_scores_of_a_perfect_and_a_zero_output():
     clean = torch.rand(3, 1, 16, 16)
     clean[:, :, :8] = 0  # a black background

@@ -126,7 +126,7 @@ def test_worst_ssim_and_worst_psnr_are_named_separately():
     record = {"rows": rows, "summary": summary, "tables": {"task7_reidentified": table},
               "training_sequences": 10, "calibration_sequences": 5, "sequences": 5}
     text = _reidentified(record)
-    assert "33.90 dB (radius)" in text and "0.7200 (noisy)" in text
+    assert '33.90 dB on "radius"' in text and 'SSIM 0.7200 on "noisy"' in text
 
 
 def test_gains_over_the_learnt_network_are_worded_by_their_sign():
@@ -400,8 +400,10 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert parts[0] == "the frame predictor +2.00 dB (one seed, not established)"
     assert "binary cross-entropy +0.50 dB (3 seeds, beyond seed noise)" in parts
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
-    assert len(parts) == 5 and sentences({}) == {"layout_spread": "", "task7_overtaken": "",
-                                                 "task7_training_control": ""}
+    assert len(parts) == 5 and sentences({}) == {
+        "layout_spread": "", "task7_overtaken": "", "task7_training_control": "",
+        "task6_curves": "", "task7_test": "", "task7_test_gap": "not measured",
+        "task7_size_note": "; no size-matched baseline was run"}
 
 
 def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():
@@ -482,7 +484,7 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
             row("classical predictor", 23.1, 32.2), row(TASK7_LONG.name, 29.4, 33.3),
             row(PHYSICS_MEAN, 47.8, 91.7)]
     text = _psnr_orders(rows)["psnr_orders"]
-    assert "one pair of Table 6's rows changes order: " in text
+    assert "one pair of Table 7's rows changes order: " in text
     assert "the classical predictor (32.20 dB) above the baseline U-Net (27.70 dB)" in text
     assert "keep their order" in text
     grouped_rows = [*rows, row("physics-prior+sym", 25.6, 30.0)]  # raised by the same row
@@ -492,13 +494,13 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
             "(30.00 dB)") in text
     rows[1] = row("baseline U-Net", 25.0, 34.0)  # now above the learnt network per sequence
     rows.append(row("physics-prior+sym", 25.6, 32.4))  # below the baseline U-Net per sequence
-    assert "2 pairs of Table 6's rows change order, among them" in _psnr_orders(rows)[
+    assert "2 pairs of Table 7's rows change order, among them" in _psnr_orders(rows)[
         "psnr_orders"]
-    assert ("One reversed comparison is one that the answers rest on: the baseline U-Net now "
-            "leads the learnt network (Task 6 budget). A choice resting on it depends on the "
-            "convention.") in _psnr_orders(rows)["psnr_orders"]
+    assert ("One of these reversals touches a comparison that the answers rest on: the baseline "
+            "U-Net now leads the learnt network (Task 6 budget). A conclusion drawn from it "
+            "depends on the convention.") in _psnr_orders(rows)["psnr_orders"]
     same = [row("a", 2.0, 2.0), row("b", 1.0, 1.0)]
-    assert _psnr_orders(same)["psnr_orders"].endswith("no two rows of Table 6 change order.")
+    assert _psnr_orders(same)["psnr_orders"].endswith("no two rows of Table 7 change order.")
     assert _psnr_orders(same[:1]) == {}
 
 
@@ -507,8 +509,11 @@ def test_the_gate_cost_and_the_weakest_shift_level_are_generated():
     from bballs.reporting.part2_sentences import _gate_cost
 
     final = {"psnr_of_mse": 45.51, "physics_alone": {"psnr_of_mse": 46.56}}
-    assert _gate_cost(final)["gate_cost"] == (
-        ", and \N{MINUS SIGN}1.05 dB against the physics model alone (46.56 dB)")
+    assert _gate_cost(final)["gate_cost"].startswith(
+        ", and \N{MINUS SIGN}1.05 dB against the physics model alone (46.56 dB): on the "
+        "sequences it hands over, the physics model would have done better")
+    better = {"psnr_of_mse": 46.6, "physics_alone": {"psnr_of_mse": 46.56}}
+    assert _gate_cost(better)["gate_cost"].endswith("(46.56 dB)")
     assert _gate_cost({}) == {}
     families = {"blur": {"levels": [0.0, 2.0], "unit": "sigma (pixels)",
                          "selected counter": [1.0, 0.6]},
@@ -532,7 +537,7 @@ def test_the_outside_family_sentence_quotes_both_models_per_variant():
              "learnt_psnr_of_mse": 26.36}]
     assert _outside_family({"table": rows})["task7_outside"] == (
         " On the one generator outside that family it scores 25.14 dB, against 26.36 dB for "
-        "the learnt network (Table 12).")
+        "the learnt network.")
     assert _outside_family({"table": rows[:1]}) == {"task7_outside": ""}
 
 
@@ -681,7 +686,8 @@ def test_each_task4_model_change_is_judged_on_the_test_file_and_the_held_out_shi
     text = _model_changes({"by_variant": rows})["task4_model_changes"]
     assert text.startswith("CountNet instead of the baseline CNN: 84.0% ± 1.0% against 88.0% ± "
                            "1.0% on the test file (before is better beyond seed noise")
-    assert "93.0% ± 1.0% against 85.0% ± 1.0% under the held-out shifts (CountNet is better" in text
+    assert ("93.0% ± 1.0% against 85.0% ± 1.0% under the selection shifts (CountNet is better"
+            in text)
     assert "pre-training" not in text  # its rows are missing
     assert _model_changes({}) == {}
 
@@ -817,3 +823,44 @@ def test_the_training_control_splits_the_learnt_networks_lead_with_verdicts():
     assert "architecture and loss then add +0.30 dB (3 seeds, within seed noise" in text
     assert "training alone" not in _training_control(rows, row(25.0, 0.0, seeds=1))
     assert _training_control({TASK7_LONG.name: row(27.3, 0.3)}, None) == ""
+
+
+def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers():
+    from bballs.reporting.part1_sentences import _frozen_test, _walls
+    from bballs.reporting.part2_sentences import _task6_curves, _test_set
+
+    rows = [{"shift": "motion blur", "seeds": 3, "selected_mean": 0.97, "selected_std": 0.01,
+             "baseline_mean": 0.80, "baseline_std": 0.02, "components": 0.85,
+             "verdict": "selected counter is better beyond seed noise"},
+            {"shift": "grid lines", "seeds": 3, "selected_mean": 0.60, "selected_std": 0.10,
+             "baseline_mean": 0.55, "baseline_std": 0.05, "components": 0.37,
+             "verdict": "within seed noise"}]
+    text = _frozen_test({"rows": rows})
+    assert "97.0% ± 1.0% and 60.0% ± 10.0%" in text and "85.0% and 37.0%" in text
+    assert ("selected counter is better beyond seed noise on motion blur; within seed noise on "
+            "grid lines") in text
+    assert _frozen_test(None) == ""
+
+    def variant(mean, std):
+        return {"test_accuracy_mean": mean, "test_accuracy_std": std, "seeds": 3}
+    hurt = {"by_variant": {"countnet+sym+scale+looks": variant(0.99, 0.009),
+                           "countnet+sym+scale+walls+looks": variant(0.967, 0.003)}}
+    assert _walls(hurt).startswith("lowered the test accuracy to 96.7% ± 0.3% from 99.0% ± 0.9%")
+    same = {"by_variant": {"countnet+sym+scale+looks": variant(0.99, 0.02),
+                           "countnet+sym+scale+walls+looks": variant(0.98, 0.02)}}
+    assert _walls(same).startswith("left the test accuracy where it was")
+
+    scores = {name: {"test": {"psnr_of_mse": db}, "validation": {"psnr_of_mse": db + 0.3}}
+              for name, db in (("learnt (Task 6 budget)", 29.0), ("baseline U-Net", 25.0),
+                               ("physics model", 45.0), ("last frame", 13.0))}
+    texts = _test_set({"sequences": 1000, "scores": scores})
+    assert "the learnt network 29.00 dB (validation 29.30)" in texts["task7_test"]
+    assert texts["task7_test"].endswith("the same order as on validation.")
+    assert texts["task7_test_gap"] == "0.30 dB higher than on the test set"
+    assert _test_set({}) == {"task7_test": "", "task7_test_gap": "not measured"}
+
+    falling = _task6_curves({"train_loss": [0.02, 0.005, 0.002], "val_loss": [0.01, 0.004, 0.003]})
+    assert "lies above the validation MSE (20.00 against 10.00)" in falling
+    assert falling.endswith("do not reach convergence.")
+    level = _task6_curves({"train_loss": [0.02, 0.005, 0.002], "val_loss": [0.01, 0.003, 0.004]})
+    assert level.endswith("lowest in epoch 2 (3.00), so it has levelled off.")

@@ -90,3 +90,26 @@ def test_selected_recipe_falls_back_to_the_default_without_rows(capsys):
              f"{part1_task4.SELECTION_METRIC}_mean": 0.5}]
     recipe, rule = part1_task4.selected_recipe(rows)  # pre-trained recipes are not candidates
     assert recipe.name == "spec" and rule == part1_task4.SELECTION_RULE
+
+
+def test_the_frozen_test_is_fresh_and_judged_over_the_seeds():
+    from bballs.tasks import frozen_shifts
+
+    frozen = frozen_shifts.frozen_shifts(40, seed=0)
+    assert list(frozen) == list(frozen_shifts.SHIFTS)
+    families = robustness.shift_families(40, seed=0)
+    for _name, spec in frozen.items():
+        frames, labels = spec["frames"][0], spec["labels"][0]
+        assert frames.shape == (40, 32, 32) and set(labels) <= {1, 2, 3}
+        assert not np.allclose(frames, families["contrast"]["frames"][3])  # not the families'
+    assert not np.array_equal(frozen["motion blur"]["frames"][0],
+                              frozen["grid lines"]["frames"][0])
+    counters = {"selected counter": [lambda x: np.full(len(x), 2)] * 3,
+                "baseline CNN": [lambda x: np.full(len(x), 1), lambda x: np.full(len(x), 3),
+                                 lambda x: np.full(len(x), 2)],
+                "connected components": classical.count_components}
+    table = frozen_shifts.frozen_table(robustness.family_accuracy(counters, frozen), 3)
+    row = table["rows"][0]
+    assert row["selected_std"] == 0 and row["baseline_std"] > 0
+    assert row["verdict"] == "within seed noise"  # the baseline's seeds spread widely
+    assert set(table["columns"]) >= {"shift", "selected", "baseline", "components", "verdict"}

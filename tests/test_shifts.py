@@ -111,3 +111,22 @@ def test_stretch_keeps_the_ball_area_and_changes_its_shape():
     bright = out[1, 0] > 0.5
     width, height = int(bright.any(dim=0).sum()), int(bright.any(dim=1).sum())
     assert width > 6 > height
+
+
+def test_frozen_test_shifts_blur_along_one_line_add_a_background_and_cut_balls():
+    x = torch.zeros(4, 1, 16, 16)
+    x[:, :, 8, 8] = 1.0  # one bright pixel
+    blurred = shifts.motion_blur(x, 5, torch.tensor([0, 1, 2, 3]))
+    assert torch.allclose(blurred.sum(dim=(1, 2, 3)), torch.ones(4))  # mass kept
+    assert (blurred[0, 0, 8, 6:11] == 0.2).all() and blurred[0, 0, 7].sum() == 0  # a row
+    assert (blurred[1, 0, 6:11, 8] == 0.2).all()  # a column
+    assert blurred[2, 0, 6, 6] == 0.2 and blurred[3, 0, 6, 10] == 0.2  # the two diagonals
+    with pytest.raises(ValueError, match="odd"):
+        shifts.motion_blur(x, 4, torch.zeros(4))
+    textured = shifts.background_texture(torch.zeros(3, 1, 16, 16), 0.3,
+                                         torch.Generator().manual_seed(0))
+    assert textured.min() >= 0 and textured.max() <= 0.3 and textured.std() > 0.01
+    lines = shifts.grid_lines(torch.ones(2, 1, 16, 16), 8, torch.tensor([0, 3]))
+    assert (lines[0, 0, 0] == 0).all() and (lines[0, 0, :, 8] == 0).all()
+    assert (lines[1, 0, 3] == 0).all() and lines[1, 0, 1, 1] == 1
+    assert lines[0].mean() == pytest.approx(1 - (2 * 16 * 2 - 4) / 256)  # 2 rows, 2 columns

@@ -1,10 +1,12 @@
-"""Classical image-to-image baselines: median and Gaussian filters, nearest-pixel in-painting,
-thresholding and connected components (scipy.ndimage), on frames (N, H, W) or (N, 1, H, W)."""
+"""Classical image-to-image baselines on frames (N, H, W) or (N, 1, H, W): median and Gaussian
+filters, nearest-pixel in-painting, thresholding and connected components (scipy.ndimage);
+non-local means and biharmonic in-painting (scikit-image)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+from skimage.restoration import denoise_nl_means, inpaint_biharmonic
 
 from bballs.data import physics
 from bballs.metrics import frame_stack
@@ -22,6 +24,29 @@ def gaussian_denoise(noisy, sigma: float) -> np.ndarray:
     if sigma < 0:
         raise ValueError(f"sigma must be non-negative, got {sigma}")
     return ndimage.gaussian_filter(frame_stack(noisy), sigma=(0, sigma, sigma), mode="reflect")
+
+
+def nl_means_denoise(noisy, h: float, patch_size: int = 3, patch_distance: int = 5
+                     ) -> np.ndarray:
+    """Non-local means on every frame: each pixel becomes a weighted mean of the pixels whose
+    ``patch_size`` patches within ``patch_distance`` pixels look alike (weights fall off with
+    ``h``): (N, H, W)."""
+    if h <= 0:
+        raise ValueError(f"h must be positive, got {h}")
+    return np.stack([denoise_nl_means(frame, patch_size=patch_size,
+                                      patch_distance=patch_distance, h=h, fast_mode=True)
+                     for frame in frame_stack(noisy)]).astype(np.float32)
+
+
+def biharmonic_fill(corrupted, mask) -> np.ndarray:
+    """Fill every hole with the smoothest (biharmonic) surface through the known pixels around
+    it: (N, H, W)."""
+    frames, holes = frame_stack(corrupted), frame_stack(mask) > 0.5
+    out = frames.copy()
+    for i, (frame, hole) in enumerate(zip(frames, holes)):
+        if hole.any() and not hole.all():
+            out[i] = inpaint_biharmonic(frame, hole)
+    return out
 
 
 def nearest_fill(corrupted, mask) -> np.ndarray:

@@ -133,3 +133,38 @@ def stretch(x: torch.Tensor, aspect: Strength) -> torch.Tensor:
     theta[:, 1, 1] = aspect.sqrt()
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def motion_blur(x: torch.Tensor, length: int, direction: torch.Tensor) -> torch.Tensor:
+    """A straight motion blur: each frame averaged over ``length`` pixels (odd) along its
+    ``direction`` (0: rows, 1: columns, 2 and 3: the two diagonals)."""
+    if length < 1 or length % 2 == 0:
+        raise ValueError(f"motion blur length must be a positive odd number, got {length}")
+    steps, centre = torch.arange(length), length // 2
+    kernels = torch.zeros(4, 1, length, length, dtype=x.dtype, device=x.device)
+    kernels[0, 0, centre, steps] = 1.0
+    kernels[1, 0, steps, centre] = 1.0
+    kernels[2, 0, steps, steps] = 1.0
+    kernels[3, 0, steps, length - 1 - steps] = 1.0
+    blurred = F.conv2d(x, kernels / length, padding=centre)  # (N, 4, H, W): every direction
+    index = direction.to(x.device).long().view(-1, 1, 1, 1).expand(-1, 1, *x.shape[-2:])
+    return blurred.gather(1, index)
+
+
+def background_texture(x: torch.Tensor, amplitude: float,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+    """A smooth random background added to each frame: uniform noise on a 4x4 grid,
+    bilinearly enlarged to the frame and scaled to [0, ``amplitude``] (clipped to 1)."""
+    coarse = torch.rand(len(x), 1, 4, 4, generator=generator).to(x)
+    field = F.interpolate(coarse, size=x.shape[-2:], mode="bilinear", align_corners=True)
+    return (x + amplitude * field).clamp(0, 1)
+
+
+def grid_lines(x: torch.Tensor, spacing: int, offset: torch.Tensor) -> torch.Tensor:
+    """Black lines one pixel wide every ``spacing`` pixels across rows and columns (a window
+    grid in front of the balls), shifted by a per-frame ``offset``."""
+    h, w = x.shape[-2:]
+    offset = offset.to(x.device).long().view(-1, 1)
+    rows = (torch.arange(h, device=x.device).view(1, h) - offset) % spacing == 0  # (N, H)
+    cols = (torch.arange(w, device=x.device).view(1, w) - offset) % spacing == 0  # (N, W)
+    return x.masked_fill((rows[:, :, None] | cols[:, None, :])[:, None], 0.0)

@@ -84,6 +84,16 @@ def generator_steps(lab3: dict) -> str:
             f"discriminator, then the generator) and {steps['diffusion']:,} for the DDPM.")
 
 
+def feature_accuracies(lab3: dict) -> str:
+    """The Fréchet feature CNNs' test counting accuracies, one per CNN in seed order (the
+    lowest alone where the results keep only that)."""
+    encoder = (lab3.get("generative") or {}).get("feature_encoder") or {}
+    each = encoder.get("test_accuracies")
+    if each:
+        return "test accuracies " + ", ".join(f"{a:.1%}" for a in each)
+    return f"test accuracy at least {encoder.get('test_accuracy', float('nan')):.1%}"
+
+
 def valid_intervals(lab3: dict) -> str:
     """The 95 % intervals of the valid shares of the samples and the test frames, as a
     parenthesis (empty where the results hold none): how far a fresh draw of as many samples

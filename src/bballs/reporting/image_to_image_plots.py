@@ -142,7 +142,7 @@ ERROR_NAMES = {"restore": "absolute error", "segment": "wrong pixels"}
 def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
                  condition: int = -1) -> dict[str, np.ndarray]:
     """Rows of an example grid for a run on the first ``n`` test frames of one condition:
-    input, network output, the classical baseline (median filter, nearest known pixel or
+    input, network output, the classical baseline (median filter, biharmonic in-painting or
     smoothed threshold), truth and the network's error (|output - truth|, or label != truth)."""
     test = i2i.Split(data.test.frames[:n], data.test.binary[:n], data.test.instance[:n])
     cond = i2i.conditions(run.image_task, test)[condition]

@@ -21,6 +21,7 @@ from bballs.reporting.autoencoder_text import (
     pretraining_result,
 )
 from bballs.reporting.generator_text import (
+    feature_accuracies,
     generator_goals,
     generator_steps,
     headline,
@@ -52,7 +53,8 @@ def tables(lab3: dict) -> dict[str, str]:
 def _sentences(lab3: dict) -> dict[str, str]:
     autoencoders = lab3.get("autoencoders") or {}
     return {**_inpaint_frame_psnr(lab3), "data_note": _data_note(lab3),
-            "gen_valid_intervals": valid_intervals(lab3), "gen_steps": generator_steps(lab3),
+            "gen_valid_intervals": valid_intervals(lab3),
+            "gen_feature_accuracies": feature_accuracies(lab3), "gen_steps": generator_steps(lab3),
             "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
             "gen_headline": headline(lab3),
             "ae_pca": pca_comparison(autoencoders),
@@ -162,6 +164,19 @@ def _recipe(epochs: int, batch_size: int, lr: float) -> str:
     return f"{epochs} epochs of batch {batch_size} at learning rate {power_of_ten(lr)}"
 
 
+def _filter_settings(i2i: dict) -> str:
+    """The classical baselines' search grids, in words."""
+    def grid(key: str) -> str:
+        return ", ".join(f"{v:g}" for v in i2i.get(key, []))
+
+    nl_means = (f"; non-local means h {grid('nl_means_h')} ({i2i['nl_means_patch']}×"
+                f"{i2i['nl_means_patch']} patches searched within {i2i['nl_means_distance']} px)"
+                if "nl_means_h" in i2i else "")
+    return (f"filter settings searched (picked on the validation frames): median sizes "
+            f"{grid('median_sizes')}; Gaussian σ {grid('gaussian_sigmas')} px{nl_means}; "
+            f"smoothing σ before thresholding {grid('smoothing_sigmas')} px")
+
+
 def _settings_note(lab3: dict) -> str:
     """The settings the sections leave out, from the code and the results
     (``settings_note``): recipes, search grids, the Fréchet feature CNNs, the noise network."""
@@ -177,11 +192,7 @@ def _settings_note(lab3: dict) -> str:
              f"{_recipe(FINETUNE_RECIPE.epochs, FINETUNE_RECIPE.batch_size, FINETUNE_RECIPE.lr)}",
              "ridge strengths searched: " + ", ".join(map(power_of_ten, PROBE_ALPHAS))]
     if i2i:
-        parts.append("filter settings searched (picked on the validation frames): median sizes "
-                     + ", ".join(map(str, i2i.get("median_sizes", [])))
-                     + "; Gaussian σ " + ", ".join(f"{s:g}" for s in i2i.get("gaussian_sigmas", []))
-                     + " px; smoothing σ before thresholding "
-                     + ", ".join(f"{s:g}" for s in i2i.get("smoothing_sigmas", [])) + " px")
+        parts.append(_filter_settings(i2i))
     if encoder and features:
         parts.append(f"the {encoder['count']} Fréchet feature CNNs: the counting CNN with "
                      f"{encoder['width']} channels in its first layer ({encoder['feature_dim']} "

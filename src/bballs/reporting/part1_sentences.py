@@ -4,7 +4,8 @@ and quoted shift levels (Task 4)."""
 
 from __future__ import annotations
 
-from bballs.metrics import seed_difference, share_interval, verdict_summary
+from bballs.metrics import in_words, seed_difference, share_interval, verdict_summary
+from bballs.tasks.frozen_shifts import SHIFTS
 from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 
 
@@ -16,11 +17,40 @@ def sentences(part1: dict) -> dict[str, str]:
              **_architecture_control(improved), **_layout_gaps(improved),
              **_baseline_cnn(improved), **_weakest_level(swept),
              **_model_changes(improved), **_untrained_families(improved),
+             "task4_walls": _walls(improved),
              "task4_recipes": count_word(len(improved.get("ablation") or [])),
+             "task4_frozen": _frozen_test((improved.get("tables") or {}).get("task4_frozen")),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
     return texts
+
+
+def _frozen_test(table: dict | None) -> str:
+    """Task 4's frozen test in one paragraph (``task4_frozen``; empty where it did not run):
+    each counter's accuracy per shift and the seed verdicts, grouped."""
+    if not table or not table.get("rows"):
+        return ""
+    rows = table["rows"]
+    shifts = in_words([f"{row['shift']} ({SHIFTS[row['shift']]})" for row in rows])
+
+    def scores(key: str) -> str:
+        return in_words([_percent_spread(row, key) for row in rows])
+
+    verdicts = verdict_summary({row["shift"]: row["verdict"] for row in rows}, "on")
+    return (f"**Frozen test.** After the recipes and the selection rule were fixed, we made "
+            f"fresh frames and shifts unlike any augmentation or family, and scored them once "
+            f"(Table 3): {shifts}. The selected counter counts {scores('selected')}, the "
+            f"baseline CNN {scores('baseline')} ({rows[0]['seeds']} seeds each) and connected "
+            f"components {scores('components')}; {verdicts}.")
+
+
+def _percent_spread(row: dict, key: str) -> str:
+    """A row's accuracy ``key`` in percent, with its seed std where it has one."""
+    if key in row:
+        return f"{row[key]:.1%}"
+    std = row.get(f"{key}_std")
+    return f"{row[f'{key}_mean']:.1%}" + (f" ± {std:.1%}" if std is not None else "")
 
 
 def _swept_families(families: dict, improved: dict) -> dict:
@@ -103,7 +133,28 @@ MODEL_CHANGES = (("spec+long", "countnet+long", "CountNet instead of the baselin
                  ("countnet+long+sym+size", "countnet+long+sym+size+ae",
                   "autoencoder pre-training"))
 MEASURES = (("test_accuracy", "on the test file"), ("heldout_val_accuracy",
-                                                    "under the held-out shifts"))
+                                                    "under the selection shifts"))
+
+
+WALLS = ("countnet+sym+scale+looks", "countnet+sym+scale+walls+looks")  # before, after
+
+
+def _walls(improved: dict) -> str:
+    """What moving balls to the walls did to the test accuracy, with its seed verdict
+    (``task4_walls``)."""
+    rows = improved.get("by_variant") or {}
+    if not all(name in rows for name in WALLS):
+        return "was also tried (Table 1)"
+    before, after = ({"score": rows[n]["test_accuracy_mean"],
+                      "score_std": rows[n].get("test_accuracy_std"),
+                      "seeds": rows[n].get("seeds", 1)} for n in WALLS)
+    verdict = seed_difference(after, before, "score", ("after", "before"))["verdict"]
+    if verdict == "within seed noise" or verdict.startswith("not established"):
+        return (f"left the test accuracy where it was ({_mean_std(after)} against "
+                f"{_mean_std(before)}, {verdict}; Table 1)")
+    change = "lowered" if after["score"] < before["score"] else "raised"
+    return (f"{change} the test accuracy to {_mean_std(after)} from {_mean_std(before)} "
+            f"(beyond seed noise; Table 1)")
 
 
 def _model_changes(improved: dict) -> dict[str, str]:
@@ -272,7 +323,7 @@ CURVES = (("training loss", "train_loss", -1), ("validation loss", "val_loss", -
 
 
 def _curves(history: dict) -> dict[str, str]:
-    """What Figure 1's curves do, epoch by epoch (``task2_curves``): each curve improves every
+    """What Figure 2's curves do, epoch by epoch (``task2_curves``): each curve improves every
     epoch, or where it goes the wrong way; and the epoch of the lowest validation loss."""
     if not history.get("val_loss"):
         return {}

@@ -3,23 +3,30 @@ recorded seeds support them."""
 
 from __future__ import annotations
 
-from bballs.metrics import MIN_SEEDS, in_words, seed_difference
+from bballs.metrics import MIN_SEEDS, MSE_FACTOR, in_words, seed_difference
+from bballs.reporting.part1_sentences import count_word
 from bballs.reporting.tables import minus_sign
-from bballs.tasks.part2_recipes import BASELINE_SWEEP, TASK7_BY_NAME, TASK7_CONTROL, TASK7_LONG
+from bballs.tasks.part2_recipes import (
+    BASELINE_SWEEP,
+    TASK7_BY_NAME,
+    TASK7_CONTROL,
+    TASK7_LONG,
+    TASK7_SIZE_CONTROL,
+)
 from bballs.tasks.part2_task7 import seeds_phrase
 
-# the learnt network's chain of changes (Table 6), each measured against the row before it
+# the learnt network's chain of changes (Table 7), each measured against the row before it
 GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
               ("predictor+sym", "symmetries"), ("predictor+sym+time", "time reversal"),
               ("predictor+sym+time+bce", "binary cross-entropy"),
               (TASK7_LONG.name, "the Task 6 budget"))
 MEASURE = "psnr_of_mse"
 ESTABLISHED = "beyond seed noise"  # the end of a gain's verdict that establishes it
-# Task 5: each skip type against the addition-skip U-Net of the sweep (BASELINE_SWEEP, Table 3)
+# Task 5: each skip type against the addition-skip U-Net of the sweep (BASELINE_SWEEP, Table 4)
 SKIP_CHANGES = (("unet-no-skips", "without skips"),
                 ("unet-concat-skips", "concatenation instead of addition"))
 PHYSICS_MEAN = "physics model (counts read from the frames, mean of seeds)"
-# the comparisons the Part 2 answers rest on (higher, lower): Table 6 rows
+# the comparisons the Part 2 answers rest on (higher, lower): Table 7 rows
 HEADLINE_PAIRS = ((TASK7_LONG.name, "baseline U-Net"), ("baseline U-Net", "last frame"),
                   (PHYSICS_MEAN, TASK7_LONG.name),
                   # why the physics prior was dropped: every frame predictor row against it
@@ -40,6 +47,11 @@ def sentences(part2: dict) -> dict[str, str]:
                               skips.get(BASELINE_SWEEP))
     texts.update(_skip_study(skips))
     texts["task7_training_control"] = _training_control(rows, skips.get(BASELINE_SWEEP))
+    texts["task7_size_note"] = (" (the widened U-Net of Task 7 matches it)"
+                                if TASK7_SIZE_CONTROL.name in rows
+                                else "; no size-matched baseline was run")
+    texts.update(_test_set(part2.get("test_set") or {}))
+    texts["task6_curves"] = _task6_curves((part2.get("spec_unet") or {}).get("history") or {})
     texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
                                   part2.get("spec_unet") or {}))
     texts["layout_spread"] = _layout_spread(part2.get("spec_unet") or {},
@@ -50,7 +62,7 @@ def sentences(part2: dict) -> dict[str, str]:
         texts["task7_gains"] = "; ".join(text for _, text in gains)
     if chain:
         texts["task7_expectations"] = _expectations(chain)
-    if rows:  # the learnt network's sweep rows (Table 6)
+    if rows:  # the learnt network's sweep rows (Table 7)
         texts["task7_recipes"] = str(len(rows))
     texts["task7_overtaken"] = _overtaken((part2.get("long_horizon") or {}).get("curves") or {})
     return {**texts, **_psnr_orders((part2.get("task7") or {}).get("rows") or []),
@@ -63,7 +75,7 @@ def _label(row: dict) -> str:
 
 
 def _psnr_orders(rows: list[dict]) -> dict[str, str]:
-    """Which pairs of Table 6's rows the mean per-sequence PSNR orders the other way round
+    """Which pairs of Table 7's rows the mean per-sequence PSNR orders the other way round
     from the PSNR of the mean MSE, and whether the pairs the answers rest on keep their order
     (``psnr_orders``)."""
     scored = {r["variant"]: r for r in rows
@@ -75,7 +87,7 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
                     and a["psnr_mean"] < b["psnr_mean"]),
                    key=lambda pair: pair[0]["psnr_mean"] - pair[1]["psnr_mean"])
     if not flips:
-        return {"psnr_orders": "Ranked by it instead, no two rows of Table 6 change order."}
+        return {"psnr_orders": "Ranked by it instead, no two rows of Table 7 change order."}
     above: dict[str, list[dict]] = {}  # the largest reversals, grouped by the row raised
     for low, high in flips[:2]:
         above.setdefault(high["variant"], []).append(low)
@@ -93,25 +105,82 @@ def _psnr_orders(rows: list[dict]) -> dict[str, str]:
                + in_words([_label(scored[high]) for high in highs])
                for low, highs in behind.items()]
     count = sum(len(highs) for highs in behind.values())
-    verdict = (f" {_changes(count)} that the answers rest on: {'; '.join(changed)}. A choice "
-               f"resting on {'it' if count == 1 else 'them'} depends on the convention."
+    verdict = (f" {_changes(count)} that the answers rest on: {'; '.join(changed)}. A "
+               f"conclusion drawn from {'it' if count == 1 else 'them'} depends on the "
+               f"convention."
                if changed else " The comparisons the answers rest on keep their order.")
-    pairs = ("one pair of Table 6's rows changes order: " if len(flips) == 1 else
-             f"{len(flips)} pairs of Table 6's rows change order, among them ")
+    pairs = ("one pair of Table 7's rows changes order: " if len(flips) == 1 else
+             f"{len(flips)} pairs of Table 7's rows change order, among them ")
     return {"psnr_orders": f"Ranked by it instead, {pairs}{'; '.join(shown)}{more}.{verdict}"}
 
 
+def _task6_curves(history: dict) -> str:
+    """What Figure 6's curves say about convergence (``task6_curves``)."""
+    train, val = history.get("train_loss") or [], history.get("val_loss") or []
+    if len(val) < 2 or len(train) != len(val):
+        return ""
+    best = min(range(len(val)), key=val.__getitem__)
+    side = "above" if train[0] > val[0] else "below"
+    text = (f"The training MSE is a running mean over each epoch's changing weights; in epoch 1 "
+            f"it lies {side} the validation MSE ({MSE_FACTOR * train[0]:.2f} against "
+            f"{MSE_FACTOR * val[0]:.2f}), and by epoch {len(val)} they are "
+            f"{MSE_FACTOR * train[-1]:.2f} and {MSE_FACTOR * val[-1]:.2f} (Figure 6). ")
+    if best == len(val) - 1:
+        return text + ("The validation MSE is lowest in the last epoch, still falling with "
+                       "noise, so 20 epochs do not reach convergence.")
+    return text + (f"The validation MSE is lowest in epoch {best + 1} "
+                   f"({MSE_FACTOR * val[best]:.2f}), so it has levelled off.")
+
+
+#: The Part 2 test set's predictors (their names in the results, then in words).
+TEST_NAMES = (("learnt (Task 6 budget)", "the learnt network"),
+              ("baseline U-Net", "the baseline U-Net"), ("physics model", "the physics model"),
+              ("last frame", "the last frame"))
+
+
+def _test_set(test: dict) -> dict[str, str]:
+    """The Part 2 test set against validation: each predictor's PSNR of the mean MSE on both,
+    whether the order holds, and the learnt network's validation optimism (``task7_test``,
+    ``task7_test_gap``; empty where it did not run)."""
+    scores = {key: test["scores"][key] for key, _ in TEST_NAMES if key in test.get("scores", {})}
+    if not scores:
+        return {"task7_test": "", "task7_test_gap": "not measured"}
+    parts = [f"{words} {scores[key]['test'][MEASURE]:.2f} dB "
+             f"(validation {scores[key]['validation'][MEASURE]:.2f})"
+             for key, words in TEST_NAMES if key in scores]
+
+    def order(split: str) -> list[str]:
+        return sorted(scores, key=lambda key: -scores[key][split][MEASURE])
+
+    same = "the same order as" if order("test") == order("validation") else "another order than"
+    learnt = scores.get(TEST_NAMES[0][0])
+    gap = learnt["test"][MEASURE] - learnt["validation"][MEASURE] if learnt else None
+    gap_words = ("not measured" if gap is None else
+                 f"{abs(gap):.2f} dB {'higher' if gap < 0 else 'lower'} than on the test set")
+    return {"task7_test": (
+        f"On {test['sequences']:,} fresh test sequences (a seed of their own; they chose "
+        f"nothing), the seed-0 runs score {in_words(parts)} in PSNR of the mean MSE: {same} "
+        f"on validation."), "task7_test_gap": gap_words}
+
+
 def _changes(n: int) -> str:
-    return "One reversed comparison is one" if n == 1 else f"{n} reversed comparisons are ones"
+    return ("One of these reversals touches a comparison" if n == 1 else
+            f"{count_word(n).capitalize()} of these reversals touch comparisons")
 
 
 def _gate_cost(final: dict) -> dict[str, str]:
-    """The gated system against the physics model alone on the same seed (``gate_cost``)."""
+    """The gated system against the physics model alone on the same seed, and why it can only
+    lose where it does (``gate_cost``)."""
     alone = (final.get("physics_alone") or {}).get(MEASURE)
     if alone is None or MEASURE not in final:
         return {}
-    gap = minus_sign(f"{final[MEASURE] - alone:+.2f}")
-    return {"gate_cost": f", and {gap} dB against the physics model alone ({alone:.2f} dB)"}
+    gap = final[MEASURE] - alone
+    text = (f", and {minus_sign(f'{gap:+.2f}')} dB against the physics model alone "
+            f"({alone:.2f} dB)")
+    if gap < 0:
+        text += (": on the sequences it hands over, the physics model would have done better, "
+                 "and in the mean MSE a few poor forecasts outweigh the many exact ones")
+    return {"gate_cost": text}
 
 
 def _layout_spread(spec: dict, sweep: dict, threads: int | None) -> str:
@@ -172,8 +241,9 @@ def _against_baseline(spec: dict, learnt: dict | None,
 def _training_control(rows: dict, baseline: dict | None) -> str:
     """How much of the learnt network's lead its training explains: the baseline U-Net trained
     like it for the same steps (:data:`TASK7_CONTROL`) against the baseline U-Net's Task 6
-    recipe (the Task 5 sweep's seeds) and against the learnt network, with verdicts
-    (``task7_training_control``; empty without the control's row)."""
+    recipe (the Task 5 sweep's seeds), then the same U-Net widened to the learnt network's size
+    (:data:`TASK7_SIZE_CONTROL`, where it ran) and the learnt network against the last of them,
+    with verdicts (``task7_training_control``; empty without the control's row)."""
     control, learnt = rows.get(TASK7_CONTROL.name), rows.get(TASK7_LONG.name)
     if not control or not learnt:
         return ""
@@ -182,6 +252,13 @@ def _training_control(rows: dict, baseline: dict | None) -> str:
             f"{control[f'{MEASURE}_mean']:.2f} dB")
     if baseline and baseline.get("seeds", 1) > 1:
         text += _gain(baseline, control, ": the training alone changes it by")[1]
+    if wide := rows.get(TASK7_SIZE_CONTROL.name):
+        text += (_gain(control, wide, "; widened to the learnt network's size "
+                                      f"({wide['parameters'] / 1e6:.2f} M parameters), it changes "
+                                      "by")[1]
+                 + _gain(wide, learnt, "; the learnt network's architecture and loss then "
+                                       "add")[1])
+        return text + "."
     return text + _gain(control, learnt, "; the learnt network's architecture and loss then "
                                          "add")[1] + "."
 

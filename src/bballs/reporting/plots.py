@@ -117,6 +117,24 @@ def confusion(matrix, path=None, title: str = "") -> plt.Figure:
     return save(fig, path)
 
 
+def labelled_frames(rows: Mapping[str, tuple[object, Sequence[int]]], path=None, n: int = 8,
+                    width: float = 0.8 * TEXT_WIDTH_IN) -> plt.Figure:
+    """The first ``n`` frames of each file side by side, one row per file, each titled with its
+    number of balls: ``rows`` maps a row label to (frames (N, 1, H, W), ball counts (N,))."""
+    cell = width / (n + 1.2)
+    fig, axes = plt.subplots(len(rows), n, figsize=(width, len(rows) * cell * 1.35),
+                             squeeze=False, gridspec_kw={"wspace": 0.08, "hspace": 0.35})
+    for r, (name, (frames, counts)) in enumerate(rows.items()):
+        images = as_numpy(frames)[:n, 0]
+        for c, ax in enumerate(axes[r]):
+            ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{int(counts[c])} ball{'s' * (int(counts[c]) > 1)}", fontsize=8)
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    return save(fig, path)
+
+
 def accuracy_by_radius(bins: Sequence[float], accuracies: Mapping[str, Sequence[float]],
                        counts: Sequence[int], train_radius: float, path=None) -> plt.Figure:
     """Accuracy per bin of the mean ball radius, for one or more counters."""

@@ -18,12 +18,10 @@ from bballs.models.counter import CountNet
 from bballs.models.improved import FrameAutoencoder, FramePredictor
 from bballs.models.spec import BallCounter, UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
-from bballs.physics_model.inverse_predictor import InverseConfig, setting_rows
 from bballs.physics_model.physics_encoder import StateEncoder
 from bballs.reporting import part1_sentences, part2_sentences
 from bballs.reporting.layer_tables import layer_tables
 from bballs.reporting.tables import (
-    declared_table,
     declared_tables,
     markdown_table,
     minus_sign,
@@ -49,13 +47,11 @@ def _code_tables() -> dict[str, str]:
                FrameAutoencoder, UNet, UNetNoSkip, UNetConcat,
                FramePredictor, *{v.model for v in part2_recipes.TASK7.variants} - {
                    UNet, FramePredictor}, StateEncoder]
-    physics = setting_rows(InverseConfig())
     return {
         "recipes_task4": markdown_table(recipe_rows(part1_task4.TASK4.variants), RECIPE_COLUMNS),
         "recipes_task7": markdown_table(
             recipe_rows(part2_recipes.TASK5.variants + part2_recipes.TASK7.variants), task7),
         "models": markdown_table(model_rows(classes), MODEL_COLUMNS),
-        "physics_config": markdown_table(physics, {"setting": "setting", "value": "value"}),
         "procedures": markdown_table(procedure_rows(), {"name": "name", "what": "what it does"}),
         **layer_tables(),
     }
@@ -112,7 +108,7 @@ def _outside_family(record: dict) -> dict[str, str]:
     return {"task7_outside": (
         f" On the {part1_sentences.count_word(len(rows))} "
         f"generator{'s' if len(rows) > 1 else ''} outside that family it "
-        f"scores {physics} dB, against {learnt} dB for the learnt network (Table 12).")}
+        f"scores {physics} dB, against {learnt} dB for the learnt network.")}
 
 
 def _transfer(record: dict) -> dict[str, str]:
@@ -150,27 +146,30 @@ def _fixed_gate(summary: dict | None) -> str:
 
 
 def _reidentified(record: dict) -> str:
-    """The re-identification benchmark: a paragraph with its targets and its table, or a line
+    """The re-identification benchmark in one paragraph (its table is notebook 02's), or a line
     saying how to compute it."""
     if not record.get("rows"):
         return ("*Not computed for these files: `python -m bballs bench-physics --variants` "
                 "identifies the physics model on each variant; notebook 02 then shows it.*")
     s = record["summary"]
     config = task7_variants.reidentify_config()
-    text = (
+    return (
         f"Identified again on each variant's own {record['training_sequences']:,} training "
-        f"sequences (gate calibrated on {record['calibration_sequences']:,} others, all scored on "
-        f"{record['sequences']:,} more), the physics model reads the variant's world from its "
-        f"frames (column \"world identified\"). {_met(s)}Within the family it can express, "
-        f"the lowest PSNR of the mean MSE is {s['inside_min_psnr_of_mse']:.2f} dB "
-        f"({s['inside_worst_variant']}) and the lowest SSIM {s['inside_min_ssim']:.4f} "
-        f"({s.get('inside_min_ssim_variant', 'see the table')}). {_ceilings(s)}"
-        f"{_against_learnt(s)} The budget is smaller than the headline model's "
-        f"({config.sysid_sequences} sequences for system identification, "
-        f"{config.encoder.epochs} encoder epochs), so the row of our own files can sit below "
-        f"the headline: the PSNR of the mean MSE is set by the few sequences not fitted "
-        f"exactly.")
-    return f"{text}\n\n{declared_table(record['tables']['task7_reidentified'])}"
+        f"sequences (a smaller budget: {config.sysid_sequences} for system identification, "
+        f"{config.encoder.epochs} encoder epochs; {record['sequences']:,} sequences scored; "
+        f"notebook 02 lists every variant), the physics model reads each world from its "
+        f"frames. {_met(s)}{_lowest(s)}{_ceilings(s)}. {_against_learnt(s)}")
+
+
+def _lowest(summary: dict) -> str:
+    """The lowest PSNR of the mean MSE and SSIM within the family, with their variants."""
+    db = f"{summary['inside_min_psnr_of_mse']:.2f} dB"
+    ssim = f"SSIM {summary['inside_min_ssim']:.4f}"
+    worst, worst_ssim = summary["inside_worst_variant"], summary.get("inside_min_ssim_variant")
+    if worst_ssim in (None, worst):
+        return f"Its lowest scores within the family, {db} and {ssim}, are both on \"{worst}\""
+    return (f"Its lowest scores within the family are {db} on \"{worst}\" and {ssim} on "
+            f"\"{worst_ssim}\"")
 
 
 def _met(summary: dict) -> str:
@@ -181,14 +180,10 @@ def _met(summary: dict) -> str:
     names = (f" (not reached: {', '.join(task7_variants.variant_title(n) for n in missed)})"
              if missed else "")
     target_ssim, target_db = task7_variants.TARGET_SSIM, task7_variants.TARGET_PSNR_OF_MSE
-    return (f"Before this benchmark ran, we set the physics model two targets for a generator "
-            f"it can express: SSIM within {1 - target_ssim:.2f} of a perfect forecast's, and a "
-            f"mean squared error at most {power_of_ten(10 ** (-target_db / 10))} above a perfect "
-            f"forecast's (a PSNR of the mean MSE of {target_db:.0f} dB where, as for noise-free "
-            f"frames, a perfect forecast scores SSIM 1 and MSE 0; noisy or 8-bit frames lose "
-            f"information, so there a perfect forecast scores less). "
-            f"{summary['inside_met']} of the {summary['inside_variants']} other generators "
-            f"within the family reach both{names}. ")
+    return (f"{summary['inside_met']} of the {summary['inside_variants']} other generators "
+            f"within the family reach both targets set before this benchmark ran (SSIM within "
+            f"{1 - target_ssim:.2f}, MSE within {power_of_ten(10 ** (-target_db / 10))} of a "
+            f"perfect forecast's){names}. ")
 
 
 def _against_learnt(summary: dict) -> str:
@@ -196,21 +191,21 @@ def _against_learnt(summary: dict) -> str:
     ssim, db = summary["vs_learnt_ssim"], summary["vs_learnt_psnr_of_mse"]
     if ssim >= 0 and db >= 0:
         return (f"On every variant the gated system scores at least as well as the learnt "
-                f"network, which was not trained again: its smallest gains are {ssim:+.4f} "
-                f"SSIM and {db:+.2f} dB.")
+                f"network, which was not trained again (smallest gains {ssim:+.4f} SSIM and "
+                f"{db:+.2f} dB).")
     return (f"The gated system falls below the learnt network, which was not trained again, "
             f"by up to {min(ssim, 0):+.4f} SSIM and {min(db, 0):+.2f} dB.")
 
 
 def _ceilings(summary: dict) -> str:
-    """A sentence on what a perfect forecast scores where stored frames lose information."""
-    parts = [f"SSIM {c['ssim']:.4f} and {c['psnr_of_mse']:.2f} dB on "
-             f"\"{task7_variants.variant_title(c['variant'])}\""
+    """Where stored frames lose information: what a perfect forecast (the frames as rendered
+    before the noise, scored against the frames as stored) scores, as a clause."""
+    named = [(c, task7_variants.variant_title(c["variant"]))
              for c in summary.get("ceilings", []) if c["psnr_of_mse"] < 60]
-    if not parts:
-        return ""
-    return ("A perfect forecast (the frames as rendered before the noise, scored against the "
-            f"frames as stored) scores {'; '.join(parts)}. ")
+    parts = [f"{c['psnr_of_mse']:.2f} dB and SSIM {c['ssim']:.4f}"
+             + ("" if title == summary.get("inside_worst_variant") else f" on \"{title}\"")
+             for c, title in named]
+    return f", where a perfect forecast scores {'; '.join(parts)}" if parts else ""
 
 
 def recipe_rows(variants: Sequence[Variant]) -> list[dict]:
@@ -230,6 +225,7 @@ LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entr
               "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
 MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
+                "WideUNet": "widened U-Net",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
                 "FramePredictor": "frame predictor",
                 "PhysicsPriorPredictor": "physics-prior predictor",
@@ -240,6 +236,7 @@ MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
 SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
                  "out_frames": "{} output frames", "n_frames": "{} input frames",
                  "width": "{} channels in the first layer",
+                 "base": "{} channels in the first layer",
                  "widths": "{} channels per level",
                  "sharpness": "class k scored −{}·(count − k)²"}
 SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}

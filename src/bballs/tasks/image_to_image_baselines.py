@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from bballs.classical.restoration import (
+    biharmonic_fill,
     component_instances,
     gaussian_denoise,
     median_denoise,
     nearest_fill,
+    nl_means_denoise,
     threshold_segment,
 )
 from bballs.image_metrics import restoration_scores, segmentation_scores
@@ -28,6 +30,8 @@ from bballs.tasks.image_to_image import (
 MEDIAN_SIZES = (3, 5)  # candidate settings, each picked on the validation split
 GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
+NL_MEANS_H = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)  # non-local means' filtering strength
+NL_MEANS_PATCH, NL_MEANS_DISTANCE = 5, 5  # patch size and search distance (px)
 
 
 @dataclass
@@ -44,10 +48,12 @@ def _pick(candidates, score: Callable[[object], float]):
 
 
 def restoration_baselines(name: str, val: Split) -> list[Method]:
-    """Baselines of a restoration task; filter sizes / widths chosen by the lowest val MSE."""
+    """Baselines of a restoration task; filter sizes / widths / strengths chosen by the lowest
+    val MSE."""
     identity = Method("input", lambda c: frame_stack(c.corrupted))
     if name == "inpaint":
-        return [identity, Method("nearest", lambda c: nearest_fill(c.corrupted, c.mask))]
+        return [identity, Method("nearest", lambda c: nearest_fill(c.corrupted, c.mask)),
+                Method("biharmonic", lambda c: biharmonic_fill(c.corrupted, c.mask))]
     (condition,) = conditions(name, val)
     clean = frame_stack(val.frames)
 
@@ -56,10 +62,16 @@ def restoration_baselines(name: str, val: Split) -> list[Method]:
 
     size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
     sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
+    h = _pick(NL_MEANS_H, lambda v: neg_mse(_nl_means(condition.corrupted, v)))
     return [identity,
             Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}×{size}"),
             Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
-                   f"std {sigma:g} px")]
+                   f"std {sigma:g} px"),
+            Method("nl_means", lambda c: _nl_means(c.corrupted, h), f"h {h:g}")]
+
+
+def _nl_means(noisy, h: float) -> np.ndarray:
+    return nl_means_denoise(noisy, h, NL_MEANS_PATCH, NL_MEANS_DISTANCE)
 
 
 def segmentation_baselines(name: str, val: Split) -> dict[str, list[Method]]:

@@ -37,6 +37,9 @@ from bballs.tasks.image_to_image import (
 from bballs.tasks.image_to_image_baselines import (
     GAUSSIAN_SIGMAS,
     MEDIAN_SIZES,
+    NL_MEANS_DISTANCE,
+    NL_MEANS_H,
+    NL_MEANS_PATCH,
     SMOOTHING_SIGMAS,
     score_baselines,
 )
@@ -50,7 +53,8 @@ def skip_phrase(skip: str) -> str:
 
 
 METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
-                 "gaussian": "Gaussian filter", "nearest": "nearest known pixel",
+                 "gaussian": "Gaussian filter", "nl_means": "non-local means",
+                 "nearest": "nearest known pixel", "biharmonic": "biharmonic in-painting",
                  "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}
 
 
@@ -239,7 +243,8 @@ def settings(data: Data, quick: bool) -> dict:
             "n_train": len(data.train.frames),
             "n_val": len(data.val.frames), "n_test": len(data.test.frames), "quick": quick,
             "median_sizes": list(MEDIAN_SIZES), "gaussian_sigmas": list(GAUSSIAN_SIGMAS),
-            "smoothing_sigmas": list(SMOOTHING_SIGMAS),
+            "smoothing_sigmas": list(SMOOTHING_SIGMAS), "nl_means_h": list(NL_MEANS_H),
+            "nl_means_patch": NL_MEANS_PATCH, "nl_means_distance": NL_MEANS_DISTANCE,
             "widths": {skip: list(matched_widths(skip)) for skip in SKIPS},
             "input_values": physics.RESOLUTION**2,
             "bottleneck_values": (physics.RESOLUTION // 4) ** 2 * WIDTHS[-1],

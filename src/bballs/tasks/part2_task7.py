@@ -212,7 +212,7 @@ SUMMARY_ROLES = (
      "physics model, counts read from the frames (model-based reference)"),
     ((GATED,), "gated system: physics model, else the learnt network"))
 # the answer at a glance: scores, seeds and size; training times (measured under different
-# conditions for the learnt sweep, the physics benchmark and this notebook) stay in Table 6
+# conditions for the learnt sweep, the physics benchmark and this notebook) stay in Table 7
 SUMMARY_COLUMNS = {**{k: v for k, v in COLUMNS.items() if k not in ("mse", "train_seconds")},
                    "steps": "steps"}
 

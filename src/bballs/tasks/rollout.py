@@ -13,6 +13,7 @@ from bballs.metrics import frame_scores
 from bballs.training.loop import predict
 
 LONG_SEED_OFFSET = 1_000  # long evaluation sequences never share a seed with the dataset files
+TEST_SEED_OFFSET = 500  # Part 2's test sequences: a seed of their own beside the long ones
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -22,6 +23,12 @@ def long_sequences(n_sequences: int, n_frames: int, seed: int = 0) -> np.ndarray
     rng = np.random.default_rng([seed + LONG_SEED_OFFSET, n_frames])
     arrays = generate_arrays(FileSpec("long", n_sequences, n_frames), rng)
     return arrays["data"].reshape(n_sequences, n_frames, 32, 32)
+
+
+def test_sequences(n_sequences: int, seed: int = 0) -> np.ndarray:
+    """Part 2's test set: fresh 10-frame sequences (N, 10, 32, 32) from the dataset's
+    generator on a seed of their own, scored once and never used to choose anything."""
+    return long_sequences(n_sequences, 10, seed + TEST_SEED_OFFSET)
 
 
 def model_predictor(model: nn.Module) -> Predictor:
