@@ -188,6 +188,10 @@ def test_non_local_means_and_biharmonic_filling_on_known_cases():
     assert ((denoised - clean) ** 2).mean() < 0.5 * ((noisy - clean) ** 2).mean()
     with pytest.raises(ValueError, match="h must be positive"):
         restoration.nl_means_denoise(noisy, 0.0)
+    smoothed = restoration.tv_denoise(noisy, 0.2)
+    assert ((smoothed - clean) ** 2).mean() < 0.5 * ((noisy - clean) ** 2).mean()
+    with pytest.raises(ValueError, match="weight must be positive"):
+        restoration.tv_denoise(noisy, 0.0)
     ramp = np.tile(np.linspace(0, 1, 12, dtype=np.float32), (1, 12, 1))  # a plane is biharmonic
     hole = np.zeros_like(ramp)
     hole[0, 3:8, 4:9] = 1

@@ -5,9 +5,8 @@ from __future__ import annotations
 import torch
 
 from bballs.core.parameters import count_parameters
-from bballs.models.improved import FramePredictor
 from bballs.models.spec import UNet
-from bballs.models.unet_variants import WIDE_BASE, UNetConcat, UNetNoSkip, WideUNet
+from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import part2_recipes, prediction
 from bballs.training import experiments
 
@@ -43,14 +42,3 @@ def test_task5_sweep_trains_each_skip_variant_with_the_task6_recipe(dataset_dir,
     rows = experiments.sweep(part2_recipes.TASK5, context, seeds=(0,))
     assert sorted(r["model"] for r in rows) == ["UNet", "UNetConcat", "UNetNoSkip"]
     assert all(v.recipe == prediction.SPEC_RECIPE for v in part2_recipes.TASK5.variants)
-
-
-def test_the_wide_unet_has_about_the_learnt_networks_parameters_and_the_spec_shapes():
-    params = count_parameters
-    wide, learnt = WideUNet(), FramePredictor()
-    assert abs(params(wide) / params(learnt) - 1) < 0.03
-    assert params(WideUNet(base=32)) == params(UNet())  # base 32 is Table 3 exactly
-    closer = [abs(params(WideUNet(base=b)) - params(learnt))
-              for b in (WIDE_BASE - 1, WIDE_BASE + 1)]
-    assert abs(params(wide) - params(learnt)) < min(closer)  # the closest width
-    assert WideUNet()(torch.rand(2, 5, 32, 32)).shape == (2, 5, 32, 32)

@@ -1,12 +1,12 @@
 """Classical image-to-image baselines on frames (N, H, W) or (N, 1, H, W): median and Gaussian
 filters, nearest-pixel in-painting, thresholding and connected components (scipy.ndimage);
-non-local means and biharmonic in-painting (scikit-image)."""
+non-local means, total-variation denoising and biharmonic in-painting (scikit-image)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from skimage.restoration import denoise_nl_means, inpaint_biharmonic
+from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, inpaint_biharmonic
 
 from bballs.data import physics
 from bballs.metrics import frame_stack
@@ -35,6 +35,15 @@ def nl_means_denoise(noisy, h: float, patch_size: int = 3, patch_distance: int =
         raise ValueError(f"h must be positive, got {h}")
     return np.stack([denoise_nl_means(frame, patch_size=patch_size,
                                       patch_distance=patch_distance, h=h, fast_mode=True)
+                     for frame in frame_stack(noisy)]).astype(np.float32)
+
+
+def tv_denoise(noisy, weight: float) -> np.ndarray:
+    """Total-variation denoising (Chambolle) of every frame: the closest image with little
+    total variation, traded off by ``weight``: (N, H, W)."""
+    if weight <= 0:
+        raise ValueError(f"weight must be positive, got {weight}")
+    return np.stack([denoise_tv_chambolle(frame, weight=weight)
                      for frame in frame_stack(noisy)]).astype(np.float32)
 
 

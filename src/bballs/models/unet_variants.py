@@ -1,8 +1,7 @@
 """The Table 3 U-Net with other skip connections, for the Task 5 discussion: none, or
-concatenation (the original U-Net's) instead of the specification's element-wise addition; and
-the Table 3 U-Net widened to the learnt Task 7 network's size, for the Task 7 control.
+concatenation (the original U-Net's) instead of the specification's element-wise addition.
 
-Encoder and blocks are the specification's; only the skips, or only the widths, change.
+Encoder, blocks and widths are the specification's; only what happens to the skips changes.
 """
 
 from __future__ import annotations
@@ -66,22 +65,3 @@ class UNetConcat(UNetNoSkip):
     def __init__(self, in_frames: int = N_FRAMES_IN, out_frames: int = N_FRAMES_OUT) -> None:
         super().__init__(in_frames, out_frames)
         self.decoder = ConcatDecoder(out_frames)
-
-
-WIDE_BASE = 46  # first-block width at which the U-Net has about the learnt network's parameters
-
-
-class WideUNet(nn.Module):
-    """Table 3's U-Net (addition skips) with every width scaled by base / 32, 46 / 32 by default.
-
-    At :data:`WIDE_BASE` it has about as many parameters as the learnt Task 7 network."""
-
-    def __init__(self, in_frames: int = N_FRAMES_IN, out_frames: int = N_FRAMES_OUT,
-                 base: int = WIDE_BASE) -> None:
-        super().__init__()
-        widths = tuple(base * k // WIDTHS[0] for k in WIDTHS)
-        self.encoder = Encoder(in_frames, widths)
-        self.decoder = Decoder(out_frames, widths)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(*self.encoder(x))

@@ -172,8 +172,9 @@ def _filter_settings(i2i: dict) -> str:
     nl_means = (f"; non-local means h {grid('nl_means_h')} ({i2i['nl_means_patch']}×"
                 f"{i2i['nl_means_patch']} patches searched within {i2i['nl_means_distance']} px)"
                 if "nl_means_h" in i2i else "")
+    tv = f"; total-variation weight {grid('tv_weights')}" if "tv_weights" in i2i else ""
     return (f"filter settings searched (picked on the validation frames): median sizes "
-            f"{grid('median_sizes')}; Gaussian σ {grid('gaussian_sigmas')} px{nl_means}; "
+            f"{grid('median_sizes')}; Gaussian σ {grid('gaussian_sigmas')} px{nl_means}{tv}; "
             f"smoothing σ before thresholding {grid('smoothing_sigmas')} px")
 
 

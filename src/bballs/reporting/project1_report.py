@@ -225,7 +225,7 @@ LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entr
               "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
 MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
-                "WideUNet": "widened U-Net",
+                "CompactFramePredictor": "compact frame predictor",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
                 "FramePredictor": "frame predictor",
                 "PhysicsPriorPredictor": "physics-prior predictor",
@@ -236,7 +236,6 @@ MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
 SETTING_WORDS = {"n_classes": "{} output classes", "in_frames": "{} input frames",
                  "out_frames": "{} output frames", "n_frames": "{} input frames",
                  "width": "{} channels in the first layer",
-                 "base": "{} channels in the first layer",
                  "widths": "{} channels per level",
                  "sharpness": "class k scored −{}·(count − k)²"}
 SETTING_CHOICES = {"prior": ("with the physics prior", "without the physics prior")}

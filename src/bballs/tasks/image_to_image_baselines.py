@@ -16,6 +16,7 @@ from bballs.classical.restoration import (
     nearest_fill,
     nl_means_denoise,
     threshold_segment,
+    tv_denoise,
 )
 from bballs.image_metrics import restoration_scores, segmentation_scores
 from bballs.metrics import frame_stack
@@ -32,6 +33,7 @@ GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
 NL_MEANS_H = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)  # non-local means' filtering strength
 NL_MEANS_PATCH, NL_MEANS_DISTANCE = 5, 5  # patch size and search distance (px)
+TV_WEIGHTS = (0.05, 0.1, 0.2, 0.3, 0.5)  # total-variation denoising's trade-off
 
 
 @dataclass
@@ -63,11 +65,13 @@ def restoration_baselines(name: str, val: Split) -> list[Method]:
     size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
     sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
     h = _pick(NL_MEANS_H, lambda v: neg_mse(_nl_means(condition.corrupted, v)))
+    weight = _pick(TV_WEIGHTS, lambda w: neg_mse(tv_denoise(condition.corrupted, w)))
     return [identity,
             Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}×{size}"),
             Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
                    f"std {sigma:g} px"),
-            Method("nl_means", lambda c: _nl_means(c.corrupted, h), f"h {h:g}")]
+            Method("nl_means", lambda c: _nl_means(c.corrupted, h), f"h {h:g}"),
+            Method("tv", lambda c: tv_denoise(c.corrupted, weight), f"weight {weight:g}")]
 
 
 def _nl_means(noisy, h: float) -> np.ndarray:

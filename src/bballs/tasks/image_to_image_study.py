@@ -41,6 +41,7 @@ from bballs.tasks.image_to_image_baselines import (
     NL_MEANS_H,
     NL_MEANS_PATCH,
     SMOOTHING_SIGMAS,
+    TV_WEIGHTS,
     score_baselines,
 )
 
@@ -54,6 +55,7 @@ def skip_phrase(skip: str) -> str:
 
 METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
                  "gaussian": "Gaussian filter", "nl_means": "non-local means",
+                 "tv": "total variation",
                  "nearest": "nearest known pixel", "biharmonic": "biharmonic in-painting",
                  "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}
 
@@ -245,6 +247,7 @@ def settings(data: Data, quick: bool) -> dict:
             "median_sizes": list(MEDIAN_SIZES), "gaussian_sigmas": list(GAUSSIAN_SIGMAS),
             "smoothing_sigmas": list(SMOOTHING_SIGMAS), "nl_means_h": list(NL_MEANS_H),
             "nl_means_patch": NL_MEANS_PATCH, "nl_means_distance": NL_MEANS_DISTANCE,
+            "tv_weights": list(TV_WEIGHTS),
             "widths": {skip: list(matched_widths(skip)) for skip in SKIPS},
             "input_values": physics.RESOLUTION**2,
             "bottleneck_values": (physics.RESOLUTION // 4) ** 2 * WIDTHS[-1],

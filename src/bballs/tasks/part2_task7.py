@@ -111,7 +111,7 @@ def reference_rows(last_frame: dict, spec_unet: dict, classical: dict,
 
     return [free("last frame", "baseline: the 5th input frame repeated", last_frame),
             table_row("baseline U-Net", "baseline: Task 6 (20 epochs, batch 4, MSE)", spec_unet,
-                      **spec_cost),
+                      title="baseline U-Net (Task 6's single run)", **spec_cost),
             free("classical predictor", "blob centroids, fitted velocities, generator physics",
                  classical)]
 
