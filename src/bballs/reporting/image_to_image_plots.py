@@ -139,6 +139,9 @@ def validation_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pa
 ERROR_NAMES = {"restore": "absolute error", "segment": "wrong pixels"}
 
 
+HOLE_GREY = 0.3  # the in-painting hole's grey in the example grids
+
+
 def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
                  condition: int = -1) -> dict[str, np.ndarray]:
     """Rows of an example grid for a run on the first ``n`` test frames of one condition:
@@ -157,7 +160,10 @@ def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
         truth = test.target(run.image_task).numpy()
         error = (output != truth).astype(float)
     error_name = ERROR_NAMES[i2i.image_task(run.image_task).kind]
-    return {"input": frame_stack(cond.corrupted), "network": output,
+    shown, label = frame_stack(cond.corrupted), "input"
+    if cond.mask is not None:  # a hole is black on a black background: drawn grey instead
+        shown, label = np.where(frame_stack(cond.mask) > 0.5, HOLE_GREY, shown), "input (hole grey)"
+    return {label: shown, "network": output,
             i2i_study.METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
             error_name: error}
 
