@@ -402,8 +402,7 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
     assert len(parts) == 5 and sentences({}) == {
         "layout_spread": "", "task7_overtaken": "", "task7_training_control": "",
-        "task6_curves": "", "task7_test": "", "task7_test_gap": "not measured",
-        "task7_size_note": "; no size-matched baseline was run"}
+        "task6_curves": "", "task7_test": "", "task7_test_gap": "not measured"}
 
 
 def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():

@@ -157,16 +157,6 @@ class FramePredictor(nn.Module):
         return torch.sigmoid(torch.logit(base.clamp(1e-3, 1 - 1e-3)) + self.head(z))
 
 
-class CompactFramePredictor(FramePredictor):
-    """The frame predictor with every width x 3/4 (24, 48, 96): about the baseline U-Net's size.
-
-    The Task 7 control that compares the two architectures at about equal parameters."""
-
-    def __init__(self, in_frames: int = 5, out_frames: int = 5,
-                 widths: tuple[int, ...] = (24, 48, 96)) -> None:
-        super().__init__(in_frames, out_frames, widths)
-
-
 class PhysicsPriorPredictor(FramePredictor):
     """A frame predictor that corrects the classical predictor's forecast (blob tracking).
 

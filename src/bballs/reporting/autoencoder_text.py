@@ -49,9 +49,32 @@ def pca_comparison(autoencoders: dict) -> str:
         + (f" ± {row['psnr_of_mse_std']:.2f}" if row.get("psnr_of_mse_std") else "")
         + f" against {row['pca_psnr_of_mse']:.2f} dB"
         for row in (rows[len(rows) // 2], rows[-1]))
+    why = (" Where PCA leads, its error keeps falling with the code size while the AE's has "
+           "levelled off, so the AE's short training or its decoder, not its code, probably "
+           "limits it there (not tested)." if groups["the PCA code"] else "")
     return ("Against a PCA code of the same size, fitted on the training frames (the last "
             "column of Table 2.1; one deterministic fit, so twice the AE's seed std is the "
-            "threshold), " + ", and ".join(verdicts) + f" ({examples}).")
+            "threshold), " + ", and ".join(verdicts) + f" ({examples})." + why)
+
+
+def sweep_steps(autoencoders: dict) -> str:
+    """Which steps between neighbouring latent sizes raise the PSNR of the mean MSE beyond seed
+    noise, by the rule of Section 1.1 (each pair against its own two stds)
+    (``ae_sweep_steps``)."""
+    rows = sorted((autoencoders.get("sweep") or {}).values(), key=lambda row: row["latent"])
+    if len(rows) < 2:
+        return ""
+    beyond, within = [], []
+    for small, large in zip(rows, rows[1:]):
+        pair = [{"value": row["psnr_of_mse"], "value_std": row.get("psnr_of_mse_std"),
+                 "seeds": row.get("seeds", 1)} for row in (large, small)]
+        verdict = seed_difference(*pair, "value", ("larger", "smaller"))["verdict"]
+        (beyond if verdict == "larger is better beyond seed noise" else within).append(
+            f"{small['latent']} → {large['latent']}")
+    if not beyond:
+        return "By the rule of Section 1.1, no doubling of *l* raises it beyond seed noise."
+    return (f"By the rule of Section 1.1, doubling *l* raises it beyond seed noise at "
+            f"{in_words(beyond)}" + (f", but not at {in_words(within)}" if within else "") + ".")
 
 
 def pretraining_result(autoencoders: dict) -> str:

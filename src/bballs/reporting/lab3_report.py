@@ -19,6 +19,7 @@ from bballs.reporting.autoencoder_text import (
     per_frame_design_gap,
     pretraining_benefit,
     pretraining_result,
+    sweep_steps,
 )
 from bballs.reporting.generator_text import (
     feature_accuracies,
@@ -58,6 +59,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "i2i_skip_flops": skip_flops(), **generator_goals(lab3), **seed_texts(lab3),
             "gen_headline": headline(lab3),
             "ae_pca": pca_comparison(autoencoders),
+            "ae_sweep_steps": sweep_steps(autoencoders),
             "ae_pretraining_result": pretraining_result(autoencoders),
             "ae_pretraining_benefit": pretraining_benefit(autoencoders),
             "ae_design_frame_gap": per_frame_design_gap(autoencoders, 16),

@@ -11,7 +11,6 @@ from bballs.tasks.part2_recipes import (
     TASK7_BY_NAME,
     TASK7_CONTROL,
     TASK7_LONG,
-    TASK7_SIZE_CONTROL,
 )
 from bballs.tasks.part2_task7 import seeds_phrase
 
@@ -47,9 +46,6 @@ def sentences(part2: dict) -> dict[str, str]:
                               skips.get(BASELINE_SWEEP))
     texts.update(_skip_study(skips))
     texts["task7_training_control"] = _training_control(rows, skips.get(BASELINE_SWEEP))
-    texts["task7_size_note"] = ("; Task 7 also compares the two at about equal size"
-                                if TASK7_SIZE_CONTROL.name in rows
-                                else "; no size-matched baseline was run")
     texts.update(_test_set(part2.get("test_set") or {}))
     texts["task6_curves"] = _task6_curves((part2.get("spec_unet") or {}).get("history") or {})
     texts.update(_baseline_phrase((part2.get("skips") or {}).get("table") or [],
@@ -241,10 +237,8 @@ def _against_baseline(spec: dict, learnt: dict | None,
 def _training_control(rows: dict, baseline: dict | None) -> str:
     """How much of the learnt network's lead its training explains: the baseline U-Net trained
     like it for the same steps (:data:`TASK7_CONTROL`) against the baseline U-Net's Task 6
-    recipe (the Task 5 sweep's seeds) and against the learnt network, or, where it ran, against
-    the learnt network shrunk to about the U-Net's size (:data:`TASK7_SIZE_CONTROL`) and that
-    against the full one, with verdicts (``task7_training_control``; empty without the control's
-    row)."""
+    recipe (the Task 5 sweep's seeds) and against the learnt network, with verdicts
+    (``task7_training_control``; empty without the control's row)."""
     control, learnt = rows.get(TASK7_CONTROL.name), rows.get(TASK7_LONG.name)
     if not control or not learnt:
         return ""
@@ -253,13 +247,6 @@ def _training_control(rows: dict, baseline: dict | None) -> str:
             f"{control[f'{MEASURE}_mean']:.2f} dB")
     if baseline and baseline.get("seeds", 1) > 1:
         text += _gain(baseline, control, ": the training alone changes it by")[1]
-    if compact := rows.get(TASK7_SIZE_CONTROL.name):
-        size = (f"{compact['parameters'] / 1e6:.2f} M parameters against the U-Net's "
-                f"{control['parameters'] / 1e6:.2f} M")
-        return (text + f"; shrunk to about the U-Net's size ({size}), the learnt network "
-                f"reaches {compact[f'{MEASURE}_mean']:.2f} dB, so at that size its architecture "
-                f"and loss add" + _gain(control, compact, "")[1]
-                + _gain(compact, learnt, ", and its full size then adds")[1] + ".")
     return text + _gain(control, learnt, "; the learnt network's architecture and loss then "
                                          "add")[1] + "."
 

@@ -225,7 +225,6 @@ LOSS_WORDS = {"CrossEntropyLoss": "cross-entropy", "BCELoss": "binary cross-entr
               "BCEWithLogitsLoss": "binary cross-entropy", "MSELoss": "MSE", "L1Loss": "L1"}
 MODEL_TITLES = {"BallCounter": "baseline CNN", "UNet": "baseline U-Net",
                 "UNetNoSkip": "U-Net without skips", "UNetConcat": "U-Net, concatenation skips",
-                "CompactFramePredictor": "compact frame predictor",
                 "NormalisedCountNet": "normalised CountNet", "DensityCountNet": "density counter",
                 "FramePredictor": "frame predictor",
                 "PhysicsPriorPredictor": "physics-prior predictor",

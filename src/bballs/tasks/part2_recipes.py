@@ -10,7 +10,7 @@ from functools import cached_property
 from torch import nn
 
 from bballs.data import augment as aug
-from bballs.models.improved import CompactFramePredictor, FramePredictor, PhysicsPriorPredictor
+from bballs.models.improved import FramePredictor, PhysicsPriorPredictor
 from bballs.models.spec import UNet
 from bballs.models.unet_variants import UNetConcat, UNetNoSkip
 from bballs.tasks import prediction, rollout
@@ -86,12 +86,7 @@ TASK7_CONTROL = Variant(  # how much of the learnt network's lead its training a
     "optimiser steps), learning rate 1e-3; MSE loss (its ReLU output cannot take binary "
     "cross-entropy)", UNet, prediction.SPEC_RECIPE, augment=aug.sequence_augment,
     schedule=True, study="budget", label="baseline U-Net, learnt network's training")
-TASK7_SIZE_CONTROL = replace(  # ... and the two architectures at about equal size
-    TASK7_LONG, name="compact predictor+sym+time+bce (Task 6 budget)",
-    change="the learnt network with every width x 3/4 (24, 48 and 96 filters): about the "
-           "baseline U-Net's parameters", model=CompactFramePredictor,
-    label="learnt network at about the U-Net's size")
-TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG, TASK7_CONTROL, TASK7_SIZE_CONTROL)
+TASK7_VARIANTS = (*_TASK7_ABLATION, TASK7_LONG, TASK7_CONTROL)
 TASK7_BY_NAME = {v.name: v for v in TASK7_VARIANTS}
 
 
