@@ -55,8 +55,9 @@ def _goal_list(validity: dict, frechet: dict) -> str:
     sampling = (f", about twice what the training frames differ by ({train['count_tv']:.3f} "
                 f"and {train['position_tv']:.3f})"
                 if {"count_tv", "position_tv"} <= train.keys() else "")
-    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples, "
-            f"each against real frames: (1) at least {VALID_GOAL:.0%} physically valid{real}; "
+    return (f"We set four goals for a generator's {frechet['floor'].get('n', 1000):,} samples "
+            f"(the first two before developing the recipes below), each against real frames: "
+            f"(1) at least {VALID_GOAL:.0%} physically valid{real}; "
             f"(2) a Fréchet distance within {FRECHET_GOAL:g}× the real-vs-real floor{mildest}; "
             f"(3) the shares of one, two and three blobs and (4) the blob positions on a 4 × 4 "
             f"grid, each within a total-variation distance of {SHARE_GOAL:.2f} of the test "
