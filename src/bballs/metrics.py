@@ -154,6 +154,13 @@ def seed_row(rows: Sequence[Mapping], metrics: Sequence[str]) -> dict:
 
 
 MIN_SEEDS = 3  # fewer seeds than this rank nothing
+NARROW = 1.5  # a gap beyond seed noise but below this many times its threshold is only a lead
+
+
+def narrowly(gap: float, spread: float) -> bool:
+    """Whether a gap beyond seed noise (above twice ``spread``) is still below :data:`NARROW`
+    times that threshold: a lead worth more seeds rather than a settled ranking."""
+    return abs(gap) < NARROW * 2 * spread
 
 
 def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str]) -> dict:

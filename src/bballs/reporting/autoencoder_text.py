@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bballs.metrics import in_words, seed_difference
+from bballs.metrics import in_words, narrowly, seed_difference
 from bballs.tasks.autoencoder_verdicts import percent, share_of_labels
 
 
@@ -106,7 +106,10 @@ def per_frame_design_gap(autoencoders: dict, latent: int) -> str:
     if bilinear.get("psnr_std") is None or transposed.get("psnr_std") is None:
         return "not established (one seed)"
     difference = seed_difference(bilinear, transposed, "psnr", ("bilinear", "transposed"))
-    return (f"{difference['gap']:+.2f} dB, {difference['verdict']} (twice the larger seed std: "
+    verdict = difference["verdict"]
+    if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
+        verdict += ", narrowly (a lead worth more seeds)"
+    return (f"{difference['gap']:+.2f} dB, {verdict} (twice the larger seed std: "
             f"{2 * difference['spread']:.2f} dB)")
 
 

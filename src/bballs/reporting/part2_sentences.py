@@ -3,7 +3,7 @@ recorded seeds support them."""
 
 from __future__ import annotations
 
-from bballs.metrics import MIN_SEEDS, MSE_FACTOR, in_words, seed_difference
+from bballs.metrics import MIN_SEEDS, MSE_FACTOR, in_words, narrowly, seed_difference
 from bballs.reporting.part1_sentences import count_word
 from bballs.reporting.tables import minus_sign
 from bballs.tasks.part2_recipes import (
@@ -334,7 +334,6 @@ def _largest(gain: float, spread: float, others: list[tuple[float, float]]) -> b
 #: a measured gain in dB (with its seed noise, and the chain's other gains and theirs) meets it:
 #: True, False or None (undecided)
 SMALL_GAIN = 0.5  # dB: a "small" gain is positive and below this
-NARROW = 1.5  # an established gain below this many times its threshold is only a lead
 EXPECTED = {"the frame predictor": ("the largest gain", _largest),
             "symmetries": ("a small gain", lambda g, s, others: 0 < g < SMALL_GAIN),
             "time reversal": ("a small gain", lambda g, s, others: 0 < g < SMALL_GAIN),
@@ -364,7 +363,7 @@ def _expectations(chain: list[tuple[str, float, str, float | None, float]]) -> s
             word = "not as expected"
         elif ssim is not None and ssim < 0:
             word = "mixed: the PSNR rose, the SSIM fell"
-        elif abs(gain) < NARROW * 2 * spread:
+        elif narrowly(gain, spread):
             word = "as expected, narrowly (a lead worth more seeds)"
         else:
             word = "as expected"
