@@ -426,6 +426,11 @@ def test_the_seed_study_trains_scores_and_records_every_run_for_its_data_only(tm
     assert generation_seeds.recorded(paths, {"digest": "other"}, True, seed=3) is None
     assert generation_seeds.recorded(paths, source, True, seed=0) is None  # other seeds
     assert generation_seeds.recorded(paths, source, False, seed=3) is None  # full mode
+    first = record["runs"][0]["scores"]
+    assert generation_seeds.recorded(paths, source, True, seed=3, first=first) == record
+    elsewhere = {key: {**row, "fd_over_floor": row["fd_over_floor"] * 1.01}
+                 for key, row in first.items()}  # the notebook's run trained on another machine
+    assert generation_seeds.recorded(paths, source, True, seed=3, first=elsewhere) is None
     table = generation_seeds.tables({"seeds": record})["gen_seeds"]
     assert [row["model"] for row in table["rows"]] == ["DCGAN", "DDPM (DDIM, 5 steps)",
                                                        "DDPM (ancestral, 5 steps)"]

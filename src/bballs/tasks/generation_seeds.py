@@ -145,15 +145,29 @@ def run(data: FrameData, paths: OutputPaths, quick: bool, source: dict,
     return record
 
 
-def recorded(paths: OutputPaths, source: dict, quick: bool, seed: int = 0) -> dict | None:
+def recorded(paths: OutputPaths, source: dict, quick: bool, seed: int = 0,
+             first: dict | None = None) -> dict | None:
     """The recorded study if ``results/lab3_gen_seeds.json`` holds one for the data of
-    ``source`` with these settings; else None."""
+    ``source`` with these settings and, given the notebook's own Fréchet rows ``first`` (by
+    sampler key), a first run that scored as the notebook's run did (a run trained elsewhere,
+    e.g. on another machine, is not the notebook's); else None."""
     path = paths.results / SEEDS_FILE
     record = read_results(path).get("seeds") if path.is_file() else None
     if (not record or record["data_source"].get("digest") != source.get("digest")
             or record["settings"] != study_settings(quick, seed)):
         return None
+    if first is not None and not _same_first_run(record["runs"][0]["scores"], first):
+        return None
     return record
+
+
+def _same_first_run(scores: dict, first: dict) -> bool:
+    """Whether the study's first run scored as the notebook's run (``first``: its Fréchet rows
+    by sampler key) on every sampler both hold."""
+    shared = scores.keys() & first.keys()
+    return bool(shared) and all(
+        abs(scores[key]["fd_over_floor"] - first[key]["fd_over_floor"])
+        <= 1e-6 * abs(first[key]["fd_over_floor"]) for key in shared)
 
 
 SEEDS_COLUMNS = {"model": "generator (sampler)", "fd_over_floor": "× floor",
