@@ -147,3 +147,17 @@ def test_the_machine_line_names_the_processor_and_pytorch_in_plain_words():
     line = machine_line({"cores": 2, "cpu": "Intel(R) Core(TM) i7-8550U CPU @ 1.80GHz",
                          "torch_threads": 1, "torch": "2.14.1+cu130", "gpu": None})
     assert line == "2 CPU cores (Intel Core i7-8550U), 1 PyTorch thread, no GPU; PyTorch 2.14"
+
+
+def test_a_section_run_on_another_machine_is_named_beside_the_files_machine():
+    from bballs.reporting.report import _machine
+
+    intel = {"cores": 2, "cpu": "Intel Xeon", "torch_threads": 2, "torch": "2.14.1", "gpu": None}
+    amd = {**intel, "cpu": "AMD EPYC", "torch_threads": 1}
+    lab = {"machine": intel, "autoencoders": {"x": 1}, "image_to_image": {"machine": amd}}
+    assert _machine({"lab3": lab}) == (
+        "2 CPU cores (AMD EPYC), 1 PyTorch thread, no GPU; PyTorch 2.14 for the image-to-image "
+        "work; 2 CPU cores (Intel Xeon), 2 PyTorch threads, no GPU; PyTorch 2.14 for the rest")
+    assert _machine({"lab3": {"machine": intel}}).startswith("2 CPU cores (Intel Xeon)")
+    assert _machine({"a": {"machine": intel}, "b": {"machine": intel}}).count("Intel") == 1
+    assert _machine({}).startswith("a machine these results do not record")

@@ -35,7 +35,7 @@ from bballs.core.files import ResultsError, atomic_path, project_root, read_resu
 from bballs.core.machine import machine_line
 from bballs.core.numbers import power_of_ten
 from bballs.data.identity import describe_source, section_sources
-from bballs.metrics import psnr_from_mse
+from bballs.metrics import in_words, psnr_from_mse
 from bballs.reporting.author import page_banner_css, read_author
 from bballs.reporting.figure_text import LARGEST_PT, SMALLEST_PT, illegible
 from bballs.reporting.page_layout import place_floats
@@ -119,11 +119,25 @@ class _TolerantFormatter(string.Formatter):
 
 
 def _machine(results: dict[str, dict]) -> str:
-    """The machine the notebooks ran on (the first results file that records it)."""
-    recorded = [r["machine"] for r in results.values() if isinstance(r.get("machine"), dict)]
-    if recorded:
-        return machine_line(recorded[0])
-    return "a machine these results do not record (run the notebooks again to record it)"
+    """The machine the notebooks ran on, as the results files record it; a section that records
+    its own (a notebook run elsewhere) is named beside it, the files' machine covering the
+    rest."""
+    own: dict[str, list[str]] = {}
+    shared: list[str] = []
+    for result in results.values():
+        if isinstance(result.get("machine"), dict):
+            shared.append(machine_line(result["machine"]))
+        for key, section in result.items():
+            if isinstance(section, dict) and isinstance(section.get("machine"), dict):
+                own.setdefault(machine_line(section["machine"]), []).append(
+                    key.replace("_", "-"))
+    shared = [line for line in dict.fromkeys(shared) if line not in own]
+    if not own and not shared:
+        return "a machine these results do not record (run the notebooks again to record it)"
+    parts = [f"{line} for the {in_words(keys)} work" for line, keys in own.items()]
+    if shared:
+        parts.append("; ".join(shared) + (" for the rest" if own else ""))
+    return "; ".join(parts)
 
 
 def _data_line(results: dict[str, dict], used: tuple[str, ...] | None = None
