@@ -839,6 +839,10 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
     assert ("selected counter is better beyond seed noise on motion blur; within seed noise on "
             "grid lines") in text
     assert _frozen_test(None) == ""
+    from bballs.reporting.part1_sentences import _frozen_short
+    assert _frozen_short({"rows": rows}) == ("78.5% on average over its two parts (baseline CNN "
+                                             "67.5%; Table 3)")
+    assert _frozen_short(None) == "not run for these results"
 
     def variant(mean, std):
         return {"test_accuracy_mean": mean, "test_accuracy_std": std, "seeds": 3}

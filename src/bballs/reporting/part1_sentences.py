@@ -20,6 +20,8 @@ def sentences(part1: dict) -> dict[str, str]:
              "task4_walls": _walls(improved),
              "task4_recipes": count_word(len(improved.get("ablation") or [])),
              "task4_frozen": _frozen_test((improved.get("tables") or {}).get("task4_frozen")),
+             "task4_frozen_short": _frozen_short(
+                 (improved.get("tables") or {}).get("task4_frozen")),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
@@ -43,6 +45,19 @@ def _frozen_test(table: dict | None) -> str:
             f"(Table 3): {shifts}. The selected counter counts {scores('selected')}, the "
             f"baseline CNN {scores('baseline')} ({rows[0]['seeds']} seeds each) and connected "
             f"components {scores('components')}; {verdicts}.")
+
+
+def _frozen_short(table: dict | None) -> str:
+    """The frozen test's headline: each counter's mean accuracy over its parts
+    (``task4_frozen_short``; "not run" where it did not)."""
+    if not table or not table.get("rows"):
+        return "not run for these results"
+    rows = table["rows"]
+
+    def mean(key: str) -> float:
+        return sum(row[f"{key}_mean"] for row in rows) / len(rows)
+    return (f"{mean('selected'):.1%} on average over its {count_word(len(rows))} parts "
+            f"(baseline CNN {mean('baseline'):.1%}; Table 3)")
 
 
 def _percent_spread(row: dict, key: str) -> str:
