@@ -839,6 +839,14 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
     assert ("selected counter is better beyond seed noise on motion blur; within seed noise on "
             "grid lines") in text
     assert _frozen_test(None) == ""
+    broken = {"shift": "textured background", "seeds": 3, "selected_mean": 0.33,
+              "selected_std": 0.0, "baseline_mean": 0.34, "baseline_std": 0.01, "components": 0.89,
+              "verdict": "within seed noise"}
+    reading = _frozen_test({"rows": [*rows, broken]})
+    assert ("On the three new shifts the selected counter averages 63.3%, above the baseline "
+            "CNN's 56.3%: some of its robustness carries over") in reading
+    assert ("The textured background breaks both networks (33.0% and 34.0%), while connected "
+            "components keep 89.0%.") in reading
     from bballs.reporting.part1_sentences import _frozen_short
     assert _frozen_short({"rows": rows}) == ("78.5% on average over its two parts (baseline CNN "
                                              "67.5%; Table 3)")

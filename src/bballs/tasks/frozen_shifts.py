@@ -26,6 +26,7 @@ SHIFTS = {"fresh test frames": "a new seed; ball radii {:g}–{:g} per ball, as 
           "motion blur": f"smeared {BLUR_LENGTH} px along a random row, column or diagonal",
           "textured background": f"a smooth random background of up to {TEXTURE_AMPLITUDE}",
           "grid lines": f"black lines every {GRID_SPACING} px across rows and columns"}
+NEW_SHIFTS = ("motion blur", "textured background", "grid lines")  # beside the fresh frames
 COLUMNS = {"shift": "frozen test", "selected": "selected counter",
            "baseline": "baseline CNN", "components": "connected components",
            "verdict": "selected vs. baseline CNN"}
