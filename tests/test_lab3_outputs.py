@@ -86,3 +86,21 @@ def test_the_lab3_report_describes_the_generator_constants_the_code_uses():
     report = Path(__file__).resolve().parents[1] / "report" / "lab3_report.md"
     text = " ".join(report.read_text().split())
     assert "scaled together to norm 0.5 box units per frame, applied in two sub-steps" in text
+
+
+def test_the_baselines_and_the_in_painting_rows_are_named_from_the_results():
+    from bballs.reporting.lab3_report import _baseline_words
+
+    def study(denoise, inpaint):
+        return {"tasks": {"denoise_gaussian": {"noisy": {m: {} for m in denoise}},
+                          "inpaint": {"centre": {m: {} for m in inpaint}}}}
+    old = _baseline_words(study(("network", "input", "median", "gaussian"),
+                                ("network", "input", "nearest")))
+    assert old["i2i_denoise_baselines"] == ("the corrupted input unchanged, a median filter and "
+                                            "a Gaussian filter")
+    assert old["i2i_inpaint_rows"].startswith("input (hole black)")
+    new = _baseline_words(study(("network", "input", "median", "gaussian", "nl_means", "tv"),
+                                ("network", "input", "nearest", "biharmonic")))
+    assert new["i2i_denoise_baselines"].endswith("non-local means and total-variation denoising")
+    assert "biharmonic in-painting" in new["i2i_inpaint_baselines"]
+    assert new["i2i_inpaint_rows"].startswith("input (hole drawn grey)")

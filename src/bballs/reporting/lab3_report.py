@@ -67,6 +67,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "i2i_long_runner_up": _runner_up(lab3.get("image_to_image") or {}),
             "i2i_unstable_after": _unstable_after(lab3.get("image_to_image") or {}),
             "settings_note": _settings_note(lab3),
+            **_baseline_words(lab3.get("image_to_image") or {}),
             "finetune_rule": _finetune_rule()}
 
 
@@ -164,6 +165,36 @@ def _finetune_rule() -> str:
 
 def _recipe(epochs: int, batch_size: int, lr: float) -> str:
     return f"{epochs} epochs of batch {batch_size} at learning rate {power_of_ten(lr)}"
+
+
+#: The classical baselines in prose, by the method keys the study records.
+BASELINE_WORDS = {"input": "the corrupted input unchanged", "median": "a median filter",
+                  "gaussian": "a Gaussian filter", "nl_means": "non-local means",
+                  "tv": "total-variation denoising",
+                  "nearest": "every hole pixel copied from the nearest known pixel",
+                  "biharmonic": "biharmonic in-painting (the smoothest surface through the "
+                                "known pixels)"}
+
+
+def _baseline_words(i2i: dict) -> dict[str, str]:
+    """The denoising and in-painting baselines the results hold, in words
+    (``i2i_denoise_baselines``, ``i2i_inpaint_baselines``), and what the in-painting figure's
+    rows show (``i2i_inpaint_rows``: the hole's colour and the baseline row)."""
+    tasks = i2i.get("tasks") or {}
+
+    def methods(task: str) -> list[str]:
+        conditions = tasks.get(task) or {}
+        first = next(iter(conditions.values()), {})
+        return [m for m in first if m != "network"]
+
+    inpaint = methods("inpaint")
+    grey = "biharmonic" in inpaint  # the study that added it also draws the hole grey
+    return {"i2i_denoise_baselines": in_words([BASELINE_WORDS.get(m, m)
+                                               for m in methods("denoise_gaussian")]),
+            "i2i_inpaint_baselines": in_words([BASELINE_WORDS.get(m, m) for m in inpaint]),
+            "i2i_inpaint_rows": ("input (hole drawn grey), network output, biharmonic "
+                                 "in-painting" if grey else
+                                 "input (hole black), network output, nearest-pixel filling")}
 
 
 def _filter_settings(i2i: dict) -> str:
