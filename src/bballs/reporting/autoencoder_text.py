@@ -57,6 +57,17 @@ def pca_comparison(autoencoders: dict) -> str:
             "threshold), " + ", and ".join(verdicts) + f" ({examples})." + why)
 
 
+def pca_overtakes(autoencoders: dict) -> str:
+    """Where a PCA code beats the AE's beyond seed noise, as a clause for the summary
+    (``ae_pca_overtakes``; empty where it never does)."""
+    rows = sorted((row for row in (autoencoders.get("sweep") or {}).values()
+                   if row.get("pca_psnr_of_mse") is not None), key=lambda row: row["latent"])
+    sizes = [row["latent"] for row in rows if _ae_against_pca(row).startswith("the PCA code")]
+    if not sizes:
+        return ""
+    return f"; PCA is better at l = {_sizes(sizes, [row['latent'] for row in rows])}"
+
+
 def sweep_steps(autoencoders: dict) -> str:
     """Which steps between neighbouring latent sizes raise the PSNR of the mean MSE beyond seed
     noise, by the rule of Section 1.1 (each pair against its own two stds)

@@ -16,6 +16,7 @@ from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.autoencoder_text import (
     pca_comparison,
+    pca_overtakes,
     per_frame_design_gap,
     pretraining_benefit,
     pretraining_result,
@@ -60,6 +61,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "gen_headline": headline(lab3),
             "ae_pca": pca_comparison(autoencoders),
             "ae_sweep_steps": sweep_steps(autoencoders),
+            "ae_pca_overtakes": pca_overtakes(autoencoders),
             "ae_pretraining_result": pretraining_result(autoencoders),
             "ae_pretraining_benefit": pretraining_benefit(autoencoders),
             "ae_design_frame_gap": per_frame_design_gap(autoencoders, 16),
