@@ -207,8 +207,9 @@ def headline(lab3: dict) -> str:
 
 def seed_texts(lab3: dict) -> dict[str, str]:
     """The further training runs in words: the section's paragraph (``gen_runs``) and the
-    conclusion's distances and ranking (``gen_runs_ranking``); without the study, what is
-    missing and how to run it."""
+    conclusion's distances and goals (``gen_runs_ranking``: no verdict between the two, whose
+    recipes differ in more than the model); without the study, what is missing and how to run
+    it."""
     rows = _study_rows(lab3)
     if rows is None:
         return {"gen_runs": "The generators have not been trained from further seeds on these "
@@ -233,4 +234,5 @@ def seed_texts(lab3: dict) -> dict[str, str]:
             "gen_runs_ranking": (
                 f"Over {len(runs)} training runs of each (Section 4.6), the DDPM lies at "
                 f"{_ratio(ddpm)} and the DCGAN at {_ratio(dcgan)} times the floor on the counting "
-                f"CNNs' features: {verdicts}")}
+                f"CNNs' features. Against the goals, for the DCGAN {_met(runs, 'dcgan')}; for the "
+                f"DDPM {_met(runs, 'ddpm_ancestral')}")}
