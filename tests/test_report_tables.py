@@ -505,7 +505,7 @@ def test_the_per_sequence_psnr_orders_are_named_and_the_headline_pairs_checked()
 
 def test_the_gate_cost_and_the_weakest_shift_level_are_generated():
     from bballs.reporting.part1_sentences import _weakest_level
-    from bballs.reporting.part2_sentences import _gate_cost
+    from bballs.reporting.part2_evaluation_text import gate_cost as _gate_cost
 
     final = {"psnr_of_mse": 45.51, "physics_alone": {"psnr_of_mse": 46.56}}
     assert _gate_cost(final)["gate_cost"].startswith(
@@ -825,8 +825,9 @@ def test_the_training_control_splits_the_learnt_networks_lead_with_verdicts():
 
 
 def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers():
-    from bballs.reporting.part1_sentences import _frozen_test, _walls
-    from bballs.reporting.part2_sentences import _task6_curves, _test_set
+    from bballs.reporting.part2_evaluation_text import task6_curves as _task6_curves
+    from bballs.reporting.part2_evaluation_text import test_set as _test_set
+    from bballs.reporting.task4_text import _frozen_test, _walls
 
     rows = [{"shift": "motion blur", "seeds": 3, "selected_mean": 0.97, "selected_std": 0.01,
              "baseline_mean": 0.80, "baseline_std": 0.02, "components": 0.85,
@@ -847,7 +848,7 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
             "CNN's 56.3%: some of its robustness carries over") in reading
     assert ("The textured background breaks both networks (33.0% and 34.0%), while connected "
             "components keep 89.0%.") in reading
-    from bballs.reporting.part1_sentences import _frozen_short
+    from bballs.reporting.task4_text import _frozen_short
     assert _frozen_short({"rows": rows}) == ("78.5% on average over its two parts (baseline CNN "
                                              "67.5%; Table 3)")
     assert _frozen_short(None) == "not run for these results"

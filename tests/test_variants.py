@@ -95,7 +95,7 @@ def test_reidentified_rows_carry_the_world_fitted_to_each_variant(tmp_path):
     from bballs.reporting.project1_report import _reidentified
 
     section = _reidentified(task7_variants.reidentified_record(rows))
-    assert "world identified" in section and "4 sub-steps per frame" in section
+    assert "reads each world from its frames" in section and "4 sub-steps per frame" in section
     assert "bench-physics --variants" in _reidentified({})  # not run: says how
 
 

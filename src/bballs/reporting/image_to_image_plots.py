@@ -160,10 +160,10 @@ def example_rows(run: i2i.TrainedNetwork, data: i2i.Data, n: int = 6,
         truth = test.target(run.image_task).numpy()
         error = (output != truth).astype(float)
     error_name = ERROR_NAMES[i2i.image_task(run.image_task).kind]
-    shown, label = frame_stack(cond.corrupted), "input"
+    shown = frame_stack(cond.corrupted)
     if cond.mask is not None:  # a hole is black on a black background: drawn grey instead
-        shown, label = np.where(frame_stack(cond.mask) > 0.5, HOLE_GREY, shown), "input (hole grey)"
-    return {label: shown, "network": output,
+        shown = np.where(frame_stack(cond.mask) > 0.5, HOLE_GREY, shown)
+    return {"input": shown, "network": output,
             i2i_study.METHOD_TITLES[baseline.name]: baseline.apply(cond), "truth": truth,
             error_name: error}
 

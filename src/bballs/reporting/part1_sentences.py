@@ -4,9 +4,9 @@ and quoted shift levels (Task 4)."""
 
 from __future__ import annotations
 
-from bballs.metrics import in_words, seed_difference, share_interval, verdict_summary
-from bballs.tasks.frozen_shifts import NEW_SHIFTS as FROZEN_NEW
-from bballs.tasks.frozen_shifts import SHIFTS
+from bballs.core.numbers import count_word
+from bballs.metrics import seed_difference, share_interval, verdict_summary
+from bballs.reporting import task4_text
 from bballs.tasks.robustness import LARGEST_STD, SELECTION_SHARED
 
 
@@ -18,83 +18,12 @@ def sentences(part1: dict) -> dict[str, str]:
              **_architecture_control(improved), **_layout_gaps(improved),
              **_baseline_cnn(improved), **_weakest_level(swept),
              **_model_changes(improved), **_untrained_families(improved),
-             "task4_walls": _walls(improved),
              "task4_recipes": count_word(len(improved.get("ablation") or [])),
-             "task4_frozen": _frozen_test((improved.get("tables") or {}).get("task4_frozen")),
-             "task4_frozen_short": _frozen_short(
-                 (improved.get("tables") or {}).get("task4_frozen")),
+             **task4_text.sentences(improved),
              **_curves((part1.get("spec") or {}).get("history") or {})}
     for key, counter in (("selected", "selected counter"), ("baseline", "baseline CNN")):
         texts[f"task4_noise_{key}"] = _level(families, "noise", counter, STRONGEST_NOISE)
     return texts
-
-
-def _frozen_test(table: dict | None) -> str:
-    """Task 4's frozen test in one paragraph (``task4_frozen``; empty where it did not run):
-    each counter's accuracy per shift and the seed verdicts, grouped."""
-    if not table or not table.get("rows"):
-        return ""
-    rows = table["rows"]
-    shifts = in_words([f"{row['shift']} ({SHIFTS[row['shift']]})" for row in rows])
-
-    def scores(key: str) -> str:
-        return in_words([_percent_spread(row, key) for row in rows])
-
-    verdicts = verdict_summary({row["shift"]: _with_article(row["verdict"]) for row in rows},
-                               "on")
-    return (f"**Frozen test.** After the recipes and the selection rule were fixed, we made fresh "
-            f"test-like frames and three shifts unlike any augmentation or family, and scored "
-            f"them once (Table 3): {shifts}. The selected counter counts {scores('selected')}, "
-            f"the baseline CNN {scores('baseline')} ({rows[0]['seeds']} seeds each) and "
-            f"connected components {scores('components')}; {verdicts}.{_frozen_reading(rows)}")
-
-
-def _with_article(verdict: str) -> str:
-    return f"the {verdict}" if verdict.startswith(("selected", "baseline")) else verdict
-
-
-def _frozen_reading(rows: list[dict]) -> str:
-    """What the frozen test's new shifts say: the networks' means over them, and a shift that
-    breaks both networks (below 50%) where connected components hold."""
-    new = [row for row in rows if row["shift"] in FROZEN_NEW]
-    if not new:
-        return ""
-
-    def mean(key: str) -> float:
-        return sum(row[f"{key}_mean"] for row in new) / len(new)
-    above = mean("selected") > mean("baseline")
-    reading = ("some of its robustness carries over to shifts it never trained on" if above else
-               "its augmentation makes it robust to the shifts it trains on, not to new ones")
-    text = (f" On the {count_word(len(new))} new shifts the selected counter averages "
-            f"{mean('selected'):.1%}, {'above' if above else 'not above'} the baseline CNN's "
-            f"{mean('baseline'):.1%}: {reading}.")
-    broken = [row for row in new if max(row["selected_mean"], row["baseline_mean"]) < 0.5]
-    for row in broken:
-        text += (f" The {row['shift']} breaks both networks ({row['selected_mean']:.1%} and "
-                 f"{row['baseline_mean']:.1%}), while connected components keep "
-                 f"{row['components']:.1%}.")
-    return text
-
-
-def _frozen_short(table: dict | None) -> str:
-    """The frozen test's headline: each counter's mean accuracy over its parts
-    (``task4_frozen_short``; "not run" where it did not)."""
-    if not table or not table.get("rows"):
-        return "not run for these results"
-    rows = table["rows"]
-
-    def mean(key: str) -> float:
-        return sum(row[f"{key}_mean"] for row in rows) / len(rows)
-    return (f"{mean('selected'):.1%} on average over its {count_word(len(rows))} parts "
-            f"(baseline CNN {mean('baseline'):.1%}; Table 3)")
-
-
-def _percent_spread(row: dict, key: str) -> str:
-    """A row's accuracy ``key`` in percent, with its seed std where it has one."""
-    if key in row:
-        return f"{row[key]:.1%}"
-    std = row.get(f"{key}_std")
-    return f"{row[f'{key}_mean']:.1%}" + (f" ± {std:.1%}" if std is not None else "")
 
 
 def _swept_families(families: dict, improved: dict) -> dict:
@@ -178,27 +107,6 @@ MODEL_CHANGES = (("spec+long", "countnet+long", "CountNet instead of the baselin
                   "autoencoder pre-training"))
 MEASURES = (("test_accuracy", "on the test file"), ("heldout_val_accuracy",
                                                     "under the selection shifts"))
-
-
-WALLS = ("countnet+sym+scale+looks", "countnet+sym+scale+walls+looks")  # before, after
-
-
-def _walls(improved: dict) -> str:
-    """What moving balls to the walls did to the test accuracy, with its seed verdict
-    (``task4_walls``)."""
-    rows = improved.get("by_variant") or {}
-    if not all(name in rows for name in WALLS):
-        return "was also tried (Table 1)"
-    before, after = ({"score": rows[n]["test_accuracy_mean"],
-                      "score_std": rows[n].get("test_accuracy_std"),
-                      "seeds": rows[n].get("seeds", 1)} for n in WALLS)
-    verdict = seed_difference(after, before, "score", ("after", "before"))["verdict"]
-    if verdict == "within seed noise" or verdict.startswith("not established"):
-        return (f"left the test accuracy where it was ({_mean_std(after)} against "
-                f"{_mean_std(before)}, {verdict}; Table 1)")
-    change = "lowered" if after["score"] < before["score"] else "raised"
-    return (f"{change} the test accuracy to {_mean_std(after)} from {_mean_std(before)} "
-            f"(beyond seed noise; Table 1)")
 
 
 def _model_changes(improved: dict) -> dict[str, str]:
@@ -396,9 +304,3 @@ def _curves(history: dict) -> dict[str, str]:
               f"the validation loss is lowest after epoch {best}, which may mean over-fitting")
     return {"task2_curves": f"{'; '.join(parts)}; {ending}."}
 
-
-def count_word(n: int) -> str:
-    """A small count in words ("no", "one", ... "twelve"), larger ones in digits."""
-    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-             "eleven", "twelve")
-    return words[n] if n < len(words) else str(n)

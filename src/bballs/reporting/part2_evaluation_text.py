@@ -1,0 +1,73 @@
+"""Project 1's Part 2 sentences on how the networks were trained and how they hold up: Task 6
+convergence, the Part 2 test set and the gated system's cost."""
+
+from __future__ import annotations
+
+from bballs.metrics import MSE_FACTOR, in_words
+from bballs.reporting.tables import minus_sign
+
+MEASURE = "psnr_of_mse"
+
+
+def task6_curves(history: dict) -> str:
+    """What Figure 6's curves say about convergence (``task6_curves``)."""
+    train, val = history.get("train_loss") or [], history.get("val_loss") or []
+    if len(val) < 2 or len(train) != len(val):
+        return ""
+    best = min(range(len(val)), key=val.__getitem__)
+    side = "above" if train[0] > val[0] else "below"
+    text = (f"The training MSE is a running mean over each epoch's changing weights; in epoch 1 "
+            f"it lies {side} the validation MSE ({MSE_FACTOR * train[0]:.2f} against "
+            f"{MSE_FACTOR * val[0]:.2f}), and by epoch {len(val)} they are "
+            f"{MSE_FACTOR * train[-1]:.2f} and {MSE_FACTOR * val[-1]:.2f} (Figure 6). ")
+    if best == len(val) - 1:
+        return text + ("The validation MSE is lowest in the last epoch, still falling with "
+                       "noise, so 20 epochs do not reach convergence.")
+    return text + (f"The validation MSE is lowest in epoch {best + 1} "
+                   f"({MSE_FACTOR * val[best]:.2f}), so it has levelled off.")
+
+
+#: The Part 2 test set's predictors (their names in the results, then in words).
+TEST_NAMES = (("learnt (Task 6 budget)", "the learnt network"),
+              ("baseline U-Net", "the baseline U-Net"), ("physics model", "the physics model"),
+              ("last frame", "the last frame"))
+
+
+def test_set(test: dict) -> dict[str, str]:
+    """The Part 2 test set against validation: each predictor's PSNR of the mean MSE on both,
+    whether the order holds, and the learnt network's validation optimism (``task7_test``,
+    ``task7_test_gap``; empty where it did not run)."""
+    scores = {key: test["scores"][key] for key, _ in TEST_NAMES if key in test.get("scores", {})}
+    if not scores:
+        return {"task7_test": "", "task7_test_gap": "not measured"}
+    parts = [f"{words} {scores[key]['test'][MEASURE]:.2f} dB "
+             f"(validation {scores[key]['validation'][MEASURE]:.2f})"
+             for key, words in TEST_NAMES if key in scores]
+
+    def order(split: str) -> list[str]:
+        return sorted(scores, key=lambda key: -scores[key][split][MEASURE])
+
+    same = "the same order as" if order("test") == order("validation") else "another order than"
+    learnt = scores.get(TEST_NAMES[0][0])
+    gap = learnt["test"][MEASURE] - learnt["validation"][MEASURE] if learnt else None
+    gap_words = ("not measured" if gap is None else
+                 f"{abs(gap):.2f} dB {'higher' if gap < 0 else 'lower'} than on the test set")
+    return {"task7_test": (
+        f"On {test['sequences']:,} fresh test sequences (a seed of their own; they chose "
+        f"nothing), the seed-0 runs score {in_words(parts)} in PSNR of the mean MSE: {same} "
+        f"on validation."), "task7_test_gap": gap_words}
+
+
+def gate_cost(final: dict) -> dict[str, str]:
+    """The gated system against the physics model alone on the same seed, and why it can only
+    lose where it does (``gate_cost``)."""
+    alone = (final.get("physics_alone") or {}).get(MEASURE)
+    if alone is None or MEASURE not in final:
+        return {}
+    gap = final[MEASURE] - alone
+    text = (f", and {minus_sign(f'{gap:+.2f}')} dB against the physics model alone "
+            f"({alone:.2f} dB)")
+    if gap < 0:
+        text += (": on the sequences it hands over, the physics model would have done better, "
+                 "and in the mean MSE a few poor forecasts outweigh the many exact ones")
+    return {"gate_cost": text}
