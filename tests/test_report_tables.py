@@ -873,6 +873,7 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
 
     falling = _task6_curves({"train_loss": [0.02, 0.005, 0.002], "val_loss": [0.01, 0.004, 0.003]})
     assert "lies above the validation MSE (20.00 against 10.00)" in falling
-    assert falling.endswith("do not reach convergence.")
+    assert falling.endswith("lowest in the last epoch, 70% below its best before the last five "
+                            "epochs: still falling.")
     level = _task6_curves({"train_loss": [0.02, 0.005, 0.002], "val_loss": [0.01, 0.003, 0.004]})
     assert level.endswith("lowest in epoch 2 (3.00), so it has levelled off.")

@@ -21,8 +21,14 @@ def task6_curves(history: dict) -> str:
             f"{MSE_FACTOR * val[0]:.2f}), and by epoch {len(val)} they are "
             f"{MSE_FACTOR * train[-1]:.2f} and {MSE_FACTOR * val[-1]:.2f} (Figure 6). ")
     if best == len(val) - 1:
-        return text + ("The validation MSE is lowest in the last epoch, still falling with "
-                       "noise, so 20 epochs do not reach convergence.")
+        earlier = min(val[:-5]) if len(val) > 5 else val[0]
+        gain = (earlier - val[-1]) / earlier
+        if gain < 0.02:
+            return text + (f"The validation MSE is lowest in the last epoch, but only "
+                           f"{gain:.1%} below its best before the last five epochs: it has "
+                           f"nearly levelled off.")
+        return text + (f"The validation MSE is lowest in the last epoch, {gain:.0%} below its "
+                       f"best before the last five epochs: still falling.")
     return text + (f"The validation MSE is lowest in epoch {best + 1} "
                    f"({MSE_FACTOR * val[best]:.2f}), so it has levelled off.")
 

@@ -63,15 +63,14 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     placeholder is reported as missing)."""
     tables = {**_code_tables(), **declared_tables(part1), **declared_tables(part2)}
     variants = part2.get("task7_variants") or {}
-    tables["task7_reidentified"] = _reidentified(part2.get("task7_reidentified") or {})
-    tables.update(_transfer(variants))
-    tables.update(_outside_family(variants))
-    tables["task7_fixed_gate"] = _fixed_gate(variants.get("summary"))
-    tables["task7_step_cost"] = step_cost()
-    tables.update(_heldout(part1.get("improved") or {}))
-    tables.update(part1_sentences.sentences(part1))
-    tables.update(part2_sentences.sentences(part2))
-    return tables
+    texts = {"task7_reidentified_text": _reidentified(part2.get("task7_reidentified") or {}),
+             **_transfer(variants), **_outside_family(variants),
+             "task7_fixed_gate": _fixed_gate(variants.get("summary")),
+             "task7_step_cost": step_cost(), **_heldout(part1.get("improved") or {}),
+             **part1_sentences.sentences(part1), **part2_sentences.sentences(part2)}
+    if clash := sorted(tables.keys() & texts.keys()):
+        raise ValueError(f"report: sentences named like tables: {', '.join(clash)}")
+    return {**tables, **texts}
 
 
 def step_cost(batch_size: int = 4) -> str:

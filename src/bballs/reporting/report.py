@@ -123,20 +123,23 @@ def _machine(results: dict[str, dict]) -> str:
     its own (a notebook run elsewhere) is named beside it, the files' machine covering the
     rest."""
     own: dict[str, list[str]] = {}
-    shared: list[str] = []
-    for result in results.values():
+    files: dict[str, list[str]] = {}  # each results file's machine, with the files recording it
+    for name, result in results.items():
         if isinstance(result.get("machine"), dict):
-            shared.append(machine_line(result["machine"]))
+            files.setdefault(machine_line(result["machine"]), []).append(
+                re.sub(r"^part(\d)$", r"Part \1", name))
         for key, section in result.items():
             if isinstance(section, dict) and isinstance(section.get("machine"), dict):
                 own.setdefault(machine_line(section["machine"]), []).append(
                     key.replace("_", "-"))
-    shared = [line for line in dict.fromkeys(shared) if line not in own]
+    shared = {line: names for line, names in files.items() if line not in own}
     if not own and not shared:
         return "a machine these results do not record (run the notebooks again to record it)"
     parts = [f"{line} for the {in_words(keys)} work" for line, keys in own.items()]
-    if shared:
-        parts.append("; ".join(shared) + (" for the rest" if own else ""))
+    if len(shared) > 1:  # files from different runs: each named
+        parts += [f"{line} for {in_words(names)}" for line, names in shared.items()]
+    elif shared:
+        parts.append(next(iter(shared)) + (" for the rest" if own else ""))
     return "; ".join(parts)
 
 

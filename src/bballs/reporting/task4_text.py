@@ -3,21 +3,24 @@
 
 from __future__ import annotations
 
-from bballs.core.numbers import count_word
+from bballs.core.numbers import count_word, power_of_ten
+from bballs.data.augment import short_name
 from bballs.metrics import in_words, seed_difference, verdict_summary
 from bballs.tasks.frozen_shifts import NEW_SHIFTS as FROZEN_NEW
 from bballs.tasks.frozen_shifts import SHIFTS
+from bballs.tasks.part1_task4 import TASK4_BY_NAME
 
 
 def sentences(improved: dict) -> dict[str, str]:
-    """The frozen test's paragraph and headline and the walls verdict, by placeholder name."""
+    """The frozen test's paragraph and headline, the walls verdict and the selected recipe, by
+    placeholder name."""
     table = (improved.get("tables") or {}).get("task4_frozen")
-    return {"task4_frozen": _frozen_test(table), "task4_frozen_short": _frozen_short(table),
-            "task4_walls": _walls(improved)}
+    return {"task4_frozen_text": _frozen_test(table), "task4_frozen_short": _frozen_short(table),
+            "task4_walls": _walls(improved), "task4_recipe": _recipe(improved.get("model"))}
 
 
 def _frozen_test(table: dict | None) -> str:
-    """Task 4's frozen test in one paragraph (``task4_frozen``; empty where it did not run):
+    """Task 4's frozen test in one paragraph (``task4_frozen_text``; empty where it did not run):
     each counter's accuracy per shift and the seed verdicts, grouped."""
     if not table or not table.get("rows"):
         return ""
@@ -102,3 +105,14 @@ def _walls(improved: dict) -> str:
         return f"left the test accuracy where it was ({now} against {was}, {verdict}; Table 1)"
     change = "lowered" if after["score"] < before["score"] else "raised"
     return f"{change} the test accuracy to {now} from {was} (beyond seed noise; Table 1)"
+
+
+def _recipe(name: str | None) -> str:
+    """The selected recipe in one line: its training and augmentation (``task4_recipe``)."""
+    variant = TASK4_BY_NAME.get(name or "")
+    if variant is None:
+        return "see Table 9"
+    recipe = variant.recipe
+    schedule = ", cosine decay" if variant.schedule else ""
+    return (f"{recipe.epochs} epochs of batch {recipe.batch_size} at learning rate "
+            f"{power_of_ten(recipe.lr)}{schedule}; augmentation: {short_name(variant.augment)}")
