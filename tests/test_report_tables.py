@@ -852,6 +852,11 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
     assert _frozen_short({"rows": rows}) == ("78.5% on average over its two parts (baseline CNN "
                                              "67.5%; Table 3)")
     assert _frozen_short(None) == "not run for these results"
+    from bballs.reporting.task4_text import _recipe
+    assert _recipe("countnet+sym+scale+looks") == (
+        "80 epochs of batch 32 at learning rate 10⁻³, cosine decay; augmentation: symmetries + "
+        "scale + appearance")
+    assert _recipe(None) == "see Table 9"
 
     def variant(mean, std):
         return {"test_accuracy_mean": mean, "test_accuracy_std": std, "seeds": 3}
