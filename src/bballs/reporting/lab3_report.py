@@ -194,8 +194,8 @@ def _baseline_words(i2i: dict) -> dict[str, str]:
     return {"i2i_denoise_baselines": in_words([BASELINE_WORDS.get(m, m)
                                                for m in methods("denoise_gaussian")]),
             "i2i_inpaint_baselines": in_words([BASELINE_WORDS.get(m, m) for m in inpaint]),
-            "i2i_inpaint_rows": ("input (hole drawn grey), network output, biharmonic "
-                                 "in-painting" if grey else
+            "i2i_inpaint_rows": ("input (hole drawn grey), network output, biharmonic fill"
+                                 if grey else
                                  "input (hole black), network output, nearest-pixel filling")}
 
 

@@ -56,7 +56,7 @@ def skip_phrase(skip: str) -> str:
 METHOD_TITLES = {"network": "network", "input": "input (no change)", "median": "median filter",
                  "gaussian": "Gaussian filter", "nl_means": "non-local means",
                  "tv": "total variation",
-                 "nearest": "nearest known pixel", "biharmonic": "biharmonic in-painting",
+                 "nearest": "nearest known pixel", "biharmonic": "biharmonic fill",
                  "threshold": "threshold 0.5", "smoothed": "smoothed threshold"}
 
 
