@@ -25,12 +25,17 @@ def _ae_against_pca(row: dict) -> str:
     return seed_difference(ae, pca, "value", ("the AE's code", "the PCA code"))["verdict"]
 
 
+def _pca_rows(autoencoders: dict) -> list[dict]:
+    """The latent sweep's rows that hold a PCA score, by latent size."""
+    return sorted((row for row in (autoencoders.get("sweep") or {}).values()
+                   if row.get("pca_psnr_of_mse") is not None), key=lambda row: row["latent"])
+
+
 def pca_comparison(autoencoders: dict) -> str:
     """The AE's code against a PCA code of the same size (PSNR of the mean MSE, the AE's mean
     ± std over its seeds against PCA's single fit), with the report's verdict rule: better
     beyond seed noise where the gap is above twice the AE's seed std. Empty without PCA."""
-    rows = sorted((row for row in (autoencoders.get("sweep") or {}).values()
-                   if row.get("pca_psnr_of_mse") is not None), key=lambda row: row["latent"])
+    rows = _pca_rows(autoencoders)
     if not rows:
         return ""
     order = [row["latent"] for row in rows]
@@ -60,8 +65,7 @@ def pca_comparison(autoencoders: dict) -> str:
 def pca_overtakes(autoencoders: dict) -> str:
     """Where a PCA code beats the AE's beyond seed noise, as a clause for the summary
     (``ae_pca_overtakes``; empty where it never does)."""
-    rows = sorted((row for row in (autoencoders.get("sweep") or {}).values()
-                   if row.get("pca_psnr_of_mse") is not None), key=lambda row: row["latent"])
+    rows = _pca_rows(autoencoders)
     sizes = [row["latent"] for row in rows if _ae_against_pca(row).startswith("the PCA code")]
     if not sizes:
         return ""

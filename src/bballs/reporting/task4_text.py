@@ -49,15 +49,13 @@ def _frozen_reading(rows: list[dict]) -> str:
     new = [row for row in rows if row["shift"] in FROZEN_NEW]
     if not new:
         return ""
-
-    def mean(key: str) -> float:
-        return sum(row[f"{key}_mean"] for row in new) / len(new)
-    above = mean("selected") > mean("baseline")
+    selected, baseline = _mean(new, "selected"), _mean(new, "baseline")
+    above = selected > baseline
     reading = ("some of its robustness carries over to shifts it never trained on" if above else
                "its augmentation makes it robust to the shifts it trains on, not to new ones")
     text = (f" On the {count_word(len(new))} new shifts the selected counter averages "
-            f"{mean('selected'):.1%}, {'above' if above else 'not above'} the baseline CNN's "
-            f"{mean('baseline'):.1%}: {reading}.")
+            f"{selected:.1%}, {'above' if above else 'not above'} the baseline CNN's "
+            f"{baseline:.1%}: {reading}.")
     broken = [row for row in new if max(row["selected_mean"], row["baseline_mean"]) < 0.5]
     for row in broken:
         text += (f" The {row['shift']} breaks both networks ({row['selected_mean']:.1%} and "
@@ -72,11 +70,13 @@ def _frozen_short(table: dict | None) -> str:
     if not table or not table.get("rows"):
         return "not run for these results"
     rows = table["rows"]
+    return (f"{_mean(rows, 'selected'):.1%} on average over its {count_word(len(rows))} parts "
+            f"(baseline CNN {_mean(rows, 'baseline'):.1%}; Table 3)")
 
-    def mean(key: str) -> float:
-        return sum(row[f"{key}_mean"] for row in rows) / len(rows)
-    return (f"{mean('selected'):.1%} on average over its {count_word(len(rows))} parts "
-            f"(baseline CNN {mean('baseline'):.1%}; Table 3)")
+
+def _mean(rows: list[dict], key: str) -> float:
+    """The mean over ``rows`` of one counter's accuracy (``<key>_mean``)."""
+    return sum(row[f"{key}_mean"] for row in rows) / len(rows)
 
 
 def _percent_spread(row: dict, key: str) -> str:
