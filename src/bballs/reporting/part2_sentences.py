@@ -20,7 +20,7 @@ GAIN_CHAIN = (("unet+bs16+cosine", ""), ("predictor", "the frame predictor"),
               ("predictor+sym", "symmetries"), ("predictor+sym+time", "time reversal"),
               ("predictor+sym+time+bce", "binary cross-entropy"),
               (TASK7_LONG.name, "the Task 6 budget"))
-MEASURE = "psnr_of_mse"
+MEASURE = evaluation.MEASURE  # PSNR of the mean MSE ranks Part 2 predictors
 ESTABLISHED = "beyond seed noise"  # the end of a gain's verdict that establishes it
 # Task 5: each skip type against the addition-skip U-Net of the sweep (BASELINE_SWEEP, Table 4)
 SKIP_CHANGES = (("unet-no-skips", "without skips"),
