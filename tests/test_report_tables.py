@@ -756,7 +756,7 @@ def test_the_families_the_selected_recipe_trains_on_are_counted():
     assert _untrained_families({"model": "x", "robustness": []}) == {}
 
 
-def test_table_1_counts_the_frames_each_recipe_sees():
+def test_table_1_counts_the_frames_each_recipe_sees_and_no_seconds():
     from bballs.tasks.part1_task4 import sweep_tables
 
     rows = [{"variant": "a", "study": "ablation", "epochs": 5, "train_examples": 400,
@@ -764,7 +764,7 @@ def test_table_1_counts_the_frames_each_recipe_sees():
             {"variant": "b", "study": "ablation", "steps": 9}]
     seen = sweep_tables(rows)["task4"]
     columns = list(seen["columns"])
-    assert columns[columns.index("steps"):] == ["steps", "frames_seen", "train_seconds"]
+    assert columns[columns.index("steps"):] == ["steps", "frames_seen"]  # times do not compare
     assert [r.get("frames_seen") for r in seen["rows"]] == [2000, None]
     assert "frames_seen" not in rows[0]  # the summary rows are not changed
 
