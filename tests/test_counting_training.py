@@ -46,6 +46,14 @@ def _train_until(model, data, config, checkpoint, stop_after, **fit_options):
         torch.save = original
 
 
+def test_quick_data_say_so_and_shrink_the_shift_families(counting_data, dataset_dir):
+    from bballs.tasks import robustness
+
+    assert counting_data.quick and not counting.load_counting_data(dataset_dir).quick
+    assert counting_data.x_train.shape[0] == counting.QUICK_TRAIN_SIZE
+    assert robustness.family_size(True) < robustness.family_size(False) == robustness.FAMILY_SIZE
+
+
 def test_one_epoch_on_a_small_subset_lowers_the_loss(counting_data):
     model = _model()
     before, _ = evaluate(model, counting_data.train, Supervised(nn.CrossEntropyLoss()))

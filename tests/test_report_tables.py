@@ -88,7 +88,8 @@ def test_physics_rows_lead_with_counts_read_from_frames_and_cost_the_gated_syste
     assert part2_task7.seeds_row(same) is same[0]
     table = declared_table(prediction.declare_table(same, prediction.TASK7_COLUMNS))
     assert "| physics model (counts read from the frames) | — |" in table
-    assert "| 10 | 5.0 |" in table  # parameters, then seconds with one decimal like every time
+    assert table.rstrip().endswith("| 10 |")  # parameters, no seconds: steps are the cost
+    assert "time" not in table
 
 
 def test_task7_summary_names_each_row_by_its_role_in_the_answer():
@@ -106,9 +107,12 @@ def test_task7_summary_names_each_row_by_its_role_in_the_answer():
     mean = {"variant": part2_task7.MEAN_OF_SEEDS, "seeds": 3, **_scores(0.8)}
     physics = part2_task7.summary_rows([*rows, mean])[2]
     assert physics["seeds"] == 3 and physics["ssim"] == 0.8  # the mean over seeds, if any
-    merged = [{**rows[3], "gate_share": 1.0, "gate_seed": 0}, mean]  # the seed-0 row is the system
-    assert part2_task7.summary_rows(merged)[-1]["variant"].startswith(
-        "gated system, seed 0 (physics model on 100.0%")
+    merged = [{**rows[3], "gate_share": 1.0, "gate_seed": 0, "parameters": 10}, mean,
+              {"variant": part2_task7.TASK7_LONG.name, "parameters": 5, **_scores(0.7)}]
+    system = part2_task7.summary_rows(merged)[-1]  # the seed-0 physics row is the system
+    assert system["variant"].startswith("gated system, seed 0 (physics model on 100.0%")
+    assert system["parameters"] == 15  # it holds both models, as its own row would say
+    assert merged[0]["parameters"] == 10  # the physics model's own row keeps its count
 
 
 def _variant_row(name: str, ssim: float, db: float) -> dict:
@@ -519,6 +523,22 @@ def test_the_gate_cost_and_the_weakest_shift_level_are_generated():
                 "touching": {"levels": [1.0], "selected counter": [0.9]}, "note": "text"}
     assert _weakest_level(families)["task4_weakest"] == "60.0% (blur, sigma = 2)"
     assert _weakest_level({}) == {}
+
+
+def test_the_physics_models_long_horizon_steps_are_counted_from_the_curves():
+    from bballs.reporting.part2_evaluation_text import physics_steps
+
+    horizon = {"sequences": 300, "curves": {"physics model": {"off": [1, 1, 2, 2, 4]}}}
+    assert physics_steps(horizon) == (
+        " Few sequences set that curve: the number the physics model gets visibly wrong (frame "
+        "MSE above 10⁻³) is one of 300 at t = 5 and four at t = 9, rising at t = 7 and 9; its "
+        "PSNR steps down where a sequence joins them.")
+    late = {"sequences": 300, "curves": {"physics model": {"off": [0, 3]}}}
+    assert "is none of 300 at t = 5 and three at t = 6, rising at t = 6;" in physics_steps(late)
+    exact = {"sequences": 300, "curves": {"physics model": {"off": [0, 0]}}}
+    assert physics_steps(exact) == (" The physics model gets none of the 300 sequences visibly "
+                                    "wrong (frame MSE above 10⁻³) in 2 frames.")
+    assert physics_steps({}) == ""
 
 
 def test_header_hyphens_between_letters_do_not_break():

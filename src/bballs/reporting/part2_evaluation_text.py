@@ -3,6 +3,7 @@ convergence, the Part 2 test set and the gated system's cost."""
 
 from __future__ import annotations
 
+from bballs.core.numbers import count_word
 from bballs.metrics import MSE_FACTOR, in_words
 from bballs.reporting.tables import minus_sign
 
@@ -77,3 +78,24 @@ def gate_cost(final: dict) -> dict[str, str]:
         text += (": on the sequences it hands over, the physics model would have done better, "
                  "and in the mean MSE a few poor forecasts outweigh the many exact ones")
     return {"gate_cost": text}
+
+
+def physics_steps(long_horizon: dict) -> str:
+    """How many of the long-horizon sequences the physics model gets visibly wrong (``off``)
+    as the horizon grows, and where that count rises: the steps of its PSNR curve
+    (``physics_steps``; empty without the curves)."""
+    curve = (long_horizon.get("curves") or {}).get("physics model") or {}
+    off, n = curve.get("off"), long_horizon.get("sequences")
+    if not off or not n:
+        return ""
+    if not any(off):
+        return (f" The physics model gets none of the {n:,} sequences visibly wrong (frame MSE "
+                f"above 10⁻³) in {len(off)} frames.")
+    first = 5  # the first predicted frame is t = 5
+    rises = [str(first + i) for i in range(1, len(off)) if off[i] > off[i - 1]]
+    where = f", rising at t = {in_words(rises)}" if rises else ""
+    at_first = count_word(off[0]) if off[0] else "none"
+    return (f" Few sequences set that curve: the number the physics model gets visibly wrong "
+            f"(frame MSE above 10⁻³) is {at_first} of {n:,} at t = {first} and "
+            f"{count_word(off[-1])} at t = {first + len(off) - 1}{where}; its PSNR steps "
+            f"down where a sequence joins them.")

@@ -63,6 +63,7 @@ def sentences(part2: dict) -> dict[str, str]:
     if rows:  # the learnt network's sweep rows (Table 7)
         texts["task7_recipes"] = str(len(rows))
     texts["task7_overtaken"] = _overtaken((part2.get("long_horizon") or {}).get("curves") or {})
+    texts["physics_steps"] = evaluation.physics_steps(part2.get("long_horizon") or {})
     return {**texts, **_psnr_orders((part2.get("task7") or {}).get("rows") or []),
             **evaluation.gate_cost(part2.get("final_system") or {})}
 

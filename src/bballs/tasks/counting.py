@@ -28,6 +28,7 @@ class CountingData(bdata.TrainValTensors):
     x_test: torch.Tensor
     y_test: torch.Tensor
     test_radii: np.ndarray | None = None  # (N_test, 3), 0 = absent ball; None for official files
+    quick: bool = False  # a smoke-test subset: evaluations may use fewer frames
 
 
 def load_counting_data(data_dir: str | Path, quick: bool = False) -> CountingData:
@@ -47,7 +48,7 @@ def load_counting_data(data_dir: str | Path, quick: bool = False) -> CountingDat
         test_radii = None
     tensors = [bdata.to_tensor(a) for a in (x_train, y_train - 1, x_val, y_val - 1,
                                             test_frames, test_labels - 1)]
-    return CountingData(*tensors, test_radii=test_radii)
+    return CountingData(*tensors, test_radii=test_radii, quick=quick)
 
 
 def train_counter(model: nn.Module, data: CountingData, config: TrainConfig,

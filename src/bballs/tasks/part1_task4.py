@@ -87,7 +87,8 @@ def _score_counter(model: nn.Module, variant: Variant, data: counting.CountingDa
             "val_accuracy": val["accuracy"], "shifted_val_accuracy": shifted["accuracy"],
             "heldout_val_accuracy": heldout["accuracy"],
             "families": robustness.family_scores(lambda x: counting.predict_counts(model, x),
-                                                 robustness.evaluation_families())}
+                                                 robustness.evaluation_families(
+                                                     robustness.family_size(data.quick)))}
 
 
 SELECTION_METRIC = "heldout_val_accuracy"

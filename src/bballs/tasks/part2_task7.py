@@ -211,8 +211,7 @@ SUMMARY_ROLES = (
     ((MEAN_OF_SEEDS, READ_COUNTS),
      "physics model, counts read from the frames (model-based reference)"),
     ((GATED,), "gated system: physics model, else the learnt network"))
-# the answer at a glance: scores, seeds and size; training times (measured under different
-# conditions for the learnt sweep, the physics benchmark and this notebook) stay in Table 7
+# the answer at a glance: scores, seeds, size and optimiser steps
 SUMMARY_COLUMNS = {**{k: v for k, v in COLUMNS.items() if k not in ("mse", "train_seconds")},
                    "steps": "steps"}
 
@@ -227,6 +226,9 @@ def summary_rows(task7_rows: list[dict]) -> list[dict]:
               for names, role in SUMMARY_ROLES]
     system = next((row for row in task7_rows if "gate_share" in row), None)
     if system is not None:  # the final system, named by its seed and where it sends sequences
+        learnt = by_name.get(TASK7_LONG.name, {}).get("parameters")
+        if system["variant"] != GATED and learnt and system.get("parameters"):
+            system = {**system, "parameters": system["parameters"] + learnt}  # holds both
         chosen[-1] = (system, f"gated system, seed {system['gate_seed']} (physics model on "
                               f"{system['gate_share']:.1%}, else learnt network)")
     return [{**row, "variant": role, "title": role} for row, role in chosen if row is not None]

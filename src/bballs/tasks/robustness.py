@@ -171,6 +171,11 @@ def shift_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
     return families
 
 
+def family_size(quick: bool) -> int:
+    """Frames per level of each shift family: :data:`FAMILY_SIZE`, or 100 in quick mode."""
+    return 100 if quick else FAMILY_SIZE
+
+
 @lru_cache(maxsize=2)
 def evaluation_families(n: int = FAMILY_SIZE, seed: int = 0) -> dict[str, dict]:
     """:func:`shift_families` made once per process (they depend only on ``n`` and ``seed``)."""

@@ -109,6 +109,11 @@ def _world(physics_model) -> dict:
         "train_seconds": getattr(physics_model, "train_seconds", None)}
 
 
+#: Quick mode's variants: our generator, one observation change inside the physics model's
+#: family and one change outside it.
+QUICK_VARIANTS = ("ours", "Gaussian noise (std 0.02)", "bounces keep 80% of the speed (outside)")
+
+
 def benchmark(physics_model, learnt, names=tuple(VARIANTS), progress: bool = True,
               **options) -> list[dict]:
     """:func:`score_variant` for every variant named, one printed line each."""
