@@ -406,7 +406,8 @@ def test_task7_gains_are_ranked_and_established_only_by_three_seeds_beyond_noise
     assert "the Task 6 budget +0.10 dB (3 seeds, within seed noise)" in parts
     assert len(parts) == 5 and sentences({}) == {
         "layout_spread": "", "task7_overtaken": "", "task7_training_control": "",
-        "task6_curves": "", "task7_test": "", "task7_test_gap": "not measured"}
+        "task6_curves": "", "task7_test": "", "task7_test_gap": "not measured",
+        "physics_steps": ""}
 
 
 def test_the_skip_types_and_the_learnt_network_are_judged_over_the_sweeps_seeds():
@@ -869,8 +870,13 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
     assert ("The textured background breaks both networks (33.0% and 34.0%), while connected "
             "components keep 89.0%.") in reading
     from bballs.reporting.task4_text import _frozen_short
-    assert _frozen_short({"rows": rows}) == ("78.5% on average over its two parts (baseline CNN "
-                                             "67.5%; Table 3)")
+    assert _frozen_short({"rows": rows}) == ("78.5% on average under the two new shifts "
+                                             "(baseline CNN 67.5%; Table 3)")
+    fresh = {**broken, "shift": "fresh test frames", "selected_mean": 0.99,
+             "baseline_mean": 0.8}
+    assert _frozen_short({"rows": [fresh, *rows]}) == (
+        "99.0% of fresh test-like frames (baseline CNN 80.0%) and 78.5% on average under the two "
+        "new shifts (baseline CNN 67.5%; Table 3)")
     assert _frozen_short(None) == "not run for these results"
     from bballs.reporting.task4_text import _recipe
     assert _recipe("countnet+sym+scale+looks") == (
@@ -902,3 +908,20 @@ def test_the_frozen_test_walls_test_set_and_task6_sentences_follow_the_numbers()
                             "epochs: still falling.")
     level = _task6_curves({"train_loss": [0.02, 0.005, 0.002], "val_loss": [0.01, 0.003, 0.004]})
     assert level.endswith("lowest in epoch 2 (3.00), so it has levelled off.")
+
+
+def test_the_gated_systems_losses_against_the_physics_model_are_said():
+    from bballs.reporting.project1_report import _gate_vs_physics, _variant_names
+
+    def row(name: str, final: float, physics: float) -> dict:
+        return {"variant": name, "final_system": {"psnr_of_mse": final},
+                "physics_model": {"psnr_of_mse": physics}}
+
+    rows = [row("ours", 47.0, 47.5), row("8-bit frames", 53.75, 57.3), row("speed x1.4", 40, 39)]
+    assert _gate_vs_physics(rows) == (
+        " Against the physics model alone it loses up to 3.55 dB, on \"8-bit frames\", where the "
+        "gate hands the learnt network sequences that the physics model predicts better.")
+    assert _gate_vs_physics(rows[2:]) == " It never falls below the physics model alone."
+    assert _gate_vs_physics([]) == ""
+    assert _variant_names(rows) == "two variants of our generator (8-bit frames; speed ×1.4)"
+    assert _variant_names(rows[:1]) == "no variant of our generator"

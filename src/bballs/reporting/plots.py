@@ -173,7 +173,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
     are sized so that the figure, row labels included, prints ``width`` inches wide. The
     ``error_rows`` are drawn white (0) to red on one scale, which ends at the 99th percentile of
     their non-zero errors (larger ones saturate), with a colour bar; each error frame has its
-    MSE (×10⁻³) under it.
+    MSE (×10⁻³, two decimals) under it.
     """
     series = {name: as_numpy(frames)[:n_sequences] for name, frames in rows.items()}
     error_max = _error_scale([series[name] for name in error_rows])
@@ -198,8 +198,8 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                                   vmax=error_max if error else 1)
                 error_image = image if error else error_image
                 if error:
-                    mse = MSE_FACTOR * np.mean(frames[seq, t] ** 2)  # three decimals, as in
-                    ax.text(0.5, -0.04, f"{mse:.3f}", fontsize=8,  # the tables
+                    mse = MSE_FACTOR * np.mean(frames[seq, t] ** 2)  # two decimals: five
+                    ax.text(0.5, -0.04, f"{mse:.2f}", fontsize=8,  # characters fit a frame
                             ha="center", va="top", transform=ax.transAxes)
                 if row == 0 or (r == 0 and seq == 0):
                     ax.set_title(column_title.format(first_frame + offset + t), fontsize=8)
@@ -208,7 +208,7 @@ def sequence_grid(rows: Mapping[str, object], path=None, n_sequences: int = 3,
                           ha="right", va="center", transform=label_ax.transAxes)
     if error_image is not None:
         bar = fig.colorbar(error_image, ax=axes.ravel().tolist(), fraction=0.04, pad=0.02,
-                           aspect=30, extend="max")
+                           aspect=20, shrink=min(1.0, 4 / n_rows), extend="max")
         bar.set_label("|prediction − truth|", fontsize=8)
         bar.ax.tick_params(labelsize=8)
     return save(fig, path)

@@ -66,6 +66,8 @@ def tables(part1: dict, part2: dict) -> dict[str, str]:
     texts = {"task7_reidentified_text": _reidentified(part2.get("task7_reidentified") or {}),
              **_transfer(variants), **_outside_family(variants),
              "task7_fixed_gate": _fixed_gate(variants.get("summary")),
+             "task7_gate_vs_physics": _gate_vs_physics(variants.get("rows") or []),
+             "task7_variant_names": _variant_names(variants.get("rows") or []),
              "task7_step_cost": step_cost(), **_heldout(part1.get("improved") or {}),
              **part1_sentences.sentences(part1), **part2_sentences.sentences(part2)}
     if clash := sorted(tables.keys() & texts.keys()):
@@ -139,9 +141,30 @@ def _fixed_gate(summary: dict | None) -> str:
     gap = (summary or {}).get("vs_learnt_fixed_gate_psnr_of_mse")
     if gap is None:
         return ""
-    return (" Kept at the threshold chosen on our files instead (column \"final dB (our "
-            f"gate)\"), it differs from the learnt network by at worst "
-            f"{minus_sign(f'{gap:+.2f}')} dB.")
+    return (" Kept at the threshold chosen on our files instead, it differs from the learnt "
+            f"network by at worst {minus_sign(f'{gap:+.2f}')} dB.")
+
+
+def _gate_vs_physics(rows: list[dict]) -> str:
+    """Where the gated system falls furthest below the physics model alone (PSNR of the mean
+    MSE), as a sentence; empty without rows."""
+    gaps = [(r["final_system"]["psnr_of_mse"] - r["physics_model"]["psnr_of_mse"], r["variant"])
+            for r in rows]
+    if not gaps:
+        return ""
+    gap, name = min(gaps)
+    if gap >= 0:
+        return " It never falls below the physics model alone."
+    return (f" Against the physics model alone it loses up to {-gap:.2f} dB, on "
+            f"\"{task7_variants.variant_title(name)}\", where the gate hands the learnt network "
+            f"sequences that the physics model predicts better.")
+
+
+def _variant_names(rows: list[dict]) -> str:
+    """How many generator variants were benchmarked (our own generator left out) and which."""
+    names = [task7_variants.variant_title(r["variant"]) for r in rows if r["variant"] != "ours"]
+    return (f"{part1_sentences.count_word(len(names))} variants of our generator "
+            f"({'; '.join(names)})" if names else "no variant of our generator")
 
 
 def _reidentified(record: dict) -> str:
@@ -156,8 +179,9 @@ def _reidentified(record: dict) -> str:
         f"Identified again on each variant's own {record['training_sequences']:,} training "
         f"sequences (a smaller budget: {config.sysid_sequences} for system identification, "
         f"{config.encoder.epochs} encoder epochs; {record['sequences']:,} sequences scored; "
-        f"notebook 02 lists every variant), the physics model reads each world from its "
-        f"frames. {_met(s)}{_lowest(s)}{_ceilings(s)}. {_against_learnt(s)}")
+        f"the variants above), the physics model reads each world from its frames. "
+        f"{_met(s)}{_lowest(s)}{_ceilings(s)}. {_against_learnt(s)}"
+        f"{_gate_vs_physics(record['rows'])}")
 
 
 def _lowest(summary: dict) -> str:
