@@ -174,8 +174,8 @@ BASELINE_WORDS = {"input": "the corrupted input unchanged", "median": "a median 
                   "gaussian": "a Gaussian filter", "nl_means": "non-local means",
                   "tv": "total-variation denoising",
                   "nearest": "every hole pixel copied from the nearest known pixel",
-                  "biharmonic": "biharmonic in-painting (the smoothest surface through the "
-                                "known pixels)"}
+                  "biharmonic": "biharmonic in-painting, the smoothest surface through the "
+                                "known pixels"}
 
 
 def _baseline_words(i2i: dict) -> dict[str, str]:
