@@ -178,6 +178,22 @@ def test_classical_baselines_on_known_cases():
     assert (restoration.threshold_segment(np.array([[[0.2, 0.7]]])) == [[[False, True]]]).all()
 
 
+def test_a_filters_offset_is_picked_with_its_setting_and_removes_a_grey_background():
+    from bballs.tasks.image_to_image_baselines import _pick_with_offset, less_offset
+
+    clean = np.zeros((4, 8, 8), np.float32)
+    clean[:, 2:5, 2:5] = 0.8
+    grey = clean + 0.1  # clipped noise, smoothed: everything brighter
+
+    def neg_mse(output):
+        return -float(((output - clean) ** 2).mean())
+
+    setting, offset = _pick_with_offset(lambda x, gain: gain * x, (0.5, 1.0), grey, neg_mse)
+    assert (setting, offset) == (1.0, 0.1)
+    np.testing.assert_allclose(less_offset(grey, 0.1)[:, 0, 0], 0.0)
+    assert less_offset(grey, 0.5).min() == 0.0 and less_offset(grey + 0.5, 0.0).max() == 1.0
+
+
 def test_non_local_means_and_biharmonic_filling_on_known_cases():
     rng = np.random.default_rng(0)
     clean = np.zeros((2, 16, 16), np.float32)

@@ -104,3 +104,18 @@ def test_the_baselines_and_the_in_painting_rows_are_named_from_the_results():
     assert new["i2i_denoise_baselines"].endswith("non-local means and total-variation denoising")
     assert "biharmonic in-painting" in new["i2i_inpaint_baselines"]
     assert new["i2i_inpaint_rows"].startswith("input (hole drawn grey)")
+
+
+def test_the_denoising_margins_are_read_from_the_headline():
+    from bballs.reporting.lab3_report import _denoise_margins
+
+    def headline(gaussian: float, salt: float) -> dict:
+        return {"headline": {
+            "denoise_gaussian": {"noisy": {"margin": gaussian, "baseline_title": "median filter"}},
+            "denoise_salt_pepper": {"noisy": {"margin": salt, "baseline_title": "median filter"}}}}
+
+    assert _denoise_margins(headline(11.38, 7.95)) == (
+        "The network beats every filter we tried in PSNR, by 11.4 dB on Gaussian noise (best "
+        "filter: median filter) and 8.0 dB on salt and pepper (best filter: median filter).")
+    assert _denoise_margins(headline(2.0, -0.5)).startswith("Network minus best filter in PSNR")
+    assert _denoise_margins({}) == ""

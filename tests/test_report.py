@@ -156,8 +156,8 @@ def test_a_section_run_on_another_machine_is_named_beside_the_files_machine():
     amd = {**intel, "cpu": "AMD EPYC", "torch_threads": 1}
     lab = {"machine": intel, "autoencoders": {"x": 1}, "image_to_image": {"machine": amd}}
     assert _machine({"lab3": lab}) == (
-        "2 CPU cores (AMD EPYC), 1 PyTorch thread, no GPU; PyTorch 2.14 for the image-to-image "
-        "work; 2 CPU cores (Intel Xeon), 2 PyTorch threads, no GPU; PyTorch 2.14 for the rest")
+        "2 CPU cores (AMD EPYC), 1 PyTorch thread, no GPU, PyTorch 2.14 (image-to-image work) "
+        "and 2 CPU cores (Intel Xeon), 2 PyTorch threads, no GPU, PyTorch 2.14 (the rest)")
     assert _machine({"lab3": {"machine": intel}}).startswith("2 CPU cores (Intel Xeon)")
     assert _machine({"a": {"machine": intel}, "b": {"machine": intel}}).count("Intel") == 1
     assert _machine({}).startswith("a machine these results do not record")

@@ -135,12 +135,14 @@ def _machine(results: dict[str, dict]) -> str:
     shared = {line: names for line, names in files.items() if line not in own}
     if not own and not shared:
         return "a machine these results do not record (run the notebooks again to record it)"
-    parts = [f"{line} for the {in_words(keys)} work" for line, keys in own.items()]
-    if len(shared) > 1:  # files from different runs: each named
-        parts += [f"{line} for {in_words(names)}" for line, names in shared.items()]
+    if not own and len(shared) == 1:
+        return next(iter(shared))
+    parts = [f"{line} ({in_words(keys)} work)" for line, keys in own.items()]
+    if len(shared) > 1 or not own:  # files from different runs: each named
+        parts += [f"{line} ({in_words(names)})" for line, names in shared.items()]
     elif shared:
-        parts.append(next(iter(shared)) + (" for the rest" if own else ""))
-    return "; ".join(parts)
+        parts.append(f"{next(iter(shared))} (the rest)")
+    return in_words([part.replace("; ", ", ") for part in parts])  # one list, no inner ";"
 
 
 def _data_line(results: dict[str, dict], used: tuple[str, ...] | None = None

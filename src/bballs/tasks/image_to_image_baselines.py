@@ -33,6 +33,9 @@ GAUSSIAN_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 SMOOTHING_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5)
 NL_MEANS_H = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)  # non-local means' filtering strength
 NL_MEANS_PATCH, NL_MEANS_DISTANCE = 5, 5  # patch size and search distance (px)
+#: A constant taken off every pixel after a filter (then clipped at 0): clipped noise leaves the
+#: black background brighter on average, an offset that smoothing alone keeps.
+OFFSETS = (0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2)
 TV_WEIGHTS = (0.05, 0.1, 0.2, 0.3, 0.5)  # total-variation denoising's trade-off
 
 
@@ -50,8 +53,8 @@ def _pick(candidates, score: Callable[[object], float]):
 
 
 def restoration_baselines(name: str, val: Split) -> list[Method]:
-    """Baselines of a restoration task; filter sizes / widths / strengths chosen by the lowest
-    val MSE."""
+    """Baselines of a restoration task; each filter's size / width / strength and the offset
+    taken off after it (:data:`OFFSETS`) chosen together by the lowest val MSE."""
     identity = Method("input", lambda c: frame_stack(c.corrupted))
     if name == "inpaint":
         return [identity, Method("nearest", lambda c: nearest_fill(c.corrupted, c.mask)),
@@ -62,16 +65,35 @@ def restoration_baselines(name: str, val: Split) -> list[Method]:
     def neg_mse(output: np.ndarray) -> float:
         return -float(((output - clean) ** 2).mean())
 
-    size = _pick(MEDIAN_SIZES, lambda s: neg_mse(median_denoise(condition.corrupted, s)))
-    sigma = _pick(GAUSSIAN_SIGMAS, lambda s: neg_mse(gaussian_denoise(condition.corrupted, s)))
-    h = _pick(NL_MEANS_H, lambda v: neg_mse(_nl_means(condition.corrupted, v)))
-    weight = _pick(TV_WEIGHTS, lambda w: neg_mse(tv_denoise(condition.corrupted, w)))
+    def tuned(name: str, denoise: Callable, settings, label: Callable[[object], str]) -> Method:
+        setting, offset = _pick_with_offset(denoise, settings, condition.corrupted, neg_mse)
+        return Method(name, lambda c: less_offset(denoise(c.corrupted, setting), offset),
+                      f"{label(setting)}, offset {offset:g}")
+
     return [identity,
-            Method("median", lambda c: median_denoise(c.corrupted, size), f"{size}×{size}"),
-            Method("gaussian", lambda c: gaussian_denoise(c.corrupted, sigma),
-                   f"std {sigma:g} px"),
-            Method("nl_means", lambda c: _nl_means(c.corrupted, h), f"h {h:g}"),
-            Method("tv", lambda c: tv_denoise(c.corrupted, weight), f"weight {weight:g}")]
+            tuned("median", median_denoise, MEDIAN_SIZES, lambda v: f"{v}×{v}"),
+            tuned("gaussian", gaussian_denoise, GAUSSIAN_SIGMAS, lambda v: f"std {v:g} px"),
+            tuned("nl_means", _nl_means, NL_MEANS_H, lambda v: f"h {v:g}"),
+            tuned("tv", tv_denoise, TV_WEIGHTS, lambda v: f"weight {v:g}")]
+
+
+def less_offset(frames: np.ndarray, offset: float) -> np.ndarray:
+    """``frames`` less a constant ``offset``, clipped to [0, 1]."""
+    return np.clip(frames - offset, 0.0, 1.0)
+
+
+def _pick_with_offset(denoise: Callable, settings, corrupted, score: Callable[[np.ndarray], float]
+                      ) -> tuple[object, float]:
+    """The filter setting and the offset of :data:`OFFSETS` that score best together (each
+    setting filtered once, every offset tried on its output)."""
+    best = None
+    for setting in settings:
+        filtered = denoise(corrupted, setting)
+        for offset in OFFSETS:
+            value = score(less_offset(filtered, offset))
+            if best is None or value > best[0]:
+                best = (value, setting, offset)
+    return best[1], best[2]
 
 
 def _nl_means(noisy, h: float) -> np.ndarray:
