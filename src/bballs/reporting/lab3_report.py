@@ -11,7 +11,14 @@ import torch
 from bballs.core.numbers import power_of_ten
 from bballs.core.parameters import forward_flops
 from bballs.data.identity import section_sources
-from bballs.metrics import MSE_FACTOR, MSE_UNIT, in_words, seed_difference, seed_summary
+from bballs.metrics import (
+    MSE_FACTOR,
+    MSE_UNIT,
+    NARROW,
+    in_words,
+    seed_difference,
+    seed_summary,
+)
 from bballs.models import image_to_image
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.autoencoder_text import (
@@ -71,6 +78,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "settings_note": _settings_note(lab3),
             **_baseline_words(lab3.get("image_to_image") or {}),
             "i2i_denoise_margins": _denoise_margins(lab3.get("image_to_image") or {}),
+            "narrow_factor": f"{NARROW:g}",
             "finetune_rule": _finetune_rule()}
 
 
