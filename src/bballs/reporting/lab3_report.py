@@ -20,6 +20,7 @@ from bballs.metrics import (
     seed_summary,
 )
 from bballs.models import image_to_image
+from bballs.models.autoencoders import ConvEncoder
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.autoencoder_text import (
     pca_comparison,
@@ -79,6 +80,8 @@ def _sentences(lab3: dict) -> dict[str, str]:
             **_baseline_words(lab3.get("image_to_image") or {}),
             "i2i_denoise_margins": _denoise_margins(lab3.get("image_to_image") or {}),
             "narrow_factor": f"{NARROW:g}",
+            "ae_widths": " and ".join(str(c) for c in inspect.signature(
+                ConvEncoder).parameters["channels"].default),
             "finetune_rule": _finetune_rule()}
 
 
