@@ -150,7 +150,7 @@ def test_error_maps_draw_errors_on_one_colour_scale_with_a_bar(tmp_path):
     assert len(errors) == 10 and {im.get_clim() for im in errors} == {(0.0, 0.3)}
     assert any(ax.get_ylabel() == "|prediction − truth|" for ax in fig.axes)
     labels = [text.get_text() for ax in fig.axes for text in ax.texts]
-    assert f"{1e3 * 16 * 0.09 / 1024:.3f}" in labels and labels.count("0.000") == 9  # MSE ×10⁻³
+    assert f"{1e3 * 16 * 0.09 / 1024:.2f}" in labels and labels.count("0.00") == 9  # MSE ×10⁻³
     guess[1, 0, :2, :2] = 1.0  # 4 outlying pixels of 1044: the scale ends below them
     guess[1, 1] = 0.3
     fig = pplots.error_maps({"model": guess}, truth, tmp_path / "e.png")
