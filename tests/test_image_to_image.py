@@ -402,3 +402,17 @@ def test_the_longer_studys_best_skip_type_is_also_judged_against_the_second_best
                     "in-painting (no skips against concatenation); for salt-and-pepper denoising "
                     "the two best are within seed noise.")
     assert _runner_up({}) == ""
+
+
+def test_a_skip_lead_just_beyond_seed_noise_is_marked_narrow():
+    from bballs.tasks.image_to_image_study import skip_gap
+
+    def rows(gap: float) -> list[dict]:
+        return [{"score": 30.0, "score_std": 0.5, "seeds": 3, "skip_title": "no skips"},
+                {"score": 30.0 + gap, "score_std": 0.5, "seeds": 3, "skip_title": "additive"}]
+
+    assert skip_gap(rows(1.2), "denoise_gaussian")["skip_verdict"] == (
+        "additive is narrowly better beyond seed noise")  # threshold 1.0, below 1.5 of it
+    assert skip_gap(rows(2.0), "denoise_gaussian")["skip_verdict"] == (
+        "additive is better beyond seed noise")
+    assert skip_gap(rows(0.5), "denoise_gaussian")["skip_verdict"] == "within seed noise"

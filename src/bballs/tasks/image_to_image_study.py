@@ -286,7 +286,8 @@ def skip_gap(rows: list[dict], name: str) -> dict:
     difference = seed_difference(best, worst, "value", (best["title"], worst["title"]))
     verdict = difference["verdict"]
     if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
-        verdict += ", narrowly"  # a lead worth more seeds (the report's verdict rule)
+        verdict = verdict.replace(" is better ", " is narrowly better ")  # a lead worth more
+        # seeds (the report's verdict rule)
     return {"skip_measure": key, "skip_spread": scale * (best["value"] - worst["value"]),
             "skip_verdict": verdict,
             "skip_best": best["title"], "skip_best_value": scale * sign * best["value"],
