@@ -119,3 +119,46 @@ def test_the_denoising_margins_are_read_from_the_headline():
         "filter: median filter) and 8.0 dB on salt and pepper (best filter: median filter).")
     assert _denoise_margins(headline(2.0, -0.5)).startswith("Network minus best filter in PSNR")
     assert _denoise_margins({}) == ""
+
+
+def test_leads_just_beyond_seed_noise_are_marked_narrowly_in_every_lab3_verdict():
+    from bballs.reporting.autoencoder_text import sweep_steps
+    from bballs.reporting.generator_text import _verdicts
+    from bballs.reporting.lab3_report import _denoising_lead
+
+    def ae(latent: int, db: float) -> dict:
+        return {"latent": latent, "psnr_of_mse": db, "psnr_of_mse_std": 0.5, "seeds": 3}
+
+    sweep = {"sweep": {"a": ae(2, 10.0), "b": ae(4, 11.2), "c": ae(8, 14.0)}}
+    assert sweep_steps(sweep) == ("By the rule of Section 1.1, doubling *l* raises it beyond "
+                                  "seed noise at 2 → 4 (narrowly) and 4 → 8.")
+
+    def run(fd: float, valid: float, tv: float) -> dict:
+        return {"seeds": 3, "fd_over_floor_mean": fd, "fd_over_floor_std": 0.5,
+                "valid_mean": valid, "valid_std": 0.01, "position_tv_mean": tv,
+                "position_tv_std": 0.01}
+
+    text = _verdicts(run(5.0, 0.90, 0.10), run(3.8, 0.91, 0.05))
+    assert "on the distance the DDPM is narrowly better beyond seed noise" in text
+    assert "on the positions the DDPM is better beyond seed noise" in text
+    row = {"sigma": 0.2, "lead_verdict": "the denoising AE is better beyond seed noise",
+           "denoising_psnr_of_mse_mean": 22.4, "plain_psnr_of_mse_mean": 21.2,
+           "denoising_psnr_of_mse_std": 0.3, "plain_psnr_of_mse_std": 0.5}
+    lead = {"denoising_lead": "from σ = 0.2 on the denoising AE leads beyond seed noise",
+            "noise": {"sigma0.2": row}}
+    assert _denoising_lead(lead).endswith("seed noise (narrowly at σ = 0.2)")
+    clear = {**lead, "noise": {"sigma0.2": {**row, "denoising_psnr_of_mse_mean": 23.0}}}
+    assert _denoising_lead(clear) == lead["denoising_lead"]
+
+
+def test_the_upsampling_verdict_says_narrowly_once():
+    from bballs.reporting.autoencoder_text import per_frame_design_gap
+
+    def row(db: float) -> dict:
+        return {"psnr": db, "psnr_std": 0.65, "seeds": 3}
+
+    design = {"design": {"l16_bilinear": row(31.62), "l16_transposed": row(30.29)}}
+    assert per_frame_design_gap(design, 16) == (
+        "+1.33 dB, bilinear is narrowly better beyond seed noise (twice the larger seed std: "
+        "1.30 dB)")
+    assert per_frame_design_gap({}, 16) == "not established (one seed)"

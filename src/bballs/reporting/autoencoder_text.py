@@ -83,9 +83,13 @@ def sweep_steps(autoencoders: dict) -> str:
     for small, large in zip(rows, rows[1:]):
         pair = [{"value": row["psnr_of_mse"], "value_std": row.get("psnr_of_mse_std"),
                  "seeds": row.get("seeds", 1)} for row in (large, small)]
-        verdict = seed_difference(*pair, "value", ("larger", "smaller"))["verdict"]
-        (beyond if verdict == "larger is better beyond seed noise" else within).append(
-            f"{small['latent']} → {large['latent']}")
+        difference = seed_difference(*pair, "value", ("larger", "smaller"))
+        step = f"{small['latent']} → {large['latent']}"
+        if difference["verdict"] != "larger is better beyond seed noise":
+            within.append(step)
+        else:
+            beyond.append(step + (" (narrowly)" if narrowly(difference["gap"],
+                                                          difference["spread"]) else ""))
     if not beyond:
         return "By the rule of Section 1.1, no doubling of *l* raises it beyond seed noise."
     return (f"By the rule of Section 1.1, doubling *l* raises it beyond seed noise at "
@@ -123,7 +127,7 @@ def per_frame_design_gap(autoencoders: dict, latent: int) -> str:
     difference = seed_difference(bilinear, transposed, "psnr", ("bilinear", "transposed"))
     verdict = difference["verdict"]
     if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
-        verdict += ", narrowly (a lead worth more seeds)"
+        verdict = verdict.replace(" is better ", " is narrowly better ")
     return (f"{difference['gap']:+.2f} dB, {verdict} (twice the larger seed std: "
             f"{2 * difference['spread']:.2f} dB)")
 

@@ -16,6 +16,7 @@ from bballs.metrics import (
     MSE_UNIT,
     NARROW,
     in_words,
+    narrowly,
     seed_difference,
     seed_summary,
 )
@@ -80,6 +81,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             **_baseline_words(lab3.get("image_to_image") or {}),
             "i2i_denoise_margins": _denoise_margins(lab3.get("image_to_image") or {}),
             "narrow_factor": f"{NARROW:g}",
+            "ae_denoising_lead": _denoising_lead(lab3.get("autoencoders") or {}),
             "ae_widths": " and ".join(str(c) for c in inspect.signature(
                 ConvEncoder).parameters["channels"].default),
             "finetune_rule": _finetune_rule()}
@@ -188,6 +190,20 @@ BASELINE_WORDS = {"input": "the corrupted input unchanged", "median": "a median 
                   "nearest": "every hole pixel copied from the nearest known pixel",
                   "biharmonic": "biharmonic in-painting, the smoothest surface through the "
                                 "known pixels"}
+
+
+def _denoising_lead(autoencoders: dict) -> str:
+    """Where the denoising AE leads the plain AE beyond seed noise (the notebook's words), and
+    at which of those noise levels only narrowly (``ae_denoising_lead``)."""
+    lead = autoencoders.get("denoising_lead", "")
+    narrow = [row["sigma"] for row in (autoencoders.get("noise") or {}).values()
+              if row.get("lead_verdict", "").startswith("the denoising AE") and narrowly(
+                  row["denoising_psnr_of_mse_mean"] - row["plain_psnr_of_mse_mean"],
+                  max(row.get("denoising_psnr_of_mse_std") or 0.0,
+                      row.get("plain_psnr_of_mse_std") or 0.0))]
+    if not narrow:
+        return lead
+    return f"{lead} (narrowly at σ = {in_words([f'{s:g}' for s in sorted(narrow)])})"
 
 
 def _denoise_margins(i2i: dict) -> str:
