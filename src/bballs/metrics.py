@@ -179,6 +179,15 @@ def seed_difference(a: Mapping, b: Mapping, metric: str, names: tuple[str, str])
     return {"gap": gap, "spread": spread, "verdict": verdict}
 
 
+def marked_verdict(difference: Mapping) -> str:
+    """The verdict of a :func:`seed_difference`, with "is narrowly better" where the lead is
+    beyond seed noise but only :func:`narrowly` so."""
+    verdict = difference["verdict"]
+    if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
+        return verdict.replace(" is better ", " is narrowly better ")
+    return verdict
+
+
 def verdict_summary(verdicts: Mapping[str, str], joiner: str = "for") -> str:
     """Verdicts of :func:`seed_difference` by comparison (``{"1%": verdict, ...}``) in one
     sentence, each verdict once with the comparisons it holds for: "within seed noise for 5%,

@@ -48,10 +48,13 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}"
 
 
+ENCODER_CHANNELS = (16, 32)  # the encoder's two convolutions; the decoder mirrors them
+
+
 class ConvEncoder(nn.Sequential):
     """(B, 1, 32, 32) -> (B, latent): conv-ReLU-pool twice, flatten, dense."""
 
-    def __init__(self, latent: int, channels: tuple[int, int] = (16, 32)) -> None:
+    def __init__(self, latent: int, channels: tuple[int, int] = ENCODER_CHANNELS) -> None:
         _check_latent(latent)
         c1, c2 = channels
         side = FRAME_SIZE // 4
@@ -74,7 +77,7 @@ class ConvDecoder(nn.Sequential):
     """(B, latent) -> (B, 1, 32, 32) in [0, 1]: dense-ReLU, reshape, two upsampling stages, a
     3x3 convolution and a sigmoid."""
 
-    def __init__(self, latent: int, channels: tuple[int, int] = (32, 16),
+    def __init__(self, latent: int, channels: tuple[int, int] = ENCODER_CHANNELS[::-1],
                  upsampling: str = "transposed", output_mean: float = MEAN_INTENSITY) -> None:
         _check_latent(latent)
         if upsampling not in UPSAMPLING:

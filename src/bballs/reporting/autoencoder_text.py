@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bballs.metrics import in_words, narrowly, seed_difference
+from bballs.metrics import in_words, marked_verdict, seed_difference
 from bballs.tasks.autoencoder_verdicts import percent, share_of_labels
 
 
@@ -83,13 +83,12 @@ def sweep_steps(autoencoders: dict) -> str:
     for small, large in zip(rows, rows[1:]):
         pair = [{"value": row["psnr_of_mse"], "value_std": row.get("psnr_of_mse_std"),
                  "seeds": row.get("seeds", 1)} for row in (large, small)]
-        difference = seed_difference(*pair, "value", ("larger", "smaller"))
+        verdict = marked_verdict(seed_difference(*pair, "value", ("larger", "smaller")))
         step = f"{small['latent']} → {large['latent']}"
-        if difference["verdict"] != "larger is better beyond seed noise":
+        if not verdict.startswith("larger"):
             within.append(step)
         else:
-            beyond.append(step + (" (narrowly)" if narrowly(difference["gap"],
-                                                          difference["spread"]) else ""))
+            beyond.append(step + (" (narrowly)" if "narrowly" in verdict else ""))
     if not beyond:
         return "By the rule of Section 1.1, no doubling of *l* raises it beyond seed noise."
     return (f"By the rule of Section 1.1, doubling *l* raises it beyond seed noise at "
@@ -125,11 +124,8 @@ def per_frame_design_gap(autoencoders: dict, latent: int) -> str:
     if bilinear.get("psnr_std") is None or transposed.get("psnr_std") is None:
         return "not established (one seed)"
     difference = seed_difference(bilinear, transposed, "psnr", ("bilinear", "transposed"))
-    verdict = difference["verdict"]
-    if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
-        verdict = verdict.replace(" is better ", " is narrowly better ")
-    return (f"{difference['gap']:+.2f} dB, {verdict} (twice the larger seed std: "
-            f"{2 * difference['spread']:.2f} dB)")
+    return (f"{difference['gap']:+.2f} dB, {marked_verdict(difference)} (twice the larger seed "
+            f"std: {2 * difference['spread']:.2f} dB)")
 
 
 def pretraining_benefit(autoencoders: dict) -> str:

@@ -4,7 +4,7 @@ runs of ``python -m bballs gen-seeds``."""
 
 from __future__ import annotations
 
-from bballs.metrics import in_words, narrowly, seed_difference
+from bballs.metrics import in_words, marked_verdict, seed_difference
 from bballs.training.loop import optimiser_steps
 
 VALID_GOAL, FRECHET_GOAL, SHARE_GOAL = 0.85, 3.0, 0.10  # the goals set for the generators
@@ -131,10 +131,7 @@ def _verdicts(dcgan: dict, ddpm: dict) -> str:
     by_verdict: dict[str, list[str]] = {}
     for metric, words, lower in COMPARED:
         pair = (_signed(dcgan, metric, lower), _signed(ddpm, metric, lower))
-        difference = seed_difference(*pair, "value", names)
-        verdict = difference["verdict"]
-        if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
-            verdict = verdict.replace(" is better ", " is narrowly better ")
+        verdict = marked_verdict(seed_difference(*pair, "value", names))
         by_verdict.setdefault(verdict, []).append(f"on {words}")
     return "; ".join(f"{in_words(where)}{',' * verdict.startswith('within')} {verdict}"
                      for verdict, where in by_verdict.items())

@@ -21,7 +21,7 @@ from bballs.metrics import (
     seed_summary,
 )
 from bballs.models import image_to_image
-from bballs.models.autoencoders import ConvEncoder
+from bballs.models.autoencoders import ENCODER_CHANNELS
 from bballs.models.generative import NoiseUNet
 from bballs.reporting.autoencoder_text import (
     pca_comparison,
@@ -82,8 +82,7 @@ def _sentences(lab3: dict) -> dict[str, str]:
             "i2i_denoise_margins": _denoise_margins(lab3.get("image_to_image") or {}),
             "narrow_factor": f"{NARROW:g}",
             "ae_denoising_lead": _denoising_lead(lab3.get("autoencoders") or {}),
-            "ae_widths": " and ".join(str(c) for c in inspect.signature(
-                ConvEncoder).parameters["channels"].default),
+            "ae_widths": " and ".join(str(c) for c in ENCODER_CHANNELS),
             "finetune_rule": _finetune_rule()}
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import torch
 
-from bballs.core.numbers import power_of_ten
+from bballs.core.numbers import count_word, power_of_ten
 from bballs.core.parameters import count_parameters
 from bballs.data import augment as aug
 from bballs.models.counter import CountNet
@@ -107,7 +107,7 @@ def _outside_family(record: dict) -> dict[str, str]:
     physics = " and ".join(f"{r['physics_psnr_of_mse']:.2f}" for r in rows)
     learnt = " and ".join(f"{r['learnt_psnr_of_mse']:.2f}" for r in rows)
     return {"task7_outside": (
-        f" On the {part1_sentences.count_word(len(rows))} "
+        f" On the {count_word(len(rows))} "
         f"generator{'s' if len(rows) > 1 else ''} outside that family it "
         f"scores {physics} dB, against {learnt} dB for the learnt network.")}
 
@@ -130,7 +130,7 @@ def _transfer(record: dict) -> dict[str, str]:
         text += f", by up to {-worst:.2f} dB of PSNR of the mean MSE: {'; '.join(below)}"
     text += "."
     if ahead:
-        text += f" On the other {part1_sentences.count_word(len(ahead))} it stays ahead."
+        text += f" On the other {count_word(len(ahead))} it stays ahead."
     text += " Each variant ran once, so by our rule none of these gaps is established."
     return {"task7_transfer": text, "task7_transfer_count": count}
 
@@ -163,7 +163,7 @@ def _gate_vs_physics(rows: list[dict]) -> str:
 def _variant_names(rows: list[dict]) -> str:
     """How many generator variants were benchmarked (our own generator left out) and which."""
     names = [task7_variants.variant_title(r["variant"]) for r in rows if r["variant"] != "ours"]
-    return (f"{part1_sentences.count_word(len(names))} variants of our generator "
+    return (f"{count_word(len(names))} variants of our generator "
             f"({'; '.join(names)})" if names else "no variant of our generator")
 
 

@@ -13,7 +13,7 @@ from bballs.core.parameters import count_parameters
 from bballs.data import physics
 from bballs.metrics import (
     MSE_FACTOR,
-    narrowly,
+    marked_verdict,
     seed_difference,
     seed_row,
     verdict_summary,
@@ -283,13 +283,9 @@ def skip_gap(rows: list[dict], name: str) -> dict:
                       "seeds": row["seeds"], "title": row["skip_title"]} for row in rows),
                     key=lambda row: row["value"])
     best, worst = signed[-1], signed[0]
-    difference = seed_difference(best, worst, "value", (best["title"], worst["title"]))
-    verdict = difference["verdict"]
-    if "beyond" in verdict and narrowly(difference["gap"], difference["spread"]):
-        verdict = verdict.replace(" is better ", " is narrowly better ")  # a lead worth more
-        # seeds (the report's verdict rule)
     return {"skip_measure": key, "skip_spread": scale * (best["value"] - worst["value"]),
-            "skip_verdict": verdict,
+            "skip_verdict": marked_verdict(seed_difference(best, worst, "value",
+                                                           (best["title"], worst["title"]))),
             "skip_best": best["title"], "skip_best_value": scale * sign * best["value"],
             "skip_worst": worst["title"], "skip_worst_value": scale * sign * worst["value"]}
 
